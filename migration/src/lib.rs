@@ -1,0 +1,15 @@
+//! The only place that defines billbridge's tables. Every migration runs on SQLite and
+//! PostgreSQL alike; `billbridge migrate` and `billbridge serve` apply them.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,153 @@
+//! Signing and checking bearer JWTs: HS256 only, `exp`, `iss` and `aud` required, `nbf`
+//! checked, 30 s leeway.
+
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+use super::Role;
+
+pub const ISSUER: &str = "billbridge";
+/// The audience of tokens for integrators and scripts.
+pub const API_AUDIENCE: &str = "billbridge-api";
+/// Leeway for clock skew between billbridge and whoever minted the token.
+const LEEWAY_SECS: u64 = 30;
+/// HS256 keys shorter than the hash are weak; refuse them at start-up.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub tenant: String,
+    pub role: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+}
+
+/// The verified content of a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenIdentity {
+    pub tenant: String,
+    pub role: Role,
+    pub subject: String,
+}
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JwtError {
+    #[error("the JWT secret must be at least {MIN_SECRET_BYTES} bytes, got {0}")]
+    WeakSecret(usize),
+    #[error("the token has expired")]
+    Expired,
+    #[error("invalid token: {0}")]
+    Invalid(String),
+    #[error("could not sign a token: {0}")]
+    Sign(String),
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8]) -> Result<Self, JwtError> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(JwtError::WeakSecret(secret.len()));
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[API_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECS;
+        Ok(JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        })
+    }
+
+    /// A token for `tenant` with `role`, valid for `ttl` from now.
+    pub fn issue(
+        &self,
+        tenant: &str,
+        role: Role,
+        subject: &str,
+        ttl: Duration,
+    ) -> Result<String, JwtError> {
+        let now = Utc::now().timestamp();
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let claims = Claims {
+            iss: ISSUER.into(),
+            aud: API_AUDIENCE.into(),
+            sub: subject.into(),
+            tenant: tenant.into(),
+            role: role.as_str().into(),
+            iat: now,
+            nbf: now,
+            exp: now.saturating_add(ttl),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| JwtError::Sign(e.to_string()))
+    }
+
+    /// Checks signature, algorithm, issuer, audience and times; returns who it names.
+    pub fn verify(&self, token: &str) -> Result<TokenIdentity, JwtError> {
+        let data =
+            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
+                match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtError::Expired,
+                    _ => JwtError::Invalid(e.to_string()),
+                }
+            })?;
+        let role = data.claims.role.parse().map_err(JwtError::Invalid)?;
+        Ok(TokenIdentity {
+            tenant: data.claims.tenant,
+            role,
+            subject: data.claims.sub,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn round_trip() {
+        let keys = JwtKeys::new(SECRET).unwrap();
+        let token = keys
+            .issue("acme", Role::Editor, "cli", Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(
+            keys.verify(&token).unwrap(),
+            TokenIdentity {
+                tenant: "acme".into(),
+                role: Role::Editor,
+                subject: "cli".into()
+            }
+        );
+    }
+
+    #[test]
+    fn weak_secret_refused() {
+        assert_eq!(JwtKeys::new(b"short").err(), Some(JwtError::WeakSecret(5)));
+    }
+
+    #[test]
+    fn other_key_refused() {
+        let keys = JwtKeys::new(SECRET).unwrap();
+        let other = JwtKeys::new(b"another-secret-another-secret-123").unwrap();
+        let token = other
+            .issue("acme", Role::Admin, "cli", Duration::from_secs(60))
+            .unwrap();
+        assert!(matches!(keys.verify(&token), Err(JwtError::Invalid(_))));
+    }
+}

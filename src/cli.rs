@@ -1,0 +1,348 @@
+//! The command line: `serve`, `migrate`, `schema`, `token` and `tenant`.
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use sea_orm::DatabaseConnection;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use tracing_subscriber::EnvFilter;
+
+use crate::app::{self, AppState};
+use crate::auth::Role;
+use crate::auth::jwt::JwtKeys;
+use crate::config::{self, Config};
+use crate::{db, demo, graphql};
+
+#[derive(Parser)]
+#[command(
+    name = "billbridge",
+    version,
+    about = "Bill a vendor's usage into ConnectWise Manage agreement additions."
+)]
+struct Cli {
+    /// Where generated secrets and the default SQLite database are kept.
+    #[arg(
+        long,
+        env = "BILLBRIDGE_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// Log lines as JSON instead of human-readable text.
+    #[arg(long, env = "BILLBRIDGE_LOG_JSON", global = true)]
+    log_json: bool,
+    /// Production mode: secrets must come from the environment, none are generated.
+    #[arg(long, env = "BILLBRIDGE_PRODUCTION", global = true)]
+    production: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run migrations, then serve the GraphQL API, the web app and the health checks.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DbArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Print a signed API token for integrators and scripts.
+    Token(TokenArgs),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+#[derive(Args)]
+struct DbArgs {
+    /// SQLite (`sqlite://path/to/file.db`) or PostgreSQL (`postgres://user@host/db`).
+    /// Default: a SQLite file in the data folder.
+    #[arg(long, env = "BILLBRIDGE_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[arg(long, env = "BILLBRIDGE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Create (once) the `demo` tenant with services, plans, mappings and accounts.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// The tenant's slug, e.g. `demo`.
+    #[arg(long)]
+    tenant: String,
+    /// admin, editor or viewer.
+    #[arg(long)]
+    role: Role,
+    /// How long the token is valid, e.g. `12h`, `30d`.
+    #[arg(long, default_value = "30d")]
+    ttl: humantime::Duration,
+    /// Who the token is for; shown as the author of the changes made with it.
+    #[arg(long, default_value = "cli")]
+    subject: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant.
+    Add {
+        /// Short name used in tokens and URLs: lowercase letters, digits and `-`.
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List tenants.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+impl clap::ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Role::Admin, Role::Editor, Role::Viewer]
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_json);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(json: bool) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate(args) => {
+            let db = open(&cli.data_dir, &args).await?;
+            println!("migrations applied");
+            db.close().await.ok();
+            Ok(())
+        }
+        Command::Serve(args) => serve(&cli.data_dir, cli.production, args).await,
+        Command::Token(args) => {
+            let secret = jwt_secret(&cli.data_dir, cli.production)?;
+            let db = open(&cli.data_dir, &args.db).await?;
+            if db::tenants::by_slug(&db, &args.tenant).await?.is_none() {
+                bail!(
+                    "no tenant {:?}; `billbridge tenant list` shows them",
+                    args.tenant
+                );
+            }
+            let keys = JwtKeys::new(secret.expose())?;
+            let ttl: Duration = args.ttl.into();
+            println!(
+                "{}",
+                keys.issue(&args.tenant, args.role, &args.subject, ttl)?
+            );
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Add { slug, name, db }) => {
+            check_slug(&slug)?;
+            let db = open(&cli.data_dir, &db).await?;
+            if db::tenants::by_slug(&db, &slug).await?.is_some() {
+                bail!("tenant {slug:?} already exists");
+            }
+            let tenant = db::tenants::create(&db, &slug, name.trim()).await?;
+            println!("created tenant {} ({})", tenant.slug, tenant.name);
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::List { db }) => {
+            let db = open(&cli.data_dir, &db).await?;
+            for tenant in db::tenants::all(&db).await? {
+                println!("{}\t{}", tenant.slug, tenant.name);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn check_slug(slug: &str) -> anyhow::Result<()> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 63
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        bail!("--slug {slug:?}: use 1 to 63 lowercase letters, digits and '-'");
+    }
+    Ok(())
+}
+
+fn jwt_secret(data_dir: &Path, production: bool) -> anyhow::Result<config::Secret> {
+    let from_env = std::env::var("BILLBRIDGE_JWT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty());
+    config::jwt_secret(from_env, data_dir, production)
+}
+
+/// Connects (creating the data folder for the default SQLite file) and migrates.
+async fn open(data_dir: &Path, args: &DbArgs) -> anyhow::Result<DatabaseConnection> {
+    let url = match &args.database_url {
+        Some(url) => url.clone(),
+        None => {
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
+            config::default_database_url(data_dir)
+        }
+    };
+    let db = db::connect(db::options(&url))
+        .await
+        .with_context(|| format!("connecting to the database ({})", redact(&url)))?;
+    db::migrate(&db).await.context("applying migrations")?;
+    Ok(db)
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config {
+        listen: args.listen,
+        database_url: args
+            .db
+            .database_url
+            .clone()
+            .unwrap_or_else(|| config::default_database_url(data_dir)),
+        data_dir: data_dir.to_owned(),
+        jwt_secret: jwt_secret(data_dir, production)?,
+        production,
+    };
+    tracing::debug!(?config, "configuration");
+    let keys = JwtKeys::new(config.jwt_secret.expose())?;
+    let db = open(data_dir, &args.db).await?;
+    let demo_token = if args.demo {
+        demo::seed(&db).await.context("creating the demo tenant")?;
+        Some(keys.issue(
+            demo::TENANT,
+            Role::Admin,
+            "demo",
+            Duration::from_secs(12 * 3600),
+        )?)
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "billbridge is serving");
+    println!("billbridge is serving http://{address}  (GraphQL: /graphql, GraphiQL: /graphiql)");
+    if let Some(token) = demo_token {
+        println!(
+            "\nDemo tenant `demo` is ready. Paste this admin token into the web app (valid 12 hours):\n\n{token}\n\n\
+             Later tokens: billbridge token --tenant demo --role admin\n"
+        );
+    }
+    app::serve(listener, AppState::new(db, keys), shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://bill:s3cret@db.example/billbridge"),
+            "postgres://bill:***@db.example/billbridge"
+        );
+        assert_eq!(
+            redact("sqlite://data/billbridge.db"),
+            "sqlite://data/billbridge.db"
+        );
+    }
+
+    #[test]
+    fn slugs() {
+        assert!(check_slug("acme-msp").is_ok());
+        assert!(check_slug("Acme").is_err());
+        assert!(check_slug("").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

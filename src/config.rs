@@ -1,0 +1,133 @@
+//! One typed configuration, from flags and `BILLBRIDGE_*` environment variables. Secrets
+//! are masked in `Debug`.
+
+use anyhow::{Context, bail};
+use rand::RngCore;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::auth::jwt::MIN_SECRET_BYTES;
+
+/// Bytes that must never reach a log line.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Secret(bytes)
+    }
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(***, {} bytes)", self.0.len())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub jwt_secret: Secret,
+    /// Production refuses generated secrets and defaults that only suit a laptop.
+    pub production: bool,
+}
+
+/// The default database: a SQLite file in the data folder.
+pub fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("billbridge.db").display())
+}
+
+/// The JWT secret from `BILLBRIDGE_JWT_SECRET`; outside production, when it is unset, one
+/// generated once and kept in the data folder so that `serve` and `token` agree.
+pub fn jwt_secret(
+    from_env: Option<String>,
+    data_dir: &Path,
+    production: bool,
+) -> anyhow::Result<Secret> {
+    if let Some(secret) = from_env {
+        if secret.len() < MIN_SECRET_BYTES {
+            bail!(
+                "BILLBRIDGE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes (256 bits); it has {}",
+                secret.len()
+            );
+        }
+        return Ok(Secret::new(secret.into_bytes()));
+    }
+    if production {
+        bail!(
+            "BILLBRIDGE_JWT_SECRET is required in production (at least {MIN_SECRET_BYTES} bytes)"
+        );
+    }
+    let path = data_dir.join("jwt-secret");
+    if path.exists() {
+        let secret = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        if secret.len() < MIN_SECRET_BYTES {
+            bail!(
+                "{} holds a secret shorter than {MIN_SECRET_BYTES} bytes; delete it to generate a new one",
+                path.display()
+            );
+        }
+        return Ok(Secret::new(secret));
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret: Vec<u8> = bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .into_bytes();
+    write_private(&path, &secret)?;
+    tracing::info!(path = %path.display(), "generated a JWT secret for this machine");
+    Ok(Secret::new(secret))
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    std::io::Write::write_all(&mut file, bytes)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked() {
+        let s = Secret::new(b"super-secret".to_vec());
+        assert_eq!(format!("{s:?}"), "Secret(***, 12 bytes)");
+    }
+
+    #[test]
+    fn generated_once_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = jwt_secret(None, dir.path(), false).unwrap();
+        let second = jwt_secret(None, dir.path(), false).unwrap();
+        assert_eq!(first.expose(), second.expose());
+        assert!(first.expose().len() >= MIN_SECRET_BYTES);
+    }
+
+    #[test]
+    fn weak_or_missing_secrets_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = jwt_secret(Some("short".into()), dir.path(), false).unwrap_err();
+        assert!(err.to_string().contains("at least 32 bytes"), "{err}");
+        let err = jwt_secret(None, dir.path(), true).unwrap_err();
+        assert!(err.to_string().contains("required in production"), "{err}");
+    }
+}

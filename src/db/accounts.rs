@@ -1,0 +1,363 @@
+//! Accounts (the MSP's customers at the vendor) and their subscriptions.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use std::collections::{HashMap, HashSet};
+
+use super::entity::{account, plan, product, subscription};
+use super::{Scope, catalog};
+use crate::error::{AppError, AppResult};
+
+/// The most rows one batch mutation takes; larger imports are split by the caller.
+pub const MAX_BATCH: usize = 1000;
+
+#[derive(Clone, Debug)]
+pub struct AccountInput {
+    pub name: String,
+    pub link_identifier: Option<String>,
+    pub subscriptions: Vec<SubscriptionInput>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct SubscriptionInput {
+    pub product_id: i64,
+    pub plan_id: Option<i64>,
+}
+
+/// Checks a whole batch before anything is written, so a bad row writes nothing.
+async fn check_batch(scope: &Scope, rows: &[AccountInput]) -> AppResult<()> {
+    if rows.len() > MAX_BATCH {
+        return Err(AppError::bad_input(
+            "input",
+            format!("{} rows given; at most {MAX_BATCH} per call", rows.len()),
+        ));
+    }
+    let product_ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|r| r.subscriptions.iter().map(|s| s.product_id))
+        .collect();
+    let plan_ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|r| r.subscriptions.iter().filter_map(|s| s.plan_id))
+        .collect();
+    let products: HashMap<i64, product::Model> = catalog::products_by_id(scope, &product_ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let plans: HashMap<i64, plan::Model> = catalog::plans_by_id(scope, &plan_ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut names = HashSet::new();
+    for (index, row) in rows.iter().enumerate() {
+        let at = |e: AppError| e.at_row("input", index);
+        if !names.insert(row.name.as_str()) {
+            return Err(at(AppError::bad_input(
+                "name",
+                format!("account {:?} appears twice in this batch", row.name),
+            )));
+        }
+        let mut seen = HashSet::new();
+        for (s, sub) in row.subscriptions.iter().enumerate() {
+            let field = |f: &str| format!("subscriptions[{s}].{f}");
+            let Some(product) = products.get(&sub.product_id) else {
+                return Err(at(AppError::bad_input(
+                    field("productId"),
+                    format!("product {} does not exist", sub.product_id),
+                )));
+            };
+            if !seen.insert(sub.product_id) {
+                return Err(at(AppError::bad_input(
+                    field("productId"),
+                    format!(
+                        "{:?} is listed twice; an account subscribes to a product once",
+                        product.name
+                    ),
+                )));
+            }
+            if let Some(plan_id) = sub.plan_id {
+                match plans.get(&plan_id) {
+                    None => {
+                        return Err(at(AppError::bad_input(
+                            field("planId"),
+                            format!("plan {plan_id} does not exist"),
+                        )));
+                    }
+                    Some(plan) if plan.product_id != product.id => {
+                        return Err(at(AppError::bad_input(
+                            field("planId"),
+                            format!(
+                                "plan {:?} is not a plan of product {:?}",
+                                plan.unique_id, product.name
+                            ),
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates or updates accounts by name, replacing each one's subscriptions with the given
+/// ones, all in one transaction.
+pub async fn upsert(scope: &Scope, rows: Vec<AccountInput>) -> AppResult<Vec<account::Model>> {
+    check_batch(scope, &rows).await?;
+    let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let txn = scope.db().begin().await?;
+    let existing: HashMap<String, account::Model> = scope
+        .select::<account::Entity>()
+        .filter(account::Column::Name.is_in(names))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.name.clone(), a))
+        .collect();
+    let now = Utc::now();
+    let mut saved = Vec::with_capacity(rows.len());
+    for row in rows {
+        let account = match existing.get(&row.name) {
+            Some(current) => {
+                let mut am = current.clone().into_active_model();
+                am.link_identifier = Set(row.link_identifier.clone());
+                am.updated_at = Set(now);
+                am.update(&txn).await?
+            }
+            None => {
+                let am = account::ActiveModel {
+                    name: Set(row.name.clone()),
+                    link_identifier: Set(row.link_identifier.clone()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                };
+                scope.insert(&txn, am).await?
+            }
+        };
+        let current: Vec<subscription::Model> = scope
+            .select::<subscription::Entity>()
+            .filter(subscription::Column::AccountId.eq(account.id))
+            .all(&txn)
+            .await?;
+        for old in &current {
+            if row
+                .subscriptions
+                .iter()
+                .all(|s| s.product_id != old.product_id)
+            {
+                scope
+                    .delete::<subscription::Entity>()
+                    .filter(subscription::Column::Id.eq(old.id))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+        for sub in &row.subscriptions {
+            match current.iter().find(|c| c.product_id == sub.product_id) {
+                Some(old) if old.plan_id == sub.plan_id => {}
+                Some(old) => {
+                    let mut am = old.clone().into_active_model();
+                    am.plan_id = Set(sub.plan_id);
+                    am.update(&txn).await?;
+                }
+                None => {
+                    let am = subscription::ActiveModel {
+                        account_id: Set(account.id),
+                        product_id: Set(sub.product_id),
+                        plan_id: Set(sub.plan_id),
+                        ..Default::default()
+                    };
+                    scope.insert(&txn, am).await?;
+                }
+            }
+        }
+        saved.push(account);
+    }
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Which accounts a listing shows.
+#[derive(Clone, Debug, Default)]
+pub struct AccountFilter {
+    pub service_id: Option<i64>,
+    pub product_id: Option<i64>,
+    pub plan_id: Option<i64>,
+    pub search: Option<String>,
+}
+
+/// One page of accounts ordered by name, after the account named `after`.
+pub struct AccountPage {
+    pub accounts: Vec<account::Model>,
+    pub has_next: bool,
+    pub total: u64,
+}
+
+fn subscribed(scope: &Scope, column: subscription::Column, ids: SubQueryIds) -> Condition {
+    let mut sub = Query::select();
+    sub.column(subscription::Column::AccountId)
+        .from(subscription::Entity)
+        .and_where(subscription::Column::TenantId.eq(scope.tenant_id()));
+    match ids {
+        SubQueryIds::One(id) => {
+            sub.and_where(column.eq(id));
+        }
+        SubQueryIds::ProductsOfService(service_id) => {
+            let mut products = Query::select();
+            products
+                .column(product::Column::Id)
+                .from(product::Entity)
+                .and_where(product::Column::TenantId.eq(scope.tenant_id()))
+                .and_where(product::Column::ServiceId.eq(service_id));
+            sub.and_where(column.in_subquery(products));
+        }
+    }
+    Condition::all().add(account::Column::Id.in_subquery(sub))
+}
+
+enum SubQueryIds {
+    One(i64),
+    ProductsOfService(i64),
+}
+
+pub async fn page(
+    scope: &Scope,
+    filter: &AccountFilter,
+    after: Option<&str>,
+    first: u64,
+) -> AppResult<AccountPage> {
+    // Filters naming another tenant's (or no) record answer NOT_FOUND, not an empty page.
+    if let Some(id) = filter.service_id {
+        catalog::service(scope, id).await?;
+    }
+    if let Some(id) = filter.product_id {
+        catalog::product(scope, id).await?;
+    }
+    if let Some(id) = filter.plan_id {
+        catalog::plan(scope, id).await?;
+    }
+    let mut query = scope.select::<account::Entity>();
+    if let Some(id) = filter.service_id {
+        query = query.filter(subscribed(
+            scope,
+            subscription::Column::ProductId,
+            SubQueryIds::ProductsOfService(id),
+        ));
+    }
+    if let Some(id) = filter.product_id {
+        query = query.filter(subscribed(
+            scope,
+            subscription::Column::ProductId,
+            SubQueryIds::One(id),
+        ));
+    }
+    if let Some(id) = filter.plan_id {
+        query = query.filter(subscribed(
+            scope,
+            subscription::Column::PlanId,
+            SubQueryIds::One(id),
+        ));
+    }
+    if let Some(text) = filter.search.as_deref().filter(|t| !t.is_empty()) {
+        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        let like = |col: account::Column| {
+            Expr::expr(Func::lower(Expr::col((account::Entity, col))))
+                .like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        query = query.filter(
+            Condition::any()
+                .add(like(account::Column::Name))
+                .add(like(account::Column::LinkIdentifier)),
+        );
+    }
+    let total = query.clone().count(scope.db()).await?;
+    if let Some(after) = after {
+        query = query.filter(account::Column::Name.gt(after));
+    }
+    let mut accounts = query
+        .order_by_asc(account::Column::Name)
+        .limit(first + 1)
+        .all(scope.db())
+        .await?;
+    let has_next = accounts.len() as u64 > first;
+    accounts.truncate(first as usize);
+    Ok(AccountPage {
+        accounts,
+        has_next,
+        total,
+    })
+}
+
+/// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account::Model>> {
+    Ok(scope
+        .select::<account::Entity>()
+        .filter(account::Column::Id.is_in(ids.iter().copied()))
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<account::Model>> {
+    Ok(scope
+        .select::<account::Entity>()
+        .filter(account::Column::Name.is_in(names.iter().cloned()))
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn subscriptions_of_accounts(
+    scope: &Scope,
+    ids: &[i64],
+) -> AppResult<Vec<subscription::Model>> {
+    Ok(scope
+        .select::<subscription::Entity>()
+        .filter(subscription::Column::AccountId.is_in(ids.iter().copied()))
+        .order_by_asc(subscription::Column::Id)
+        .all(scope.db())
+        .await?)
+}
+
+/// How many subscriptions each (product, plan) of the given products has.
+pub async fn subscription_counts(
+    scope: &Scope,
+    product_ids: &[i64],
+) -> AppResult<Vec<(i64, Option<i64>, i64)>> {
+    Ok(scope
+        .select::<subscription::Entity>()
+        .select_only()
+        .column(subscription::Column::ProductId)
+        .column(subscription::Column::PlanId)
+        .column_as(subscription::Column::Id.count(), "count")
+        .filter(subscription::Column::ProductId.is_in(product_ids.iter().copied()))
+        .group_by(subscription::Column::ProductId)
+        .group_by(subscription::Column::PlanId)
+        .into_tuple()
+        .all(scope.db())
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(super::escape_like(r"50%_a\b"), r"50\%\_a\\b");
+    }
+}

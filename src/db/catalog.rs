@@ -1,0 +1,483 @@
+//! The vendor catalogue: services, their products (with metrics) and the products' plans.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use std::collections::HashSet;
+
+use super::Scope;
+use super::entity::{billing_mapping, metric, plan, product, service, subscription, usage_sample};
+use crate::domain::MetricUnit;
+use crate::error::{AppError, AppResult};
+
+pub async fn services(scope: &Scope) -> AppResult<Vec<service::Model>> {
+    Ok(scope
+        .select::<service::Entity>()
+        .order_by_asc(service::Column::Name)
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn services_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<service::Model>> {
+    Ok(scope
+        .select::<service::Entity>()
+        .filter(service::Column::Id.is_in(ids.iter().copied()))
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn service(scope: &Scope, id: i64) -> AppResult<service::Model> {
+    scope
+        .get::<service::Entity, _>(scope.db(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("service", id))
+}
+
+async fn service_name_taken(scope: &Scope, name: &str, except: Option<i64>) -> AppResult<bool> {
+    let mut query = scope
+        .select::<service::Entity>()
+        .filter(service::Column::Name.eq(name));
+    if let Some(id) = except {
+        query = query.filter(service::Column::Id.ne(id));
+    }
+    Ok(query.count(scope.db()).await? > 0)
+}
+
+pub async fn create_service(
+    scope: &Scope,
+    name: String,
+    description: Option<String>,
+) -> AppResult<service::Model> {
+    if service_name_taken(scope, &name, None).await? {
+        return Err(AppError::Conflict(format!(
+            "a service named {name:?} already exists"
+        )));
+    }
+    let now = Utc::now();
+    let row = service::ActiveModel {
+        name: Set(name),
+        description: Set(description),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Ok(scope.insert(scope.db(), row).await?)
+}
+
+pub async fn update_service(
+    scope: &Scope,
+    id: i64,
+    name: Option<String>,
+    description: Option<Option<String>>,
+) -> AppResult<service::Model> {
+    let current = service(scope, id).await?;
+    let mut row = current.into_active_model();
+    if let Some(name) = name {
+        if service_name_taken(scope, &name, Some(id)).await? {
+            return Err(AppError::Conflict(format!(
+                "a service named {name:?} already exists"
+            )));
+        }
+        row.name = Set(name);
+    }
+    if let Some(description) = description {
+        row.description = Set(description);
+    }
+    row.updated_at = Set(Utc::now());
+    Ok(row.update(scope.db()).await?)
+}
+
+pub async fn delete_service(scope: &Scope, id: i64) -> AppResult<()> {
+    let current = service(scope, id).await?;
+    let products = scope
+        .select::<product::Entity>()
+        .filter(product::Column::ServiceId.eq(id))
+        .count(scope.db())
+        .await?;
+    if products > 0 {
+        return Err(AppError::Conflict(format!(
+            "service {:?} still has {products} product(s); delete them first",
+            current.name
+        )));
+    }
+    scope
+        .delete::<service::Entity>()
+        .filter(service::Column::Id.eq(id))
+        .exec(scope.db())
+        .await?;
+    Ok(())
+}
+
+pub async fn products_of_services(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product::Model>> {
+    Ok(scope
+        .select::<product::Entity>()
+        .filter(product::Column::ServiceId.is_in(ids.iter().copied()))
+        .order_by_asc(product::Column::Name)
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn products_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product::Model>> {
+    Ok(scope
+        .select::<product::Entity>()
+        .filter(product::Column::Id.is_in(ids.iter().copied()))
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn product(scope: &Scope, id: i64) -> AppResult<product::Model> {
+    scope
+        .get::<product::Entity, _>(scope.db(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("product", id))
+}
+
+/// A metric as given when creating or updating a product.
+#[derive(Clone, Debug)]
+pub struct MetricSpec {
+    pub name: String,
+    pub cross_reference_type: String,
+    pub unit: MetricUnit,
+}
+
+fn check_metric_specs(metrics: &[MetricSpec]) -> AppResult<()> {
+    let mut seen = HashSet::new();
+    for (i, m) in metrics.iter().enumerate() {
+        if !seen.insert(m.cross_reference_type.as_str()) {
+            return Err(AppError::bad_input(
+                format!("metrics[{i}].crossReferenceType"),
+                format!(
+                    "{:?} is listed twice; each cross-reference type appears once per product",
+                    m.cross_reference_type
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn product_name_taken(
+    scope: &Scope,
+    service_id: i64,
+    name: &str,
+    except: Option<i64>,
+) -> AppResult<bool> {
+    let mut query = scope
+        .select::<product::Entity>()
+        .filter(product::Column::ServiceId.eq(service_id))
+        .filter(product::Column::Name.eq(name));
+    if let Some(id) = except {
+        query = query.filter(product::Column::Id.ne(id));
+    }
+    Ok(query.count(scope.db()).await? > 0)
+}
+
+pub async fn create_product(
+    scope: &Scope,
+    service_id: i64,
+    name: String,
+    metrics: Vec<MetricSpec>,
+) -> AppResult<product::Model> {
+    let owner = service(scope, service_id).await?;
+    check_metric_specs(&metrics)?;
+    if product_name_taken(scope, service_id, &name, None).await? {
+        return Err(AppError::Conflict(format!(
+            "service {:?} already has a product named {name:?}",
+            owner.name
+        )));
+    }
+    let txn = scope.db().begin().await?;
+    let row = product::ActiveModel {
+        service_id: Set(service_id),
+        name: Set(name),
+        ..Default::default()
+    };
+    let created = scope.insert(&txn, row).await?;
+    for spec in metrics {
+        insert_metric(scope, &txn, created.id, spec).await?;
+    }
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn insert_metric<C: ConnectionTrait>(
+    scope: &Scope,
+    conn: &C,
+    product_id: i64,
+    spec: MetricSpec,
+) -> AppResult<metric::Model> {
+    let row = metric::ActiveModel {
+        product_id: Set(product_id),
+        name: Set(spec.name),
+        cross_reference_type: Set(spec.cross_reference_type),
+        unit: Set(spec.unit.as_str().to_owned()),
+        ..Default::default()
+    };
+    Ok(scope.insert(conn, row).await?)
+}
+
+/// Renames a product and/or replaces its metrics (matched by cross-reference type: new
+/// ones are added, missing ones removed unless they have usage history).
+pub async fn update_product(
+    scope: &Scope,
+    id: i64,
+    name: Option<String>,
+    metrics: Option<Vec<MetricSpec>>,
+) -> AppResult<product::Model> {
+    let current = product(scope, id).await?;
+    let txn = scope.db().begin().await?;
+    let mut row = current.clone().into_active_model();
+    if let Some(name) = name {
+        if product_name_taken(scope, current.service_id, &name, Some(id)).await? {
+            return Err(AppError::Conflict(format!(
+                "this service already has a product named {name:?}"
+            )));
+        }
+        row.name = Set(name);
+    }
+    let updated = row.update(&txn).await?;
+    if let Some(specs) = metrics {
+        check_metric_specs(&specs)?;
+        let existing = metrics_of_products(scope, &[id]).await?;
+        for old in &existing {
+            if specs
+                .iter()
+                .all(|s| s.cross_reference_type != old.cross_reference_type)
+            {
+                let samples = scope
+                    .select::<usage_sample::Entity>()
+                    .filter(usage_sample::Column::MetricId.eq(old.id))
+                    .count(&txn)
+                    .await?;
+                if samples > 0 {
+                    return Err(AppError::Conflict(format!(
+                        "metric {:?} has {samples} usage sample(s) and cannot be removed",
+                        old.cross_reference_type
+                    )));
+                }
+                scope
+                    .delete::<metric::Entity>()
+                    .filter(metric::Column::Id.eq(old.id))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+        for spec in specs {
+            match existing
+                .iter()
+                .find(|m| m.cross_reference_type == spec.cross_reference_type)
+            {
+                Some(old) => {
+                    let mut m = old.clone().into_active_model();
+                    m.name = Set(spec.name);
+                    m.unit = Set(spec.unit.as_str().to_owned());
+                    m.update(&txn).await?;
+                }
+                None => {
+                    insert_metric(scope, &txn, id, spec).await?;
+                }
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn delete_product(scope: &Scope, id: i64) -> AppResult<()> {
+    let current = product(scope, id).await?;
+    let mappings = scope
+        .select::<billing_mapping::Entity>()
+        .filter(billing_mapping::Column::ProductId.eq(id))
+        .count(scope.db())
+        .await?;
+    let subscriptions = scope
+        .select::<subscription::Entity>()
+        .filter(subscription::Column::ProductId.eq(id))
+        .count(scope.db())
+        .await?;
+    if mappings > 0 || subscriptions > 0 {
+        return Err(AppError::Conflict(format!(
+            "product {:?} is in use by {mappings} billing mapping(s) and {subscriptions} subscription(s)",
+            current.name
+        )));
+    }
+    let metric_ids: Vec<i64> = metrics_of_products(scope, &[id])
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let txn = scope.db().begin().await?;
+    // Usage of a product nobody subscribes to any more is history without an owner.
+    scope
+        .delete::<usage_sample::Entity>()
+        .filter(usage_sample::Column::MetricId.is_in(metric_ids))
+        .exec(&txn)
+        .await?;
+    scope
+        .delete::<metric::Entity>()
+        .filter(metric::Column::ProductId.eq(id))
+        .exec(&txn)
+        .await?;
+    scope
+        .delete::<plan::Entity>()
+        .filter(plan::Column::ProductId.eq(id))
+        .exec(&txn)
+        .await?;
+    scope
+        .delete::<product::Entity>()
+        .filter(product::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn metrics_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
+    Ok(scope
+        .select::<metric::Entity>()
+        .filter(metric::Column::ProductId.is_in(ids.iter().copied()))
+        .order_by_asc(metric::Column::Id)
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn metrics_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
+    Ok(scope
+        .select::<metric::Entity>()
+        .filter(metric::Column::Id.is_in(ids.iter().copied()))
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn plans_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
+    Ok(scope
+        .select::<plan::Entity>()
+        .filter(plan::Column::ProductId.is_in(ids.iter().copied()))
+        .order_by_asc(plan::Column::UniqueId)
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn plans_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
+    Ok(scope
+        .select::<plan::Entity>()
+        .filter(plan::Column::Id.is_in(ids.iter().copied()))
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn plan(scope: &Scope, id: i64) -> AppResult<plan::Model> {
+    scope
+        .get::<plan::Entity, _>(scope.db(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("plan", id))
+}
+
+/// A plan's fields as given on create (all) or update (each optional).
+#[derive(Clone, Debug, Default)]
+pub struct PlanSpec {
+    pub unique_id: Option<String>,
+    pub name: Option<String>,
+    pub base_size_gb: Option<f64>,
+    pub price: Option<Option<f64>>,
+    pub block_size_gb: Option<Option<f64>>,
+}
+
+async fn unique_id_taken(
+    scope: &Scope,
+    product_id: i64,
+    unique_id: &str,
+    except: Option<i64>,
+) -> AppResult<bool> {
+    let mut query = scope
+        .select::<plan::Entity>()
+        .filter(plan::Column::ProductId.eq(product_id))
+        .filter(plan::Column::UniqueId.eq(unique_id));
+    if let Some(id) = except {
+        query = query.filter(plan::Column::Id.ne(id));
+    }
+    Ok(query.count(scope.db()).await? > 0)
+}
+
+pub async fn create_plan(scope: &Scope, product_id: i64, spec: PlanSpec) -> AppResult<plan::Model> {
+    let owner = product(scope, product_id).await?;
+    let unique_id = spec
+        .unique_id
+        .ok_or_else(|| AppError::bad_input("uniqueId", "is required"))?;
+    if unique_id_taken(scope, product_id, &unique_id, None).await? {
+        return Err(AppError::Conflict(format!(
+            "product {:?} already has a plan with unique ID {unique_id:?}",
+            owner.name
+        )));
+    }
+    let row = plan::ActiveModel {
+        product_id: Set(product_id),
+        name: Set(spec.name.unwrap_or_else(|| unique_id.clone())),
+        unique_id: Set(unique_id),
+        base_size_gb: Set(spec.base_size_gb.unwrap_or(0.0)),
+        price: Set(spec.price.flatten()),
+        block_size_gb: Set(spec.block_size_gb.flatten()),
+        ..Default::default()
+    };
+    Ok(scope.insert(scope.db(), row).await?)
+}
+
+pub async fn update_plan(scope: &Scope, id: i64, spec: PlanSpec) -> AppResult<plan::Model> {
+    let current = plan(scope, id).await?;
+    let mut row = current.clone().into_active_model();
+    if let Some(unique_id) = spec.unique_id {
+        if unique_id_taken(scope, current.product_id, &unique_id, Some(id)).await? {
+            return Err(AppError::Conflict(format!(
+                "this product already has a plan with unique ID {unique_id:?}"
+            )));
+        }
+        row.unique_id = Set(unique_id);
+    }
+    if let Some(name) = spec.name {
+        row.name = Set(name);
+    }
+    if let Some(base) = spec.base_size_gb {
+        row.base_size_gb = Set(base);
+    }
+    if let Some(price) = spec.price {
+        row.price = Set(price);
+    }
+    if let Some(block) = spec.block_size_gb {
+        row.block_size_gb = Set(block);
+    }
+    Ok(row.update(scope.db()).await?)
+}
+
+pub async fn delete_plan(scope: &Scope, id: i64) -> AppResult<()> {
+    let current = plan(scope, id).await?;
+    let mappings = scope
+        .select::<billing_mapping::Entity>()
+        .filter(billing_mapping::Column::PlanId.eq(id))
+        .count(scope.db())
+        .await?;
+    if mappings > 0 {
+        return Err(AppError::Conflict(format!(
+            "plan {:?} is mapped; delete its billing mapping first",
+            current.unique_id
+        )));
+    }
+    let subscriptions = scope
+        .select::<subscription::Entity>()
+        .filter(subscription::Column::PlanId.eq(id))
+        .count(scope.db())
+        .await?;
+    if subscriptions > 0 {
+        return Err(AppError::Conflict(format!(
+            "plan {:?} has {subscriptions} subscribed account(s)",
+            current.unique_id
+        )));
+    }
+    scope
+        .delete::<plan::Entity>()
+        .filter(plan::Column::Id.eq(id))
+        .exec(scope.db())
+        .await?;
+    Ok(())
+}

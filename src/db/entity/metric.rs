@@ -1,0 +1,20 @@
+//! The `metrics` table.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "metrics")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub tenant_id: i64,
+    pub product_id: i64,
+    pub name: String,
+    pub cross_reference_type: String,
+    /// `GB` or `COUNT`; see `domain::MetricUnit`.
+    pub unit: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,93 @@
+//! Levels: the case-sensitive names that must match a ConnectWise cross-reference.
+
+use chrono::Utc;
+use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+
+use super::Scope;
+use super::entity::{billing_mapping, level};
+use crate::domain::{LevelSource, levels::suggest};
+use crate::error::{AppError, AppResult};
+
+pub async fn list(scope: &Scope) -> AppResult<Vec<level::Model>> {
+    Ok(scope
+        .select::<level::Entity>()
+        .order_by_asc(level::Column::Name)
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<level::Model>> {
+    Ok(scope
+        .select::<level::Entity>()
+        .filter(level::Column::Id.is_in(ids.iter().copied()))
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn create(scope: &Scope, name: String, source: LevelSource) -> AppResult<level::Model> {
+    let exists = scope
+        .select::<level::Entity>()
+        .filter(level::Column::Name.eq(name.as_str()))
+        .count(scope.db())
+        .await?;
+    if exists > 0 {
+        return Err(AppError::Conflict(format!("level {name:?} already exists")));
+    }
+    let row = level::ActiveModel {
+        name: Set(name),
+        source: Set(source.as_str().to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    Ok(scope.insert(scope.db(), row).await?)
+}
+
+pub async fn delete(scope: &Scope, id: i64) -> AppResult<()> {
+    let current = scope
+        .get::<level::Entity, _>(scope.db(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("level", id))?;
+    let used = scope
+        .select::<billing_mapping::Entity>()
+        .filter(billing_mapping::Column::LevelId.eq(id))
+        .count(scope.db())
+        .await?;
+    if used > 0 {
+        return Err(AppError::Conflict(format!(
+            "level {:?} is used by {used} billing mapping(s)",
+            current.name
+        )));
+    }
+    scope
+        .delete::<level::Entity>()
+        .filter(level::Column::Id.eq(id))
+        .exec(scope.db())
+        .await?;
+    Ok(())
+}
+
+/// The level named exactly `typed` (case-sensitive), or a `BAD_USER_INPUT` naming it, with
+/// the level the user most likely meant.
+pub async fn resolve(scope: &Scope, typed: &str) -> AppResult<level::Model> {
+    let all = list(scope).await?;
+    if let Some(found) = all.iter().find(|l| l.name == typed) {
+        return Ok(found.clone());
+    }
+    let message = match suggest(typed, all.iter().map(|l| l.name.as_str())) {
+        Some(near) => format!(
+            "level {typed:?} does not exist (levels are case-sensitive); did you mean {near:?}?"
+        ),
+        None if all.is_empty() => {
+            format!("level {typed:?} does not exist; this tenant has no levels yet (createLevel)")
+        }
+        None => format!(
+            "level {typed:?} does not exist; known levels: {}",
+            all.iter()
+                .take(20)
+                .map(|l| format!("{:?}", l.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Err(AppError::bad_input("level", message))
+}

@@ -1,0 +1,207 @@
+//! The database: connecting, migrating, and every query billbridge runs.
+//!
+//! Tenant scoping lives here and only here: tenant-owned tables are reached through a
+//! [`Scope`], which adds `tenant_id = ?` to every select, update and delete it builds and
+//! sets `tenant_id` on every insert. A test (`scope_is_the_only_way_in`) fails if a query
+//! module starts an unscoped query.
+
+pub mod accounts;
+pub mod catalog;
+pub mod entity;
+pub mod levels;
+pub mod mappings;
+pub mod tenants;
+pub mod usage;
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
+    DatabaseConnection, DbErr, DeleteMany, EntityTrait, Insert, IntoActiveModel, PrimaryKeyTrait,
+    QueryFilter, Select,
+};
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+
+/// How long a SQLite writer waits for another before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connection options for `url`: SQLite gets WAL, `synchronous=FULL`, a busy timeout and
+/// foreign keys; PostgreSQL is used as configured by its URL.
+pub fn options(url: &str) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .max_connections(10)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true)
+        });
+    options
+}
+
+pub async fn connect(options: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// A table whose rows belong to one tenant.
+pub trait Owned: EntityTrait {
+    fn tenant_column() -> Self::Column;
+}
+
+macro_rules! owned {
+    ($($module:ident),+) => {
+        $(impl Owned for entity::$module::Entity {
+            fn tenant_column() -> Self::Column {
+                entity::$module::Column::TenantId
+            }
+        })+
+    };
+}
+owned!(
+    service,
+    product,
+    metric,
+    plan,
+    level,
+    billing_mapping,
+    account,
+    subscription,
+    usage_sample
+);
+
+/// One tenant's view of the database. Built only from an authenticated caller or from a
+/// tenant looked up by the CLI.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    db: DatabaseConnection,
+    tenant_id: i64,
+}
+
+impl Scope {
+    pub fn new(db: DatabaseConnection, tenant: &entity::tenant::Model) -> Self {
+        Scope {
+            db,
+            tenant_id: tenant.id,
+        }
+    }
+
+    /// For a request whose token named this tenant (already looked up).
+    pub fn for_tenant_id(db: DatabaseConnection, tenant_id: i64) -> Self {
+        Scope { db, tenant_id }
+    }
+
+    pub fn tenant_id(&self) -> i64 {
+        self.tenant_id
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// `SELECT … FROM e WHERE tenant_id = ?`.
+    pub fn select<E: Owned>(&self) -> Select<E> {
+        E::find().filter(E::tenant_column().eq(self.tenant_id))
+    }
+
+    /// One row by id, or `None` when it does not exist *in this tenant*.
+    pub async fn get<E, C>(&self, conn: &C, id: i64) -> Result<Option<E::Model>, DbErr>
+    where
+        E: Owned,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+        C: ConnectionTrait,
+    {
+        E::find_by_id(id)
+            .filter(E::tenant_column().eq(self.tenant_id))
+            .one(conn)
+            .await
+    }
+
+    /// `DELETE FROM e WHERE tenant_id = ?` (narrow it further with `filter`).
+    pub fn delete<E: Owned>(&self) -> DeleteMany<E> {
+        E::delete_many().filter(E::tenant_column().eq(self.tenant_id))
+    }
+
+    /// Inserts `row` as this tenant's.
+    pub async fn insert<A, C>(
+        &self,
+        conn: &C,
+        mut row: A,
+    ) -> Result<<A::Entity as EntityTrait>::Model, DbErr>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        A::Entity: Owned,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+        C: ConnectionTrait,
+    {
+        row.set(A::Entity::tenant_column(), self.tenant_id.into());
+        row.insert(conn).await
+    }
+
+    /// Inserts `row` as this tenant's, or resolves a unique-key clash as `on_conflict` says.
+    pub async fn upsert<A, C>(
+        &self,
+        conn: &C,
+        mut row: A,
+        on_conflict: OnConflict,
+    ) -> Result<(), DbErr>
+    where
+        A: ActiveModelTrait + Send,
+        A::Entity: Owned,
+        C: ConnectionTrait,
+    {
+        row.set(A::Entity::tenant_column(), self.tenant_id.into());
+        Insert::one(row)
+            .on_conflict(on_conflict)
+            .exec_without_returning(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every query module reaches tenant-owned tables through `Scope`; an unscoped
+    /// `Entity::find()` (or delete/update) there would leak across tenants.
+    #[test]
+    fn scope_is_the_only_way_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/db");
+        let forbidden = [
+            "Entity::find(",
+            "Entity::find_by_id(",
+            "Entity::delete_many(",
+            "Entity::update_many(",
+            "Entity::delete_by_id(",
+            "Entity::insert(",
+        ];
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            // tenants.rs queries the root table, which has no tenant.
+            if !name.ends_with(".rs") || name == "mod.rs" || name == "tenants.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for pattern in forbidden {
+                assert!(
+                    !text.contains(pattern),
+                    "{name} uses {pattern}; go through db::Scope"
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked >= 5, "expected the query modules, found {checked}");
+    }
+}

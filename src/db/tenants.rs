@@ -1,0 +1,34 @@
+//! Tenants: the root of everything else, so the only unscoped table.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+};
+
+use super::entity::tenant;
+
+pub async fn by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<tenant::Model>, DbErr> {
+    tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug))
+        .one(db)
+        .await
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    slug: &str,
+    name: &str,
+) -> Result<tenant::Model, DbErr> {
+    tenant::ActiveModel {
+        slug: Set(slug.to_owned()),
+        name: Set(name.to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn all(db: &DatabaseConnection) -> Result<Vec<tenant::Model>, DbErr> {
+    tenant::Entity::find().all(db).await
+}

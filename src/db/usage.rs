@@ -1,0 +1,192 @@
+//! Usage samples: what each account's metric measured, and when. History is kept.
+
+use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use std::collections::{HashMap, HashSet};
+
+use super::entity::{metric, usage_sample};
+use super::{Scope, accounts, catalog};
+use crate::domain::MetricUnit;
+use crate::error::{AppError, AppResult};
+
+/// How far ahead of our clock a measurement may be stamped (the vendor's clock may run fast).
+const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+
+#[derive(Clone, Debug)]
+pub struct UsageInput {
+    pub account: String,
+    pub metric_id: i64,
+    pub quantity: f64,
+    pub measured_at: DateTime<Utc>,
+}
+
+/// Records a batch of samples, all or nothing. Idempotent: the same (account, metric,
+/// measured at) again replaces the quantity instead of adding a sample. Measurement times
+/// are kept to the second.
+pub async fn record(scope: &Scope, rows: Vec<UsageInput>) -> AppResult<usize> {
+    if rows.len() > accounts::MAX_BATCH {
+        return Err(AppError::bad_input(
+            "input",
+            format!(
+                "{} rows given; at most {} per call",
+                rows.len(),
+                accounts::MAX_BATCH
+            ),
+        ));
+    }
+    let names: Vec<String> = rows.iter().map(|r| r.account.clone()).collect();
+    let account_ids: HashMap<String, i64> = accounts::by_names(scope, &names)
+        .await?
+        .into_iter()
+        .map(|a| (a.name, a.id))
+        .collect();
+    let metric_ids: Vec<i64> = rows.iter().map(|r| r.metric_id).collect();
+    let metrics: HashMap<i64, metric::Model> = catalog::metrics_by_id(scope, &metric_ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let ids: Vec<i64> = account_ids.values().copied().collect();
+    let subscribed: HashSet<(i64, i64)> = accounts::subscriptions_of_accounts(scope, &ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.account_id, s.product_id))
+        .collect();
+    let now = Utc::now();
+    let mut keys = HashSet::new();
+    let mut samples = Vec::with_capacity(rows.len());
+    for (index, row) in rows.into_iter().enumerate() {
+        let bad = |field: &str, message: String| {
+            AppError::bad_input(field, message).at_row("input", index)
+        };
+        let Some(&account_id) = account_ids.get(&row.account) else {
+            return Err(bad(
+                "account",
+                format!(
+                    "account {:?} does not exist (upsertAccounts first)",
+                    row.account
+                ),
+            ));
+        };
+        let Some(metric) = metrics.get(&row.metric_id) else {
+            return Err(bad(
+                "metricId",
+                format!("metric {} does not exist", row.metric_id),
+            ));
+        };
+        if !subscribed.contains(&(account_id, metric.product_id)) {
+            return Err(bad(
+                "metricId",
+                format!(
+                    "account {:?} does not subscribe to the product that reports {:?}",
+                    row.account, metric.cross_reference_type
+                ),
+            ));
+        }
+        if !row.quantity.is_finite() || row.quantity < 0.0 {
+            return Err(bad(
+                "quantity",
+                format!("{} is not a quantity; give a number ≥ 0", row.quantity),
+            ));
+        }
+        if metric.unit.parse() == Ok(MetricUnit::Count) && row.quantity.fract() != 0.0 {
+            return Err(bad(
+                "quantity",
+                format!(
+                    "{:?} is a count; give a whole number, not {}",
+                    metric.cross_reference_type, row.quantity
+                ),
+            ));
+        }
+        if row.measured_at > now + FUTURE_TOLERANCE {
+            return Err(bad(
+                "measuredAt",
+                format!("{} is in the future", row.measured_at.to_rfc3339()),
+            ));
+        }
+        let measured_at = row
+            .measured_at
+            .duration_trunc(TimeDelta::seconds(1))
+            .unwrap_or(row.measured_at);
+        if !keys.insert((account_id, metric.id, measured_at)) {
+            return Err(bad(
+                "measuredAt",
+                "the same account, metric and time appear twice in this batch".into(),
+            ));
+        }
+        samples.push(usage_sample::ActiveModel {
+            account_id: Set(account_id),
+            metric_id: Set(metric.id),
+            quantity: Set(row.quantity),
+            measured_at: Set(measured_at),
+            ..Default::default()
+        });
+    }
+    let count = samples.len();
+    let txn = scope.db().begin().await?;
+    for sample in samples {
+        let on_conflict = OnConflict::columns([
+            usage_sample::Column::AccountId,
+            usage_sample::Column::MetricId,
+            usage_sample::Column::MeasuredAt,
+        ])
+        .update_column(usage_sample::Column::Quantity)
+        .to_owned();
+        scope.upsert(&txn, sample, on_conflict).await?;
+    }
+    txn.commit().await?;
+    Ok(count)
+}
+
+/// The latest sample of every metric of the given accounts.
+pub async fn latest_for_accounts(
+    scope: &Scope,
+    account_ids: &[i64],
+) -> AppResult<Vec<usage_sample::Model>> {
+    // A correlated MAX per (account, metric), served by the unique index on
+    // (account_id, metric_id, measured_at) on both engines.
+    let mut newest = Query::select();
+    newest
+        .expr(Expr::col(("newer", usage_sample::Column::MeasuredAt)).max())
+        .from_as(usage_sample::Entity, "newer")
+        .and_where(
+            Expr::col(("newer", usage_sample::Column::AccountId))
+                .equals((usage_sample::Entity, usage_sample::Column::AccountId)),
+        )
+        .and_where(
+            Expr::col(("newer", usage_sample::Column::MetricId))
+                .equals((usage_sample::Entity, usage_sample::Column::MetricId)),
+        );
+    Ok(scope
+        .select::<usage_sample::Entity>()
+        .filter(usage_sample::Column::AccountId.is_in(account_ids.iter().copied()))
+        .filter(
+            Expr::col((usage_sample::Entity, usage_sample::Column::MeasuredAt))
+                .eq(Expr::SubQuery(None, Box::new(newest.into()))),
+        )
+        .order_by_asc(usage_sample::Column::MetricId)
+        .all(scope.db())
+        .await?)
+}
+
+/// An account's history, newest first.
+pub async fn history(
+    scope: &Scope,
+    account_id: i64,
+    metric_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<usage_sample::Model>> {
+    use sea_orm::QuerySelect;
+    let mut query = scope
+        .select::<usage_sample::Entity>()
+        .filter(usage_sample::Column::AccountId.eq(account_id));
+    if let Some(metric_id) = metric_id {
+        query = query.filter(usage_sample::Column::MetricId.eq(metric_id));
+    }
+    Ok(query
+        .order_by_desc(usage_sample::Column::MeasuredAt)
+        .limit(limit)
+        .all(scope.db())
+        .await?)
+}

@@ -1,0 +1,152 @@
+//! `AppError`: what can go wrong while serving a request, and its one mapping to GraphQL
+//! errors (`extensions.code`) and HTTP responses.
+//!
+//! `AppError` deliberately has no `Display`: async-graphql converts any `Display` type into
+//! an error *without* a code, and we want `?` in a resolver to go through our mapping below.
+
+use async_graphql::ErrorExtensions;
+use axum::http::StatusCode;
+use sea_orm::{DbErr, SqlErr};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AppError {
+    /// Input that cannot be accepted; names the field and what would be.
+    BadInput {
+        field: String,
+        message: String,
+        /// The row of a batch input the error is about.
+        index: Option<usize>,
+    },
+    NotFound {
+        what: &'static str,
+        id: String,
+    },
+    Conflict(String),
+    /// Mappings managed in the legacy platform cannot be changed here.
+    ReadOnly(String),
+    Forbidden(String),
+    Unauthenticated(String),
+    /// Already logged where it happened; the client only sees a generic message.
+    Internal,
+}
+
+impl AppError {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::BadInput {
+            field: field.into(),
+            message: message.into(),
+            index: None,
+        }
+    }
+
+    pub fn not_found(what: &'static str, id: impl ToString) -> Self {
+        AppError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+
+    /// Ties a bad-input error to row `index` of a batch (`input.3.quantity`).
+    pub fn at_row(self, list: &str, index: usize) -> Self {
+        match self {
+            AppError::BadInput { field, message, .. } => AppError::BadInput {
+                field: format!("{list}[{index}].{field}"),
+                message,
+                index: Some(index),
+            },
+            AppError::NotFound { what, id } => AppError::BadInput {
+                field: format!("{list}[{index}]"),
+                message: format!("{what} {id} not found"),
+                index: Some(index),
+            },
+            other => other,
+        }
+    }
+
+    /// Logs an unexpected failure and hides it from the client.
+    pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "{context}");
+        AppError::Internal
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadInput { .. } => "BAD_USER_INPUT",
+            AppError::NotFound { .. } => "NOT_FOUND",
+            AppError::Conflict(_) => "CONFLICT",
+            AppError::ReadOnly(_) => "READ_ONLY",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Internal => "INTERNAL",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            AppError::BadInput { field, message, .. } => format!("{field}: {message}"),
+            AppError::NotFound { what, id } => format!("{what} {id} not found"),
+            AppError::Conflict(m)
+            | AppError::ReadOnly(m)
+            | AppError::Forbidden(m)
+            | AppError::Unauthenticated(m) => m.clone(),
+            AppError::Internal => "internal error; it has been logged".into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadInput { .. } => StatusCode::BAD_REQUEST,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) | AppError::ReadOnly(_) => StatusCode::CONFLICT,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The GraphQL-shaped JSON body for errors answered outside the executor.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "errors": [{ "message": self.message(), "extensions": { "code": self.code() } }]
+        })
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(error: DbErr) -> Self {
+        // A unique index caught a race our checks could not: report it as the conflict it is.
+        if let Some(SqlErr::UniqueConstraintViolation(_)) = error.sql_err() {
+            tracing::warn!(%error, "unique constraint violated");
+            return AppError::Conflict("a record with the same key already exists".into());
+        }
+        AppError::internal("database error", error)
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(error: AppError) -> Self {
+        error.extend()
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.message()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            if let AppError::BadInput { field, index, .. } = self {
+                ext.set("field", field.as_str());
+                if let Some(index) = index {
+                    ext.set("index", *index as u64);
+                }
+            }
+        })
+    }
+}
+
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        (self.status(), axum::Json(self.to_json())).into_response()
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

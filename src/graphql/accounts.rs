@@ -1,0 +1,303 @@
+//! Accounts (the MSP's customers at the vendor), their subscriptions and usage, and the
+//! batch mutations integrators feed them with.
+
+use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::guard::MinRole;
+use super::plans::Plan;
+use super::services::{Metric, Product};
+use super::{input, loaders, scope};
+use crate::auth::Role;
+use crate::db::accounts::{
+    self, AccountFilter, AccountInput as NewAccount, SubscriptionInput as NewSubscription,
+};
+use crate::db::entity::{account, subscription, usage_sample};
+use crate::db::usage::{self, UsageInput as NewUsage};
+use crate::error::{AppError, AppResult};
+
+const DEFAULT_PAGE: i32 = 50;
+const MAX_PAGE: i32 = 200;
+const MAX_HISTORY: i32 = 1000;
+
+pub struct Account(pub account::Model);
+
+#[Object]
+impl Account {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// The account's name at the vendor; also what ConnectWise is searched for.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// What to look for in ConnectWise instead of the name, when set.
+    async fn link_identifier(&self) -> Option<&str> {
+        self.0.link_identifier.as_deref()
+    }
+    async fn subscriptions(&self, ctx: &Context<'_>) -> Result<Vec<Subscription>> {
+        Ok(loaders(ctx)
+            .subscriptions_of_account
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Subscription)
+            .collect())
+    }
+    /// The latest sample of each metric.
+    async fn latest_usage(&self, ctx: &Context<'_>) -> Result<Vec<UsageSample>> {
+        Ok(loaders(ctx)
+            .latest_usage_of_account
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(UsageSample)
+            .collect())
+    }
+    /// Past samples, newest first (for one metric when given).
+    async fn usage_history(
+        &self,
+        ctx: &Context<'_>,
+        metric_id: Option<ID>,
+        #[graphql(default = 100)] last: i32,
+    ) -> Result<Vec<UsageSample>> {
+        let metric = input::ids("metricId", metric_id.as_ref())?;
+        if !(1..=MAX_HISTORY).contains(&last) {
+            return Err(AppError::bad_input("last", format!("give 1 to {MAX_HISTORY}")).into());
+        }
+        Ok(usage::history(scope(ctx), self.0.id, metric, last as u64)
+            .await?
+            .into_iter()
+            .map(UsageSample)
+            .collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// An account's subscription to a product, on a plan.
+pub struct Subscription(pub subscription::Model);
+
+#[Object]
+impl Subscription {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
+        loaders(ctx)
+            .product
+            .load_one(self.0.product_id)
+            .await?
+            .map(Product)
+            .ok_or_else(|| AppError::not_found("product", self.0.product_id).into())
+    }
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Option<Plan>> {
+        let Some(id) = self.0.plan_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).plan.load_one(id).await?.map(Plan))
+    }
+}
+
+pub struct UsageSample(pub usage_sample::Model);
+
+#[Object]
+impl UsageSample {
+    async fn metric(&self, ctx: &Context<'_>) -> Result<Metric> {
+        loaders(ctx)
+            .metric
+            .load_one(self.0.metric_id)
+            .await?
+            .map(Metric)
+            .ok_or_else(|| AppError::not_found("metric", self.0.metric_id).into())
+    }
+    /// In the metric's unit.
+    async fn quantity(&self) -> f64 {
+        self.0.quantity
+    }
+    async fn measured_at(&self) -> DateTime<Utc> {
+        self.0.measured_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AccountTotals {
+    /// Accounts matching the filter, on all pages.
+    pub total_count: i32,
+}
+
+pub type AccountConnection = Connection<OpaqueCursor<String>, Account, AccountTotals>;
+
+#[derive(InputObject)]
+pub struct AccountInput {
+    /// The account's unique name at the vendor; an existing account is updated.
+    pub name: String,
+    pub link_identifier: Option<String>,
+    /// Replaces the account's subscriptions.
+    pub subscriptions: Vec<SubscriptionInput>,
+}
+
+#[derive(InputObject)]
+pub struct SubscriptionInput {
+    pub product_id: ID,
+    pub plan_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct UsageInput {
+    /// The account's name.
+    pub account: String,
+    pub metric_id: ID,
+    /// In the metric's unit; counts must be whole numbers.
+    pub quantity: f64,
+    /// When the vendor measured it; kept to the second.
+    pub measured_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject)]
+pub struct RecordUsagePayload {
+    /// Samples written (new or replacing one with the same account, metric and time).
+    pub recorded: i32,
+}
+
+fn account_row(index: usize, row: AccountInput) -> AppResult<NewAccount> {
+    let at = |e: AppError| e.at_row("input", index);
+    let subscriptions = row
+        .subscriptions
+        .iter()
+        .enumerate()
+        .map(|(s, sub)| {
+            Ok(NewSubscription {
+                product_id: input::id(&format!("subscriptions[{s}].productId"), &sub.product_id)?,
+                plan_id: input::ids(&format!("subscriptions[{s}].planId"), sub.plan_id.as_ref())?,
+            })
+        })
+        .collect::<AppResult<_>>()
+        .map_err(at)?;
+    Ok(NewAccount {
+        name: input::name("name", &row.name).map_err(at)?,
+        link_identifier: row
+            .link_identifier
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| input::name("linkIdentifier", &l))
+            .transpose()
+            .map_err(at)?,
+        subscriptions,
+    })
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// Accounts by name, a page at a time, optionally only those subscribed to a service,
+    /// product or plan, or whose name or link identifier contains `search`.
+    #[allow(clippy::too_many_arguments)]
+    async fn accounts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+        service_id: Option<ID>,
+        product_id: Option<ID>,
+        plan_id: Option<ID>,
+        search: Option<String>,
+    ) -> Result<AccountConnection> {
+        if !(1..=MAX_PAGE).contains(&first) {
+            return Err(AppError::bad_input(
+                "first",
+                format!("give 1 to {MAX_PAGE} (default {DEFAULT_PAGE})"),
+            )
+            .into());
+        }
+        let after = after
+            .map(|c| {
+                OpaqueCursor::<String>::decode_cursor(&c)
+                    .map(|c| c.0)
+                    .map_err(|_| AppError::bad_input("after", "is not a cursor from this API"))
+            })
+            .transpose()?;
+        let filter = AccountFilter {
+            service_id: input::ids("serviceId", service_id.as_ref())?,
+            product_id: input::ids("productId", product_id.as_ref())?,
+            plan_id: input::ids("planId", plan_id.as_ref())?,
+            search: search.map(|s| s.trim().to_owned()),
+        };
+        let page = accounts::page(scope(ctx), &filter, after.as_deref(), first as u64).await?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next,
+            AccountTotals {
+                total_count: i32::try_from(page.total).unwrap_or(i32::MAX),
+            },
+        );
+        connection.edges.extend(
+            page.accounts
+                .into_iter()
+                .map(|a| Edge::new(OpaqueCursor(a.name.clone()), Account(a))),
+        );
+        Ok(connection)
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates or updates up to 1,000 accounts by name with their subscriptions. A bad row
+    /// is reported by index (`extensions.index`) and nothing of the batch is written.
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn upsert_accounts(
+        &self,
+        ctx: &Context<'_>,
+        input: Vec<AccountInput>,
+    ) -> Result<Vec<Account>> {
+        let rows = input
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| account_row(i, row))
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(accounts::upsert(scope(ctx), rows)
+            .await?
+            .into_iter()
+            .map(Account)
+            .collect())
+    }
+
+    /// Records up to 1,000 usage samples. Idempotent on (account, metric, measuredAt): a
+    /// repeat replaces the quantity. A bad row is reported by index and nothing of the
+    /// batch is written.
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn record_usage(
+        &self,
+        ctx: &Context<'_>,
+        input: Vec<UsageInput>,
+    ) -> Result<RecordUsagePayload> {
+        let rows = input
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                Ok(NewUsage {
+                    account: row.account,
+                    metric_id: input::id("metricId", &row.metric_id)
+                        .map_err(|e| e.at_row("input", i))?,
+                    quantity: row.quantity,
+                    measured_at: row.measured_at,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        let recorded = usage::record(scope(ctx), rows).await?;
+        Ok(RecordUsagePayload {
+            recorded: i32::try_from(recorded).unwrap_or(i32::MAX),
+        })
+    }
+}

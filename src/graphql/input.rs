@@ -1,0 +1,147 @@
+//! Checks on input values that do not need the database. Every error names its field.
+
+use async_graphql::ID;
+
+use crate::db::mappings::PlanChoice;
+use crate::error::{AppError, AppResult};
+
+const MAX_TEXT: usize = 200;
+
+/// An id argument as our integer key. Something that cannot be an id is bad input.
+pub fn id(field: &str, id: &ID) -> AppResult<i64> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| AppError::bad_input(field, format!("{:?} is not an id", id.as_str())))
+}
+
+pub fn ids(field: &str, ids: Option<&ID>) -> AppResult<Option<i64>> {
+    ids.map(|v| id(field, v)).transpose()
+}
+
+/// A name: surrounding spaces removed, not empty, at most 200 characters.
+pub fn name(field: &str, value: &str) -> AppResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(AppError::bad_input(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > MAX_TEXT {
+        return Err(AppError::bad_input(
+            field,
+            format!("is longer than {MAX_TEXT} characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A level exactly as typed: case and inner spaces matter to ConnectWise, so nothing is
+/// changed; leading or trailing spaces are refused rather than silently dropped.
+pub fn exact(field: &str, value: &str) -> AppResult<String> {
+    if value.trim().is_empty() {
+        return Err(AppError::bad_input(field, "is required"));
+    }
+    if value.trim() != value {
+        return Err(AppError::bad_input(
+            field,
+            format!("{value:?} starts or ends with spaces; ConnectWise would not match it"),
+        ));
+    }
+    if value.chars().count() > MAX_TEXT {
+        return Err(AppError::bad_input(
+            field,
+            format!("is longer than {MAX_TEXT} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+pub fn non_negative(field: &str, value: f64) -> AppResult<f64> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("{value} is not allowed; give a number ≥ 0"),
+        ))
+    }
+}
+
+pub fn positive(field: &str, value: f64) -> AppResult<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("{value} is not allowed; give a number > 0"),
+        ))
+    }
+}
+
+/// `planId` and `allPlans` are two ways of saying one thing; exactly one must be given.
+/// `None` when neither is (an update that leaves the plans alone).
+pub fn plan_choice(plan_id: Option<&ID>, all_plans: Option<bool>) -> AppResult<Option<PlanChoice>> {
+    match (plan_id, all_plans) {
+        (Some(_), Some(true)) => Err(AppError::bad_input(
+            "allPlans",
+            "give either planId or allPlans: true, not both",
+        )),
+        (Some(plan), _) => Ok(Some(PlanChoice::Plan(id("planId", plan)?))),
+        (None, Some(true)) => Ok(Some(PlanChoice::AllPlans)),
+        (None, Some(false)) => Err(AppError::bad_input(
+            "planId",
+            "allPlans is false, so a planId is required",
+        )),
+        (None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_choices() {
+        let plan = ID::from("7");
+        assert_eq!(
+            plan_choice(Some(&plan), None),
+            Ok(Some(PlanChoice::Plan(7)))
+        );
+        assert_eq!(
+            plan_choice(Some(&plan), Some(false)),
+            Ok(Some(PlanChoice::Plan(7)))
+        );
+        assert_eq!(
+            plan_choice(None, Some(true)),
+            Ok(Some(PlanChoice::AllPlans))
+        );
+        assert_eq!(plan_choice(None, None), Ok(None));
+        assert!(matches!(
+            plan_choice(Some(&plan), Some(true)),
+            Err(AppError::BadInput { field, .. }) if field == "allPlans"
+        ));
+        assert!(matches!(
+            plan_choice(None, Some(false)),
+            Err(AppError::BadInput { field, .. }) if field == "planId"
+        ));
+    }
+
+    #[test]
+    fn levels_are_kept_exactly() {
+        assert_eq!(exact("level", "Gold tier"), Ok("Gold tier".into()));
+        assert_eq!(exact("level", "gold"), Ok("gold".into()));
+        assert!(exact("level", " Gold").is_err());
+        assert!(exact("level", "   ").is_err());
+    }
+
+    #[test]
+    fn names_and_numbers() {
+        assert_eq!(name("name", "  Backup "), Ok("Backup".into()));
+        assert!(name("name", "").is_err());
+        assert!(non_negative("baseSizeGb", -1.0).is_err());
+        assert!(non_negative("baseSizeGb", f64::NAN).is_err());
+        assert!(positive("blockSizeGb", 0.0).is_err());
+        assert_eq!(id("productId", &ID::from("12")), Ok(12));
+        assert!(id("productId", &ID::from("x")).is_err());
+        assert!(id("productId", &ID::from("-3")).is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! One DataLoader per relation field, created per request with the caller's tenant scope,
+//! so a nested query costs one statement per relation, not one per row.
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use std::collections::HashMap;
+
+use crate::db::entity::{
+    account, billing_mapping, level, metric, plan, product, service, subscription, usage_sample,
+};
+use crate::db::{Scope, accounts, catalog, levels, mappings, usage};
+
+type Error = async_graphql::Error;
+
+/// Rows by their own id.
+macro_rules! by_id {
+    ($name:ident, $model:ty, $fetch:path) => {
+        pub struct $name(Scope);
+        impl Loader<i64> for $name {
+            type Value = $model;
+            type Error = Error;
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, $model>, Error> {
+                Ok($fetch(&self.0, keys)
+                    .await?
+                    .into_iter()
+                    .map(|row| (row.id, row))
+                    .collect())
+            }
+        }
+    };
+}
+
+/// Rows grouped by the parent id in `$field`.
+macro_rules! grouped {
+    ($name:ident, $model:ty, $fetch:path, $field:ident) => {
+        pub struct $name(Scope);
+        impl Loader<i64> for $name {
+            type Value = Vec<$model>;
+            type Error = Error;
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<$model>>, Error> {
+                let mut groups: HashMap<i64, Vec<$model>> = HashMap::new();
+                for row in $fetch(&self.0, keys).await? {
+                    groups.entry(row.$field).or_default().push(row);
+                }
+                Ok(groups)
+            }
+        }
+    };
+}
+
+by_id!(ServiceById, service::Model, catalog::services_by_id);
+by_id!(ProductById, product::Model, catalog::products_by_id);
+by_id!(PlanById, plan::Model, catalog::plans_by_id);
+by_id!(MetricById, metric::Model, catalog::metrics_by_id);
+by_id!(LevelById, level::Model, levels::by_ids);
+by_id!(AccountById, account::Model, accounts::by_ids);
+grouped!(
+    ProductsOfService,
+    product::Model,
+    catalog::products_of_services,
+    service_id
+);
+grouped!(
+    MetricsOfProduct,
+    metric::Model,
+    catalog::metrics_of_products,
+    product_id
+);
+grouped!(
+    PlansOfProduct,
+    plan::Model,
+    catalog::plans_of_products,
+    product_id
+);
+grouped!(
+    MappingsOfProduct,
+    billing_mapping::Model,
+    mappings::of_products,
+    product_id
+);
+grouped!(
+    SubscriptionsOfAccount,
+    subscription::Model,
+    accounts::subscriptions_of_accounts,
+    account_id
+);
+grouped!(
+    LatestUsageOfAccount,
+    usage_sample::Model,
+    usage::latest_for_accounts,
+    account_id
+);
+
+/// (plan id, count) of subscriptions, per product.
+pub struct SubscriptionCountsOfProduct(Scope);
+impl Loader<i64> for SubscriptionCountsOfProduct {
+    type Value = Vec<(Option<i64>, u64)>;
+    type Error = Error;
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Error> {
+        let mut groups: HashMap<i64, Self::Value> = HashMap::new();
+        for (product, plan, count) in accounts::subscription_counts(&self.0, keys).await? {
+            groups
+                .entry(product)
+                .or_default()
+                .push((plan, u64::try_from(count).unwrap_or(0)));
+        }
+        Ok(groups)
+    }
+}
+
+/// Every loader of one request.
+pub struct Loaders {
+    pub service: DataLoader<ServiceById>,
+    pub product: DataLoader<ProductById>,
+    pub plan: DataLoader<PlanById>,
+    pub metric: DataLoader<MetricById>,
+    pub level: DataLoader<LevelById>,
+    pub account: DataLoader<AccountById>,
+    pub products_of_service: DataLoader<ProductsOfService>,
+    pub metrics_of_product: DataLoader<MetricsOfProduct>,
+    pub plans_of_product: DataLoader<PlansOfProduct>,
+    pub mappings_of_product: DataLoader<MappingsOfProduct>,
+    pub subscriptions_of_account: DataLoader<SubscriptionsOfAccount>,
+    pub latest_usage_of_account: DataLoader<LatestUsageOfAccount>,
+    pub subscription_counts: DataLoader<SubscriptionCountsOfProduct>,
+}
+
+impl Loaders {
+    pub fn new(scope: &Scope) -> Self {
+        fn make<T: Loader<i64>>(loader: T) -> DataLoader<T> {
+            DataLoader::new(loader, tokio::spawn)
+        }
+        Loaders {
+            service: make(ServiceById(scope.clone())),
+            product: make(ProductById(scope.clone())),
+            plan: make(PlanById(scope.clone())),
+            metric: make(MetricById(scope.clone())),
+            level: make(LevelById(scope.clone())),
+            account: make(AccountById(scope.clone())),
+            products_of_service: make(ProductsOfService(scope.clone())),
+            metrics_of_product: make(MetricsOfProduct(scope.clone())),
+            plans_of_product: make(PlansOfProduct(scope.clone())),
+            mappings_of_product: make(MappingsOfProduct(scope.clone())),
+            subscriptions_of_account: make(SubscriptionsOfAccount(scope.clone())),
+            latest_usage_of_account: make(LatestUsageOfAccount(scope.clone())),
+            subscription_counts: make(SubscriptionCountsOfProduct(scope.clone())),
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! Services and their products (with the metrics each reports).
+
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::guard::MinRole;
+use super::mappings::BillingMapping;
+use super::plans::Plan;
+use super::{input, loaders, scope};
+use crate::auth::Role;
+use crate::db::catalog::{self, MetricSpec};
+use crate::db::entity::{metric, product, service};
+use crate::domain::MetricUnit as DomainUnit;
+use crate::domain::billing::MappingKey;
+use crate::domain::status::{self, StatusMapping, SubscriptionCount};
+use crate::error::AppError;
+
+pub struct Service(pub service::Model);
+
+/// How far billing is set up for a service, as the Billing page shows it.
+#[derive(SimpleObject)]
+pub struct BillingStatus {
+    pub state: BillingState,
+    /// Products with at least one mapping.
+    pub mapped_products: i32,
+    pub products: i32,
+    /// Subscriptions that a mapping applies to.
+    pub covered_subscriptions: i32,
+    pub subscriptions: i32,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum BillingState {
+    NotSetUp,
+    PartiallySetUp,
+    SetUp,
+    /// Set up in the legacy platform (ECHOplatform); read-only here.
+    ManagedExternally,
+}
+
+impl Service {
+    async fn product_models(&self, ctx: &Context<'_>) -> Result<Vec<product::Model>> {
+        Ok(loaders(ctx)
+            .products_of_service
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn mapping_models(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::db::entity::billing_mapping::Model>> {
+        let ids: Vec<i64> = self
+            .product_models(ctx)
+            .await?
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        let by_product = loaders(ctx)
+            .mappings_of_product
+            .load_many(ids.iter().copied())
+            .await?;
+        let mut all: Vec<_> = ids
+            .iter()
+            .filter_map(|id| by_product.get(id))
+            .flatten()
+            .cloned()
+            .collect();
+        all.sort_by_key(|m| m.id);
+        Ok(all)
+    }
+}
+
+#[Object]
+impl Service {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// True when the service's mappings are managed externally (ECHOplatform): shown, not
+    /// changeable here, and not pushed by billbridge.
+    async fn read_only(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self
+            .mapping_models(ctx)
+            .await?
+            .iter()
+            .any(|m| m.managed_externally))
+    }
+    async fn billing_status(&self, ctx: &Context<'_>) -> Result<BillingStatus> {
+        let products: Vec<i64> = self
+            .product_models(ctx)
+            .await?
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        let mappings: Vec<StatusMapping> = self
+            .mapping_models(ctx)
+            .await?
+            .iter()
+            .map(|m| StatusMapping {
+                key: MappingKey {
+                    product_id: m.product_id,
+                    plan_id: m.plan_id,
+                },
+                managed_externally: m.managed_externally,
+            })
+            .collect();
+        let counts = loaders(ctx)
+            .subscription_counts
+            .load_many(products.iter().copied())
+            .await?;
+        let subscriptions: Vec<SubscriptionCount> = counts
+            .into_iter()
+            .flat_map(|(product_id, plans)| {
+                plans
+                    .into_iter()
+                    .map(move |(plan_id, count)| SubscriptionCount {
+                        product_id,
+                        plan_id,
+                        count,
+                    })
+            })
+            .collect();
+        let status = status::billing_status(&products, &mappings, &subscriptions);
+        let int = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
+        Ok(BillingStatus {
+            state: match status.state {
+                status::BillingState::NotSetUp => BillingState::NotSetUp,
+                status::BillingState::PartiallySetUp => BillingState::PartiallySetUp,
+                status::BillingState::SetUp => BillingState::SetUp,
+                status::BillingState::ManagedExternally => BillingState::ManagedExternally,
+            },
+            mapped_products: int(status.mapped_products as u64),
+            products: int(status.products as u64),
+            covered_subscriptions: int(status.covered_subscriptions),
+            subscriptions: int(status.subscriptions),
+        })
+    }
+    /// The "Product/Services" of this service that accounts subscribe to.
+    async fn products(&self, ctx: &Context<'_>) -> Result<Vec<Product>> {
+        Ok(self
+            .product_models(ctx)
+            .await?
+            .into_iter()
+            .map(Product)
+            .collect())
+    }
+    /// Every billing mapping of the service's products.
+    async fn mappings(&self, ctx: &Context<'_>) -> Result<Vec<BillingMapping>> {
+        Ok(self
+            .mapping_models(ctx)
+            .await?
+            .into_iter()
+            .map(BillingMapping)
+            .collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+pub struct Product(pub product::Model);
+
+#[Object]
+impl Product {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
+        loaders(ctx)
+            .service
+            .load_one(self.0.service_id)
+            .await?
+            .map(Service)
+            .ok_or_else(|| AppError::not_found("service", self.0.service_id).into())
+    }
+    /// What the product reports per account.
+    async fn metrics(&self, ctx: &Context<'_>) -> Result<Vec<Metric>> {
+        Ok(loaders(ctx)
+            .metrics_of_product
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Metric)
+            .collect())
+    }
+    /// The product's "Unique ID/Plan" choices.
+    async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<Plan>> {
+        Ok(loaders(ctx)
+            .plans_of_product
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Plan)
+            .collect())
+    }
+    async fn mappings(&self, ctx: &Context<'_>) -> Result<Vec<BillingMapping>> {
+        Ok(loaders(ctx)
+            .mappings_of_product
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(BillingMapping)
+            .collect())
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum MetricUnit {
+    /// Gigabytes; the mapping's usage value decides total or additional.
+    Gb,
+    /// A count (licences, seats, hosts), always sent as counted.
+    Count,
+}
+
+impl From<MetricUnit> for DomainUnit {
+    fn from(unit: MetricUnit) -> Self {
+        match unit {
+            MetricUnit::Gb => DomainUnit::Gb,
+            MetricUnit::Count => DomainUnit::Count,
+        }
+    }
+}
+
+pub struct Metric(pub metric::Model);
+
+#[Object]
+impl Metric {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The ConnectWise cross-reference type this metric feeds, e.g. `BackupUsage`.
+    async fn cross_reference_type(&self) -> &str {
+        &self.0.cross_reference_type
+    }
+    async fn unit(&self) -> Result<MetricUnit> {
+        match self.0.unit.parse::<DomainUnit>() {
+            Ok(DomainUnit::Gb) => Ok(MetricUnit::Gb),
+            Ok(DomainUnit::Count) => Ok(MetricUnit::Count),
+            Err(e) => Err(AppError::internal("stored metric unit", e).into()),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct MetricInput {
+    /// A label for people, e.g. "Backup storage".
+    pub name: String,
+    /// The ConnectWise cross-reference type, e.g. `BackupUsage`; unique within a product.
+    pub cross_reference_type: String,
+    pub unit: MetricUnit,
+}
+
+fn metric_specs(metrics: Vec<MetricInput>) -> Result<Vec<MetricSpec>, AppError> {
+    metrics
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            Ok(MetricSpec {
+                name: input::name(&format!("metrics[{i}].name"), &m.name)?,
+                cross_reference_type: input::exact(
+                    &format!("metrics[{i}].crossReferenceType"),
+                    &m.cross_reference_type,
+                )?,
+                unit: m.unit.into(),
+            })
+        })
+        .collect()
+}
+
+#[derive(InputObject)]
+pub struct CreateServiceInput {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateServiceInput {
+    pub name: Option<String>,
+    /// `null` clears it; leaving it out keeps it.
+    pub description: MaybeUndefined<String>,
+}
+
+#[derive(InputObject)]
+pub struct CreateProductInput {
+    pub service_id: ID,
+    pub name: String,
+    pub metrics: Vec<MetricInput>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateProductInput {
+    pub name: Option<String>,
+    /// Replaces the product's metrics (matched by cross-reference type); a metric with
+    /// usage history cannot be removed.
+    pub metrics: Option<Vec<MetricInput>>,
+}
+
+#[derive(Default)]
+pub struct ServiceQuery;
+
+#[Object]
+impl ServiceQuery {
+    /// Every service of the tenant, by name.
+    async fn services(&self, ctx: &Context<'_>) -> Result<Vec<Service>> {
+        Ok(catalog::services(scope(ctx))
+            .await?
+            .into_iter()
+            .map(Service)
+            .collect())
+    }
+
+    async fn service(&self, ctx: &Context<'_>, id: ID) -> Result<Service> {
+        Ok(Service(
+            catalog::service(scope(ctx), input::id("id", &id)?).await?,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct ServiceMutation;
+
+#[Object]
+impl ServiceMutation {
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn create_service(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateServiceInput,
+    ) -> Result<Service> {
+        let name = input::name("name", &input.name)?;
+        let description = input.description.filter(|d| !d.trim().is_empty());
+        Ok(Service(
+            catalog::create_service(scope(ctx), name, description).await?,
+        ))
+    }
+
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn update_service(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateServiceInput,
+    ) -> Result<Service> {
+        let id = input::id("id", &id)?;
+        let name = input.name.map(|n| input::name("name", &n)).transpose()?;
+        let description = match input.description {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(d) => Some(Some(d).filter(|d| !d.trim().is_empty())),
+        };
+        Ok(Service(
+            catalog::update_service(scope(ctx), id, name, description).await?,
+        ))
+    }
+
+    /// Refused while the service has products.
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn delete_service(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
+        catalog::delete_service(scope(ctx), input::id("id", &id)?).await?;
+        Ok(id)
+    }
+
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProductInput,
+    ) -> Result<Product> {
+        let service_id = input::id("serviceId", &input.service_id)?;
+        let name = input::name("name", &input.name)?;
+        let metrics = metric_specs(input.metrics)?;
+        Ok(Product(
+            catalog::create_product(scope(ctx), service_id, name, metrics).await?,
+        ))
+    }
+
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn update_product(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateProductInput,
+    ) -> Result<Product> {
+        let id = input::id("id", &id)?;
+        let name = input.name.map(|n| input::name("name", &n)).transpose()?;
+        let metrics = input.metrics.map(metric_specs).transpose()?;
+        Ok(Product(
+            catalog::update_product(scope(ctx), id, name, metrics).await?,
+        ))
+    }
+
+    /// Refused while the product has mappings or subscriptions; removes its plans,
+    /// metrics and their history with it.
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn delete_product(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
+        catalog::delete_product(scope(ctx), input::id("id", &id)?).await?;
+        Ok(id)
+    }
+}

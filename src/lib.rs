@@ -1,0 +1,23 @@
+//! billbridge: maps a vendor's services, plans and products to ConnectWise Manage billing
+//! levels, and pushes every customer's usage into the right agreement additions.
+
+/// AppState, the router, and `serve(listener, shutdown)`.
+pub mod app;
+/// Who is asking: JWTs and the request's Viewer.
+pub mod auth;
+/// The command line: serve, migrate, schema, token, tenant.
+pub mod cli;
+/// One typed configuration from flags and environment.
+pub mod config;
+/// Connecting, migrating, tenant scoping and every query.
+pub mod db;
+/// The demo tenant a newcomer starts with.
+pub mod demo;
+/// Billing rules as plain Rust.
+pub mod domain;
+/// AppError and its one mapping to GraphQL and HTTP.
+pub mod error;
+/// The GraphQL schema, one file per feature.
+pub mod graphql;
+/// The embedded SPA.
+pub mod web;
