@@ -12,12 +12,11 @@ use super::entity::{billing_mapping, metric, plan, product, service, subscriptio
 use crate::domain::MetricUnit;
 use crate::error::{AppError, AppResult};
 
+/// Every service, in byte order of the name on every engine (collations differ on case).
 pub async fn services(scope: &Scope) -> AppResult<Vec<service::Model>> {
-    Ok(scope
-        .select::<service::Entity>()
-        .order_by_asc(service::Column::Name)
-        .all(scope.db())
-        .await?)
+    let mut all = scope.select::<service::Entity>().all(scope.db()).await?;
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(all)
 }
 
 pub async fn services_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<service::Model>> {

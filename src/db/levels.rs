@@ -1,19 +1,18 @@
 //! Levels: the case-sensitive names that must match a ConnectWise cross-reference.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, Set};
 
 use super::Scope;
 use super::entity::{billing_mapping, level};
 use crate::domain::{LevelSource, levels::suggest};
 use crate::error::{AppError, AppResult};
 
+/// Every level, in byte order of the name on every engine (collations differ on case).
 pub async fn list(scope: &Scope) -> AppResult<Vec<level::Model>> {
-    Ok(scope
-        .select::<level::Entity>()
-        .order_by_asc(level::Column::Name)
-        .all(scope.db())
-        .await?)
+    let mut all = scope.select::<level::Entity>().all(scope.db()).await?;
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(all)
 }
 
 pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<level::Model>> {

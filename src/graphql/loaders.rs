@@ -1,7 +1,7 @@
 //! One DataLoader per relation field, created per request with the caller's tenant scope,
 //! so a nested query costs one statement per relation, not one per row.
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use std::collections::HashMap;
 
 use crate::db::entity::{
@@ -109,25 +109,27 @@ impl Loader<i64> for SubscriptionCountsOfProduct {
 
 /// Every loader of one request.
 pub struct Loaders {
-    pub service: DataLoader<ServiceById>,
-    pub product: DataLoader<ProductById>,
-    pub plan: DataLoader<PlanById>,
-    pub metric: DataLoader<MetricById>,
-    pub level: DataLoader<LevelById>,
-    pub account: DataLoader<AccountById>,
-    pub products_of_service: DataLoader<ProductsOfService>,
-    pub metrics_of_product: DataLoader<MetricsOfProduct>,
-    pub plans_of_product: DataLoader<PlansOfProduct>,
-    pub mappings_of_product: DataLoader<MappingsOfProduct>,
-    pub subscriptions_of_account: DataLoader<SubscriptionsOfAccount>,
-    pub latest_usage_of_account: DataLoader<LatestUsageOfAccount>,
-    pub subscription_counts: DataLoader<SubscriptionCountsOfProduct>,
+    pub service: DataLoader<ServiceById, HashMapCache>,
+    pub product: DataLoader<ProductById, HashMapCache>,
+    pub plan: DataLoader<PlanById, HashMapCache>,
+    pub metric: DataLoader<MetricById, HashMapCache>,
+    pub level: DataLoader<LevelById, HashMapCache>,
+    pub account: DataLoader<AccountById, HashMapCache>,
+    pub products_of_service: DataLoader<ProductsOfService, HashMapCache>,
+    pub metrics_of_product: DataLoader<MetricsOfProduct, HashMapCache>,
+    pub plans_of_product: DataLoader<PlansOfProduct, HashMapCache>,
+    pub mappings_of_product: DataLoader<MappingsOfProduct, HashMapCache>,
+    pub subscriptions_of_account: DataLoader<SubscriptionsOfAccount, HashMapCache>,
+    pub latest_usage_of_account: DataLoader<LatestUsageOfAccount, HashMapCache>,
+    pub subscription_counts: DataLoader<SubscriptionCountsOfProduct, HashMapCache>,
 }
 
 impl Loaders {
     pub fn new(scope: &Scope) -> Self {
-        fn make<T: Loader<i64>>(loader: T) -> DataLoader<T> {
-            DataLoader::new(loader, tokio::spawn)
+        // Cached for the request: a row asked for by several fields is read once. The
+        // loaders live for one request only, so the cache never outlives what it saw.
+        fn make<T: Loader<i64>>(loader: T) -> DataLoader<T, HashMapCache> {
+            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
         }
         Loaders {
             service: make(ServiceById(scope.clone())),

@@ -1,0 +1,219 @@
+//! `TestApp`: the real server on 127.0.0.1:0 over a fresh database built by the real
+//! migrations — a SQLite file, or a fresh PostgreSQL schema when `TEST_DATABASE_URL` is set.
+
+use billbridge::app::{self, AppState};
+use billbridge::auth::Role;
+use billbridge::auth::jwt::JwtKeys;
+use billbridge::db;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+pub const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
+
+pub struct TestApp {
+    pub base: String,
+    pub db: DatabaseConnection,
+    pub client: reqwest::Client,
+    keys: JwtKeys,
+    statements: Arc<AtomicUsize>,
+    /// The SQL of every statement, for explaining a count that went wrong.
+    pub log: Arc<std::sync::Mutex<Vec<String>>>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestApp {
+    /// A server with two tenants, `alpha` and `beta`.
+    pub async fn start() -> TestApp {
+        let (options, dir) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => (postgres_schema(&url).await, None),
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                (db::options(&url), Some(dir))
+            }
+        };
+        let mut conn = db::connect(options).await.expect("connect");
+        db::migrate(&conn).await.expect("migrate");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
+        conn.set_metric_callback(move |info| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut log) = sink.lock() {
+                log.push(info.statement.sql.clone());
+            }
+        });
+        for slug in ["alpha", "beta"] {
+            db::tenants::create(&conn, slug, slug)
+                .await
+                .expect("tenant");
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(conn.clone(), JwtKeys::new(SECRET).expect("keys"));
+        tokio::spawn(async move {
+            app::serve(listener, state, async {
+                stopped.await.ok();
+            })
+            .await
+            .expect("serve");
+        });
+        TestApp {
+            base,
+            db: conn,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            keys: JwtKeys::new(SECRET).expect("keys"),
+            statements,
+            log,
+            _shutdown: shutdown,
+            _dir: dir,
+        }
+    }
+
+    pub fn token(&self, tenant: &str, role: Role) -> String {
+        self.keys
+            .issue(
+                tenant,
+                role,
+                &format!("{tenant}-{role}"),
+                Duration::from_secs(600),
+            )
+            .expect("token")
+    }
+
+    /// An editor of `alpha`, the usual caller.
+    pub fn editor(&self) -> String {
+        self.token("alpha", Role::Editor)
+    }
+
+    /// Statements run so far on the server's database.
+    pub fn statements(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    /// POSTs one operation and returns the whole response body.
+    pub async fn post(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        response.json().await.expect("json body")
+    }
+
+    /// The data of an operation that must succeed.
+    pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.post(token, query, variables).await;
+        assert!(
+            body.get("errors").is_none(),
+            "unexpected errors: {body:#}\nfor {query}"
+        );
+        body["data"].clone()
+    }
+
+    /// The first error of an operation that must fail.
+    pub async fn err(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.post(token, query, variables).await;
+        body["errors"][0].clone()
+    }
+
+    /// The `extensions.code` of an operation that must fail.
+    pub async fn code(&self, token: &str, query: &str, variables: Value) -> String {
+        let error = self.err(token, query, variables).await;
+        error["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {error:#}"))
+            .to_owned()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+}
+
+/// A fresh schema in the PostgreSQL database named by `url`, so tests never share tables.
+async fn postgres_schema(url: &str) -> sea_orm::ConnectOptions {
+    let admin = db::connect(db::options(url))
+        .await
+        .expect("connect to TEST_DATABASE_URL");
+    let schema = format!("t_{:016x}", rand::random::<u64>());
+    admin
+        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .expect("create schema");
+    admin.close().await.ok();
+    let mut options = db::options(url);
+    options.set_schema_search_path(schema).max_connections(5);
+    options
+}
+
+/// Ids come back as strings; this takes one out of a response.
+pub fn id(value: &Value) -> String {
+    value.as_str().expect("id string").to_owned()
+}
+
+/// A service with one product ("Backup") reporting BackupUsage (GB) and Seats (count), and
+/// two plans; returns (service, product, plan20, plan50) ids. Creates levels Gold and gold.
+pub async fn catalogue(app: &TestApp, token: &str) -> (String, String, String, String) {
+    let service = app
+        .ok(
+            token,
+            r#"mutation { createService(input: {name: "Backup"}) { id } }"#,
+            json!({}),
+        )
+        .await;
+    let service = id(&service["createService"]["id"]);
+    let product = app
+        .ok(
+            token,
+            r#"mutation($s: ID!) { createProduct(input: {serviceId: $s, name: "Backup Plan", metrics: [
+                {name: "Storage", crossReferenceType: "BackupUsage", unit: GB},
+                {name: "Seats", crossReferenceType: "Seats", unit: COUNT}]}) { id } }"#,
+            json!({ "s": service }),
+        )
+        .await;
+    let product = id(&product["createProduct"]["id"]);
+    let mut plans = Vec::new();
+    for (unique_id, base) in [("P20", 20.0), ("P50", 50.0)] {
+        let plan = app
+            .ok(
+                token,
+                r#"mutation($p: ID!, $u: String!, $b: Float!) { createPlan(input: {productId: $p, uniqueId: $u, baseSizeGb: $b}) { id } }"#,
+                json!({ "p": product, "u": unique_id, "b": base }),
+            )
+            .await;
+        plans.push(id(&plan["createPlan"]["id"]));
+    }
+    for level in ["Gold", "gold", "Silver"] {
+        app.ok(
+            token,
+            r#"mutation($n: String!) { createLevel(input: {name: $n}) { id } }"#,
+            json!({ "n": level }),
+        )
+        .await;
+    }
+    (service, product, plans[0].clone(), plans[1].clone())
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real server over HTTP, on SQLite (and PostgreSQL when
+//! `TEST_DATABASE_URL` is set).
+
+mod accounts;
+mod auth;
+mod catalog;
+mod common;
+mod demo;
+mod loaders;
+mod mappings;
+mod schema;
+mod tenancy;
+mod web;
