@@ -184,6 +184,23 @@ pub async fn upsert(scope: &Scope, rows: Vec<AccountInput>) -> AppResult<Vec<acc
     Ok(saved)
 }
 
+/// Deletes the named accounts with their subscriptions and usage history (the foreign
+/// keys cascade). Names that do not exist are ignored, so a repeat is harmless.
+pub async fn delete(scope: &Scope, names: &[String]) -> AppResult<u64> {
+    if names.len() > MAX_BATCH {
+        return Err(AppError::bad_input(
+            "names",
+            format!("{} names given; at most {MAX_BATCH} per call", names.len()),
+        ));
+    }
+    let result = scope
+        .delete::<account::Entity>()
+        .filter(account::Column::Name.is_in(names.iter().cloned()))
+        .exec(scope.db())
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// Which accounts a listing shows.
 #[derive(Clone, Debug, Default)]
 pub struct AccountFilter {

@@ -91,18 +91,10 @@ impl Subscription {
         self.0.id.into()
     }
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
-        loaders(ctx)
-            .product
-            .load_one(self.0.product_id)
-            .await?
-            .map(Product)
-            .ok_or_else(|| AppError::not_found("product", self.0.product_id).into())
+        Product::load(ctx, self.0.product_id).await
     }
     async fn plan(&self, ctx: &Context<'_>) -> Result<Option<Plan>> {
-        let Some(id) = self.0.plan_id else {
-            return Ok(None);
-        };
-        Ok(loaders(ctx).plan.load_one(id).await?.map(Plan))
+        Plan::load(ctx, self.0.plan_id).await
     }
 }
 
@@ -159,6 +151,12 @@ pub struct UsageInput {
     pub quantity: f64,
     /// When the vendor measured it; kept to the second.
     pub measured_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject)]
+pub struct DeleteAccountsPayload {
+    /// Accounts that existed and were deleted.
+    pub deleted: i32,
 }
 
 #[derive(SimpleObject)]
@@ -271,6 +269,20 @@ impl AccountMutation {
             .into_iter()
             .map(Account)
             .collect())
+    }
+
+    /// Deletes accounts by name, with their subscriptions and usage history (for
+    /// customers who left). Unknown names are ignored.
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn delete_accounts(
+        &self,
+        ctx: &Context<'_>,
+        names: Vec<String>,
+    ) -> Result<DeleteAccountsPayload> {
+        let deleted = accounts::delete(scope(ctx), &names).await?;
+        Ok(DeleteAccountsPayload {
+            deleted: i32::try_from(deleted).unwrap_or(i32::MAX),
+        })
     }
 
     /// Records up to 1,000 usage samples. Idempotent on (account, metric, measuredAt): a

@@ -41,19 +41,11 @@ impl BillingMapping {
         self.0.id.into()
     }
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
-        loaders(ctx)
-            .product
-            .load_one(self.0.product_id)
-            .await?
-            .map(Product)
-            .ok_or_else(|| AppError::not_found("product", self.0.product_id).into())
+        Product::load(ctx, self.0.product_id).await
     }
     /// The plan; `null` when the mapping covers all plans.
     async fn plan(&self, ctx: &Context<'_>) -> Result<Option<Plan>> {
-        let Some(id) = self.0.plan_id else {
-            return Ok(None);
-        };
-        Ok(loaders(ctx).plan.load_one(id).await?.map(Plan))
+        Plan::load(ctx, self.0.plan_id).await
     }
     /// "(All plans)": every account of the product is billed at this level.
     async fn all_plans(&self) -> bool {

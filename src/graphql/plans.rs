@@ -12,6 +12,16 @@ use crate::error::AppError;
 
 pub struct Plan(pub plan::Model);
 
+impl Plan {
+    /// The plan a row refers to, if any, through the request's loader.
+    pub async fn load(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Plan>> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).plan.load_one(id).await?.map(Plan))
+    }
+}
+
 #[Object]
 impl Plan {
     async fn id(&self) -> ID {
@@ -36,12 +46,7 @@ impl Plan {
         self.0.block_size_gb
     }
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
-        loaders(ctx)
-            .product
-            .load_one(self.0.product_id)
-            .await?
-            .map(Product)
-            .ok_or_else(|| AppError::not_found("product", self.0.product_id).into())
+        Product::load(ctx, self.0.product_id).await
     }
 }
 

@@ -170,6 +170,18 @@ impl Service {
 
 pub struct Product(pub product::Model);
 
+impl Product {
+    /// The product a row refers to, through the request's loader.
+    pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Product> {
+        loaders(ctx)
+            .product
+            .load_one(id)
+            .await?
+            .map(Product)
+            .ok_or_else(|| AppError::not_found("product", id).into())
+    }
+}
+
 #[Object]
 impl Product {
     async fn id(&self) -> ID {

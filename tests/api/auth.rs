@@ -154,6 +154,7 @@ const MUTATIONS: &[&str] = &[
     r#"mutation { deleteBillingMapping(id: "1") }"#,
     r#"mutation { takeOverBillingMapping(id: "1") { id } }"#,
     r#"mutation { upsertAccounts(input: [{name: "a", subscriptions: []}]) { id } }"#,
+    r#"mutation { deleteAccounts(names: ["a"]) { deleted } }"#,
     r#"mutation { recordUsage(input: [{account: "a", metricId: "1", quantity: 1, measuredAt: "2026-01-01T00:00:00Z"}]) { recorded } }"#,
 ];
 

@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod catalog;
 mod common;
+mod database;
 mod demo;
 mod loaders;
 mod mappings;
