@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::jwt::JwtKeys;
 use crate::graphql::{self, AppSchema};
+use crate::psa::Psa;
 use crate::web;
 
 /// Requests larger than this are refused before they are read (the GraphQL extractor would
@@ -28,15 +29,17 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     pub db: DatabaseConnection,
     pub jwt: Arc<JwtKeys>,
+    pub psa: Psa,
     pub schema: AppSchema,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, jwt: JwtKeys) -> Self {
+    pub fn new(db: DatabaseConnection, jwt: JwtKeys, psa: Psa) -> Self {
         AppState {
             db,
             jwt: Arc::new(jwt),
-            schema: graphql::schema(),
+            schema: graphql::schema_with(psa.clone()),
+            psa,
         }
     }
 }

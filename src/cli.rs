@@ -13,7 +13,9 @@ use crate::app::{self, AppState};
 use crate::auth::Role;
 use crate::auth::jwt::JwtKeys;
 use crate::config::{self, Config};
-use crate::{db, demo, graphql};
+use crate::crypto::MasterKey;
+use crate::psa::Psa;
+use crate::{connectwise, db, demo, graphql, sandbox};
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +55,40 @@ enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Run the ConnectWise sandbox: the same REST API, in memory.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Args)]
+struct SandboxArgs {
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: SocketAddr,
+    /// Delay every answer by this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Requests per second before answering 429 (e.g. `10` or `10/s`).
+    #[arg(long, value_parser = parse_rate)]
+    rate_limit: Option<u32>,
+    /// Chance in [0, 1] of answering 503.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    fail_rate: f64,
+    #[arg(long, value_enum, default_value = "demo")]
+    seed: sandbox::Seed,
+}
+
+fn parse_rate(text: &str) -> Result<u32, String> {
+    text.trim_end_matches("/s")
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{text:?}: give requests per second, e.g. 10 or 10/s"))
+}
+
+fn parse_probability(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|p| (0.0..=1.0).contains(p))
+        .ok_or_else(|| format!("{text:?}: give a probability from 0 to 1, e.g. 0.05"))
 }
 
 #[derive(Args)]
@@ -69,9 +105,13 @@ struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     db: DbArgs,
-    /// Create (once) the `demo` tenant with services, plans, mappings and accounts.
+    /// Create (once) the `demo` tenant with services, plans, mappings and accounts, and
+    /// connect it to a ConnectWise sandbox started in this process.
     #[arg(long)]
     demo: bool,
+    /// Where the demo's ConnectWise sandbox listens (with `--demo`).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    sandbox_listen: SocketAddr,
 }
 
 #[derive(Args)]
@@ -193,6 +233,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created tenant {} ({})", tenant.slug, tenant.name);
             Ok(())
         }
+        Command::Sandbox(args) => run_sandbox(args).await,
         Command::Tenant(TenantCommand::List { db }) => {
             let db = open(&cli.data_dir, &db).await?;
             for tenant in db::tenants::all(&db).await? {
@@ -213,6 +254,41 @@ fn check_slug(slug: &str) -> anyhow::Result<()> {
         bail!("--slug {slug:?}: use 1 to 63 lowercase letters, digits and '-'");
     }
     Ok(())
+}
+
+async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
+    let options = sandbox::Options {
+        seed: args.seed,
+        latency: Duration::from_millis(args.latency_ms),
+        rate_limit: args.rate_limit,
+        fail_rate: args.fail_rate,
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let router = sandbox::Sandbox::new(&options).router();
+    println!(
+        "ConnectWise sandbox on http://{address}{} ({:?} seed)\n\
+         site: http://{address}\ncompany ID: {}\npublic key: {}\nprivate key: {}\nclientId: any\n\
+         inspect what was written: http://{address}/_sandbox/state",
+        sandbox::API_PREFIX,
+        args.seed,
+        sandbox::DEMO_COMPANY_ID,
+        sandbox::DEMO_PUBLIC_KEY,
+        sandbox::DEMO_PRIVATE_KEY
+    );
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+fn master_key(data_dir: &Path, production: bool) -> anyhow::Result<MasterKey> {
+    let from_env = std::env::var("BILLBRIDGE_MASTER_KEY")
+        .ok()
+        .filter(|s| !s.is_empty());
+    config::master_key(from_env, data_dir, production)
 }
 
 fn jwt_secret(data_dir: &Path, production: bool) -> anyhow::Result<config::Secret> {
@@ -267,9 +343,26 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
     };
     tracing::debug!(?config, "configuration");
     let keys = JwtKeys::new(config.jwt_secret.expose())?;
+    let psa = Psa::new(
+        master_key(data_dir, production)?,
+        connectwise::Settings::default(),
+    );
     let db = open(data_dir, &args.db).await?;
     let demo_token = if args.demo {
         demo::seed(&db).await.context("creating the demo tenant")?;
+        let listener = tokio::net::TcpListener::bind(args.sandbox_listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "starting the ConnectWise sandbox on {}",
+                    args.sandbox_listen
+                )
+            })?;
+        let site = sandbox::Sandbox::new(&sandbox::Options::default()).spawn(listener)?;
+        let synced = demo::connect_sandbox(&db, &psa, &site)
+            .await
+            .context("connecting the demo tenant to the sandbox")?;
+        println!("ConnectWise sandbox: {site} (demo tenant connected: {synced})");
         Some(keys.issue(
             demo::TENANT,
             Role::Admin,
@@ -291,7 +384,7 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
              Later tokens: billbridge token --tenant demo --role admin\n"
         );
     }
-    app::serve(listener, AppState::new(db, keys), shutdown_signal()).await?;
+    app::serve(listener, AppState::new(db, keys, psa), shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

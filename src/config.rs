@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use crate::auth::jwt::MIN_SECRET_BYTES;
+use crate::crypto::MasterKey;
 
 /// Bytes that must never reach a log line.
 #[derive(Clone)]
@@ -87,6 +88,38 @@ pub fn jwt_secret(
     Ok(Secret::new(secret))
 }
 
+/// The key that seals stored ConnectWise private keys: `BILLBRIDGE_MASTER_KEY` (32 bytes,
+/// base64); outside production, when unset, one generated once and kept in the data folder.
+pub fn master_key(
+    from_env: Option<String>,
+    data_dir: &Path,
+    production: bool,
+) -> anyhow::Result<MasterKey> {
+    if let Some(text) = from_env {
+        return MasterKey::from_base64(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "BILLBRIDGE_MASTER_KEY: {e} (generate one with `openssl rand -base64 32`)"
+            )
+        });
+    }
+    if production {
+        bail!(
+            "BILLBRIDGE_MASTER_KEY is required in production (32 bytes, base64: `openssl rand -base64 32`)"
+        );
+    }
+    let path = data_dir.join("master-key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return MasterKey::from_base64(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    let key = MasterKey::generate();
+    write_private(&path, key.to_base64().as_bytes())?;
+    tracing::info!(path = %path.display(), "generated a master key for this machine");
+    Ok(key)
+}
+
 /// Writes a file only its owner can read.
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
@@ -120,6 +153,19 @@ mod tests {
         let second = jwt_secret(None, dir.path(), false).unwrap();
         assert_eq!(first.expose(), second.expose());
         assert!(first.expose().len() >= MIN_SECRET_BYTES);
+    }
+
+    #[test]
+    fn master_key_generated_once_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = master_key(None, dir.path(), false).unwrap();
+        let second = master_key(None, dir.path(), false).unwrap();
+        assert_eq!(first.to_base64(), second.to_base64());
+        assert!(
+            master_key(None, dir.path(), true).is_err(),
+            "required in production"
+        );
+        assert!(master_key(Some("short".into()), dir.path(), false).is_err());
     }
 
     #[test]

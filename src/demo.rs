@@ -11,6 +11,8 @@ use crate::db::usage::{self, UsageInput};
 use crate::db::{Scope, levels, tenants};
 use crate::domain::{LevelSource, MetricUnit, UsageValue};
 use crate::error::AppError;
+use crate::psa::Psa;
+use crate::sandbox;
 
 pub const TENANT: &str = "demo";
 
@@ -67,6 +69,44 @@ pub const ACCOUNTS: [&str; 50] = [
     "willow-vision",
     "zenith-media",
 ];
+
+/// Accounts whose ConnectWise Company ID was taken by another integration: their company
+/// carries the account name in the `echo_username` custom field instead.
+pub const LINKED_BY_ECHO_USERNAME: [&str; 5] = [
+    "alpine-logistics",
+    "cedar-schools",
+    "garnet-jewelers",
+    "lumen-optics",
+    "sage-counseling",
+];
+/// An account with no company in ConnectWise.
+pub const NOT_IN_PSA: &str = "zenith-media";
+/// An account two companies claim (one by Company ID, one by `echo_username`).
+pub const CLAIMED_TWICE: &str = "quartz-labs";
+/// An account whose company has two active agreements of the backup agreement type.
+pub const TWO_AGREEMENTS: &str = "redwood-capital";
+/// An account known to ConnectWise by another identifier, set as its link identifier.
+pub const LINK_IDENTIFIER: (&str, &str) = ("northwind-traders", "NWT-001");
+
+/// The ConnectWise Company ID of an account that has one (`echo_username` companies get a
+/// name-style ID, as another integration would have created them).
+pub fn company_identifier(account: &str) -> String {
+    if LINKED_BY_ECHO_USERNAME.contains(&account) {
+        account
+            .split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect()
+    } else if account == LINK_IDENTIFIER.0 {
+        LINK_IDENTIFIER.1.to_owned()
+    } else {
+        account.to_owned()
+    }
+}
 
 /// A small, fixed pseudo-random sequence (xorshift) so every demo is the same.
 struct Dice(u64);
@@ -304,8 +344,7 @@ pub async fn fill(scope: &Scope, now: DateTime<Utc>) -> Result<(), SeedError> {
                 plan_id: None,
             });
         }
-        // Every seventh account is known to ConnectWise by its ECHO user name.
-        let link_identifier = (i % 7 == 3).then(|| format!("echo-{name}"));
+        let link_identifier = (*name == LINK_IDENTIFIER.0).then(|| LINK_IDENTIFIER.1.to_owned());
         rows.push(AccountInput {
             name: (*name).into(),
             link_identifier,
@@ -361,6 +400,34 @@ pub async fn fill(scope: &Scope, now: DateTime<Utc>) -> Result<(), SeedError> {
         usage::record(scope, chunk.to_vec()).await?;
     }
     Ok(())
+}
+
+/// Connects the demo tenant to the sandbox at `site` (its address changes from run to run)
+/// and syncs levels and company links, so a newcomer sees live levels and linked accounts.
+pub async fn connect_sandbox(
+    db: &DatabaseConnection,
+    psa: &Psa,
+    site: &str,
+) -> Result<String, SeedError> {
+    let tenant = tenants::by_slug(db, TENANT)
+        .await?
+        .ok_or_else(|| SeedError::Rule("the demo tenant does not exist".into()))?;
+    let scope = Scope::new(db.clone(), &tenant);
+    let connection = crate::db::psa::ConnectionInput {
+        site: site.to_owned(),
+        company_id: sandbox::DEMO_COMPANY_ID.into(),
+        public_key: sandbox::DEMO_PUBLIC_KEY.into(),
+        private_key: Some(sandbox::DEMO_PRIVATE_KEY.into()),
+        client_id: "billbridge-demo".into(),
+        integration: sandbox::DEMO_INTEGRATION.into(),
+    };
+    crate::db::psa::save(&scope, &psa.master_key, connection, "demo").await?;
+    let levels = psa.sync_levels(&scope).await?;
+    let links = psa.sync_companies(&scope).await?;
+    Ok(format!(
+        "{} cross-references, {} levels new; {} accounts linked, {} not found, {} ambiguous",
+        levels.cross_references, levels.created, links.linked, links.not_found, links.ambiguous
+    ))
 }
 
 /// Seeding failed: a database problem (already logged) or a rule the demo data broke.

@@ -26,6 +26,11 @@ pub enum AppError {
     ReadOnly(String),
     Forbidden(String),
     Unauthenticated(String),
+    /// ConnectWise could not be reached or refused us; `transient` when retrying may help.
+    Upstream {
+        message: String,
+        transient: bool,
+    },
     /// Already logged where it happened; the client only sees a generic message.
     Internal,
 }
@@ -77,6 +82,12 @@ impl AppError {
             AppError::ReadOnly(_) => "READ_ONLY",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Upstream {
+                transient: true, ..
+            } => "UPSTREAM_UNAVAILABLE",
+            AppError::Upstream {
+                transient: false, ..
+            } => "UPSTREAM_REJECTED",
             AppError::Internal => "INTERNAL",
         }
     }
@@ -89,6 +100,7 @@ impl AppError {
             | AppError::ReadOnly(m)
             | AppError::Forbidden(m)
             | AppError::Unauthenticated(m) => m.clone(),
+            AppError::Upstream { message, .. } => message.clone(),
             AppError::Internal => "internal error; it has been logged".into(),
         }
     }
@@ -100,6 +112,7 @@ impl AppError {
             AppError::Conflict(_) | AppError::ReadOnly(_) => StatusCode::CONFLICT,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -120,6 +133,15 @@ impl From<DbErr> for AppError {
             return AppError::Conflict("a record with the same key already exists".into());
         }
         AppError::internal("database error", error)
+    }
+}
+
+impl From<crate::connectwise::Error> for AppError {
+    fn from(error: crate::connectwise::Error) -> Self {
+        AppError::Upstream {
+            transient: error.is_transient(),
+            message: error.to_string(),
+        }
     }
 }
 

@@ -9,6 +9,10 @@ pub mod auth;
 pub mod cli;
 /// One typed configuration from flags and environment.
 pub mod config;
+/// The ConnectWise Manage REST client.
+pub mod connectwise;
+/// Secrets at rest: AES-256-GCM under the master key.
+pub mod crypto;
 /// Connecting, migrating, tenant scoping and every query.
 pub mod db;
 /// The demo tenant a newcomer starts with.
@@ -19,5 +23,9 @@ pub mod domain;
 pub mod error;
 /// The GraphQL schema, one file per feature.
 pub mod graphql;
+/// A tenant's ConnectWise: connection test, level and company syncs.
+pub mod psa;
+/// A ConnectWise Manage stand-in for the demo, the tests and the benchmarks.
+pub mod sandbox;
 /// The embedded SPA.
 pub mod web;

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use std::collections::{HashMap, HashSet};
 
-use super::entity::{account, plan, product, subscription};
+use super::entity::{account, account_link, plan, product, subscription};
 use super::{Scope, catalog};
 use crate::error::{AppError, AppResult};
 
@@ -208,6 +208,8 @@ pub struct AccountFilter {
     pub product_id: Option<i64>,
     pub plan_id: Option<i64>,
     pub search: Option<String>,
+    /// `LINKED`, `NOT_FOUND` or `AMBIGUOUS`, as the last company sync left it.
+    pub link_state: Option<&'static str>,
 }
 
 /// One page of accounts ordered by name, after the account named `after`.
@@ -281,6 +283,15 @@ pub async fn page(
             subscription::Column::PlanId,
             SubQueryIds::One(id),
         ));
+    }
+    if let Some(state) = filter.link_state {
+        let mut linked = Query::select();
+        linked
+            .column(account_link::Column::AccountId)
+            .from(account_link::Entity)
+            .and_where(account_link::Column::TenantId.eq(scope.tenant_id()))
+            .and_where(account_link::Column::State.eq(state));
+        query = query.filter(account::Column::Id.in_subquery(linked));
     }
     if let Some(text) = filter.search.as_deref().filter(|t| !t.is_empty()) {
         let pattern = format!("%{}%", escape_like(&text.to_lowercase()));

@@ -3,8 +3,10 @@
 use chrono::Utc;
 use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, Set};
 
-use super::Scope;
+use std::collections::HashSet;
+
 use super::entity::{billing_mapping, level};
+use super::{Scope, psa};
 use crate::domain::{LevelSource, levels::suggest};
 use crate::error::{AppError, AppResult};
 
@@ -66,9 +68,38 @@ pub async fn delete(scope: &Scope, id: i64) -> AppResult<()> {
 }
 
 /// The level named exactly `typed` (case-sensitive), or a `BAD_USER_INPUT` naming it, with
-/// the level the user most likely meant.
+/// the level the user most likely meant. With a PSA connection only levels that have an
+/// active ConnectWise cross-reference count: anything else would never bill.
 pub async fn resolve(scope: &Scope, typed: &str) -> AppResult<level::Model> {
-    let all = list(scope).await?;
+    let mut all = list(scope).await?;
+    if let Some(connection) = psa::get(scope).await? {
+        if connection.levels_synced_at.is_none() {
+            return Err(AppError::bad_input(
+                "level",
+                "the levels of ConnectWise have not been synced yet; run syncLevels first",
+            ));
+        }
+        let referenced: HashSet<i64> = psa::all_cross_references(scope)
+            .await?
+            .into_iter()
+            .filter(|x| !x.inactive)
+            .map(|x| x.level_id)
+            .collect();
+        all.retain(|l| referenced.contains(&l.id));
+        if let Some(found) = all.iter().find(|l| l.name == typed) {
+            return Ok(found.clone());
+        }
+        let message = match suggest(typed, all.iter().map(|l| l.name.as_str())) {
+            Some(near) => format!(
+                "level {typed:?} has no cross-reference in ConnectWise (levels are case-sensitive); did you mean {near:?}?"
+            ),
+            None => format!(
+                "level {typed:?} has no cross-reference in ConnectWise's {:?} integration; add one there and run syncLevels",
+                connection.integration
+            ),
+        };
+        return Err(AppError::bad_input("level", message));
+    }
     if let Some(found) = all.iter().find(|l| l.name == typed) {
         return Ok(found.clone());
     }

@@ -6,7 +6,7 @@ use sea_orm::{
 };
 
 use super::entity::{billing_mapping, product};
-use super::{Scope, catalog, levels};
+use super::{Scope, catalog, levels, psa};
 use crate::domain::{MetricUnit, UsageValue};
 use crate::error::{AppError, AppResult};
 
@@ -121,10 +121,27 @@ async fn check_plans(
 async fn warnings(
     scope: &Scope,
     product: &product::Model,
+    level_id: i64,
     usage: UsageValue,
 ) -> AppResult<Vec<String>> {
     let metrics = catalog::metrics_of_products(scope, &[product.id]).await?;
     let mut warnings = Vec::new();
+    if psa::get(scope).await?.is_some() {
+        let references = psa::cross_references_of_levels(scope, &[level_id]).await?;
+        let level = levels::by_ids(scope, &[level_id]).await?;
+        let name = level.first().map(|l| l.name.as_str()).unwrap_or_default();
+        for metric in &metrics {
+            let covered = references
+                .iter()
+                .any(|x| !x.inactive && x.vendor_type == metric.cross_reference_type);
+            if !covered {
+                warnings.push(format!(
+                    "level {name:?} has no ConnectWise cross-reference for {:?}; that metric will not be pushed",
+                    metric.cross_reference_type
+                ));
+            }
+        }
+    }
     if metrics.is_empty() {
         warnings.push(format!(
             "product {:?} reports no metrics, so this mapping has nothing to push",
@@ -159,7 +176,7 @@ pub async fn add(scope: &Scope, new: NewMapping, who: &str) -> AppResult<Saved> 
         ..Default::default()
     };
     let mapping = scope.insert(scope.db(), row).await?;
-    let warnings = warnings(scope, &product, new.usage_value).await?;
+    let warnings = warnings(scope, &product, mapping.level_id, new.usage_value).await?;
     Ok(Saved { mapping, warnings })
 }
 
@@ -192,7 +209,7 @@ pub async fn update(scope: &Scope, id: i64, patch: MappingPatch, who: &str) -> A
     row.updated_by = Set(who.to_owned());
     row.updated_at = Set(Utc::now());
     let mapping = row.update(scope.db()).await?;
-    let warnings = warnings(scope, &product, usage).await?;
+    let warnings = warnings(scope, &product, mapping.level_id, usage).await?;
     Ok(Saved { mapping, warnings })
 }
 

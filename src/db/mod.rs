@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod entity;
 pub mod levels;
 pub mod mappings;
+pub mod psa;
 pub mod tenants;
 pub mod usage;
 
@@ -78,7 +79,10 @@ owned!(
     billing_mapping,
     account,
     subscription,
-    usage_sample
+    usage_sample,
+    psa_connection,
+    level_cross_reference,
+    account_link
 );
 
 /// One tenant's view of the database. Built only from an authenticated caller or from a
@@ -147,6 +151,27 @@ impl Scope {
     {
         row.set(A::Entity::tenant_column(), self.tenant_id.into());
         row.insert(conn).await
+    }
+
+    /// Inserts many rows as this tenant's, a few hundred per statement.
+    pub async fn insert_many<A, C>(&self, conn: &C, rows: Vec<A>) -> Result<(), DbErr>
+    where
+        A: ActiveModelTrait + Send,
+        A::Entity: Owned,
+        C: ConnectionTrait,
+    {
+        // Well under SQLite's and PostgreSQL's limits on bound parameters per statement.
+        const CHUNK: usize = 200;
+        let mut rows = rows;
+        for row in &mut rows {
+            row.set(A::Entity::tenant_column(), self.tenant_id.into());
+        }
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+            Insert::many(chunk).exec_without_returning(conn).await?;
+        }
+        Ok(())
     }
 
     /// Inserts `row` as this tenant's, or resolves a unique-key clash as `on_conflict` says.

@@ -3,6 +3,7 @@
 
 pub mod billing;
 pub mod levels;
+pub mod links;
 pub mod status;
 
 use std::fmt;

@@ -2,7 +2,7 @@
 //! batch mutations integrators feed them with.
 
 use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::guard::MinRole;
@@ -74,12 +74,77 @@ impl Account {
             .map(UsageSample)
             .collect())
     }
+    /// Its ConnectWise company, as the last `syncCompanies` found it; `null` before.
+    async fn link(&self, ctx: &Context<'_>) -> Result<Option<AccountLink>> {
+        let links = loaders(ctx).link_of_account.load_one(self.0.id).await?;
+        let Some(link) = links.and_then(|l| l.into_iter().next()) else {
+            return Ok(None);
+        };
+        Ok(Some(AccountLink {
+            state: match link.state.as_str() {
+                "LINKED" => LinkState::Linked,
+                "AMBIGUOUS" => LinkState::Ambiguous,
+                _ => LinkState::NotFound,
+            },
+            via: match link.via.as_deref() {
+                Some("COMPANY_ID") => Some(LinkVia::CompanyId),
+                Some("ECHO_USERNAME") => Some(LinkVia::EchoUsername),
+                _ => None,
+            },
+            company_id: link.company_id.map(ID::from),
+            company_identifier: link.company_identifier,
+            company_name: link.company_name,
+            reason: link.reason,
+            synced_at: link.synced_at,
+        }))
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// Exactly one ConnectWise company matches.
+    Linked,
+    /// No company has the account's key as Company ID or `echo_username`.
+    NotFound,
+    /// Several companies claim it; billbridge will not guess.
+    Ambiguous,
+}
+
+impl LinkState {
+    fn stored(self) -> &'static str {
+        match self {
+            LinkState::Linked => "LINKED",
+            LinkState::NotFound => "NOT_FOUND",
+            LinkState::Ambiguous => "AMBIGUOUS",
+        }
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum LinkVia {
+    /// The company's Company ID (identifier) is the account's key.
+    CompanyId,
+    /// The company's `echo_username` custom field holds the account's key.
+    EchoUsername,
+}
+
+/// Which ConnectWise company an account bills to, and why.
+#[derive(SimpleObject)]
+pub struct AccountLink {
+    pub state: LinkState,
+    pub via: Option<LinkVia>,
+    pub company_id: Option<ID>,
+    pub company_identifier: Option<String>,
+    pub company_name: Option<String>,
+    /// How it was linked, or why it was not.
+    pub reason: String,
+    pub synced_at: DateTime<Utc>,
 }
 
 /// An account's subscription to a product, on a plan.
@@ -208,6 +273,7 @@ impl AccountQuery {
         product_id: Option<ID>,
         plan_id: Option<ID>,
         search: Option<String>,
+        link_state: Option<LinkState>,
     ) -> Result<AccountConnection> {
         if !(1..=MAX_PAGE).contains(&first) {
             return Err(AppError::bad_input(
@@ -228,6 +294,7 @@ impl AccountQuery {
             product_id: input::ids("productId", product_id.as_ref())?,
             plan_id: input::ids("planId", plan_id.as_ref())?,
             search: search.map(|s| s.trim().to_owned()),
+            link_state: link_state.map(LinkState::stored),
         };
         let page = accounts::page(scope(ctx), &filter, after.as_deref(), first as u64).await?;
         let mut connection = Connection::with_additional_fields(

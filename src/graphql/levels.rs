@@ -1,10 +1,10 @@
 //! Levels: the case-sensitive names a mapping bills at.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::guard::MinRole;
-use super::{input, scope};
+use super::{input, loaders, scope};
 use crate::auth::Role;
 use crate::db::entity::level;
 use crate::db::levels;
@@ -41,6 +41,39 @@ impl Level {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// What ConnectWise bills this level as, per vendor type (empty until `syncLevels`,
+    /// or when ConnectWise has no cross-reference for it).
+    async fn cross_references(&self, ctx: &Context<'_>) -> Result<Vec<LevelCrossReference>> {
+        Ok(loaders(ctx)
+            .cross_references_of_level
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|x| LevelCrossReference {
+                vendor_type: x.vendor_type,
+                agreement_type_id: x.agreement_type_id.map(ID::from),
+                agreement_type_name: x.agreement_type_name,
+                product_id: x.product_id.map(ID::from),
+                product_identifier: x.product_identifier,
+                active: !x.inactive,
+            })
+            .collect())
+    }
+}
+
+/// A row of the ConnectWise cross-reference table for this level.
+#[derive(SimpleObject)]
+pub struct LevelCrossReference {
+    /// The metric type, e.g. `BackupUsage`.
+    pub vendor_type: String,
+    /// The ConnectWise agreement type the addition goes on.
+    pub agreement_type_id: Option<ID>,
+    pub agreement_type_name: Option<String>,
+    /// The ConnectWise catalog product of the addition.
+    pub product_id: Option<ID>,
+    pub product_identifier: Option<String>,
+    pub active: bool,
 }
 
 #[derive(InputObject)]

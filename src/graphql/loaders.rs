@@ -5,9 +5,10 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use std::collections::HashMap;
 
 use crate::db::entity::{
-    account, billing_mapping, level, metric, plan, product, service, subscription, usage_sample,
+    account, account_link, billing_mapping, level, level_cross_reference, metric, plan, product,
+    service, subscription, usage_sample,
 };
-use crate::db::{Scope, accounts, catalog, levels, mappings, usage};
+use crate::db::{Scope, accounts, catalog, levels, mappings, psa, usage};
 
 type Error = async_graphql::Error;
 
@@ -84,6 +85,18 @@ grouped!(
     account_id
 );
 grouped!(
+    CrossReferencesOfLevel,
+    level_cross_reference::Model,
+    psa::cross_references_of_levels,
+    level_id
+);
+grouped!(
+    LinkOfAccount,
+    account_link::Model,
+    psa::links_of_accounts,
+    account_id
+);
+grouped!(
     LatestUsageOfAccount,
     usage_sample::Model,
     usage::latest_for_accounts,
@@ -122,6 +135,8 @@ pub struct Loaders {
     pub subscriptions_of_account: DataLoader<SubscriptionsOfAccount, HashMapCache>,
     pub latest_usage_of_account: DataLoader<LatestUsageOfAccount, HashMapCache>,
     pub subscription_counts: DataLoader<SubscriptionCountsOfProduct, HashMapCache>,
+    pub cross_references_of_level: DataLoader<CrossReferencesOfLevel, HashMapCache>,
+    pub link_of_account: DataLoader<LinkOfAccount, HashMapCache>,
 }
 
 impl Loaders {
@@ -145,6 +160,8 @@ impl Loaders {
             subscriptions_of_account: make(SubscriptionsOfAccount(scope.clone())),
             latest_usage_of_account: make(LatestUsageOfAccount(scope.clone())),
             subscription_counts: make(SubscriptionCountsOfProduct(scope.clone())),
+            cross_references_of_level: make(CrossReferencesOfLevel(scope.clone())),
+            link_of_account: make(LinkOfAccount(scope.clone())),
         }
     }
 }

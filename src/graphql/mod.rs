@@ -9,15 +9,17 @@ mod levels;
 mod loaders;
 mod mappings;
 mod plans;
+mod psa;
 mod services;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 pub use http::{graphiql, graphql_get, graphql_post};
 pub use loaders::Loaders;
 
 use crate::auth::Viewer;
 use crate::db::Scope;
+use crate::psa::Psa;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -26,6 +28,7 @@ pub struct Query(
     levels::LevelQuery,
     mappings::MappingQuery,
     accounts::AccountQuery,
+    psa::PsaQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -35,6 +38,7 @@ pub struct Mutation(
     levels::LevelMutation,
     mappings::MappingMutation,
     accounts::AccountMutation,
+    psa::PsaMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -44,17 +48,21 @@ const MAX_DEPTH: usize = 12;
 const MAX_COMPLEXITY: usize = 5_000;
 const MAX_DIRECTIVES: usize = 16;
 
-pub fn schema() -> AppSchema {
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES)
-        .finish()
+}
+
+/// The schema with what resolvers need beyond the request: the PSA context.
+pub fn schema_with(psa: Psa) -> AppSchema {
+    builder().data(psa).finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    schema().sdl()
+    builder().finish().sdl()
 }
 
 /// The tenant scope of the request (set by the HTTP handler after authentication).
@@ -68,4 +76,8 @@ fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
 
 fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
     ctx.data_unchecked::<Loaders>()
+}
+
+fn psa_context<'a>(ctx: &Context<'a>) -> &'a Psa {
+    ctx.data_unchecked::<Psa>()
 }

@@ -155,6 +155,11 @@ const MUTATIONS: &[&str] = &[
     r#"mutation { takeOverBillingMapping(id: "1") { id } }"#,
     r#"mutation { upsertAccounts(input: [{name: "a", subscriptions: []}]) { id } }"#,
     r#"mutation { deleteAccounts(names: ["a"]) { deleted } }"#,
+    r#"mutation { connectPsa(input: {site: "cw.example.com", companyId: "c", publicKey: "p", privateKey: "s", clientId: "x", integration: "i"}) { site } }"#,
+    r#"mutation { testPsaConnection { ok } }"#,
+    r#"mutation { disconnectPsa }"#,
+    r#"mutation { syncLevels { created } }"#,
+    r#"mutation { syncCompanies { linked } }"#,
     r#"mutation { recordUsage(input: [{account: "a", metricId: "1", quantity: 1, measuredAt: "2026-01-01T00:00:00Z"}]) { recorded } }"#,
 ];
 
@@ -184,7 +189,8 @@ async fn viewers_cannot_mutate_and_editors_cannot_take_over() {
     for mutation in MUTATIONS {
         let body = app.post(&editor, mutation, json!({})).await;
         let code = &body["errors"][0]["extensions"]["code"];
-        if mutation.contains("takeOver") {
+        let admin_only = ["takeOver", "connectPsa", "disconnectPsa"];
+        if admin_only.iter().any(|m| mutation.contains(m)) {
             assert_eq!(code, "FORBIDDEN");
         } else {
             assert_ne!(code, "FORBIDDEN", "{mutation}");

@@ -136,6 +136,21 @@ async fn other_tenants_ids_are_not_found() {
         "{error}"
     );
 
+    // Connections are per tenant too.
+    app.connect_psa(
+        "alpha",
+        billbridge::sandbox::DEMO_PUBLIC_KEY,
+        billbridge::sandbox::DEMO_PRIVATE_KEY,
+    )
+    .await;
+    let theirs = app.ok(&beta, "{ psaConnection { site } }", json!({})).await;
+    assert_eq!(theirs["psaConnection"], serde_json::Value::Null);
+    assert_eq!(
+        app.code(&beta, "mutation { syncLevels { created } }", json!({}))
+            .await,
+        "CONFLICT"
+    );
+
     // Alpha's data is untouched and still its own.
     let data = app
         .ok(

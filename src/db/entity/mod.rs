@@ -1,11 +1,14 @@
 //! SeaORM entities, one per table. They mirror `migration/`; they are not the API.
 
 pub mod account;
+pub mod account_link;
 pub mod billing_mapping;
 pub mod level;
+pub mod level_cross_reference;
 pub mod metric;
 pub mod plan;
 pub mod product;
+pub mod psa_connection;
 pub mod service;
 pub mod subscription;
 pub mod tenant;

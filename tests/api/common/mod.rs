@@ -4,7 +4,11 @@
 use billbridge::app::{self, AppState};
 use billbridge::auth::Role;
 use billbridge::auth::jwt::JwtKeys;
+use billbridge::connectwise::Settings;
+use billbridge::crypto::MasterKey;
 use billbridge::db;
+use billbridge::psa::Psa;
+use billbridge::sandbox::{self, Sandbox};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -18,6 +22,9 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
     keys: JwtKeys,
+    /// A ConnectWise sandbox (demo seed) on its own port, and its site.
+    pub sandbox: Sandbox,
+    pub site: String,
     statements: Arc<AtomicUsize>,
     /// The SQL of every statement, for explaining a count that went wrong.
     pub log: Arc<std::sync::Mutex<Vec<String>>>,
@@ -53,12 +60,21 @@ impl TestApp {
                 .await
                 .expect("tenant");
         }
+        let sandbox = Sandbox::new(&sandbox::Options::default());
+        let site = sandbox
+            .spawn(
+                tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind sandbox"),
+            )
+            .expect("sandbox");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(conn.clone(), JwtKeys::new(SECRET).expect("keys"));
+        let psa = Psa::new(MasterKey::generate(), fast_settings());
+        let state = AppState::new(conn.clone(), JwtKeys::new(SECRET).expect("keys"), psa);
         tokio::spawn(async move {
             app::serve(listener, state, async {
                 stopped.await.ok();
@@ -74,6 +90,8 @@ impl TestApp {
                 .build()
                 .expect("client"),
             keys: JwtKeys::new(SECRET).expect("keys"),
+            sandbox,
+            site,
             statements,
             log,
             _shutdown: shutdown,
@@ -95,6 +113,11 @@ impl TestApp {
     /// An editor of `alpha`, the usual caller.
     pub fn editor(&self) -> String {
         self.token("alpha", Role::Editor)
+    }
+
+    /// The folder of the SQLite database (none on PostgreSQL).
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self._dir.as_ref().map(|d| d.path())
     }
 
     /// Statements run so far on the server's database.
@@ -140,6 +163,19 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Connects `tenant` to the sandbox with the given keys (admin token).
+    pub async fn connect_psa(&self, tenant: &str, public_key: &str, private_key: &str) -> Value {
+        let admin = self.token(tenant, Role::Admin);
+        self.ok(
+            &admin,
+            r#"mutation($input: ConnectPsaInput!) { connectPsa(input: $input) { site companyId publicKey hasPrivateKey clientId integration } }"#,
+            json!({ "input": {
+                "site": self.site, "companyId": sandbox::DEMO_COMPANY_ID, "publicKey": public_key,
+                "privateKey": private_key, "clientId": "tests", "integration": sandbox::DEMO_INTEGRATION } }),
+        )
+        .await
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
             .db
@@ -151,6 +187,18 @@ impl TestApp {
             .expect("count")
             .expect("row");
         row.try_get::<i64>("", "n").expect("n")
+    }
+}
+
+/// Timeouts and backoff short enough for tests, retries as in production.
+pub fn fast_settings() -> Settings {
+    Settings {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(5),
+        retries: 3,
+        backoff_base: Duration::from_millis(10),
+        backoff_max: Duration::from_millis(100),
+        max_retry_after: Duration::from_secs(5),
     }
 }
 

@@ -1,0 +1,225 @@
+//! The tenant's ConnectWise connection: connect, test (with the permission report),
+//! disconnect, and the syncs of levels and account links.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::guard::MinRole;
+use super::levels::Level;
+use super::{input, psa_context, scope, viewer};
+use crate::auth::Role;
+use crate::connectwise;
+use crate::db::entity::psa_connection;
+use crate::db::{levels, psa};
+use crate::error::AppError;
+
+/// How billbridge reaches the tenant's ConnectWise. The private key is write-only: no field
+/// returns it.
+pub struct PsaConnection(psa_connection::Model);
+
+#[Object]
+impl PsaConnection {
+    /// `api-na.myconnectwise.net`, or the sandbox's `http://127.0.0.1:PORT`.
+    async fn site(&self) -> &str {
+        &self.0.site
+    }
+    async fn company_id(&self) -> &str {
+        &self.0.company_id
+    }
+    async fn public_key(&self) -> &str {
+        &self.0.public_key
+    }
+    /// Whether a private key is stored (it is never shown).
+    async fn has_private_key(&self) -> bool {
+        !self.0.private_key_sealed.is_empty()
+    }
+    async fn client_id(&self) -> &str {
+        &self.0.client_id
+    }
+    /// The managed devices integration whose cross-references define the levels.
+    async fn integration(&self) -> &str {
+        &self.0.integration
+    }
+    async fn levels_synced_at(&self) -> Option<DateTime<Utc>> {
+        self.0.levels_synced_at
+    }
+    async fn companies_synced_at(&self) -> Option<DateTime<Utc>> {
+        self.0.companies_synced_at
+    }
+    async fn updated_by(&self) -> &str {
+        &self.0.updated_by
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct ConnectPsaInput {
+    /// The ConnectWise host, e.g. `api-na.myconnectwise.net` (https), or
+    /// `http://127.0.0.1:PORT` for a sandbox on this machine.
+    pub site: String,
+    /// The company ID you sign in to ConnectWise with.
+    pub company_id: String,
+    /// The API member's public key.
+    pub public_key: String,
+    /// The API member's private key; leave out to keep the stored one.
+    pub private_key: Option<String>,
+    /// Your integration's clientId from developer.connectwise.com.
+    pub client_id: String,
+    /// The name of the managed devices integration holding the cross-references.
+    pub integration: String,
+}
+
+/// One permission the push needs, as ConnectWise answered it.
+#[derive(SimpleObject)]
+pub struct PsaCheck {
+    pub name: String,
+    /// The security-role setting that grants it.
+    pub permission: String,
+    pub allowed: bool,
+    pub message: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct PsaTestReport {
+    /// Reachable, authenticated and every check allowed.
+    pub ok: bool,
+    pub reachable: bool,
+    pub authenticated: bool,
+    pub message: String,
+    pub checks: Vec<PsaCheck>,
+}
+
+#[derive(SimpleObject)]
+pub struct SyncLevelsPayload {
+    /// Levels that ConnectWise has and billbridge did not.
+    pub created: i32,
+    /// Levels typed here earlier that ConnectWise turned out to have.
+    pub updated: i32,
+    pub cross_references: i32,
+    pub levels: Vec<Level>,
+}
+
+#[derive(SimpleObject)]
+pub struct SyncCompaniesPayload {
+    pub linked: i32,
+    pub not_found: i32,
+    pub ambiguous: i32,
+}
+
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+#[derive(Default)]
+pub struct PsaQuery;
+
+#[Object]
+impl PsaQuery {
+    /// The ConnectWise connection, or `null` when there is none.
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn psa_connection(&self, ctx: &Context<'_>) -> Result<Option<PsaConnection>> {
+        Ok(psa::get(scope(ctx)).await?.map(PsaConnection))
+    }
+}
+
+#[derive(Default)]
+pub struct PsaMutation;
+
+#[Object]
+impl PsaMutation {
+    /// Saves the connection (the private key sealed with AES-256-GCM). Nothing is called
+    /// yet: `testPsaConnection` checks it, `syncLevels` and `syncCompanies` use it.
+    #[graphql(guard = "MinRole(Role::Admin)")]
+    async fn connect_psa(
+        &self,
+        ctx: &Context<'_>,
+        input: ConnectPsaInput,
+    ) -> Result<PsaConnection> {
+        connectwise::base_url(&input.site)
+            .map_err(|e| AppError::bad_input("site", e.to_string()))?;
+        let private_key = match input.private_key {
+            Some(key) if key.trim().is_empty() => {
+                return Err(AppError::bad_input(
+                    "privateKey",
+                    "must not be empty; leave it out to keep the stored one",
+                )
+                .into());
+            }
+            other => other.map(|k| k.trim().to_owned()),
+        };
+        let connection = psa::ConnectionInput {
+            site: input.site.trim().trim_end_matches('/').to_owned(),
+            company_id: input::name("companyId", &input.company_id)?,
+            public_key: input::name("publicKey", &input.public_key)?,
+            private_key,
+            client_id: input::name("clientId", &input.client_id)?,
+            integration: input::name("integration", &input.integration)?,
+        };
+        let saved = psa::save(
+            scope(ctx),
+            &psa_context(ctx).master_key,
+            connection,
+            &viewer(ctx).subject,
+        )
+        .await?;
+        Ok(PsaConnection(saved))
+    }
+
+    /// Calls ConnectWise: reachability, credentials, then each permission the push needs.
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn test_psa_connection(&self, ctx: &Context<'_>) -> Result<PsaTestReport> {
+        let report = psa_context(ctx).test(scope(ctx)).await?;
+        Ok(PsaTestReport {
+            ok: report.ok(),
+            reachable: report.reachable,
+            authenticated: report.authenticated,
+            message: report.message,
+            checks: report
+                .checks
+                .into_iter()
+                .map(|c| PsaCheck {
+                    name: c.name,
+                    permission: c.permission.to_owned(),
+                    allowed: c.allowed,
+                    message: c.message,
+                })
+                .collect(),
+        })
+    }
+
+    /// Forgets the connection, its private key, the synced cross-references and the
+    /// account links. Levels and mappings stay.
+    #[graphql(guard = "MinRole(Role::Admin)")]
+    async fn disconnect_psa(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(psa::delete(scope(ctx)).await?)
+    }
+
+    /// Reads the integration's cross-references into the levels.
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn sync_levels(&self, ctx: &Context<'_>) -> Result<SyncLevelsPayload> {
+        let sync = psa_context(ctx).sync_levels(scope(ctx)).await?;
+        Ok(SyncLevelsPayload {
+            created: count(sync.created),
+            updated: count(sync.updated),
+            cross_references: count(sync.cross_references),
+            levels: levels::list(scope(ctx))
+                .await?
+                .into_iter()
+                .map(Level)
+                .collect(),
+        })
+    }
+
+    /// Links every account to its ConnectWise company (by Company ID or `echo_username`).
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn sync_companies(&self, ctx: &Context<'_>) -> Result<SyncCompaniesPayload> {
+        let counts = psa_context(ctx).sync_companies(scope(ctx)).await?;
+        Ok(SyncCompaniesPayload {
+            linked: count(counts.linked),
+            not_found: count(counts.not_found),
+            ambiguous: count(counts.ambiguous),
+        })
+    }
+}

@@ -1,0 +1,261 @@
+//! A tenant's ConnectWise, as billbridge uses it: the client built from the stored
+//! connection, the connection test with its permission report, and the syncs that bring
+//! levels (cross-references) and account links home.
+
+use reqwest::Method;
+use std::sync::Arc;
+
+use crate::connectwise::conditions::Condition;
+use crate::connectwise::model::ManagedDevicesIntegration;
+use crate::connectwise::{self, CallObserver, Client, ListQuery};
+use crate::crypto::MasterKey;
+use crate::db::Scope;
+use crate::db::psa::{self, LevelSync, LinkCounts, SyncedCrossReference};
+use crate::domain::links::{Company, Directory};
+use crate::error::{AppError, AppResult};
+
+/// The custom field that holds an account name when another integration took the Company ID.
+pub const ECHO_USERNAME: &str = "echo_username";
+
+/// What every PSA operation needs: the key that opens stored private keys and how to call.
+#[derive(Clone)]
+pub struct Psa {
+    pub master_key: Arc<MasterKey>,
+    pub settings: connectwise::Settings,
+    pub observer: Option<CallObserver>,
+}
+
+/// One line of the connection test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    pub name: String,
+    /// The ConnectWise security-role setting it needs.
+    pub permission: &'static str,
+    pub allowed: bool,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestReport {
+    pub reachable: bool,
+    pub authenticated: bool,
+    pub message: String,
+    pub checks: Vec<Check>,
+}
+
+impl TestReport {
+    pub fn ok(&self) -> bool {
+        self.reachable && self.authenticated && self.checks.iter().all(|c| c.allowed)
+    }
+}
+
+/// The calls the push makes, each probed once: (name, permission, method, path).
+const PROBES: &[(&str, &str, &str, &str)] = &[
+    (
+        "Read companies",
+        "Companies › Company Maintenance: Inquire",
+        "GET",
+        "/company/companies?pageSize=1",
+    ),
+    (
+        "Read agreements",
+        "Finance › Agreements: Inquire",
+        "GET",
+        "/finance/agreements?pageSize=1",
+    ),
+    (
+        "Read agreement types",
+        "Finance › Agreements: Inquire",
+        "GET",
+        "/finance/agreements/types?pageSize=1",
+    ),
+    (
+        "Read agreement additions",
+        "Finance › Agreements: Inquire",
+        "GET",
+        "/finance/agreements/0/additions?pageSize=1",
+    ),
+    (
+        "Add agreement additions",
+        "Finance › Agreements: Add",
+        "POST",
+        "/finance/agreements/0/additions",
+    ),
+    (
+        "Edit agreement additions",
+        "Finance › Agreements: Edit",
+        "PATCH",
+        "/finance/agreements/0/additions/0",
+    ),
+    (
+        "Read the product catalog",
+        "Procurement › Product Catalog: Inquire",
+        "GET",
+        "/procurement/catalog?pageSize=1",
+    ),
+    (
+        "Read managed devices integrations",
+        "System › Table Setup: Inquire",
+        "GET",
+        "/company/managedDevicesIntegrations?pageSize=1",
+    ),
+];
+
+impl Psa {
+    pub fn new(master_key: MasterKey, settings: connectwise::Settings) -> Self {
+        Psa {
+            master_key: Arc::new(master_key),
+            settings,
+            observer: None,
+        }
+    }
+
+    /// The tenant's client and the name of its managed devices integration.
+    pub async fn client(&self, scope: &Scope) -> AppResult<(Client, String)> {
+        let (credentials, integration) = psa::credentials(scope, &self.master_key)
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict(
+                    "this tenant has no ConnectWise connection; connectPsa first".into(),
+                )
+            })?;
+        let mut client = Client::new(&credentials, self.settings.clone())?;
+        if let Some(observer) = &self.observer {
+            client = client.with_observer(observer.clone());
+        }
+        Ok((client, integration))
+    }
+
+    /// Reachability, credentials, and every permission the push needs, one by one.
+    pub async fn test(&self, scope: &Scope) -> AppResult<TestReport> {
+        let (client, integration) = self.client(scope).await?;
+        match client.system_info().await {
+            Ok(info) => {
+                let mut checks = Vec::new();
+                for (name, permission, method, path) in PROBES {
+                    let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
+                    let result = client.probe(method, path).await;
+                    checks.push(Check {
+                        name: (*name).to_owned(),
+                        permission,
+                        allowed: result.is_ok(),
+                        message: result.err().map(|e| e.to_string()),
+                    });
+                }
+                let found = find_integration(&client, &integration).await;
+                let references = match &found {
+                    Ok(found) => client.cross_references(found.id).await.map(|x| x.len()),
+                    Err(e) => Err(e.clone()),
+                };
+                checks.push(Check {
+                    name: format!("Find the managed devices integration {integration:?}"),
+                    permission: "System › Table Setup: Inquire",
+                    allowed: found.is_ok(),
+                    message: found.as_ref().err().map(|e| e.to_string()),
+                });
+                checks.push(Check {
+                    name: "Read its cross-references".into(),
+                    permission: "System › Table Setup: Inquire",
+                    allowed: references.is_ok(),
+                    message: Some(match &references {
+                        Ok(n) => format!("{n} cross-reference(s)"),
+                        Err(e) => e.to_string(),
+                    }),
+                });
+                Ok(TestReport {
+                    reachable: true,
+                    authenticated: true,
+                    message: format!("connected to ConnectWise {}", info.version),
+                    checks,
+                })
+            }
+            Err(error @ connectwise::Error::Unauthorized(_)) => Ok(TestReport {
+                reachable: true,
+                authenticated: false,
+                message: error.to_string(),
+                checks: Vec::new(),
+            }),
+            Err(error) => Ok(TestReport {
+                reachable: !matches!(
+                    error,
+                    connectwise::Error::Unreachable(_) | connectwise::Error::Timeout(_)
+                ),
+                authenticated: false,
+                message: error.to_string(),
+                checks: Vec::new(),
+            }),
+        }
+    }
+
+    /// Reads the integration's cross-references and makes the tenant's levels match.
+    pub async fn sync_levels(&self, scope: &Scope) -> AppResult<LevelSync> {
+        let (client, integration) = self.client(scope).await?;
+        let found = find_integration(&client, &integration).await?;
+        let references = client.cross_references(found.id).await?;
+        let synced = references
+            .into_iter()
+            .map(|x| SyncedCrossReference {
+                connectwise_id: x.id,
+                vendor_type: x.vendor_type,
+                vendor_level: x.vendor_level,
+                agreement_type_id: x.agreement_type.as_ref().map(|t| t.id),
+                agreement_type_name: x.agreement_type.and_then(|t| t.name),
+                product_id: x.product.as_ref().map(|p| p.id),
+                product_identifier: x.product.and_then(|p| p.identifier),
+                inactive: x.inactive_flag,
+            })
+            .collect();
+        psa::replace_cross_references(scope, synced).await
+    }
+
+    /// Reads every company (a paged list, a call per thousand) and links each account.
+    pub async fn sync_companies(&self, scope: &Scope) -> AppResult<LinkCounts> {
+        let (client, _) = self.client(scope).await?;
+        let companies = client
+            .companies(ListQuery::conditions(Condition::eq("deletedFlag", false)))
+            .await?;
+        let directory = Directory::new(
+            companies
+                .into_iter()
+                .map(|c| Company {
+                    echo_username: c.custom_field(ECHO_USERNAME),
+                    id: c.id,
+                    identifier: c.identifier,
+                    name: c.name,
+                })
+                .collect(),
+        );
+        let accounts = psa::all_accounts(scope).await?;
+        let links = accounts
+            .into_iter()
+            .map(|account| {
+                let link =
+                    directory.link(account.link_identifier.as_deref().unwrap_or(&account.name));
+                (account, link)
+            })
+            .collect();
+        psa::replace_links(scope, links).await
+    }
+}
+
+/// The integration named `name` (exactly, else ignoring case).
+async fn find_integration(
+    client: &Client,
+    name: &str,
+) -> Result<ManagedDevicesIntegration, connectwise::Error> {
+    let all = client.managed_devices_integrations().await?;
+    let found = all
+        .iter()
+        .find(|i| i.name == name)
+        .or_else(|| all.iter().find(|i| i.name.eq_ignore_ascii_case(name)))
+        .cloned();
+    found.ok_or_else(|| {
+        connectwise::Error::NotFound(format!(
+            "managed devices integration named {name:?} (it has: {})",
+            all.iter()
+                .map(|i| format!("{:?}", i.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}

@@ -1,0 +1,735 @@
+//! The sandbox's HTTP side: the ConnectWise paths, Basic auth with `clientId`, security-role
+//! areas, conditions, ordering, paging with `Link`, JSON Patch, error JSON, rate limiting,
+//! injected latency and failures, and the `/_sandbox/state` inspection endpoint.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use std::cmp::Ordering;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::conditions;
+use super::store::{Member, Store};
+
+pub const API_PREFIX: &str = "/v4_6_release/apis/3.0";
+const DEFAULT_PAGE_SIZE: usize = 25;
+const MAX_PAGE_SIZE: usize = 1000;
+
+/// A failure to answer with instead of the real thing.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub status: u16,
+    /// How many calls it applies to.
+    pub count: u32,
+    /// Only writes (POST, PATCH, PUT, DELETE) fail.
+    pub writes_only: bool,
+}
+
+#[derive(Default)]
+pub struct Faults {
+    pub latency: Duration,
+    /// Requests per second; beyond it, 429 with `Retry-After`.
+    pub rate_limit: Option<u32>,
+    /// Chance in [0, 1] that a call fails with 503.
+    pub fail_rate: f64,
+    pub queued: VecDeque<Fault>,
+    pub(super) bucket: Option<(f64, Instant)>,
+}
+
+impl Faults {
+    /// A token bucket holding one second of calls: `Some(seconds to wait)` when empty.
+    fn take_token(&mut self) -> Option<u64> {
+        let rate = f64::from(self.rate_limit?);
+        let now = Instant::now();
+        let (tokens, last) = self.bucket.unwrap_or((rate, now));
+        let tokens = (tokens + now.duration_since(last).as_secs_f64() * rate).min(rate);
+        if tokens >= 1.0 {
+            self.bucket = Some((tokens - 1.0, now));
+            None
+        } else {
+            self.bucket = Some((tokens, now));
+            Some(((1.0 - tokens) / rate).ceil().max(1.0) as u64)
+        }
+    }
+
+    fn injected(&mut self, write: bool) -> Option<u16> {
+        let position = self.queued.iter().position(|f| !f.writes_only || write)?;
+        let fault = &mut self.queued[position];
+        let status = fault.status;
+        fault.count = fault.count.saturating_sub(1);
+        if fault.count == 0 {
+            self.queued.remove(position);
+        }
+        Some(status)
+    }
+}
+
+pub struct Shared {
+    pub store: Mutex<Store>,
+    pub faults: Mutex<Faults>,
+}
+
+impl Shared {
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(&format!("{API_PREFIX}/{{*path}}"), any(api))
+        .route("/_sandbox/state", get(inspect))
+        .with_state(shared)
+}
+
+/// ConnectWise's error JSON.
+struct CwError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    errors: Vec<Value>,
+    retry_after: Option<u64>,
+}
+
+impl CwError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        CwError {
+            status,
+            code,
+            message: message.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+    fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut error = CwError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidObject",
+            "The object is not valid.",
+        );
+        error.errors.push(json!({ "code": "InvalidField", "message": message, "resource": "agreementAddition", "field": field }));
+        error
+    }
+    fn not_found(what: &str) -> Self {
+        CwError::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("{what} not found"),
+        )
+    }
+    fn from_status(status: u16) -> Self {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        match status.as_u16() {
+            429 => {
+                let mut e =
+                    CwError::new(status, "TooManyRequests", "Too many requests; slow down.");
+                e.retry_after = Some(1);
+                e
+            }
+            401 => CwError::new(status, "Unauthorized", "The credentials were not accepted."),
+            403 => CwError::new(
+                status,
+                "Forbidden",
+                "The security role does not allow this.",
+            ),
+            400..=499 => CwError::new(status, "InvalidObject", "The request was refused."),
+            _ => CwError::new(status, "ServerError", "An unexpected error occurred."),
+        }
+    }
+}
+
+impl IntoResponse for CwError {
+    fn into_response(self) -> Response {
+        let body = json!({ "code": self.code, "message": self.message, "errors": self.errors });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+/// A successful answer: status, JSON, and the `Link` header of a page.
+struct Reply {
+    status: StatusCode,
+    body: Value,
+    link: Option<String>,
+}
+
+impl Reply {
+    fn ok(body: Value) -> Self {
+        Reply {
+            status: StatusCode::OK,
+            body,
+            link: None,
+        }
+    }
+}
+
+/// What a handler needs of the request.
+struct Call<'a> {
+    method: Method,
+    segments: Vec<&'a str>,
+    params: Vec<(String, String)>,
+    body: Bytes,
+    /// `http://host/v4_6_release/apis/3.0/path`, for `Link` headers.
+    url: String,
+}
+
+impl Call<'_> {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+async fn api(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let latency = shared.faults().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let pattern = format!(
+        "{method} /{}",
+        segments
+            .iter()
+            .map(|s| if s.parse::<i64>().is_ok() { "{id}" } else { s })
+            .collect::<Vec<_>>()
+            .join("/")
+    );
+    *shared.store().calls.entry(pattern).or_default() += 1;
+
+    // A gateway answers these before ConnectWise looks at who is asking.
+    let write = method != Method::GET;
+    {
+        let mut faults = shared.faults();
+        if let Some(wait) = faults.take_token() {
+            let mut error = CwError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Rate limit exceeded; retry later.",
+            );
+            error.retry_after = Some(wait);
+            return error.into_response();
+        }
+        if let Some(status) = faults.injected(write) {
+            return CwError::from_status(status).into_response();
+        }
+        if faults.fail_rate > 0.0 && rand::random::<f64>() < faults.fail_rate {
+            return CwError::from_status(503).into_response();
+        }
+    }
+
+    let member = match authenticate(&shared, &headers) {
+        Ok(member) => member,
+        Err(error) => return error.into_response(),
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let call = Call {
+        method,
+        segments,
+        params: query
+            .as_deref()
+            .map(|q| {
+                reqwest::Url::parse(&format!("http://x/?{q}"))
+                    .map(|u| u.query_pairs().into_owned().collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default(),
+        body,
+        url: format!("http://{host}{API_PREFIX}/{}", path.trim_start_matches('/')),
+    };
+    match route(&shared, &member, &call) {
+        Ok(reply) => {
+            if write && reply.status.is_success() {
+                let body: Value = serde_json::from_slice(&call.body).unwrap_or(Value::Null);
+                shared.store().writes.push(json!({
+                    "method": call.method.as_str(),
+                    "path": format!("/{}", call.segments.join("/")),
+                    "body": body,
+                    "status": reply.status.as_u16(),
+                }));
+            }
+            let mut response = if reply.status == StatusCode::NO_CONTENT {
+                reply.status.into_response()
+            } else {
+                (reply.status, axum::Json(reply.body)).into_response()
+            };
+            if let Some(link) = reply.link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                response.headers_mut().insert(header::LINK, link);
+            }
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Member, CwError> {
+    let refused = || {
+        CwError::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "The credentials were not accepted.",
+        )
+    };
+    let encoded = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Basic "))
+        .ok_or_else(refused)?;
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| refused())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| refused())?;
+    let (user, private_key) = decoded.split_once(':').ok_or_else(refused)?;
+    let (company, public_key) = user.split_once('+').ok_or_else(refused)?;
+    let member = shared
+        .store()
+        .members
+        .iter()
+        .find(|m| {
+            m.company_id.eq_ignore_ascii_case(company)
+                && m.public_key == public_key
+                && m.private_key == private_key
+        })
+        .cloned()
+        .ok_or_else(refused)?;
+    let client_id = headers
+        .get("clientId")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if client_id.trim().is_empty() {
+        return Err(CwError::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "A clientId header is required; register one at developer.connectwise.com.",
+        ));
+    }
+    Ok(member)
+}
+
+/// The security-role check: ConnectWise refuses before it looks for the record.
+fn allow(member: &Member, area: &str, label: &str) -> Result<(), CwError> {
+    if member.denied.iter().any(|d| d == area) {
+        return Err(CwError::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!("Your security role does not allow {label}."),
+        ));
+    }
+    Ok(())
+}
+
+fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwError> {
+    let id = |s: &str| s.parse::<i64>().map_err(|_| CwError::not_found("resource"));
+    let get = call.method == Method::GET;
+    match (call.segments.as_slice(), get) {
+        (["system", "info"], true) => Ok(Reply::ok(json!({
+            "version": "v2026.1.0000", "isCloud": true, "serverTimeZone": "Eastern Standard Time",
+            "cloudRegion": "NA", "licenseBits": []
+        }))),
+        (["company", "companies"], true) => {
+            allow(
+                member,
+                "companies:read",
+                "Companies / Company Maintenance: Inquire",
+            )?;
+            list(shared.store().companies.clone(), call)
+        }
+        (["company", "companies", company], true) => {
+            allow(
+                member,
+                "companies:read",
+                "Companies / Company Maintenance: Inquire",
+            )?;
+            find(&shared.store().companies, id(company)?, "Company")
+        }
+        (["finance", "agreements"], true) => {
+            allow(member, "agreements:read", "Finance / Agreements: Inquire")?;
+            list(shared.store().agreements.clone(), call)
+        }
+        (["finance", "agreements", "types"], true) => {
+            allow(member, "agreements:read", "Finance / Agreements: Inquire")?;
+            list(shared.store().agreement_types.clone(), call)
+        }
+        (["finance", "agreements", agreement], true) => {
+            allow(member, "agreements:read", "Finance / Agreements: Inquire")?;
+            find(&shared.store().agreements, id(agreement)?, "Agreement")
+        }
+        (["finance", "agreements", agreement, "additions"], _) => {
+            let agreement = id(agreement)?;
+            if get {
+                allow(member, "additions:read", "Finance / Agreements: Inquire")?;
+            } else {
+                allow(member, "additions:write", "Finance / Agreements: Add")?;
+            }
+            let mut store = shared.store();
+            if !store.agreements.iter().any(|a| a["id"] == agreement) {
+                return Err(CwError::not_found(&format!(
+                    "Agreement with id {agreement}"
+                )));
+            }
+            match call.method {
+                Method::GET => {
+                    let rows = store
+                        .additions
+                        .iter()
+                        .filter(|a| a["agreementId"] == agreement)
+                        .cloned()
+                        .collect();
+                    drop(store);
+                    list(rows, call)
+                }
+                Method::POST => {
+                    let body: Value = serde_json::from_slice(&call.body).map_err(|e| {
+                        CwError::new(
+                            StatusCode::BAD_REQUEST,
+                            "InvalidObject",
+                            format!("The body is not JSON: {e}"),
+                        )
+                    })?;
+                    let created = store
+                        .add_addition(agreement, &body)
+                        .map_err(|(field, message)| CwError::invalid(&field, message))?;
+                    Ok(Reply {
+                        status: StatusCode::CREATED,
+                        body: created,
+                        link: None,
+                    })
+                }
+                _ => Err(CwError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "MethodNotAllowed",
+                    "Use GET or POST.",
+                )),
+            }
+        }
+        (["finance", "agreements", agreement, "additions", addition], _) => {
+            let (agreement, addition) = (id(agreement)?, id(addition)?);
+            if get {
+                allow(member, "additions:read", "Finance / Agreements: Inquire")?;
+            } else {
+                allow(member, "additions:write", "Finance / Agreements: Edit")?;
+            }
+            let mut store = shared.store();
+            let position = store
+                .additions
+                .iter()
+                .position(|a| a["agreementId"] == agreement && a["id"] == addition)
+                .ok_or_else(|| {
+                    CwError::not_found(&format!("Agreement addition with id {addition}"))
+                })?;
+            match call.method {
+                Method::GET => Ok(Reply::ok(store.additions[position].clone())),
+                Method::PATCH => {
+                    let record = &mut store.additions[position];
+                    apply_patch(record, &call.body)?;
+                    Ok(Reply::ok(record.clone()))
+                }
+                Method::PUT => {
+                    let body: Value = serde_json::from_slice(&call.body).map_err(|e| {
+                        CwError::new(
+                            StatusCode::BAD_REQUEST,
+                            "InvalidObject",
+                            format!("The body is not JSON: {e}"),
+                        )
+                    })?;
+                    let record = &mut store.additions[position];
+                    for field in PATCHABLE {
+                        if let Some(value) = body.get(*field) {
+                            record[*field] = value.clone();
+                        }
+                    }
+                    Ok(Reply::ok(record.clone()))
+                }
+                Method::DELETE => {
+                    store.additions.remove(position);
+                    Ok(Reply {
+                        status: StatusCode::NO_CONTENT,
+                        body: Value::Null,
+                        link: None,
+                    })
+                }
+                _ => Err(CwError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "MethodNotAllowed",
+                    "Method not allowed.",
+                )),
+            }
+        }
+        (["procurement", "catalog"], true) => {
+            allow(
+                member,
+                "catalog:read",
+                "Procurement / Product Catalog: Inquire",
+            )?;
+            list(shared.store().catalog.clone(), call)
+        }
+        (["company", "managedDevicesIntegrations"], true) => {
+            allow(member, "integrations:read", "System / Table Setup: Inquire")?;
+            list(shared.store().integrations.clone(), call)
+        }
+        (
+            [
+                "company",
+                "managedDevicesIntegrations",
+                integration,
+                "crossReferences",
+            ],
+            true,
+        ) => {
+            allow(member, "integrations:read", "System / Table Setup: Inquire")?;
+            let integration = id(integration)?;
+            let store = shared.store();
+            if !store.integrations.iter().any(|i| i["id"] == integration) {
+                return Err(CwError::not_found(&format!(
+                    "Managed devices integration with id {integration}"
+                )));
+            }
+            let rows = store
+                .cross_references
+                .iter()
+                .filter(|x| x["integrationId"] == integration)
+                .map(|x| {
+                    let mut x = x.clone();
+                    if let Some(o) = x.as_object_mut() {
+                        o.remove("integrationId");
+                    }
+                    x
+                })
+                .collect();
+            drop(store);
+            list(rows, call)
+        }
+        (_, false) if !call.segments.is_empty() => Err(CwError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "This resource does not accept that method.",
+        )),
+        _ => Err(CwError::not_found("resource")),
+    }
+}
+
+/// The fields of an addition a patch may change.
+const PATCHABLE: &[&str] = &[
+    "quantity",
+    "billCustomer",
+    "effectiveDate",
+    "cancelledDate",
+    "description",
+    "unitPrice",
+];
+
+/// RFC 6902 `replace`/`add` on top-level fields, as ConnectWise accepts them.
+fn apply_patch(record: &mut Value, body: &[u8]) -> Result<(), CwError> {
+    let ops: Vec<Value> = serde_json::from_slice(body).map_err(|_| {
+        CwError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidObject",
+            "A PATCH body is a JSON Patch array of operations.",
+        )
+    })?;
+    let mut changed = record.clone();
+    for op in &ops {
+        let kind = op["op"].as_str().unwrap_or_default();
+        let path = op["path"]
+            .as_str()
+            .unwrap_or_default()
+            .trim_start_matches('/');
+        if !matches!(kind, "replace" | "add") {
+            return Err(CwError::invalid(
+                path,
+                format!("operation {kind:?} is not supported; use replace"),
+            ));
+        }
+        if !PATCHABLE.contains(&path) {
+            return Err(CwError::invalid(
+                path,
+                format!("{path:?} cannot be patched"),
+            ));
+        }
+        let value = op.get("value").cloned().unwrap_or(Value::Null);
+        if path == "quantity" && !value.is_number() {
+            return Err(CwError::invalid("quantity", "quantity must be a number"));
+        }
+        changed[path] = value;
+    }
+    *record = changed;
+    Ok(())
+}
+
+fn find(records: &[Value], id: i64, what: &str) -> Result<Reply, CwError> {
+    records
+        .iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+        .map(Reply::ok)
+        .ok_or_else(|| CwError::not_found(&format!("{what} with id {id}")))
+}
+
+/// Filters with `conditions` and `customFieldConditions`, orders with `orderBy`, and
+/// serves one page with its `Link` header.
+fn list(records: Vec<Value>, call: &Call<'_>) -> Result<Reply, CwError> {
+    let bad = |what: &str, e: conditions::ConditionError| {
+        CwError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidObject",
+            format!("{what}: {e}"),
+        )
+    };
+    let filter = call
+        .param("conditions")
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| conditions::parse(c).map_err(|e| bad("conditions", e)))
+        .transpose()?;
+    let custom = call
+        .param("customFieldConditions")
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| conditions::parse(c).map_err(|e| bad("customFieldConditions", e)))
+        .transpose()?;
+    let mut rows: Vec<Value> = records
+        .into_iter()
+        .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
+        .filter(|r| {
+            custom.as_ref().is_none_or(|f| {
+                r["customFields"]
+                    .as_array()
+                    .is_some_and(|fields| fields.iter().any(|field| f.matches(field)))
+            })
+        })
+        .collect();
+    if let Some(order) = call.param("orderBy") {
+        let keys: Vec<(Vec<String>, bool)> = order
+            .split(',')
+            .filter_map(|part| {
+                let mut words = part.split_whitespace();
+                let field = words.next()?;
+                let descending = words.next().is_some_and(|w| w.eq_ignore_ascii_case("desc"));
+                Some((field.split('/').map(str::to_owned).collect(), descending))
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            keys.iter()
+                .map(|(path, descending)| {
+                    let ordering = compare(walk(a, path), walk(b, path));
+                    if *descending {
+                        ordering.reverse()
+                    } else {
+                        ordering
+                    }
+                })
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or(Ordering::Equal)
+        });
+    }
+    let number = |name: &str, default: usize| -> Result<usize, CwError> {
+        match call.param(name) {
+            None => Ok(default),
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    CwError::new(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidObject",
+                        format!("{name} must be a whole number ≥ 1"),
+                    )
+                }),
+        }
+    };
+    let page = number("page", 1)?;
+    let size = number("pageSize", DEFAULT_PAGE_SIZE)?.min(MAX_PAGE_SIZE);
+    let start = (page - 1).saturating_mul(size);
+    let total = rows.len();
+    let body: Vec<Value> = rows.into_iter().skip(start).take(size).collect();
+    let page_url = |n: usize| {
+        let mut url = reqwest::Url::parse(&call.url).expect("our own URL");
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in call
+                .params
+                .iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("page"))
+            {
+                pairs.append_pair(k, v);
+            }
+            pairs.append_pair("page", &n.to_string());
+        }
+        url.to_string()
+    };
+    let mut links = vec![format!("<{}>; rel=\"first\"", page_url(1))];
+    if start + size < total {
+        links.push(format!("<{}>; rel=\"next\"", page_url(page + 1)));
+        links.push(format!(
+            "<{}>; rel=\"last\"",
+            page_url(total.div_ceil(size))
+        ));
+    }
+    Ok(Reply {
+        status: StatusCode::OK,
+        body: Value::Array(body),
+        link: Some(links.join(", ")),
+    })
+}
+
+fn walk<'a>(record: &'a Value, path: &[String]) -> &'a Value {
+    path.iter()
+        .fold(record, |value, key| value.get(key).unwrap_or(&Value::Null))
+}
+
+fn compare(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(Ordering::Equal),
+        (Value::String(x), Value::String(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Less,
+        (_, Value::Null) => Ordering::Greater,
+        _ => a.to_string().cmp(&b.to_string()),
+    }
+}
+
+/// `GET /_sandbox/state`: what the sandbox holds and what was written to it, for tests that
+/// check writes without trusting the client under test. Read-only.
+async fn inspect(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
+    let store = shared.store();
+    axum::Json(json!({
+        "companies": store.companies.len(),
+        "agreements": store.agreements,
+        "additions": store.additions,
+        "crossReferences": store.cross_references.len(),
+        "writes": store.writes,
+        "calls": store.calls,
+    }))
+}
