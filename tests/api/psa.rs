@@ -464,3 +464,48 @@ async fn accounts_link_to_companies_on_the_demo_data() {
     assert_eq!(app.count("account_links").await, 0);
     let _ = id;
 }
+
+/// Everything logged while connecting, testing (with retries) and syncing, at the most
+/// verbose level, is free of the private key and of the Basic credentials.
+#[tokio::test(flavor = "current_thread")]
+async fn logs_never_contain_the_private_key() {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = TestApp::start().await;
+    billbridge::demo::seed(&app.db).await.unwrap();
+    app.connect_psa("demo", sandbox::DEMO_PUBLIC_KEY, sandbox::DEMO_PRIVATE_KEY).await;
+    let editor = app.token("demo", Role::Editor);
+    app.sandbox.inject(billbridge::sandbox::Fault { status: 503, count: 2, writes_only: false });
+    app.ok(&editor, TEST, json!({})).await;
+    app.ok(&editor, "mutation { syncLevels { created } syncCompanies { linked } }", json!({})).await;
+    // A failure path too: a bad key is refused and logged about.
+    app.connect_psa("demo", sandbox::DEMO_PUBLIC_KEY, "another-secret-value").await;
+    app.ok(&editor, TEST, json!({})).await;
+
+    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("retrying ConnectWise call"), "the capture works: {}", &logs[..logs.len().min(2000)]);
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}+{}:{}", sandbox::DEMO_COMPANY_ID, sandbox::DEMO_PUBLIC_KEY, sandbox::DEMO_PRIVATE_KEY));
+    for secret in [sandbox::DEMO_PRIVATE_KEY, "another-secret-value", basic.as_str()] {
+        assert!(!logs.contains(secret), "{secret} was logged");
+    }
+}
