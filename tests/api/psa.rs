@@ -491,21 +491,44 @@ async fn logs_never_contain_the_private_key() {
 
     let app = TestApp::start().await;
     billbridge::demo::seed(&app.db).await.unwrap();
-    app.connect_psa("demo", sandbox::DEMO_PUBLIC_KEY, sandbox::DEMO_PRIVATE_KEY).await;
+    app.connect_psa("demo", sandbox::DEMO_PUBLIC_KEY, sandbox::DEMO_PRIVATE_KEY)
+        .await;
     let editor = app.token("demo", Role::Editor);
-    app.sandbox.inject(billbridge::sandbox::Fault { status: 503, count: 2, writes_only: false });
+    app.sandbox.inject(billbridge::sandbox::Fault {
+        status: 503,
+        count: 2,
+        writes_only: false,
+    });
     app.ok(&editor, TEST, json!({})).await;
-    app.ok(&editor, "mutation { syncLevels { created } syncCompanies { linked } }", json!({})).await;
+    app.ok(
+        &editor,
+        "mutation { syncLevels { created } syncCompanies { linked } }",
+        json!({}),
+    )
+    .await;
     // A failure path too: a bad key is refused and logged about.
-    app.connect_psa("demo", sandbox::DEMO_PUBLIC_KEY, "another-secret-value").await;
+    app.connect_psa("demo", sandbox::DEMO_PUBLIC_KEY, "another-secret-value")
+        .await;
     app.ok(&editor, TEST, json!({})).await;
 
     let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("retrying ConnectWise call"), "the capture works: {}", &logs[..logs.len().min(2000)]);
+    assert!(
+        logs.contains("retrying ConnectWise call"),
+        "the capture works: {}",
+        &logs[..logs.len().min(2000)]
+    );
     use base64::Engine;
-    let basic = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}+{}:{}", sandbox::DEMO_COMPANY_ID, sandbox::DEMO_PUBLIC_KEY, sandbox::DEMO_PRIVATE_KEY));
-    for secret in [sandbox::DEMO_PRIVATE_KEY, "another-secret-value", basic.as_str()] {
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}+{}:{}",
+        sandbox::DEMO_COMPANY_ID,
+        sandbox::DEMO_PUBLIC_KEY,
+        sandbox::DEMO_PRIVATE_KEY
+    ));
+    for secret in [
+        sandbox::DEMO_PRIVATE_KEY,
+        "another-secret-value",
+        basic.as_str(),
+    ] {
         assert!(!logs.contains(secret), "{secret} was logged");
     }
 }
