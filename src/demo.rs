@@ -420,6 +420,7 @@ pub async fn connect_sandbox(
         private_key: Some(sandbox::DEMO_PRIVATE_KEY.into()),
         client_id: "billbridge-demo".into(),
         integration: sandbox::DEMO_INTEGRATION.into(),
+        max_requests_per_second: None,
     };
     crate::db::psa::save(&scope, &psa.master_key, connection, "demo").await?;
     let levels = psa.sync_levels(&scope).await?;

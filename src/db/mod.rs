@@ -82,7 +82,14 @@ owned!(
     usage_sample,
     psa_connection,
     level_cross_reference,
-    account_link
+    account_link,
+    push_run,
+    push_line,
+    push_schedule,
+    push_slot,
+    webhook,
+    webhook_delivery,
+    webhook_attempt
 );
 
 /// One tenant's view of the database. Built only from an authenticated caller or from a

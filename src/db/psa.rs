@@ -29,6 +29,8 @@ pub struct ConnectionInput {
     pub private_key: Option<String>,
     pub client_id: String,
     pub integration: String,
+    /// ConnectWise requests per second the push may make; `None` is unlimited.
+    pub max_requests_per_second: Option<i32>,
 }
 
 pub async fn get(scope: &Scope) -> AppResult<Option<psa_connection::Model>> {
@@ -65,6 +67,7 @@ pub async fn save(
             row.private_key_sealed = Set(sealed);
             row.client_id = Set(input.client_id);
             row.integration = Set(input.integration);
+            row.max_requests_per_second = Set(input.max_requests_per_second);
             row.updated_by = Set(who.to_owned());
             row.updated_at = Set(now);
             Ok(row.update(scope.db()).await?)
@@ -77,6 +80,7 @@ pub async fn save(
                 private_key_sealed: Set(sealed),
                 client_id: Set(input.client_id),
                 integration: Set(input.integration),
+                max_requests_per_second: Set(input.max_requests_per_second),
                 levels_synced_at: Set(None),
                 companies_synced_at: Set(None),
                 updated_by: Set(who.to_owned()),

@@ -4,6 +4,7 @@
 pub mod billing;
 pub mod levels;
 pub mod links;
+pub mod push;
 pub mod status;
 
 use std::fmt;

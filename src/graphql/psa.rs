@@ -40,6 +40,10 @@ impl PsaConnection {
     async fn integration(&self) -> &str {
         &self.0.integration
     }
+    /// ConnectWise requests per second a push may make; `null` is unlimited.
+    async fn max_requests_per_second(&self) -> Option<i32> {
+        self.0.max_requests_per_second
+    }
     async fn levels_synced_at(&self) -> Option<DateTime<Utc>> {
         self.0.levels_synced_at
     }
@@ -69,6 +73,8 @@ pub struct ConnectPsaInput {
     pub client_id: String,
     /// The name of the managed devices integration holding the cross-references.
     pub integration: String,
+    /// ConnectWise requests per second a push may make (leave out for no limit).
+    pub max_requests_per_second: Option<i32>,
 }
 
 /// One permission the push needs, as ConnectWise answered it.
@@ -156,6 +162,12 @@ impl PsaMutation {
             private_key,
             client_id: input::name("clientId", &input.client_id)?,
             integration: input::name("integration", &input.integration)?,
+            max_requests_per_second: match input.max_requests_per_second {
+                Some(n) if !(1..=1000).contains(&n) => {
+                    return Err(AppError::bad_input("maxRequestsPerSecond", "give 1 to 1000, or leave it out for no limit").into());
+                }
+                other => other,
+            },
         };
         let saved = psa::save(
             scope(ctx),

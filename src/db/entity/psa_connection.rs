@@ -17,6 +17,8 @@ pub struct Model {
     pub integration: String,
     pub levels_synced_at: Option<DateTimeUtc>,
     pub companies_synced_at: Option<DateTimeUtc>,
+    /// The tenant's ConnectWise request budget; `None` is unlimited.
+    pub max_requests_per_second: Option<i32>,
     pub updated_by: String,
     pub updated_at: DateTimeUtc,
 }

@@ -1,0 +1,38 @@
+//! The `push_lines` table.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "push_lines")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub tenant_id: i64,
+    pub run_id: i64,
+    pub seq: i32,
+    /// The account names the line adds up, comma-separated.
+    pub accounts: String,
+    pub company_id: Option<i64>,
+    pub company_name: Option<String>,
+    pub metric: Option<String>,
+    pub level: Option<String>,
+    pub agreement_id: Option<i64>,
+    pub agreement_name: Option<String>,
+    pub addition_id: Option<i64>,
+    pub product_id: Option<i64>,
+    pub product_identifier: Option<String>,
+    pub current_quantity: Option<f64>,
+    pub new_quantity: Option<f64>,
+    /// `UPDATE`, `CREATE`, `UNCHANGED` or `SKIP`.
+    pub action: String,
+    pub reason: Option<String>,
+    pub detail: String,
+    /// `PENDING`, `DONE`, `UNCHANGED`, `SKIPPED`, `FAILED`, `PLANNED` or `CANCELLED`.
+    pub outcome: String,
+    pub error: Option<String>,
+    pub finished_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

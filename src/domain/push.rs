@@ -1,0 +1,598 @@
+//! The push planner: from what billbridge knows (subscriptions, mappings, plans, latest usage,
+//! levels with their cross-references, account links) and a snapshot of the ConnectWise
+//! agreements and additions involved, the lines a push would write — or why it would not.
+//!
+//! Rules: accounts linked to one company add up per (agreement, product); an existing
+//! addition for the product on that agreement is adopted, never duplicated; two or more
+//! active agreements of the cross-referenced type are reported, never guessed between.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::billing::{MappingKey, PlanSize, applicable_mapping, quantity};
+use super::{MetricUnit, UsageValue};
+
+/// Quantities closer than this are the same quantity.
+const SAME: f64 = 1e-9;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AccountLink {
+    Linked { company_id: i64, company_name: String },
+    NotFound { reason: String },
+    Ambiguous { reason: String },
+    /// Never synced.
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: i64,
+    pub name: String,
+    pub link: AccountLink,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Subscription {
+    pub account_id: i64,
+    pub product_id: i64,
+    pub plan_id: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Metric {
+    pub id: i64,
+    pub product_id: i64,
+    pub cross_reference_type: String,
+    pub unit: MetricUnit,
+}
+
+#[derive(Clone, Debug)]
+pub struct Mapping {
+    pub product_id: i64,
+    pub plan_id: Option<i64>,
+    pub level_id: i64,
+    pub usage_value: UsageValue,
+    pub managed_externally: bool,
+}
+
+/// An active cross-reference: (vendor type, level) → (agreement type, catalog product).
+#[derive(Clone, Debug)]
+pub struct CrossReference {
+    pub vendor_type: String,
+    pub agreement_type_id: i64,
+    pub product_id: i64,
+    pub product_identifier: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Level {
+    pub name: String,
+    pub cross_references: Vec<CrossReference>,
+}
+
+/// An active (not cancelled) ConnectWise agreement.
+#[derive(Clone, Debug)]
+pub struct Agreement {
+    pub id: i64,
+    pub name: String,
+    pub company_id: i64,
+    pub type_id: i64,
+}
+
+/// A ConnectWise agreement addition (not cancelled).
+#[derive(Clone, Debug)]
+pub struct Addition {
+    pub id: i64,
+    pub agreement_id: i64,
+    pub product_id: i64,
+    pub quantity: f64,
+}
+
+/// Everything the planner reads.
+#[derive(Default)]
+pub struct Input {
+    pub accounts: Vec<Account>,
+    pub subscriptions: Vec<Subscription>,
+    pub metrics: Vec<Metric>,
+    pub mappings: Vec<Mapping>,
+    pub plans: HashMap<i64, PlanSize>,
+    /// Latest measurement per (account, metric).
+    pub usage: HashMap<(i64, i64), f64>,
+    pub levels: HashMap<i64, Level>,
+    pub agreements: Vec<Agreement>,
+    pub additions: Vec<Addition>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SkipReason {
+    NotLinked,
+    AmbiguousCompany,
+    NoMapping,
+    ManagedExternally,
+    NoCrossReference,
+    NoAgreement,
+    AmbiguousAgreement,
+    NoUsage,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::NotLinked => "NOT_LINKED",
+            SkipReason::AmbiguousCompany => "AMBIGUOUS_COMPANY",
+            SkipReason::NoMapping => "NO_MAPPING",
+            SkipReason::ManagedExternally => "MANAGED_EXTERNALLY",
+            SkipReason::NoCrossReference => "NO_CROSS_REFERENCE",
+            SkipReason::NoAgreement => "NO_AGREEMENT",
+            SkipReason::AmbiguousAgreement => "AMBIGUOUS_AGREEMENT",
+            SkipReason::NoUsage => "NO_USAGE",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Update,
+    Create,
+    Unchanged,
+    Skip(SkipReason),
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Update => "UPDATE",
+            Action::Create => "CREATE",
+            Action::Unchanged => "UNCHANGED",
+            Action::Skip(_) => "SKIP",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    pub accounts: Vec<String>,
+    pub company_id: Option<i64>,
+    pub company_name: Option<String>,
+    pub metric: Option<String>,
+    pub level: Option<String>,
+    pub agreement_id: Option<i64>,
+    pub agreement_name: Option<String>,
+    /// The addition to update (or adopted and unchanged); `None` when one is to be created.
+    pub addition_id: Option<i64>,
+    pub product_id: Option<i64>,
+    pub product_identifier: Option<String>,
+    pub current_quantity: Option<f64>,
+    pub new_quantity: Option<f64>,
+    pub action: Action,
+    /// For people: what the line does, or why it does not.
+    pub detail: String,
+}
+
+impl Line {
+    fn skip(account: &Account, reason: SkipReason, detail: String) -> Line {
+        let (company_id, company_name) = match &account.link {
+            AccountLink::Linked { company_id, company_name } => (Some(*company_id), Some(company_name.clone())),
+            _ => (None, None),
+        };
+        Line {
+            accounts: vec![account.name.clone()],
+            company_id,
+            company_name,
+            metric: None,
+            level: None,
+            agreement_id: None,
+            agreement_name: None,
+            addition_id: None,
+            product_id: None,
+            product_identifier: None,
+            current_quantity: None,
+            new_quantity: None,
+            action: Action::Skip(reason),
+            detail,
+        }
+    }
+}
+
+/// A quantity for one (agreement, catalog product), before additions are consulted.
+struct Target {
+    accounts: Vec<String>,
+    company_id: i64,
+    company_name: String,
+    metric: String,
+    level: String,
+    agreement: Agreement,
+    product_id: i64,
+    product_identifier: String,
+    quantity: f64,
+}
+
+/// The agreements a plan would write to: the ones whose additions must be read first.
+pub fn agreements_touched(input: &Input) -> BTreeSet<i64> {
+    let (targets, _) = targets(input);
+    targets.keys().map(|(agreement, _)| *agreement).collect()
+}
+
+/// The lines a push would write, in a stable order: writes and unchanged lines by company,
+/// agreement and product, then skipped lines by account.
+pub fn plan(input: &Input) -> Vec<Line> {
+    let (targets, mut skips) = targets(input);
+    let mut lines = Vec::with_capacity(targets.len() + skips.len());
+    for ((agreement_id, product_id), target) in targets {
+        // Adopt an existing addition for the product; with duplicates already in
+        // ConnectWise, the oldest one (lowest id) is the one kept up to date.
+        let existing = input
+            .additions
+            .iter()
+            .filter(|a| a.agreement_id == agreement_id && a.product_id == product_id)
+            .min_by_key(|a| a.id);
+        let (action, addition_id, current, detail) = match existing {
+            Some(addition) if (addition.quantity - target.quantity).abs() < SAME => (
+                Action::Unchanged,
+                Some(addition.id),
+                Some(addition.quantity),
+                format!("addition {} already bills {}", addition.id, target.quantity),
+            ),
+            Some(addition) => (
+                Action::Update,
+                Some(addition.id),
+                Some(addition.quantity),
+                format!("set addition {} from {} to {}", addition.id, addition.quantity, target.quantity),
+            ),
+            None => (
+                Action::Create,
+                None,
+                None,
+                format!("add {} × {} to the agreement", target.quantity, target.product_identifier),
+            ),
+        };
+        lines.push(Line {
+            accounts: target.accounts,
+            company_id: Some(target.company_id),
+            company_name: Some(target.company_name),
+            metric: Some(target.metric),
+            level: Some(target.level),
+            agreement_id: Some(agreement_id),
+            agreement_name: Some(target.agreement.name),
+            addition_id,
+            product_id: Some(product_id),
+            product_identifier: Some(target.product_identifier),
+            current_quantity: current,
+            new_quantity: Some(target.quantity),
+            action,
+            detail,
+        });
+    }
+    lines.sort_by(|a, b| {
+        (&a.company_name, a.agreement_id, &a.product_identifier).cmp(&(&b.company_name, b.agreement_id, &b.product_identifier))
+    });
+    skips.sort_by(|a, b| (&a.accounts, &a.metric).cmp(&(&b.accounts, &b.metric)));
+    lines.extend(skips);
+    lines
+}
+
+type Targets = BTreeMap<(i64, i64), Target>;
+
+/// Every (agreement, product) quantity, and every skipped line.
+fn targets(input: &Input) -> (Targets, Vec<Line>) {
+    let keys: Vec<MappingKey> = input
+        .mappings
+        .iter()
+        .map(|m| MappingKey {
+            product_id: m.product_id,
+            plan_id: m.plan_id,
+        })
+        .collect();
+    let accounts: HashMap<i64, &Account> = input.accounts.iter().map(|a| (a.id, a)).collect();
+    let mut agreements_of: HashMap<(i64, i64), Vec<&Agreement>> = HashMap::new();
+    for agreement in &input.agreements {
+        agreements_of
+            .entry((agreement.company_id, agreement.type_id))
+            .or_default()
+            .push(agreement);
+    }
+    let mut targets: Targets = BTreeMap::new();
+    let mut skips = Vec::new();
+
+    for sub in &input.subscriptions {
+        let Some(account) = accounts.get(&sub.account_id) else {
+            continue;
+        };
+        let Some(index) = applicable_mapping(&keys, sub.product_id, sub.plan_id) else {
+            skips.push(Line::skip(
+                account,
+                SkipReason::NoMapping,
+                "no billing mapping covers this product and plan".into(),
+            ));
+            continue;
+        };
+        let mapping = &input.mappings[index];
+        if mapping.managed_externally {
+            skips.push(Line::skip(
+                account,
+                SkipReason::ManagedExternally,
+                "the mapping is managed externally (ECHOplatform) and billed there".into(),
+            ));
+            continue;
+        }
+        let (company_id, company_name) = match &account.link {
+            AccountLink::Linked { company_id, company_name } => (*company_id, company_name.clone()),
+            AccountLink::Ambiguous { reason } => {
+                skips.push(Line::skip(account, SkipReason::AmbiguousCompany, reason.clone()));
+                continue;
+            }
+            AccountLink::NotFound { reason } => {
+                skips.push(Line::skip(account, SkipReason::NotLinked, reason.clone()));
+                continue;
+            }
+            AccountLink::Unknown => {
+                skips.push(Line::skip(
+                    account,
+                    SkipReason::NotLinked,
+                    "not linked yet; run syncCompanies".into(),
+                ));
+                continue;
+            }
+        };
+        let level = input.levels.get(&mapping.level_id);
+        let level_name = level.map(|l| l.name.clone()).unwrap_or_default();
+        let plan = sub.plan_id.and_then(|p| input.plans.get(&p)).copied();
+        for metric in input.metrics.iter().filter(|m| m.product_id == sub.product_id) {
+            let with = |mut line: Line| {
+                line.metric = Some(metric.cross_reference_type.clone());
+                line.level = Some(level_name.clone());
+                line
+            };
+            let Some(xref) = level.and_then(|l| {
+                l.cross_references
+                    .iter()
+                    .find(|x| x.vendor_type == metric.cross_reference_type)
+            }) else {
+                skips.push(with(Line::skip(
+                    account,
+                    SkipReason::NoCrossReference,
+                    format!(
+                        "ConnectWise has no active cross-reference for {:?} at level {level_name:?}",
+                        metric.cross_reference_type
+                    ),
+                )));
+                continue;
+            };
+            let Some(measured) = input.usage.get(&(account.id, metric.id)) else {
+                skips.push(with(Line::skip(
+                    account,
+                    SkipReason::NoUsage,
+                    format!("no usage recorded for {:?}", metric.cross_reference_type),
+                )));
+                continue;
+            };
+            let candidates = agreements_of
+                .get(&(company_id, xref.agreement_type_id))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let agreement = match candidates {
+                [] => {
+                    skips.push(with(Line::skip(
+                        account,
+                        SkipReason::NoAgreement,
+                        format!("{company_name} has no active agreement of the cross-referenced type"),
+                    )));
+                    continue;
+                }
+                [one] => *one,
+                many => {
+                    let names: Vec<String> = many.iter().map(|a| format!("{} ({})", a.name, a.id)).collect();
+                    skips.push(with(Line::skip(
+                        account,
+                        SkipReason::AmbiguousAgreement,
+                        format!("{company_name} has {} active agreements of the type: {}", many.len(), names.join(", ")),
+                    )));
+                    continue;
+                }
+            };
+            let amount = quantity(metric.unit, mapping.usage_value, *measured, plan);
+            let target = targets.entry((agreement.id, xref.product_id)).or_insert_with(|| Target {
+                accounts: Vec::new(),
+                company_id,
+                company_name: company_name.clone(),
+                metric: metric.cross_reference_type.clone(),
+                level: level_name.clone(),
+                agreement: agreement.clone(),
+                product_id: xref.product_id,
+                product_identifier: xref.product_identifier.clone(),
+                quantity: 0.0,
+            });
+            target.quantity += amount;
+            if !target.accounts.contains(&account.name) {
+                target.accounts.push(account.name.clone());
+            }
+        }
+    }
+    (targets, skips)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BACKUP: i64 = 1; // product
+    const MAIL: i64 = 2; // product without mapping
+    const STORAGE: i64 = 10; // metric BackupUsage (GB)
+    const LOCAL: i64 = 11; // metric LocalBackup (count)
+    const P20: i64 = 100; // plan, 20 GB
+    const GOLD: i64 = 1000; // level with both cross-references
+    const SILVER: i64 = 1001; // level with storage only
+    const BACKUP_TYPE: i64 = 7; // agreement type
+    const STORAGE_PRODUCT: i64 = 501;
+    const LOCAL_PRODUCT: i64 = 502;
+
+    fn account(id: i64, name: &str, link: AccountLink) -> Account {
+        Account { id, name: name.into(), link }
+    }
+
+    fn linked(company_id: i64) -> AccountLink {
+        AccountLink::Linked { company_id, company_name: format!("Company {company_id}") }
+    }
+
+    fn sub(account_id: i64, product_id: i64) -> Subscription {
+        Subscription { account_id, product_id, plan_id: Some(P20) }
+    }
+
+    fn agreement(id: i64, company_id: i64) -> Agreement {
+        Agreement { id, name: format!("Agreement {id}"), company_id, type_id: BACKUP_TYPE }
+    }
+
+    fn xref(vendor_type: &str, product_id: i64) -> CrossReference {
+        CrossReference {
+            vendor_type: vendor_type.into(),
+            agreement_type_id: BACKUP_TYPE,
+            product_id,
+            product_identifier: format!("P{product_id}"),
+        }
+    }
+
+    /// Companies: 1..=4 have one agreement each (ids 201..), company 5 has two, company 6
+    /// none. Every account on the 20 GB plan with 25 GB and 3 local backups unless told.
+    fn input(accounts: Vec<Account>, usage_value: UsageValue) -> Input {
+        let mut usage = HashMap::new();
+        for a in &accounts {
+            usage.insert((a.id, STORAGE), 25.0);
+            usage.insert((a.id, LOCAL), 3.0);
+        }
+        Input {
+            subscriptions: accounts.iter().map(|a| sub(a.id, BACKUP)).collect(),
+            accounts,
+            metrics: vec![
+                Metric { id: STORAGE, product_id: BACKUP, cross_reference_type: "BackupUsage".into(), unit: MetricUnit::Gb },
+                Metric { id: LOCAL, product_id: BACKUP, cross_reference_type: "LocalBackup".into(), unit: MetricUnit::Count },
+            ],
+            mappings: vec![Mapping { product_id: BACKUP, plan_id: None, level_id: GOLD, usage_value, managed_externally: false }],
+            plans: HashMap::from([(P20, PlanSize { base_gb: 20.0, block_gb: None })]),
+            usage,
+            levels: HashMap::from([
+                (GOLD, Level { name: "Gold".into(), cross_references: vec![xref("BackupUsage", STORAGE_PRODUCT), xref("LocalBackup", LOCAL_PRODUCT)] }),
+                (SILVER, Level { name: "Silver".into(), cross_references: vec![xref("BackupUsage", STORAGE_PRODUCT)] }),
+            ]),
+            agreements: vec![agreement(201, 1), agreement(202, 2), agreement(203, 3), agreement(204, 4), agreement(205, 5), agreement(206, 5)],
+            additions: Vec::new(),
+        }
+    }
+
+    fn actions(lines: &[Line]) -> Vec<(String, Option<String>, &'static str, Option<&'static str>, Option<f64>)> {
+        lines
+            .iter()
+            .map(|l| {
+                let reason = match l.action {
+                    Action::Skip(r) => Some(r.as_str()),
+                    _ => None,
+                };
+                (l.accounts.join("+"), l.metric.clone(), l.action.as_str(), reason, l.new_quantity)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn creates_updates_and_leaves_unchanged() {
+        let mut input = input(vec![account(1, "a", linked(1))], UsageValue::Total);
+        let lines = plan(&input);
+        assert_eq!(
+            actions(&lines),
+            [
+                ("a".into(), Some("BackupUsage".into()), "CREATE", None, Some(25.0)),
+                ("a".into(), Some("LocalBackup".into()), "CREATE", None, Some(3.0)),
+            ]
+        );
+        assert_eq!(lines[0].agreement_id, Some(201));
+        assert_eq!(lines[0].product_id, Some(STORAGE_PRODUCT));
+        // Existing additions are adopted: one changes, one does not.
+        input.additions = vec![
+            Addition { id: 9, agreement_id: 201, product_id: STORAGE_PRODUCT, quantity: 20.0 },
+            Addition { id: 8, agreement_id: 201, product_id: LOCAL_PRODUCT, quantity: 3.0 },
+        ];
+        let lines = plan(&input);
+        assert_eq!(lines[0].action, Action::Update);
+        assert_eq!((lines[0].addition_id, lines[0].current_quantity), (Some(9), Some(20.0)));
+        assert_eq!(lines[1].action, Action::Unchanged);
+        assert_eq!(lines[1].addition_id, Some(8));
+        // A duplicate already in ConnectWise: the oldest is kept up to date, none is added.
+        input.additions.push(Addition { id: 3, agreement_id: 201, product_id: STORAGE_PRODUCT, quantity: 1.0 });
+        assert_eq!(plan(&input)[0].addition_id, Some(3));
+        assert_eq!(agreements_touched(&input), BTreeSet::from([201]));
+    }
+
+    #[test]
+    fn additional_usage_and_accounts_of_one_company_add_up() {
+        let input = input(
+            vec![account(1, "a", linked(1)), account(2, "b", linked(1)), account(3, "c", linked(2))],
+            UsageValue::Additional,
+        );
+        let lines = plan(&input);
+        assert_eq!(
+            actions(&lines),
+            [
+                ("a+b".into(), Some("BackupUsage".into()), "CREATE", None, Some(10.0)), // 5 + 5 over 20 GB
+                ("a+b".into(), Some("LocalBackup".into()), "CREATE", None, Some(6.0)),  // counts are counts
+                ("c".into(), Some("BackupUsage".into()), "CREATE", None, Some(5.0)),
+                ("c".into(), Some("LocalBackup".into()), "CREATE", None, Some(3.0)),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_skip_reason() {
+        let mut input = input(
+            vec![
+                account(1, "linked", linked(1)),
+                account(2, "not-found", AccountLink::NotFound { reason: "no company".into() }),
+                account(3, "never-synced", AccountLink::Unknown),
+                account(4, "ambiguous", AccountLink::Ambiguous { reason: "two companies".into() }),
+                account(5, "two-agreements", linked(5)),
+                account(6, "no-agreement", linked(6)),
+                account(7, "no-usage", linked(3)),
+                account(8, "silver", linked(4)),
+                account(9, "mail", linked(2)),
+            ],
+            UsageValue::Total,
+        );
+        input.usage.remove(&(7, STORAGE));
+        // Account 8 is on a plan mapped to Silver, which has no LocalBackup cross-reference.
+        input.plans.insert(101, PlanSize { base_gb: 0.0, block_gb: None });
+        input.mappings.push(Mapping { product_id: BACKUP, plan_id: Some(101), level_id: SILVER, usage_value: UsageValue::Total, managed_externally: false });
+        input.subscriptions.iter_mut().find(|s| s.account_id == 8).unwrap().plan_id = Some(101);
+        // Account 9 subscribes to a product nobody mapped.
+        input.subscriptions.iter_mut().find(|s| s.account_id == 9).unwrap().product_id = MAIL;
+        let lines = plan(&input);
+        let skipped: Vec<(String, Option<String>, &str)> = lines
+            .iter()
+            .filter_map(|l| match l.action {
+                Action::Skip(r) => Some((l.accounts[0].clone(), l.metric.clone(), r.as_str())),
+                _ => None,
+            })
+            .collect();
+        let expect = |a: &str, m: Option<&str>, r: &'static str| (a.to_owned(), m.map(str::to_owned), r);
+        assert_eq!(
+            skipped,
+            [
+                expect("ambiguous", None, "AMBIGUOUS_COMPANY"),
+                expect("mail", None, "NO_MAPPING"),
+                expect("never-synced", None, "NOT_LINKED"),
+                expect("no-agreement", Some("BackupUsage"), "NO_AGREEMENT"),
+                expect("no-agreement", Some("LocalBackup"), "NO_AGREEMENT"),
+                expect("no-usage", Some("BackupUsage"), "NO_USAGE"),
+                expect("not-found", None, "NOT_LINKED"),
+                expect("silver", Some("LocalBackup"), "NO_CROSS_REFERENCE"),
+                expect("two-agreements", Some("BackupUsage"), "AMBIGUOUS_AGREEMENT"),
+                expect("two-agreements", Some("LocalBackup"), "AMBIGUOUS_AGREEMENT"),
+            ]
+        );
+        let two = lines.iter().find(|l| l.accounts[0] == "two-agreements").unwrap();
+        assert!(two.detail.contains("205") && two.detail.contains("206"), "{}", two.detail);
+        // What was not skipped was planned: linked (2 metrics), no-usage's LocalBackup, silver's storage.
+        let writes = lines.iter().filter(|l| l.action == Action::Create).count();
+        assert_eq!(writes, 4);
+
+        // The mapping managed externally skips everything it covers.
+        input.mappings.iter_mut().for_each(|m| m.managed_externally = true);
+        let lines = plan(&input);
+        assert!(lines.iter().filter(|l| l.accounts[0] == "linked").all(|l| l.action == Action::Skip(SkipReason::ManagedExternally)));
+    }
+}
