@@ -15,8 +15,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::jwt::JwtKeys;
+use crate::clock::SystemClock;
 use crate::graphql::{self, AppSchema};
+use crate::metrics::Metrics;
 use crate::psa::Psa;
+use crate::push::{PushOptions, Pusher};
 use crate::web;
 
 /// Requests larger than this are refused before they are read (the GraphQL extractor would
@@ -29,18 +32,25 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     pub db: DatabaseConnection,
     pub jwt: Arc<JwtKeys>,
-    pub psa: Psa,
+    pub pusher: Pusher,
     pub schema: AppSchema,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, jwt: JwtKeys, psa: Psa) -> Self {
+    pub fn new(db: DatabaseConnection, jwt: JwtKeys, pusher: Pusher) -> Self {
         AppState {
             db,
             jwt: Arc::new(jwt),
-            schema: graphql::schema_with(psa.clone()),
-            psa,
+            schema: graphql::schema_with(pusher.clone()),
+            pusher,
         }
+    }
+
+    /// The usual wiring: real clock, default push options, ConnectWise calls counted.
+    pub fn standard(db: DatabaseConnection, jwt: JwtKeys, psa: Psa, options: PushOptions) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        let pusher = Pusher::new(db.clone(), psa, options, Arc::new(SystemClock), metrics);
+        AppState::new(db, jwt, pusher)
     }
 }
 
@@ -50,7 +60,9 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
+        .route("/graphql/ws", get(graphql::graphql_ws))
         .route("/graphiql", get(graphql::graphiql))
+        .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(web::spa)
@@ -72,6 +84,19 @@ pub async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Prometheus text: push runs, lines, ConnectWise calls, durations.
+async fn metrics(
+    State(state): State<AppState>,
+) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.pusher.metrics.render(),
+    )
 }
 
 /// The process is up.

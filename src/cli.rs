@@ -15,7 +15,12 @@ use crate::auth::jwt::JwtKeys;
 use crate::config::{self, Config};
 use crate::crypto::MasterKey;
 use crate::psa::Psa;
+use crate::push::PushOptions;
+use crate::push::scheduler::Scheduler;
 use crate::{connectwise, db, demo, graphql, sandbox};
+
+/// How often each replica looks for due schedule slots and abandoned runs.
+const SCHEDULER_TICK: Duration = Duration::from_secs(15);
 
 #[derive(Parser)]
 #[command(
@@ -57,6 +62,39 @@ enum Command {
     Tenant(TenantCommand),
     /// Run the ConnectWise sandbox: the same REST API, in memory.
     Sandbox(SandboxArgs),
+    /// Push a tenant's usage to ConnectWise now (for operators who prefer cron).
+    Push(PushArgs),
+    /// Measure: `bench push` pushes thousands of accounts to a slow sandbox.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Args)]
+struct PushArgs {
+    #[arg(long)]
+    tenant: String,
+    /// Only this service (its id); all services when left out.
+    #[arg(long)]
+    service: Option<i64>,
+    /// Plan and record the lines without writing to ConnectWise.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Push N accounts to an in-process sandbox answering every call after a delay.
+    Push {
+        #[arg(long, default_value_t = 10_000)]
+        accounts: usize,
+        #[arg(long, default_value_t = 20)]
+        latency_ms: u64,
+        /// ConnectWise calls in flight at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
 }
 
 #[derive(Args)]
@@ -234,6 +272,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sandbox(args) => run_sandbox(args).await,
+        Command::Push(args) => push(&cli.data_dir, cli.production, args).await,
+        Command::Bench(BenchCommand::Push {
+            accounts,
+            latency_ms,
+            concurrency,
+        }) => crate::bench::push(accounts, Duration::from_millis(latency_ms), concurrency).await,
         Command::Tenant(TenantCommand::List { db }) => {
             let db = open(&cli.data_dir, &db).await?;
             for tenant in db::tenants::all(&db).await? {
@@ -254,6 +298,108 @@ fn check_slug(slug: &str) -> anyhow::Result<()> {
         bail!("--slug {slug:?}: use 1 to 63 lowercase letters, digits and '-'");
     }
     Ok(())
+}
+
+/// `billbridge push`: one run, in this process, with a progress bar on a terminal and a
+/// summary at the end. Exit status: 0 succeeded, 2 partial, 1 failed or cancelled.
+async fn push(data_dir: &Path, production: bool, args: PushArgs) -> anyhow::Result<()> {
+    let db = open(data_dir, &args.db).await?;
+    let tenant = db::tenants::by_slug(&db, &args.tenant)
+        .await?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no tenant {:?}; `billbridge tenant list` shows them",
+                args.tenant
+            )
+        })?;
+    let scope = db::Scope::new(db.clone(), &tenant);
+    let psa = Psa::new(
+        master_key(data_dir, production)?,
+        connectwise::Settings::default(),
+    );
+    let pusher = crate::push::Pusher::new(
+        db.clone(),
+        psa,
+        PushOptions::default(),
+        std::sync::Arc::new(crate::clock::SystemClock),
+        std::sync::Arc::new(crate::metrics::Metrics::default()),
+    );
+    let trigger = db::push::Trigger {
+        kind: "CLI",
+        by: std::env::var("USER")
+            .map(|u| format!("cli:{u}"))
+            .unwrap_or_else(|_| "cli".into()),
+        slot_at: None,
+    };
+    let run = pusher
+        .begin(&scope, args.service, args.dry_run, &trigger)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message()))?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} push run {msg} [{bar:40}] {pos}/{len} lines ({elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(run.id.to_string());
+    let mut updates = pusher.progress.subscribe();
+    let watcher = {
+        let bar = bar.clone();
+        let id = run.id;
+        tokio::spawn(async move {
+            while let Ok(update) = updates.recv().await {
+                if update.id == id {
+                    bar.set_length(update.total_lines as u64);
+                    bar.set_position(
+                        (update.done + update.unchanged + update.skipped + update.failed) as u64,
+                    );
+                }
+            }
+        })
+    };
+    let finished = pusher.execute(&scope, run.clone(), false).await;
+    watcher.abort();
+    bar.finish_and_clear();
+    let run = match finished {
+        Some(run) => run,
+        None => db::push::get(&scope, run.id)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message()))?,
+    };
+    println!(
+        "push run {}: {} in {:.1}s — {} lines: {} written, {} unchanged, {} skipped, {} failed",
+        run.id,
+        run.status,
+        run.finished_at
+            .map_or(0.0, |f| (f - run.started_at).num_milliseconds() as f64
+                / 1000.0),
+        run.total_lines,
+        run.done,
+        run.unchanged,
+        run.skipped,
+        run.failed
+    );
+    if let Some(message) = &run.message {
+        println!("{message}");
+    }
+    let failed = db::push::lines_page(&scope, run.id, None, Some("FAILED"), None, None, 20)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message()))?;
+    for line in failed.lines {
+        println!(
+            "  failed: {} {} on agreement {}: {}",
+            line.accounts,
+            line.metric.unwrap_or_default(),
+            line.agreement_id.unwrap_or_default(),
+            line.error.unwrap_or_default()
+        );
+    }
+    match run.status.as_str() {
+        "SUCCEEDED" => Ok(()),
+        "PARTIAL" => std::process::exit(2),
+        other => bail!("the push ended {}", other.to_lowercase()),
+    }
 }
 
 async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
@@ -384,7 +530,13 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
              Later tokens: billbridge token --tenant demo --role admin\n"
         );
     }
-    app::serve(listener, AppState::new(db, keys, psa), shutdown_signal()).await?;
+    let state = AppState::standard(db, keys, psa, PushOptions::default());
+    let scheduler = Scheduler {
+        pusher: state.pusher.clone(),
+        tick: SCHEDULER_TICK,
+    };
+    tokio::spawn(scheduler.run());
+    app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -5,8 +5,12 @@
 pub mod app;
 /// Who is asking: JWTs and the request's Viewer.
 pub mod auth;
+/// `billbridge bench push`: the push against a slow sandbox, measured.
+pub mod bench;
 /// The command line: serve, migrate, schema, token, tenant.
 pub mod cli;
+/// Injectable time for schedules and leases.
+pub mod clock;
 /// One typed configuration from flags and environment.
 pub mod config;
 /// The ConnectWise Manage REST client.
@@ -23,8 +27,12 @@ pub mod domain;
 pub mod error;
 /// The GraphQL schema, one file per feature.
 pub mod graphql;
+/// Prometheus counters for /metrics.
+pub mod metrics;
 /// A tenant's ConnectWise: connection test, level and company syncs.
 pub mod psa;
+/// The usage push: executor, scheduler.
+pub mod push;
 /// A ConnectWise Manage stand-in for the demo, the tests and the benchmarks.
 pub mod sandbox;
 /// The embedded SPA.

@@ -198,7 +198,11 @@ impl MigrationTrait for Migration {
                 .col(integer_null("response_status"))
                 .col(text_null("error"))
                 .col(integer("duration_ms"))
-                .foreign_key(&mut cascade("webhook_attempts", "delivery_id", "webhook_deliveries"))
+                .foreign_key(&mut cascade(
+                    "webhook_attempts",
+                    "delivery_id",
+                    "webhook_deliveries",
+                ))
                 .to_owned(),
         )
         .await?;

@@ -363,6 +363,18 @@ pub async fn subscriptions_of_accounts(
         .await?)
 }
 
+pub async fn subscriptions_of_products(
+    scope: &Scope,
+    product_ids: &[i64],
+) -> AppResult<Vec<subscription::Model>> {
+    Ok(scope
+        .select::<subscription::Entity>()
+        .filter(subscription::Column::ProductId.is_in(product_ids.iter().copied()))
+        .order_by_asc(subscription::Column::Id)
+        .all(scope.db())
+        .await?)
+}
+
 /// How many subscriptions each (product, plan) of the given products has.
 pub async fn subscription_counts(
     scope: &Scope,

@@ -331,3 +331,10 @@ pub async fn links_of_accounts(scope: &Scope, ids: &[i64]) -> AppResult<Vec<acco
 pub async fn all_accounts(scope: &Scope) -> AppResult<Vec<account::Model>> {
     Ok(scope.select::<account::Entity>().all(scope.db()).await?)
 }
+
+pub async fn all_links(scope: &Scope) -> AppResult<Vec<account_link::Model>> {
+    Ok(scope
+        .select::<account_link::Entity>()
+        .all(scope.db())
+        .await?)
+}

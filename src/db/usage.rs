@@ -139,11 +139,20 @@ pub async fn record(scope: &Scope, rows: Vec<UsageInput>) -> AppResult<usize> {
     Ok(count)
 }
 
+/// The latest sample of every metric of every account.
+pub async fn latest_all(scope: &Scope) -> AppResult<Vec<usage_sample::Model>> {
+    latest(scope, None).await
+}
+
 /// The latest sample of every metric of the given accounts.
 pub async fn latest_for_accounts(
     scope: &Scope,
     account_ids: &[i64],
 ) -> AppResult<Vec<usage_sample::Model>> {
+    latest(scope, Some(account_ids)).await
+}
+
+async fn latest(scope: &Scope, account_ids: Option<&[i64]>) -> AppResult<Vec<usage_sample::Model>> {
     // A correlated MAX per (account, metric), served by the unique index on
     // (account_id, metric_id, measured_at) on both engines.
     let mut newest = Query::select();
@@ -158,9 +167,11 @@ pub async fn latest_for_accounts(
             Expr::col(("newer", usage_sample::Column::MetricId))
                 .equals((usage_sample::Entity, usage_sample::Column::MetricId)),
         );
-    Ok(scope
-        .select::<usage_sample::Entity>()
-        .filter(usage_sample::Column::AccountId.is_in(account_ids.iter().copied()))
+    let mut query = scope.select::<usage_sample::Entity>();
+    if let Some(ids) = account_ids {
+        query = query.filter(usage_sample::Column::AccountId.is_in(ids.iter().copied()));
+    }
+    Ok(query
         .filter(
             Expr::col((usage_sample::Entity, usage_sample::Column::MeasuredAt))
                 .eq(Expr::SubQuery(None, Box::new(newest.into()))),

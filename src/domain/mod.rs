@@ -5,6 +5,7 @@ pub mod billing;
 pub mod levels;
 pub mod links;
 pub mod push;
+pub mod schedule;
 pub mod status;
 
 use std::fmt;

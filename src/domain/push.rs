@@ -16,9 +16,16 @@ const SAME: f64 = 1e-9;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum AccountLink {
-    Linked { company_id: i64, company_name: String },
-    NotFound { reason: String },
-    Ambiguous { reason: String },
+    Linked {
+        company_id: i64,
+        company_name: String,
+    },
+    NotFound {
+        reason: String,
+    },
+    Ambiguous {
+        reason: String,
+    },
     /// Never synced.
     Unknown,
 }
@@ -171,7 +178,10 @@ pub struct Line {
 impl Line {
     fn skip(account: &Account, reason: SkipReason, detail: String) -> Line {
         let (company_id, company_name) = match &account.link {
-            AccountLink::Linked { company_id, company_name } => (Some(*company_id), Some(company_name.clone())),
+            AccountLink::Linked {
+                company_id,
+                company_name,
+            } => (Some(*company_id), Some(company_name.clone())),
             _ => (None, None),
         };
         Line {
@@ -201,7 +211,6 @@ struct Target {
     metric: String,
     level: String,
     agreement: Agreement,
-    product_id: i64,
     product_identifier: String,
     quantity: f64,
 }
@@ -236,13 +245,19 @@ pub fn plan(input: &Input) -> Vec<Line> {
                 Action::Update,
                 Some(addition.id),
                 Some(addition.quantity),
-                format!("set addition {} from {} to {}", addition.id, addition.quantity, target.quantity),
+                format!(
+                    "set addition {} from {} to {}",
+                    addition.id, addition.quantity, target.quantity
+                ),
             ),
             None => (
                 Action::Create,
                 None,
                 None,
-                format!("add {} × {} to the agreement", target.quantity, target.product_identifier),
+                format!(
+                    "add {} × {} to the agreement",
+                    target.quantity, target.product_identifier
+                ),
             ),
         };
         lines.push(Line {
@@ -263,7 +278,11 @@ pub fn plan(input: &Input) -> Vec<Line> {
         });
     }
     lines.sort_by(|a, b| {
-        (&a.company_name, a.agreement_id, &a.product_identifier).cmp(&(&b.company_name, b.agreement_id, &b.product_identifier))
+        (&a.company_name, a.agreement_id, &a.product_identifier).cmp(&(
+            &b.company_name,
+            b.agreement_id,
+            &b.product_identifier,
+        ))
     });
     skips.sort_by(|a, b| (&a.accounts, &a.metric).cmp(&(&b.accounts, &b.metric)));
     lines.extend(skips);
@@ -315,9 +334,16 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
             continue;
         }
         let (company_id, company_name) = match &account.link {
-            AccountLink::Linked { company_id, company_name } => (*company_id, company_name.clone()),
+            AccountLink::Linked {
+                company_id,
+                company_name,
+            } => (*company_id, company_name.clone()),
             AccountLink::Ambiguous { reason } => {
-                skips.push(Line::skip(account, SkipReason::AmbiguousCompany, reason.clone()));
+                skips.push(Line::skip(
+                    account,
+                    SkipReason::AmbiguousCompany,
+                    reason.clone(),
+                ));
                 continue;
             }
             AccountLink::NotFound { reason } => {
@@ -336,7 +362,11 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
         let level = input.levels.get(&mapping.level_id);
         let level_name = level.map(|l| l.name.clone()).unwrap_or_default();
         let plan = sub.plan_id.and_then(|p| input.plans.get(&p)).copied();
-        for metric in input.metrics.iter().filter(|m| m.product_id == sub.product_id) {
+        for metric in input
+            .metrics
+            .iter()
+            .filter(|m| m.product_id == sub.product_id)
+        {
             let with = |mut line: Line| {
                 line.metric = Some(metric.cross_reference_type.clone());
                 line.level = Some(level_name.clone());
@@ -374,33 +404,43 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
                     skips.push(with(Line::skip(
                         account,
                         SkipReason::NoAgreement,
-                        format!("{company_name} has no active agreement of the cross-referenced type"),
+                        format!(
+                            "{company_name} has no active agreement of the cross-referenced type"
+                        ),
                     )));
                     continue;
                 }
                 [one] => *one,
                 many => {
-                    let names: Vec<String> = many.iter().map(|a| format!("{} ({})", a.name, a.id)).collect();
+                    let names: Vec<String> = many
+                        .iter()
+                        .map(|a| format!("{} ({})", a.name, a.id))
+                        .collect();
                     skips.push(with(Line::skip(
                         account,
                         SkipReason::AmbiguousAgreement,
-                        format!("{company_name} has {} active agreements of the type: {}", many.len(), names.join(", ")),
+                        format!(
+                            "{company_name} has {} active agreements of the type: {}",
+                            many.len(),
+                            names.join(", ")
+                        ),
                     )));
                     continue;
                 }
             };
             let amount = quantity(metric.unit, mapping.usage_value, *measured, plan);
-            let target = targets.entry((agreement.id, xref.product_id)).or_insert_with(|| Target {
-                accounts: Vec::new(),
-                company_id,
-                company_name: company_name.clone(),
-                metric: metric.cross_reference_type.clone(),
-                level: level_name.clone(),
-                agreement: agreement.clone(),
-                product_id: xref.product_id,
-                product_identifier: xref.product_identifier.clone(),
-                quantity: 0.0,
-            });
+            let target = targets
+                .entry((agreement.id, xref.product_id))
+                .or_insert_with(|| Target {
+                    accounts: Vec::new(),
+                    company_id,
+                    company_name: company_name.clone(),
+                    metric: metric.cross_reference_type.clone(),
+                    level: level_name.clone(),
+                    agreement: agreement.clone(),
+                    product_identifier: xref.product_identifier.clone(),
+                    quantity: 0.0,
+                });
             target.quantity += amount;
             if !target.accounts.contains(&account.name) {
                 target.accounts.push(account.name.clone());
@@ -426,19 +466,35 @@ mod tests {
     const LOCAL_PRODUCT: i64 = 502;
 
     fn account(id: i64, name: &str, link: AccountLink) -> Account {
-        Account { id, name: name.into(), link }
+        Account {
+            id,
+            name: name.into(),
+            link,
+        }
     }
 
     fn linked(company_id: i64) -> AccountLink {
-        AccountLink::Linked { company_id, company_name: format!("Company {company_id}") }
+        AccountLink::Linked {
+            company_id,
+            company_name: format!("Company {company_id}"),
+        }
     }
 
     fn sub(account_id: i64, product_id: i64) -> Subscription {
-        Subscription { account_id, product_id, plan_id: Some(P20) }
+        Subscription {
+            account_id,
+            product_id,
+            plan_id: Some(P20),
+        }
     }
 
     fn agreement(id: i64, company_id: i64) -> Agreement {
-        Agreement { id, name: format!("Agreement {id}"), company_id, type_id: BACKUP_TYPE }
+        Agreement {
+            id,
+            name: format!("Agreement {id}"),
+            company_id,
+            type_id: BACKUP_TYPE,
+        }
     }
 
     fn xref(vendor_type: &str, product_id: i64) -> CrossReference {
@@ -462,22 +518,75 @@ mod tests {
             subscriptions: accounts.iter().map(|a| sub(a.id, BACKUP)).collect(),
             accounts,
             metrics: vec![
-                Metric { id: STORAGE, product_id: BACKUP, cross_reference_type: "BackupUsage".into(), unit: MetricUnit::Gb },
-                Metric { id: LOCAL, product_id: BACKUP, cross_reference_type: "LocalBackup".into(), unit: MetricUnit::Count },
+                Metric {
+                    id: STORAGE,
+                    product_id: BACKUP,
+                    cross_reference_type: "BackupUsage".into(),
+                    unit: MetricUnit::Gb,
+                },
+                Metric {
+                    id: LOCAL,
+                    product_id: BACKUP,
+                    cross_reference_type: "LocalBackup".into(),
+                    unit: MetricUnit::Count,
+                },
             ],
-            mappings: vec![Mapping { product_id: BACKUP, plan_id: None, level_id: GOLD, usage_value, managed_externally: false }],
-            plans: HashMap::from([(P20, PlanSize { base_gb: 20.0, block_gb: None })]),
+            mappings: vec![Mapping {
+                product_id: BACKUP,
+                plan_id: None,
+                level_id: GOLD,
+                usage_value,
+                managed_externally: false,
+            }],
+            plans: HashMap::from([(
+                P20,
+                PlanSize {
+                    base_gb: 20.0,
+                    block_gb: None,
+                },
+            )]),
             usage,
             levels: HashMap::from([
-                (GOLD, Level { name: "Gold".into(), cross_references: vec![xref("BackupUsage", STORAGE_PRODUCT), xref("LocalBackup", LOCAL_PRODUCT)] }),
-                (SILVER, Level { name: "Silver".into(), cross_references: vec![xref("BackupUsage", STORAGE_PRODUCT)] }),
+                (
+                    GOLD,
+                    Level {
+                        name: "Gold".into(),
+                        cross_references: vec![
+                            xref("BackupUsage", STORAGE_PRODUCT),
+                            xref("LocalBackup", LOCAL_PRODUCT),
+                        ],
+                    },
+                ),
+                (
+                    SILVER,
+                    Level {
+                        name: "Silver".into(),
+                        cross_references: vec![xref("BackupUsage", STORAGE_PRODUCT)],
+                    },
+                ),
             ]),
-            agreements: vec![agreement(201, 1), agreement(202, 2), agreement(203, 3), agreement(204, 4), agreement(205, 5), agreement(206, 5)],
+            agreements: vec![
+                agreement(201, 1),
+                agreement(202, 2),
+                agreement(203, 3),
+                agreement(204, 4),
+                agreement(205, 5),
+                agreement(206, 5),
+            ],
             additions: Vec::new(),
         }
     }
 
-    fn actions(lines: &[Line]) -> Vec<(String, Option<String>, &'static str, Option<&'static str>, Option<f64>)> {
+    /// (accounts, metric, action, skip reason, new quantity) of each line.
+    type Summary = (
+        String,
+        Option<String>,
+        &'static str,
+        Option<&'static str>,
+        Option<f64>,
+    );
+
+    fn actions(lines: &[Line]) -> Vec<Summary> {
         lines
             .iter()
             .map(|l| {
@@ -485,7 +594,13 @@ mod tests {
                     Action::Skip(r) => Some(r.as_str()),
                     _ => None,
                 };
-                (l.accounts.join("+"), l.metric.clone(), l.action.as_str(), reason, l.new_quantity)
+                (
+                    l.accounts.join("+"),
+                    l.metric.clone(),
+                    l.action.as_str(),
+                    reason,
+                    l.new_quantity,
+                )
             })
             .collect()
     }
@@ -497,24 +612,54 @@ mod tests {
         assert_eq!(
             actions(&lines),
             [
-                ("a".into(), Some("BackupUsage".into()), "CREATE", None, Some(25.0)),
-                ("a".into(), Some("LocalBackup".into()), "CREATE", None, Some(3.0)),
+                (
+                    "a".into(),
+                    Some("BackupUsage".into()),
+                    "CREATE",
+                    None,
+                    Some(25.0)
+                ),
+                (
+                    "a".into(),
+                    Some("LocalBackup".into()),
+                    "CREATE",
+                    None,
+                    Some(3.0)
+                ),
             ]
         );
         assert_eq!(lines[0].agreement_id, Some(201));
         assert_eq!(lines[0].product_id, Some(STORAGE_PRODUCT));
         // Existing additions are adopted: one changes, one does not.
         input.additions = vec![
-            Addition { id: 9, agreement_id: 201, product_id: STORAGE_PRODUCT, quantity: 20.0 },
-            Addition { id: 8, agreement_id: 201, product_id: LOCAL_PRODUCT, quantity: 3.0 },
+            Addition {
+                id: 9,
+                agreement_id: 201,
+                product_id: STORAGE_PRODUCT,
+                quantity: 20.0,
+            },
+            Addition {
+                id: 8,
+                agreement_id: 201,
+                product_id: LOCAL_PRODUCT,
+                quantity: 3.0,
+            },
         ];
         let lines = plan(&input);
         assert_eq!(lines[0].action, Action::Update);
-        assert_eq!((lines[0].addition_id, lines[0].current_quantity), (Some(9), Some(20.0)));
+        assert_eq!(
+            (lines[0].addition_id, lines[0].current_quantity),
+            (Some(9), Some(20.0))
+        );
         assert_eq!(lines[1].action, Action::Unchanged);
         assert_eq!(lines[1].addition_id, Some(8));
         // A duplicate already in ConnectWise: the oldest is kept up to date, none is added.
-        input.additions.push(Addition { id: 3, agreement_id: 201, product_id: STORAGE_PRODUCT, quantity: 1.0 });
+        input.additions.push(Addition {
+            id: 3,
+            agreement_id: 201,
+            product_id: STORAGE_PRODUCT,
+            quantity: 1.0,
+        });
         assert_eq!(plan(&input)[0].addition_id, Some(3));
         assert_eq!(agreements_touched(&input), BTreeSet::from([201]));
     }
@@ -522,17 +667,45 @@ mod tests {
     #[test]
     fn additional_usage_and_accounts_of_one_company_add_up() {
         let input = input(
-            vec![account(1, "a", linked(1)), account(2, "b", linked(1)), account(3, "c", linked(2))],
+            vec![
+                account(1, "a", linked(1)),
+                account(2, "b", linked(1)),
+                account(3, "c", linked(2)),
+            ],
             UsageValue::Additional,
         );
         let lines = plan(&input);
         assert_eq!(
             actions(&lines),
             [
-                ("a+b".into(), Some("BackupUsage".into()), "CREATE", None, Some(10.0)), // 5 + 5 over 20 GB
-                ("a+b".into(), Some("LocalBackup".into()), "CREATE", None, Some(6.0)),  // counts are counts
-                ("c".into(), Some("BackupUsage".into()), "CREATE", None, Some(5.0)),
-                ("c".into(), Some("LocalBackup".into()), "CREATE", None, Some(3.0)),
+                (
+                    "a+b".into(),
+                    Some("BackupUsage".into()),
+                    "CREATE",
+                    None,
+                    Some(10.0)
+                ), // 5 + 5 over 20 GB
+                (
+                    "a+b".into(),
+                    Some("LocalBackup".into()),
+                    "CREATE",
+                    None,
+                    Some(6.0)
+                ), // counts are counts
+                (
+                    "c".into(),
+                    Some("BackupUsage".into()),
+                    "CREATE",
+                    None,
+                    Some(5.0)
+                ),
+                (
+                    "c".into(),
+                    Some("LocalBackup".into()),
+                    "CREATE",
+                    None,
+                    Some(3.0)
+                ),
             ]
         );
     }
@@ -542,9 +715,21 @@ mod tests {
         let mut input = input(
             vec![
                 account(1, "linked", linked(1)),
-                account(2, "not-found", AccountLink::NotFound { reason: "no company".into() }),
+                account(
+                    2,
+                    "not-found",
+                    AccountLink::NotFound {
+                        reason: "no company".into(),
+                    },
+                ),
                 account(3, "never-synced", AccountLink::Unknown),
-                account(4, "ambiguous", AccountLink::Ambiguous { reason: "two companies".into() }),
+                account(
+                    4,
+                    "ambiguous",
+                    AccountLink::Ambiguous {
+                        reason: "two companies".into(),
+                    },
+                ),
                 account(5, "two-agreements", linked(5)),
                 account(6, "no-agreement", linked(6)),
                 account(7, "no-usage", linked(3)),
@@ -555,11 +740,33 @@ mod tests {
         );
         input.usage.remove(&(7, STORAGE));
         // Account 8 is on a plan mapped to Silver, which has no LocalBackup cross-reference.
-        input.plans.insert(101, PlanSize { base_gb: 0.0, block_gb: None });
-        input.mappings.push(Mapping { product_id: BACKUP, plan_id: Some(101), level_id: SILVER, usage_value: UsageValue::Total, managed_externally: false });
-        input.subscriptions.iter_mut().find(|s| s.account_id == 8).unwrap().plan_id = Some(101);
+        input.plans.insert(
+            101,
+            PlanSize {
+                base_gb: 0.0,
+                block_gb: None,
+            },
+        );
+        input.mappings.push(Mapping {
+            product_id: BACKUP,
+            plan_id: Some(101),
+            level_id: SILVER,
+            usage_value: UsageValue::Total,
+            managed_externally: false,
+        });
+        input
+            .subscriptions
+            .iter_mut()
+            .find(|s| s.account_id == 8)
+            .unwrap()
+            .plan_id = Some(101);
         // Account 9 subscribes to a product nobody mapped.
-        input.subscriptions.iter_mut().find(|s| s.account_id == 9).unwrap().product_id = MAIL;
+        input
+            .subscriptions
+            .iter_mut()
+            .find(|s| s.account_id == 9)
+            .unwrap()
+            .product_id = MAIL;
         let lines = plan(&input);
         let skipped: Vec<(String, Option<String>, &str)> = lines
             .iter()
@@ -568,7 +775,8 @@ mod tests {
                 _ => None,
             })
             .collect();
-        let expect = |a: &str, m: Option<&str>, r: &'static str| (a.to_owned(), m.map(str::to_owned), r);
+        let expect =
+            |a: &str, m: Option<&str>, r: &'static str| (a.to_owned(), m.map(str::to_owned), r);
         assert_eq!(
             skipped,
             [
@@ -584,15 +792,30 @@ mod tests {
                 expect("two-agreements", Some("LocalBackup"), "AMBIGUOUS_AGREEMENT"),
             ]
         );
-        let two = lines.iter().find(|l| l.accounts[0] == "two-agreements").unwrap();
-        assert!(two.detail.contains("205") && two.detail.contains("206"), "{}", two.detail);
+        let two = lines
+            .iter()
+            .find(|l| l.accounts[0] == "two-agreements")
+            .unwrap();
+        assert!(
+            two.detail.contains("205") && two.detail.contains("206"),
+            "{}",
+            two.detail
+        );
         // What was not skipped was planned: linked (2 metrics), no-usage's LocalBackup, silver's storage.
         let writes = lines.iter().filter(|l| l.action == Action::Create).count();
         assert_eq!(writes, 4);
 
         // The mapping managed externally skips everything it covers.
-        input.mappings.iter_mut().for_each(|m| m.managed_externally = true);
+        input
+            .mappings
+            .iter_mut()
+            .for_each(|m| m.managed_externally = true);
         let lines = plan(&input);
-        assert!(lines.iter().filter(|l| l.accounts[0] == "linked").all(|l| l.action == Action::Skip(SkipReason::ManagedExternally)));
+        assert!(
+            lines
+                .iter()
+                .filter(|l| l.accounts[0] == "linked")
+                .all(|l| l.action == Action::Skip(SkipReason::ManagedExternally))
+        );
     }
 }

@@ -150,7 +150,7 @@ pub struct AccountLink {
 /// An account's subscription to a product, on a plan.
 pub struct Subscription(pub subscription::Model);
 
-#[Object]
+#[Object(name = "AccountSubscription")]
 impl Subscription {
     async fn id(&self) -> ID {
         self.0.id.into()

@@ -4,10 +4,12 @@
 //! GET runs queries only: a mutation by GET is answered 405, so a link or an image tag can
 //! never change anything.
 
-use async_graphql::http::GraphiQLSource;
+use async_graphql::Data;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql::parser::types::OperationType;
-use async_graphql_axum::GraphQLResponse;
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::body::Bytes;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -113,6 +115,36 @@ async fn execute(state: &AppState, viewer: Viewer, request: async_graphql::Reque
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
 
+/// graphql-ws (and the older subscriptions-transport-ws) for subscriptions. The token goes
+/// in the `connection_init` payload: `{"Authorization": "Bearer <token>"}`.
+pub async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let schema = state.schema.clone();
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = ["Authorization", "authorization", "token"]
+                        .iter()
+                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
+                        .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_owned())
+                        .unwrap_or_default();
+                    let viewer = authenticate_token(&state, &token).await?;
+                    let scope = Scope::for_tenant_id(state.db.clone(), viewer.tenant_id);
+                    let mut data = Data::default();
+                    data.insert(Loaders::new(&scope));
+                    data.insert(scope);
+                    data.insert(viewer);
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
 /// The caller named by the bearer token, with its tenant looked up.
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Viewer, AppError> {
     let header = headers.get(header::AUTHORIZATION).ok_or_else(|| {
@@ -129,6 +161,15 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Viewer, A
         .ok_or_else(|| {
             AppError::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
         })?;
+    authenticate_token(state, token).await
+}
+
+async fn authenticate_token(state: &AppState, token: &str) -> Result<Viewer, AppError> {
+    if token.is_empty() {
+        return Err(AppError::Unauthenticated(
+            "a bearer token is required".into(),
+        ));
+    }
     let identity = state.jwt.verify(token).map_err(|e| match e {
         JwtError::Expired => {
             AppError::Unauthenticated("the token has expired; get a new one".into())

@@ -10,16 +10,18 @@ mod loaders;
 mod mappings;
 mod plans;
 mod psa;
+mod push;
 mod services;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-pub use http::{graphiql, graphql_get, graphql_post};
+pub use http::{graphiql, graphql_get, graphql_post, graphql_ws};
 pub use loaders::Loaders;
 
 use crate::auth::Viewer;
 use crate::db::Scope;
 use crate::psa::Psa;
+use crate::push::Pusher;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -29,6 +31,7 @@ pub struct Query(
     mappings::MappingQuery,
     accounts::AccountQuery,
     psa::PsaQuery,
+    push::PushQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -39,25 +42,33 @@ pub struct Mutation(
     mappings::MappingMutation,
     accounts::AccountMutation,
     psa::PsaMutation,
+    push::PushMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(push::PushSubscription);
 
 /// Limits that keep one request from costing the server more than a page load should.
 const MAX_DEPTH: usize = 12;
 const MAX_COMPLEXITY: usize = 5_000;
 const MAX_DIRECTIVES: usize = 16;
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(MAX_DIRECTIVES)
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_directives(MAX_DIRECTIVES)
 }
 
-/// The schema with what resolvers need beyond the request: the PSA context.
-pub fn schema_with(psa: Psa) -> AppSchema {
-    builder().data(psa).finish()
+/// The schema with what resolvers need beyond the request: the PSA context and the pusher.
+pub fn schema_with(pusher: Pusher) -> AppSchema {
+    builder().data(pusher.psa.clone()).data(pusher).finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
@@ -76,6 +87,10 @@ fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
 
 fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
     ctx.data_unchecked::<Loaders>()
+}
+
+fn pusher<'a>(ctx: &Context<'a>) -> &'a Pusher {
+    ctx.data_unchecked::<Pusher>()
 }
 
 fn psa_context<'a>(ctx: &Context<'a>) -> &'a Psa {

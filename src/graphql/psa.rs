@@ -164,7 +164,11 @@ impl PsaMutation {
             integration: input::name("integration", &input.integration)?,
             max_requests_per_second: match input.max_requests_per_second {
                 Some(n) if !(1..=1000).contains(&n) => {
-                    return Err(AppError::bad_input("maxRequestsPerSecond", "give 1 to 1000, or leave it out for no limit").into());
+                    return Err(AppError::bad_input(
+                        "maxRequestsPerSecond",
+                        "give 1 to 1000, or leave it out for no limit",
+                    )
+                    .into());
                 }
                 other => other,
             },

@@ -399,12 +399,7 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
             }
             match call.method {
                 Method::GET => {
-                    let rows = store
-                        .additions
-                        .iter()
-                        .filter(|a| a["agreementId"] == agreement)
-                        .cloned()
-                        .collect();
+                    let rows = store.additions.get(&agreement).cloned().unwrap_or_default();
                     drop(store);
                     list(rows, call)
                 }
@@ -440,17 +435,17 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 allow(member, "additions:write", "Finance / Agreements: Edit")?;
             }
             let mut store = shared.store();
-            let position = store
-                .additions
+            let additions = store.additions.entry(agreement).or_default();
+            let position = additions
                 .iter()
-                .position(|a| a["agreementId"] == agreement && a["id"] == addition)
+                .position(|a| a["id"] == addition)
                 .ok_or_else(|| {
                     CwError::not_found(&format!("Agreement addition with id {addition}"))
                 })?;
             match call.method {
-                Method::GET => Ok(Reply::ok(store.additions[position].clone())),
+                Method::GET => Ok(Reply::ok(additions[position].clone())),
                 Method::PATCH => {
-                    let record = &mut store.additions[position];
+                    let record = &mut additions[position];
                     apply_patch(record, &call.body)?;
                     Ok(Reply::ok(record.clone()))
                 }
@@ -462,7 +457,7 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                             format!("The body is not JSON: {e}"),
                         )
                     })?;
-                    let record = &mut store.additions[position];
+                    let record = &mut additions[position];
                     for field in PATCHABLE {
                         if let Some(value) = body.get(*field) {
                             record[*field] = value.clone();
@@ -471,7 +466,7 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                     Ok(Reply::ok(record.clone()))
                 }
                 Method::DELETE => {
-                    store.additions.remove(position);
+                    additions.remove(position);
                     Ok(Reply {
                         status: StatusCode::NO_CONTENT,
                         body: Value::Null,
@@ -727,7 +722,7 @@ async fn inspect(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
     axum::Json(json!({
         "companies": store.companies.len(),
         "agreements": store.agreements,
-        "additions": store.additions,
+        "additions": store.all_additions(),
         "crossReferences": store.cross_references.len(),
         "writes": store.writes,
         "calls": store.calls,

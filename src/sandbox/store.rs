@@ -21,7 +21,8 @@ pub struct Store {
     pub companies: Vec<Value>,
     pub agreement_types: Vec<Value>,
     pub agreements: Vec<Value>,
-    pub additions: Vec<Value>,
+    /// By agreement id: each agreement's additions.
+    pub additions: BTreeMap<i64, Vec<Value>>,
     pub catalog: Vec<Value>,
     pub integrations: Vec<Value>,
     /// Each carries `integrationId` (not part of ConnectWise's JSON; removed when served).
@@ -105,6 +106,11 @@ impl Store {
         id
     }
 
+    /// Every addition, in agreement order.
+    pub fn all_additions(&self) -> Vec<Value> {
+        self.additions.values().flatten().cloned().collect()
+    }
+
     pub fn catalog_id(&self, identifier: &str) -> Option<i64> {
         self.catalog
             .iter()
@@ -186,7 +192,10 @@ impl Store {
             "agreementId": agreement_id,
             "description": product["description"],
         });
-        self.additions.push(addition.clone());
+        self.additions
+            .entry(agreement_id)
+            .or_default()
+            .push(addition.clone());
         Ok(addition)
     }
 }

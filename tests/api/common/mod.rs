@@ -8,6 +8,7 @@ use billbridge::connectwise::Settings;
 use billbridge::crypto::MasterKey;
 use billbridge::db;
 use billbridge::psa::Psa;
+use billbridge::push::{PushOptions, Pusher};
 use billbridge::sandbox::{self, Sandbox};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
@@ -25,6 +26,9 @@ pub struct TestApp {
     /// A ConnectWise sandbox (demo seed) on its own port, and its site.
     pub sandbox: Sandbox,
     pub site: String,
+    /// The server's pusher (its metrics, progress and options).
+    #[allow(dead_code)]
+    pub pusher: Pusher,
     statements: Arc<AtomicUsize>,
     /// The SQL of every statement, for explaining a count that went wrong.
     pub log: Arc<std::sync::Mutex<Vec<String>>>,
@@ -74,7 +78,13 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let psa = Psa::new(MasterKey::generate(), fast_settings());
-        let state = AppState::new(conn.clone(), JwtKeys::new(SECRET).expect("keys"), psa);
+        let state = AppState::standard(
+            conn.clone(),
+            JwtKeys::new(SECRET).expect("keys"),
+            psa,
+            fast_push(),
+        );
+        let pusher = state.pusher.clone();
         tokio::spawn(async move {
             app::serve(listener, state, async {
                 stopped.await.ok();
@@ -92,6 +102,7 @@ impl TestApp {
             keys: JwtKeys::new(SECRET).expect("keys"),
             sandbox,
             site,
+            pusher,
             statements,
             log,
             _shutdown: shutdown,
@@ -199,6 +210,16 @@ pub fn fast_settings() -> Settings {
         backoff_base: Duration::from_millis(10),
         backoff_max: Duration::from_millis(100),
         max_retry_after: Duration::from_secs(5),
+    }
+}
+
+/// Push options for tests: small batches written often.
+pub fn fast_push() -> PushOptions {
+    PushOptions {
+        concurrency: 4,
+        lease: chrono::Duration::seconds(60),
+        flush_every: Duration::from_millis(20),
+        flush_lines: 10,
     }
 }
 

@@ -1,0 +1,335 @@
+//! The run log: push runs, their lines and outcomes, and their leases.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+
+use super::Scope;
+use super::entity::{push_line, push_run};
+use crate::error::{AppError, AppResult};
+
+pub const RUNNING: &str = "RUNNING";
+
+/// Who or what started a run.
+#[derive(Clone, Debug)]
+pub struct Trigger {
+    /// `USER`, `SCHEDULE` or `CLI`.
+    pub kind: &'static str,
+    pub by: String,
+    pub slot_at: Option<DateTime<Utc>>,
+}
+
+/// Starts a run, unless one is running for the tenant: then `CONFLICT` naming it. The
+/// partial unique index on running runs settles races between replicas.
+pub async fn start(
+    scope: &Scope,
+    service_id: Option<i64>,
+    dry_run: bool,
+    trigger: &Trigger,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> AppResult<push_run::Model> {
+    if let Some(running) = running(scope).await? {
+        return Err(conflict(&running));
+    }
+    let row = push_run::ActiveModel {
+        service_id: Set(service_id),
+        dry_run: Set(dry_run),
+        trigger: Set(trigger.kind.to_owned()),
+        triggered_by: Set(trigger.by.clone()),
+        status: Set(RUNNING.to_owned()),
+        message: Set(None),
+        started_at: Set(now),
+        finished_at: Set(None),
+        total_lines: Set(0),
+        done: Set(0),
+        unchanged: Set(0),
+        skipped: Set(0),
+        failed: Set(0),
+        cancel_requested: Set(false),
+        lease_owner: Set(Some(owner.to_owned())),
+        lease_expires_at: Set(Some(lease_until)),
+        slot_at: Set(trigger.slot_at),
+        ..Default::default()
+    };
+    match scope.insert(scope.db(), row).await {
+        Ok(run) => Ok(run),
+        Err(e) => match running(scope).await? {
+            Some(running) => Err(conflict(&running)),
+            None => Err(e.into()),
+        },
+    }
+}
+
+fn conflict(running: &push_run::Model) -> AppError {
+    AppError::Conflict(format!(
+        "push run {} is already running (started {} by {}); wait for it or cancel it",
+        running.id,
+        running.started_at.to_rfc3339(),
+        running.triggered_by
+    ))
+}
+
+pub async fn running(scope: &Scope) -> AppResult<Option<push_run::Model>> {
+    Ok(scope
+        .select::<push_run::Entity>()
+        .filter(push_run::Column::Status.eq(RUNNING))
+        .one(scope.db())
+        .await?)
+}
+
+pub async fn get(scope: &Scope, id: i64) -> AppResult<push_run::Model> {
+    scope
+        .get::<push_run::Entity, _>(scope.db(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("push run", id))
+}
+
+pub struct RunPage {
+    pub runs: Vec<push_run::Model>,
+    pub has_next: bool,
+    pub total: u64,
+}
+
+/// Runs newest first, after the run `after`.
+pub async fn page(
+    scope: &Scope,
+    status: Option<&str>,
+    after: Option<i64>,
+    first: u64,
+) -> AppResult<RunPage> {
+    let mut query = scope.select::<push_run::Entity>();
+    if let Some(status) = status {
+        query = query.filter(push_run::Column::Status.eq(status));
+    }
+    let total = query.clone().count(scope.db()).await?;
+    if let Some(after) = after {
+        query = query.filter(push_run::Column::Id.lt(after));
+    }
+    let mut runs = query
+        .order_by_desc(push_run::Column::Id)
+        .limit(first + 1)
+        .all(scope.db())
+        .await?;
+    let has_next = runs.len() as u64 > first;
+    runs.truncate(first as usize);
+    Ok(RunPage {
+        runs,
+        has_next,
+        total,
+    })
+}
+
+pub async fn insert_lines(scope: &Scope, lines: Vec<push_line::ActiveModel>) -> AppResult<()> {
+    let txn = scope.db().begin().await?;
+    scope.insert_many(&txn, lines).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Lines still to write (`PENDING`), in order.
+pub async fn pending_lines(scope: &Scope, run_id: i64) -> AppResult<Vec<push_line::Model>> {
+    Ok(scope
+        .select::<push_line::Entity>()
+        .filter(push_line::Column::RunId.eq(run_id))
+        .filter(push_line::Column::Outcome.eq("PENDING"))
+        .order_by_asc(push_line::Column::Seq)
+        .all(scope.db())
+        .await?)
+}
+
+pub struct LinePage {
+    pub lines: Vec<push_line::Model>,
+    pub has_next: bool,
+    pub total: u64,
+}
+
+pub async fn lines_page(
+    scope: &Scope,
+    run_id: i64,
+    action: Option<&str>,
+    outcome: Option<&str>,
+    reason: Option<&str>,
+    after_seq: Option<i32>,
+    first: u64,
+) -> AppResult<LinePage> {
+    let mut query = scope
+        .select::<push_line::Entity>()
+        .filter(push_line::Column::RunId.eq(run_id));
+    if let Some(action) = action {
+        query = query.filter(push_line::Column::Action.eq(action));
+    }
+    if let Some(outcome) = outcome {
+        query = query.filter(push_line::Column::Outcome.eq(outcome));
+    }
+    if let Some(reason) = reason {
+        query = query.filter(push_line::Column::Reason.eq(reason));
+    }
+    let total = query.clone().count(scope.db()).await?;
+    if let Some(after) = after_seq {
+        query = query.filter(push_line::Column::Seq.gt(after));
+    }
+    let mut lines = query
+        .order_by_asc(push_line::Column::Seq)
+        .limit(first + 1)
+        .all(scope.db())
+        .await?;
+    let has_next = lines.len() as u64 > first;
+    lines.truncate(first as usize);
+    Ok(LinePage {
+        lines,
+        has_next,
+        total,
+    })
+}
+
+/// What happened to one line.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub line_id: i64,
+    /// `DONE`, `UNCHANGED`, `FAILED` or `CANCELLED`.
+    pub outcome: &'static str,
+    pub addition_id: Option<i64>,
+    pub current_quantity: Option<f64>,
+    pub error: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Writes a batch of outcomes and the run's counts, in one transaction.
+pub async fn record(
+    scope: &Scope,
+    run_id: i64,
+    outcomes: &[Outcome],
+) -> AppResult<push_run::Model> {
+    let txn = scope.db().begin().await?;
+    for o in outcomes {
+        let mut update = scope
+            .update::<push_line::Entity>()
+            .col_expr(push_line::Column::Outcome, Expr::value(o.outcome))
+            .col_expr(push_line::Column::Error, Expr::value(o.error.clone()))
+            .col_expr(push_line::Column::FinishedAt, Expr::value(o.at));
+        if let Some(id) = o.addition_id {
+            update = update.col_expr(push_line::Column::AdditionId, Expr::value(id));
+        }
+        if let Some(current) = o.current_quantity {
+            update = update.col_expr(push_line::Column::CurrentQuantity, Expr::value(current));
+        }
+        update
+            .filter(push_line::Column::Id.eq(o.line_id))
+            .filter(push_line::Column::RunId.eq(run_id))
+            .exec(&txn)
+            .await?;
+    }
+    let run = recount(scope, &txn, run_id).await?;
+    txn.commit().await?;
+    Ok(run)
+}
+
+/// Recomputes a run's counts from its lines.
+async fn recount<C: sea_orm::ConnectionTrait>(
+    scope: &Scope,
+    conn: &C,
+    run_id: i64,
+) -> AppResult<push_run::Model> {
+    let counts: Vec<(String, i64)> = scope
+        .select::<push_line::Entity>()
+        .select_only()
+        .column(push_line::Column::Outcome)
+        .column_as(push_line::Column::Id.count(), "n")
+        .filter(push_line::Column::RunId.eq(run_id))
+        .group_by(push_line::Column::Outcome)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let of = |names: &[&str]| -> i32 {
+        counts
+            .iter()
+            .filter(|(o, _)| names.contains(&o.as_str()))
+            .map(|(_, n)| *n as i32)
+            .sum()
+    };
+    let run = scope
+        .get::<push_run::Entity, _>(conn, run_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("push run", run_id))?;
+    let mut row = run.into_active_model();
+    row.total_lines = Set(counts.iter().map(|(_, n)| *n as i32).sum());
+    row.done = Set(of(&["DONE"]));
+    row.unchanged = Set(of(&["UNCHANGED"]));
+    row.skipped = Set(of(&["SKIPPED", "PLANNED", "CANCELLED"]));
+    row.failed = Set(of(&["FAILED"]));
+    Ok(row.update(conn).await?)
+}
+
+/// Recounts and ends a run.
+pub async fn finish(
+    scope: &Scope,
+    run_id: i64,
+    status: &str,
+    message: Option<String>,
+    at: DateTime<Utc>,
+) -> AppResult<push_run::Model> {
+    let txn = scope.db().begin().await?;
+    let run = recount(scope, &txn, run_id).await?;
+    let mut row = run.into_active_model();
+    row.status = Set(status.to_owned());
+    row.message = Set(message);
+    row.finished_at = Set(Some(at));
+    row.lease_owner = Set(None);
+    row.lease_expires_at = Set(None);
+    let run = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(run)
+}
+
+/// Extends the lease of a run this replica owns; false when it no longer owns it.
+pub async fn renew_lease(
+    scope: &Scope,
+    run_id: i64,
+    owner: &str,
+    until: DateTime<Utc>,
+) -> AppResult<bool> {
+    let result = scope
+        .update::<push_run::Entity>()
+        .col_expr(push_run::Column::LeaseExpiresAt, Expr::value(until))
+        .filter(push_run::Column::Id.eq(run_id))
+        .filter(push_run::Column::LeaseOwner.eq(owner))
+        .filter(push_run::Column::Status.eq(RUNNING))
+        .exec(scope.db())
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub async fn request_cancel(scope: &Scope, run_id: i64) -> AppResult<push_run::Model> {
+    let run = get(scope, run_id).await?;
+    if run.status != RUNNING {
+        return Err(AppError::Conflict(format!(
+            "push run {run_id} is {} already",
+            run.status.to_lowercase()
+        )));
+    }
+    let mut row = run.into_active_model();
+    row.cancel_requested = Set(true);
+    Ok(row.update(scope.db()).await?)
+}
+
+pub async fn cancel_requested(scope: &Scope, run_id: i64) -> AppResult<bool> {
+    Ok(get(scope, run_id).await?.cancel_requested)
+}
+
+/// Marks the lines a cancelled run never wrote.
+pub async fn cancel_pending(scope: &Scope, run_id: i64, at: DateTime<Utc>) -> AppResult<()> {
+    scope
+        .update::<push_line::Entity>()
+        .col_expr(push_line::Column::Outcome, Expr::value("CANCELLED"))
+        .col_expr(push_line::Column::FinishedAt, Expr::value(at))
+        .filter(push_line::Column::RunId.eq(run_id))
+        .filter(push_line::Column::Outcome.eq("PENDING"))
+        .exec(scope.db())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! When scheduled pushes happen: daily at a time of day in a time zone, or by a cron
+//! expression (five fields, minute first, in the same time zone).
+
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use croner::Cron;
+use std::str::FromStr;
+
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub time_of_day: NaiveTime,
+    pub time_zone: Tz,
+    pub cron: Option<Cron>,
+}
+
+/// Why a schedule setting was refused, naming the field.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Schedule {
+    pub fn parse(
+        time_of_day: &str,
+        time_zone: &str,
+        cron: Option<&str>,
+    ) -> Result<Schedule, Invalid> {
+        let time_of_day =
+            NaiveTime::parse_from_str(time_of_day.trim(), "%H:%M").map_err(|_| Invalid {
+                field: "timeOfDay",
+                message: format!("{time_of_day:?} is not a time of day; use HH:MM, e.g. 02:00"),
+            })?;
+        let time_zone = Tz::from_str(time_zone.trim()).map_err(|_| Invalid {
+            field: "timeZone",
+            message: format!(
+                "{time_zone:?} is not a time zone; use an IANA name such as UTC or America/New_York"
+            ),
+        })?;
+        let cron = match cron.map(str::trim).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(text) => {
+                if text.split_whitespace().count() != 5 {
+                    return Err(Invalid {
+                        field: "cron",
+                        message: format!(
+                            "{text:?}: give five fields (minute hour day-of-month month day-of-week), e.g. \"0 2 * * *\""
+                        ),
+                    });
+                }
+                Some(Cron::from_str(text).map_err(|e| Invalid {
+                    field: "cron",
+                    message: format!("{text:?} is not a cron expression: {e}"),
+                })?)
+            }
+        };
+        Ok(Schedule {
+            time_of_day,
+            time_zone,
+            cron,
+        })
+    }
+
+    /// The first slot strictly after `after`.
+    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let local = after.with_timezone(&self.time_zone);
+        match &self.cron {
+            Some(cron) => cron
+                .find_next_occurrence(&local, false)
+                .ok()
+                .map(|t| t.with_timezone(&Utc)),
+            None => {
+                let mut day = local.date_naive();
+                for _ in 0..3 {
+                    // A time that a DST change skips that day falls back to the next valid one.
+                    let candidate = self
+                        .time_zone
+                        .from_local_datetime(&day.and_time(self.time_of_day))
+                        .earliest()
+                        .or_else(|| {
+                            self.time_zone
+                                .from_local_datetime(
+                                    &day.and_time(self.time_of_day + Duration::hours(1)),
+                                )
+                                .earliest()
+                        });
+                    if let Some(candidate) = candidate.map(|c| c.with_timezone(&Utc))
+                        && candidate > after
+                    {
+                        return Some(candidate);
+                    }
+                    day = day.succ_opt()?;
+                }
+                None
+            }
+        }
+    }
+
+    /// The latest slot at or before `now`, looking back at most `horizon` (older slots were
+    /// missed while no replica ran; only the latest one is worth running).
+    pub fn latest_at_or_before(
+        &self,
+        now: DateTime<Utc>,
+        horizon: Duration,
+    ) -> Option<DateTime<Utc>> {
+        let mut slot = self.next_after(now - horizon)?;
+        if slot > now {
+            return None;
+        }
+        while let Some(next) = self.next_after(slot) {
+            if next > now {
+                break;
+            }
+            slot = next;
+        }
+        Some(slot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn daily_in_a_time_zone() {
+        let s = Schedule::parse("02:00", "America/New_York", None).unwrap();
+        // 02:00 in New York is 07:00 UTC in winter.
+        assert_eq!(
+            s.next_after(at("2026-11-22T06:00:00Z")),
+            Some(at("2026-11-22T07:00:00Z"))
+        );
+        assert_eq!(
+            s.next_after(at("2026-11-22T07:00:00Z")),
+            Some(at("2026-11-23T07:00:00Z"))
+        );
+        assert_eq!(
+            s.latest_at_or_before(at("2026-11-22T12:00:00Z"), Duration::days(2)),
+            Some(at("2026-11-22T07:00:00Z"))
+        );
+        assert_eq!(
+            s.latest_at_or_before(at("2026-11-22T06:59:00Z"), Duration::hours(1)),
+            None
+        );
+    }
+
+    #[test]
+    fn daily_across_a_skipped_hour() {
+        // 02:30 does not exist in New York on 2027-03-14 (clocks jump 02:00 → 03:00).
+        let s = Schedule::parse("02:30", "America/New_York", None).unwrap();
+        assert_eq!(
+            s.next_after(at("2027-03-14T05:00:00Z")),
+            Some(at("2027-03-14T07:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn cron_every_minute_and_every_night() {
+        let every_minute = Schedule::parse("02:00", "UTC", Some("* * * * *")).unwrap();
+        assert_eq!(
+            every_minute.next_after(at("2026-11-22T10:00:30Z")),
+            Some(at("2026-11-22T10:01:00Z"))
+        );
+        assert_eq!(
+            every_minute.latest_at_or_before(at("2026-11-22T10:05:59Z"), Duration::hours(1)),
+            Some(at("2026-11-22T10:05:00Z"))
+        );
+        let nightly = Schedule::parse("00:00", "Europe/Berlin", Some("30 1 * * 1-5")).unwrap();
+        // Saturday 2026-11-21 → Monday 2026-11-23 01:30 Berlin = 00:30 UTC.
+        assert_eq!(
+            nightly.next_after(at("2026-11-21T12:00:00Z")),
+            Some(at("2026-11-23T00:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn bad_settings_name_their_field() {
+        let field = |r: Result<Schedule, Invalid>| r.err().map(|e| e.field);
+        assert_eq!(
+            field(Schedule::parse("25:00", "UTC", None)),
+            Some("timeOfDay")
+        );
+        assert_eq!(
+            field(Schedule::parse("2am", "UTC", None)),
+            Some("timeOfDay")
+        );
+        assert_eq!(
+            field(Schedule::parse("02:00", "Mars/Olympus", None)),
+            Some("timeZone")
+        );
+        assert_eq!(
+            field(Schedule::parse("02:00", "UTC", Some("every day"))),
+            Some("cron")
+        );
+        assert_eq!(
+            field(Schedule::parse("02:00", "UTC", Some("0 0 2 * * *"))),
+            Some("cron")
+        );
+        assert!(
+            Schedule::parse("02:00", "UTC", Some("  "))
+                .unwrap()
+                .cron
+                .is_none()
+        );
+    }
+}

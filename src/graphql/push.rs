@@ -1,0 +1,626 @@
+//! Preview and push, the run log, progress over graphql-ws, and the schedule.
+
+use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
+use async_graphql::resolver_utils::EnumType;
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use std::time::Duration;
+
+use super::guard::MinRole;
+use super::services::Service;
+use super::{input, loaders, pusher, scope, viewer};
+use crate::auth::Role;
+use crate::db::Scope;
+use crate::db::entity::{push_line, push_run, push_schedule};
+use crate::db::push::{self as runs, Trigger};
+use crate::db::schedules::{self, ScheduleInput};
+use crate::domain::push::{Action, Line};
+use crate::domain::schedule::Schedule;
+use crate::error::AppError;
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum PushStatus {
+    Running,
+    Succeeded,
+    Partial,
+    Failed,
+    Cancelled,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum PushAction {
+    Update,
+    Create,
+    Unchanged,
+    Skip,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The account has no ConnectWise company (or was never synced).
+    NotLinked,
+    /// Several companies claim the account.
+    AmbiguousCompany,
+    /// No mapping covers the account's product and plan.
+    NoMapping,
+    /// The mapping is billed by the legacy platform.
+    ManagedExternally,
+    /// The level has no active cross-reference for the metric.
+    NoCrossReference,
+    /// The company has no active agreement of the cross-referenced type.
+    NoAgreement,
+    /// The company has two or more such agreements; billbridge will not guess.
+    AmbiguousAgreement,
+    /// No usage was recorded for the metric.
+    NoUsage,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum LineOutcome {
+    /// Still to write.
+    Pending,
+    /// Written.
+    Done,
+    /// Already right in ConnectWise.
+    Unchanged,
+    Skipped,
+    Failed,
+    /// Would be written (dry run).
+    Planned,
+    /// Not written: the run was cancelled.
+    Cancelled,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum PushTrigger {
+    User,
+    Schedule,
+    Cli,
+}
+
+fn parse<T: EnumType>(text: &str) -> Option<T> {
+    T::items().iter().find(|i| i.name == text).map(|i| i.value)
+}
+
+fn name<T: EnumType>(value: T) -> &'static str {
+    T::items()
+        .iter()
+        .find(|i| i.value == value)
+        .map(|i| i.name)
+        .unwrap_or_default()
+}
+
+/// One line of a plan or of a run: what is (or would be) written where, or why not.
+#[derive(SimpleObject)]
+pub struct PushLine {
+    /// Position in the run (null in a preview).
+    pub seq: Option<i32>,
+    /// The accounts whose usage adds up on this line.
+    pub accounts: Vec<String>,
+    pub company_id: Option<ID>,
+    pub company_name: Option<String>,
+    /// The metric's cross-reference type, e.g. `BackupUsage`.
+    pub metric: Option<String>,
+    pub level: Option<String>,
+    pub agreement_id: Option<ID>,
+    pub agreement_name: Option<String>,
+    /// The addition written (or to update); null when one is to be created.
+    pub addition_id: Option<ID>,
+    pub product_id: Option<ID>,
+    pub product_identifier: Option<String>,
+    pub current_quantity: Option<f64>,
+    pub new_quantity: Option<f64>,
+    pub action: PushAction,
+    pub reason: Option<SkipReason>,
+    pub detail: String,
+    /// Null in a preview.
+    pub outcome: Option<LineOutcome>,
+    /// ConnectWise's error, for failed lines.
+    pub error: Option<String>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<Line> for PushLine {
+    fn from(line: Line) -> Self {
+        let (action, reason) = match line.action {
+            Action::Update => (PushAction::Update, None),
+            Action::Create => (PushAction::Create, None),
+            Action::Unchanged => (PushAction::Unchanged, None),
+            Action::Skip(r) => (PushAction::Skip, parse(r.as_str())),
+        };
+        PushLine {
+            seq: None,
+            accounts: line.accounts,
+            company_id: line.company_id.map(ID::from),
+            company_name: line.company_name,
+            metric: line.metric,
+            level: line.level,
+            agreement_id: line.agreement_id.map(ID::from),
+            agreement_name: line.agreement_name,
+            addition_id: line.addition_id.map(ID::from),
+            product_id: line.product_id.map(ID::from),
+            product_identifier: line.product_identifier,
+            current_quantity: line.current_quantity,
+            new_quantity: line.new_quantity,
+            action,
+            reason,
+            detail: line.detail,
+            outcome: None,
+            error: None,
+            finished_at: None,
+        }
+    }
+}
+
+impl From<push_line::Model> for PushLine {
+    fn from(line: push_line::Model) -> Self {
+        PushLine {
+            seq: Some(line.seq),
+            accounts: line.accounts.split(", ").map(str::to_owned).collect(),
+            company_id: line.company_id.map(ID::from),
+            company_name: line.company_name,
+            metric: line.metric,
+            level: line.level,
+            agreement_id: line.agreement_id.map(ID::from),
+            agreement_name: line.agreement_name,
+            addition_id: line.addition_id.map(ID::from),
+            product_id: line.product_id.map(ID::from),
+            product_identifier: line.product_identifier,
+            current_quantity: line.current_quantity,
+            new_quantity: line.new_quantity,
+            action: parse(&line.action).unwrap_or(PushAction::Skip),
+            reason: line.reason.as_deref().and_then(parse),
+            detail: line.detail,
+            outcome: parse(&line.outcome),
+            error: line.error,
+            finished_at: line.finished_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct ReasonCount {
+    pub reason: SkipReason,
+    pub count: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct PushSummary {
+    pub lines: i32,
+    pub update: i32,
+    pub create: i32,
+    pub unchanged: i32,
+    pub skip: i32,
+    pub skipped_by_reason: Vec<ReasonCount>,
+}
+
+#[derive(SimpleObject)]
+pub struct PushPreview {
+    pub summary: PushSummary,
+    pub lines: Vec<PushLine>,
+}
+
+fn summarize(lines: &[PushLine]) -> PushSummary {
+    let count = |f: &dyn Fn(&PushLine) -> bool| lines.iter().filter(|l| f(l)).count() as i32;
+    let mut by_reason: Vec<ReasonCount> = Vec::new();
+    for line in lines {
+        if let Some(reason) = line.reason {
+            match by_reason.iter_mut().find(|r| r.reason == reason) {
+                Some(entry) => entry.count += 1,
+                None => by_reason.push(ReasonCount { reason, count: 1 }),
+            }
+        }
+    }
+    PushSummary {
+        lines: lines.len() as i32,
+        update: count(&|l| l.action == PushAction::Update),
+        create: count(&|l| l.action == PushAction::Create),
+        unchanged: count(&|l| l.action == PushAction::Unchanged),
+        skip: count(&|l| l.action == PushAction::Skip),
+        skipped_by_reason: by_reason,
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PushCounts {
+    pub total: i32,
+    /// Lines written.
+    pub done: i32,
+    pub unchanged: i32,
+    /// Skipped, planned (dry run) or cancelled lines.
+    pub skipped: i32,
+    pub failed: i32,
+    /// Lines still to write.
+    pub pending: i32,
+}
+
+fn counts(run: &push_run::Model) -> PushCounts {
+    PushCounts {
+        total: run.total_lines,
+        done: run.done,
+        unchanged: run.unchanged,
+        skipped: run.skipped,
+        failed: run.failed,
+        pending: (run.total_lines - run.done - run.unchanged - run.skipped - run.failed).max(0),
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct LineTotals {
+    pub total_count: i32,
+}
+
+pub struct PushRun(pub push_run::Model);
+
+#[Object]
+impl PushRun {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn status(&self) -> PushStatus {
+        parse(&self.0.status).unwrap_or(PushStatus::Failed)
+    }
+    async fn trigger(&self) -> PushTrigger {
+        parse(&self.0.trigger).unwrap_or(PushTrigger::User)
+    }
+    /// Who started it (a token's subject), or `schedule`.
+    async fn triggered_by(&self) -> &str {
+        &self.0.triggered_by
+    }
+    /// The service pushed; null for all services.
+    async fn service(&self, ctx: &Context<'_>) -> Result<Option<Service>> {
+        let Some(id) = self.0.service_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).service.load_one(id).await?.map(Service))
+    }
+    async fn dry_run(&self) -> bool {
+        self.0.dry_run
+    }
+    /// The scheduled slot it ran for.
+    async fn slot_at(&self) -> Option<DateTime<Utc>> {
+        self.0.slot_at
+    }
+    async fn started_at(&self) -> DateTime<Utc> {
+        self.0.started_at
+    }
+    async fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.0.finished_at
+    }
+    async fn duration_ms(&self) -> Option<i64> {
+        self.0
+            .finished_at
+            .map(|f| (f - self.0.started_at).num_milliseconds())
+    }
+    /// Why it failed, or what to do next.
+    async fn message(&self) -> Option<&str> {
+        self.0.message.as_deref()
+    }
+    async fn counts(&self) -> PushCounts {
+        counts(&self.0)
+    }
+    /// The run's lines in order, optionally only those with an action, outcome or reason.
+    #[allow(clippy::too_many_arguments)]
+    async fn lines(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 100)] first: i32,
+        after: Option<String>,
+        action: Option<PushAction>,
+        outcome: Option<LineOutcome>,
+        reason: Option<SkipReason>,
+    ) -> Result<Connection<OpaqueCursor<i32>, PushLine, LineTotals>> {
+        let first = page_size(first, 1000)?;
+        let after = cursor::<i32>(after)?;
+        let page = runs::lines_page(
+            scope(ctx),
+            self.0.id,
+            action.map(name),
+            outcome.map(name),
+            reason.map(name),
+            after,
+            first,
+        )
+        .await?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next,
+            LineTotals {
+                total_count: page.total as i32,
+            },
+        );
+        connection.edges.extend(
+            page.lines
+                .into_iter()
+                .map(|l| Edge::new(OpaqueCursor(l.seq), PushLine::from(l))),
+        );
+        Ok(connection)
+    }
+}
+
+fn page_size(first: i32, max: i32) -> Result<u64, AppError> {
+    if (1..=max).contains(&first) {
+        Ok(first as u64)
+    } else {
+        Err(AppError::bad_input("first", format!("give 1 to {max}")))
+    }
+}
+
+fn cursor<T: serde::de::DeserializeOwned + serde::Serialize + Send + Sync>(
+    after: Option<String>,
+) -> Result<Option<T>, AppError> {
+    after
+        .map(|c| {
+            OpaqueCursor::<T>::decode_cursor(&c)
+                .map(|c| c.0)
+                .map_err(|_| AppError::bad_input("after", "is not a cursor from this API"))
+        })
+        .transpose()
+}
+
+#[derive(SimpleObject)]
+pub struct RunTotals {
+    pub total_count: i32,
+}
+
+/// When scheduled pushes run.
+pub struct PushSchedule {
+    row: Option<push_schedule::Model>,
+    last_slot: Option<DateTime<Utc>>,
+}
+
+const DEFAULT_TIME: &str = "02:00";
+const DEFAULT_ZONE: &str = "UTC";
+
+#[Object]
+impl PushSchedule {
+    /// Off until an admin or editor turns it on.
+    async fn enabled(&self) -> bool {
+        self.row.as_ref().is_some_and(|r| r.enabled)
+    }
+    /// Daily at this time (HH:MM) in `timeZone`, unless `cron` is set.
+    async fn time_of_day(&self) -> &str {
+        self.row.as_ref().map_or(DEFAULT_TIME, |r| &r.time_of_day)
+    }
+    async fn time_zone(&self) -> &str {
+        self.row.as_ref().map_or(DEFAULT_ZONE, |r| &r.time_zone)
+    }
+    /// A five-field cron expression in `timeZone`, used instead of the daily time.
+    async fn cron(&self) -> Option<&str> {
+        self.row.as_ref().and_then(|r| r.cron.as_deref())
+    }
+    /// When the next scheduled push starts; null while disabled.
+    async fn next_run_at(&self, ctx: &Context<'_>) -> Option<DateTime<Utc>> {
+        let row = self.row.as_ref().filter(|r| r.enabled)?;
+        let schedule =
+            Schedule::parse(&row.time_of_day, &row.time_zone, row.cron.as_deref()).ok()?;
+        schedule.next_after(pusher(ctx).clock.now())
+    }
+    /// The last slot that fired.
+    async fn last_slot_at(&self) -> Option<DateTime<Utc>> {
+        self.last_slot
+    }
+    async fn updated_by(&self) -> Option<&str> {
+        self.row.as_ref().map(|r| r.updated_by.as_str())
+    }
+    async fn updated_at(&self) -> Option<DateTime<Utc>> {
+        self.row.as_ref().map(|r| r.updated_at)
+    }
+}
+
+async fn schedule_of(scope: &Scope) -> Result<PushSchedule> {
+    Ok(PushSchedule {
+        row: schedules::get(scope).await?,
+        last_slot: schedules::last_slot(scope).await?.map(|s| s.slot_at),
+    })
+}
+
+#[derive(InputObject)]
+pub struct PushScheduleInput {
+    pub enabled: bool,
+    /// HH:MM, default 02:00.
+    pub time_of_day: Option<String>,
+    /// An IANA time zone, default UTC.
+    pub time_zone: Option<String>,
+    /// Five fields (minute hour day-of-month month day-of-week); overrides the daily time.
+    pub cron: Option<String>,
+}
+
+#[derive(Default)]
+pub struct PushQuery;
+
+#[Object]
+impl PushQuery {
+    /// What a push would write now (reads ConnectWise, writes nothing); all services when
+    /// `serviceId` is left out.
+    async fn preview_push(&self, ctx: &Context<'_>, service_id: Option<ID>) -> Result<PushPreview> {
+        let service = input::ids("serviceId", service_id.as_ref())?;
+        let lines: Vec<PushLine> = pusher(ctx)
+            .preview(scope(ctx), service)
+            .await?
+            .into_iter()
+            .map(PushLine::from)
+            .collect();
+        Ok(PushPreview {
+            summary: summarize(&lines),
+            lines,
+        })
+    }
+
+    async fn push_run(&self, ctx: &Context<'_>, id: ID) -> Result<PushRun> {
+        Ok(PushRun(runs::get(scope(ctx), input::id("id", &id)?).await?))
+    }
+
+    /// Runs, newest first.
+    async fn push_runs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+        status: Option<PushStatus>,
+    ) -> Result<Connection<OpaqueCursor<i64>, PushRun, RunTotals>> {
+        let first = page_size(first, 100)?;
+        let after = cursor::<i64>(after)?;
+        let page = runs::page(scope(ctx), status.map(name), after, first).await?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next,
+            RunTotals {
+                total_count: page.total as i32,
+            },
+        );
+        connection.edges.extend(
+            page.runs
+                .into_iter()
+                .map(|r| Edge::new(OpaqueCursor(r.id), PushRun(r))),
+        );
+        Ok(connection)
+    }
+
+    async fn push_schedule(&self, ctx: &Context<'_>) -> Result<PushSchedule> {
+        schedule_of(scope(ctx)).await
+    }
+}
+
+#[derive(Default)]
+pub struct PushMutation;
+
+#[Object]
+impl PushMutation {
+    /// Starts a push and returns the run at once (follow it with `pushRunProgress` or
+    /// `pushRun`). `CONFLICT` while another run of the tenant is running.
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn push_usage(
+        &self,
+        ctx: &Context<'_>,
+        service_id: Option<ID>,
+        #[graphql(default = false)] dry_run: bool,
+    ) -> Result<PushRun> {
+        let service = input::ids("serviceId", service_id.as_ref())?;
+        let trigger = Trigger {
+            kind: "USER",
+            by: viewer(ctx).subject.clone(),
+            slot_at: None,
+        };
+        Ok(PushRun(
+            pusher(ctx)
+                .start(scope(ctx), service, dry_run, trigger)
+                .await?,
+        ))
+    }
+
+    /// Stops a running push after the writes in flight; the rest are marked cancelled.
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn cancel_push_run(&self, ctx: &Context<'_>, id: ID) -> Result<PushRun> {
+        Ok(PushRun(
+            runs::request_cancel(scope(ctx), input::id("id", &id)?).await?,
+        ))
+    }
+
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn update_push_schedule(
+        &self,
+        ctx: &Context<'_>,
+        input: PushScheduleInput,
+    ) -> Result<PushSchedule> {
+        let time_of_day = input.time_of_day.unwrap_or_else(|| DEFAULT_TIME.into());
+        let time_zone = input.time_zone.unwrap_or_else(|| DEFAULT_ZONE.into());
+        let cron = input
+            .cron
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
+        Schedule::parse(&time_of_day, &time_zone, cron.as_deref())
+            .map_err(|e| AppError::bad_input(e.field, e.message))?;
+        let saved = ScheduleInput {
+            enabled: input.enabled,
+            time_of_day: time_of_day.trim().to_owned(),
+            time_zone: time_zone.trim().to_owned(),
+            cron,
+        };
+        schedules::save(
+            scope(ctx),
+            saved,
+            &viewer(ctx).subject,
+            pusher(ctx).clock.now(),
+        )
+        .await?;
+        schedule_of(scope(ctx)).await
+    }
+}
+
+/// A run's progress as it goes.
+#[derive(SimpleObject, Clone, PartialEq)]
+pub struct PushRunProgress {
+    pub run_id: ID,
+    pub status: PushStatus,
+    pub total: i32,
+    pub done: i32,
+    pub unchanged: i32,
+    pub skipped: i32,
+    pub failed: i32,
+    pub pending: i32,
+    /// True on the last message: the run has ended.
+    pub finished: bool,
+}
+
+fn progress(run: &push_run::Model) -> PushRunProgress {
+    let c = counts(run);
+    let status = parse(&run.status).unwrap_or(PushStatus::Failed);
+    PushRunProgress {
+        run_id: run.id.into(),
+        status,
+        total: c.total,
+        done: c.done,
+        unchanged: c.unchanged,
+        skipped: c.skipped,
+        failed: c.failed,
+        pending: c.pending,
+        finished: status != PushStatus::Running,
+    }
+}
+
+/// How often a progress stream looks at the run (it may execute on another replica).
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+#[derive(Default)]
+pub struct PushSubscription;
+
+#[Subscription]
+impl PushSubscription {
+    /// Lines done of total and the counts, each time they change, ending with the final
+    /// status.
+    async fn push_run_progress(
+        &self,
+        ctx: &Context<'_>,
+        run_id: ID,
+    ) -> Result<impl Stream<Item = PushRunProgress>> {
+        let scope = scope(ctx).clone();
+        let id = input::id("runId", &run_id)?;
+        let first = runs::get(&scope, id).await?;
+        let state = (scope, id, Some(first), None::<PushRunProgress>);
+        Ok(futures_util::stream::unfold(
+            state,
+            |(scope, id, mut next, mut last)| async move {
+                loop {
+                    let run = match next.take() {
+                        Some(run) => run,
+                        None => {
+                            if last.as_ref().is_some_and(|l| l.finished) {
+                                return None;
+                            }
+                            tokio::time::sleep(PROGRESS_EVERY).await;
+                            runs::get(&scope, id).await.ok()?
+                        }
+                    };
+                    let current = progress(&run);
+                    if last.as_ref() != Some(&current) {
+                        last = Some(current.clone());
+                        return Some((current, (scope, id, None, last)));
+                    }
+                }
+            },
+        ))
+    }
+}

@@ -1,0 +1,117 @@
+//! Counters for `/metrics` in the Prometheus text format: push runs by status, lines by
+//! outcome, ConnectWise calls by status, and push durations.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Upper bounds of the push-duration histogram, in seconds.
+const DURATION_BUCKETS: [f64; 10] = [
+    1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+];
+
+#[derive(Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    runs: BTreeMap<String, u64>,
+    lines: BTreeMap<String, u64>,
+    calls: BTreeMap<(String, String), u64>,
+    durations: [u64; DURATION_BUCKETS.len()],
+    duration_count: u64,
+    duration_sum: f64,
+}
+
+impl Metrics {
+    fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        f(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn run_finished(&self, status: &str, took: Duration) {
+        self.with(|m| {
+            *m.runs.entry(status.to_owned()).or_default() += 1;
+            let seconds = took.as_secs_f64();
+            for (bucket, bound) in m.durations.iter_mut().zip(DURATION_BUCKETS) {
+                if seconds <= bound {
+                    *bucket += 1;
+                }
+            }
+            m.duration_count += 1;
+            m.duration_sum += seconds;
+        });
+    }
+
+    pub fn lines(&self, outcome: &str, count: u64) {
+        self.with(|m| *m.lines.entry(outcome.to_owned()).or_default() += count);
+    }
+
+    /// A ConnectWise exchange: its method and HTTP status (`0` when there was no answer).
+    pub fn call(&self, method: &str, status: u16) {
+        let status = if status == 0 {
+            "none".to_owned()
+        } else {
+            status.to_string()
+        };
+        self.with(|m| *m.calls.entry((method.to_owned(), status)).or_default() += 1);
+    }
+
+    pub fn render(&self) -> String {
+        self.with(|m| {
+            let mut out = String::new();
+            let _ = writeln!(out, "# HELP billbridge_push_runs_total Push runs finished, by status.");
+            let _ = writeln!(out, "# TYPE billbridge_push_runs_total counter");
+            for (status, n) in &m.runs {
+                let _ = writeln!(out, "billbridge_push_runs_total{{status=\"{status}\"}} {n}");
+            }
+            let _ = writeln!(out, "# HELP billbridge_push_lines_total Push lines, by outcome.");
+            let _ = writeln!(out, "# TYPE billbridge_push_lines_total counter");
+            for (outcome, n) in &m.lines {
+                let _ = writeln!(out, "billbridge_push_lines_total{{outcome=\"{outcome}\"}} {n}");
+            }
+            let _ = writeln!(out, "# HELP billbridge_connectwise_calls_total ConnectWise calls, by method and HTTP status (none: no answer).");
+            let _ = writeln!(out, "# TYPE billbridge_connectwise_calls_total counter");
+            for ((method, status), n) in &m.calls {
+                let _ = writeln!(out, "billbridge_connectwise_calls_total{{method=\"{method}\",status=\"{status}\"}} {n}");
+            }
+            let _ = writeln!(out, "# HELP billbridge_push_duration_seconds How long push runs took.");
+            let _ = writeln!(out, "# TYPE billbridge_push_duration_seconds histogram");
+            for (bound, n) in DURATION_BUCKETS.iter().zip(m.durations) {
+                let _ = writeln!(out, "billbridge_push_duration_seconds_bucket{{le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(out, "billbridge_push_duration_seconds_bucket{{le=\"+Inf\"}} {}", m.duration_count);
+            let _ = writeln!(out, "billbridge_push_duration_seconds_sum {}", m.duration_sum);
+            let _ = writeln!(out, "billbridge_push_duration_seconds_count {}", m.duration_count);
+            out
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.run_finished("SUCCEEDED", Duration::from_secs(3));
+        m.lines("DONE", 5);
+        m.call("PATCH", 200);
+        m.call("GET", 0);
+        let text = m.render();
+        assert!(text.contains("billbridge_push_runs_total{status=\"SUCCEEDED\"} 1"));
+        assert!(text.contains("billbridge_push_lines_total{outcome=\"DONE\"} 5"));
+        assert!(
+            text.contains("billbridge_connectwise_calls_total{method=\"PATCH\",status=\"200\"} 1")
+        );
+        assert!(
+            text.contains("billbridge_connectwise_calls_total{method=\"GET\",status=\"none\"} 1")
+        );
+        assert!(text.contains("billbridge_push_duration_seconds_bucket{le=\"1\"} 0"));
+        assert!(text.contains("billbridge_push_duration_seconds_bucket{le=\"5\"} 1"));
+        assert!(text.contains("billbridge_push_duration_seconds_count 1"));
+    }
+}

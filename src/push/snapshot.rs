@@ -1,0 +1,233 @@
+//! Gathering what the planner needs: billbridge's side from the database in a handful of
+//! queries, ConnectWise's side in bulk (paged agreement lists, then one additions list per
+//! agreement the plan touches).
+
+use futures_util::{StreamExt, TryStreamExt};
+use std::collections::{HashMap, HashSet};
+
+use super::limiter::Limiter;
+use crate::connectwise::conditions::Condition;
+use crate::connectwise::{Client, ListQuery};
+use crate::db::entity::level_cross_reference;
+use crate::db::{Scope, accounts, catalog, levels, mappings, psa, usage};
+use crate::domain::billing::PlanSize;
+use crate::domain::push::{self as plan, AccountLink, Input};
+use crate::domain::{MetricUnit, UsageValue};
+use crate::error::{AppError, AppResult};
+
+/// billbridge's side of the plan, for one service or all of them.
+pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
+    let products: Vec<i64> = match service_id {
+        Some(id) => {
+            catalog::service(scope, id).await?;
+            catalog::products_of_services(scope, &[id]).await?
+        }
+        None => {
+            let services: Vec<i64> = catalog::services(scope)
+                .await?
+                .iter()
+                .map(|s| s.id)
+                .collect();
+            catalog::products_of_services(scope, &services).await?
+        }
+    }
+    .into_iter()
+    .map(|p| p.id)
+    .collect();
+    let all_accounts = psa::all_accounts(scope).await?;
+    let links: HashMap<i64, _> = psa::all_links(scope)
+        .await?
+        .into_iter()
+        .map(|l| (l.account_id, l))
+        .collect();
+    let accounts = all_accounts
+        .into_iter()
+        .map(|a| plan::Account {
+            link: match links.get(&a.id) {
+                None => AccountLink::Unknown,
+                Some(l) if l.state == "LINKED" => AccountLink::Linked {
+                    company_id: l.company_id.unwrap_or_default(),
+                    company_name: l.company_name.clone().unwrap_or_default(),
+                },
+                Some(l) if l.state == "AMBIGUOUS" => AccountLink::Ambiguous {
+                    reason: l.reason.clone(),
+                },
+                Some(l) => AccountLink::NotFound {
+                    reason: l.reason.clone(),
+                },
+            },
+            id: a.id,
+            name: a.name,
+        })
+        .collect();
+    let subscriptions = accounts::subscriptions_of_products(scope, &products)
+        .await?
+        .into_iter()
+        .map(|s| plan::Subscription {
+            account_id: s.account_id,
+            product_id: s.product_id,
+            plan_id: s.plan_id,
+        })
+        .collect();
+    let metrics = catalog::metrics_of_products(scope, &products)
+        .await?
+        .into_iter()
+        .map(|m| plan::Metric {
+            unit: m.unit.parse().unwrap_or(MetricUnit::Count),
+            id: m.id,
+            product_id: m.product_id,
+            cross_reference_type: m.cross_reference_type,
+        })
+        .collect();
+    let mapping_rows = mappings::of_products(scope, &products).await?;
+    let mappings = mapping_rows
+        .iter()
+        .map(|m| plan::Mapping {
+            product_id: m.product_id,
+            plan_id: m.plan_id,
+            level_id: m.level_id,
+            usage_value: m.usage_value.parse().unwrap_or(UsageValue::Total),
+            managed_externally: m.managed_externally,
+        })
+        .collect();
+    let plans = catalog::plans_of_products(scope, &products)
+        .await?
+        .into_iter()
+        .map(|p| {
+            (
+                p.id,
+                PlanSize {
+                    base_gb: p.base_size_gb,
+                    block_gb: p.block_size_gb,
+                },
+            )
+        })
+        .collect();
+    let usage = usage::latest_all(scope)
+        .await?
+        .into_iter()
+        .map(|u| ((u.account_id, u.metric_id), u.quantity))
+        .collect();
+    let level_ids: HashSet<i64> = mapping_rows.iter().map(|m| m.level_id).collect();
+    let level_ids: Vec<i64> = level_ids.into_iter().collect();
+    let mut references: HashMap<i64, Vec<level_cross_reference::Model>> = HashMap::new();
+    for x in psa::cross_references_of_levels(scope, &level_ids).await? {
+        references.entry(x.level_id).or_default().push(x);
+    }
+    let levels = levels::by_ids(scope, &level_ids)
+        .await?
+        .into_iter()
+        .map(|l| {
+            let cross_references = references
+                .remove(&l.id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|x| !x.inactive)
+                .filter_map(|x| {
+                    Some(plan::CrossReference {
+                        agreement_type_id: x.agreement_type_id?,
+                        product_id: x.product_id?,
+                        product_identifier: x.product_identifier.unwrap_or_default(),
+                        vendor_type: x.vendor_type,
+                    })
+                })
+                .collect();
+            (
+                l.id,
+                plan::Level {
+                    name: l.name,
+                    cross_references,
+                },
+            )
+        })
+        .collect();
+    Ok(Input {
+        accounts,
+        subscriptions,
+        metrics,
+        mappings,
+        plans,
+        usage,
+        levels,
+        agreements: Vec::new(),
+        additions: Vec::new(),
+    })
+}
+
+/// ConnectWise's side: the active agreements of every cross-referenced type (paged lists),
+/// then the additions of each agreement the plan touches (one list each, concurrently).
+pub async fn remote(
+    input: &mut Input,
+    client: &Client,
+    limiter: &Limiter,
+    concurrency: usize,
+) -> AppResult<()> {
+    let mut types: Vec<i64> = input
+        .levels
+        .values()
+        .flat_map(|l| l.cross_references.iter().map(|x| x.agreement_type_id))
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    if types.is_empty() {
+        return Ok(());
+    }
+    limiter.acquire().await;
+    let agreements = client
+        .agreements(ListQuery::conditions(
+            Condition::is_in("type/id", types)
+                .and(Condition::eq("cancelledFlag", false))
+                .and(Condition::eq("agreementStatus", "Active")),
+        ))
+        .await?;
+    input.agreements = agreements
+        .into_iter()
+        .map(|a| plan::Agreement {
+            id: a.id,
+            name: a.name,
+            company_id: a.company.id,
+            type_id: a.agreement_type.id,
+        })
+        .collect();
+    let touched = plan::agreements_touched(input);
+    input.additions =
+        additions(client, limiter, concurrency, touched.into_iter().collect()).await?;
+    Ok(())
+}
+
+/// The live (not cancelled) additions of the given agreements.
+pub async fn additions(
+    client: &Client,
+    limiter: &Limiter,
+    concurrency: usize,
+    agreements: Vec<i64>,
+) -> AppResult<Vec<plan::Addition>> {
+    let lists: Vec<Vec<plan::Addition>> = futures_util::stream::iter(agreements)
+        .map(|agreement| async move {
+            limiter.acquire().await;
+            let rows = client
+                .additions(
+                    agreement,
+                    ListQuery::conditions(Condition::eq(
+                        "cancelledDate",
+                        crate::connectwise::conditions::Value::Null,
+                    )),
+                )
+                .await?;
+            Ok::<_, AppError>(
+                rows.into_iter()
+                    .filter(|a| a.cancelled_date.is_none())
+                    .map(|a| plan::Addition {
+                        id: a.id,
+                        agreement_id: agreement,
+                        product_id: a.product.id,
+                        quantity: a.quantity,
+                    })
+                    .collect(),
+            )
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    Ok(lists.into_iter().flatten().collect())
+}
