@@ -11,6 +11,8 @@ mod demo;
 mod loaders;
 mod mappings;
 mod psa;
+mod push;
+mod scheduler;
 mod schema;
 mod tenancy;
 mod web;

@@ -286,3 +286,20 @@ pub async fn catalogue(app: &TestApp, token: &str) -> (String, String, String, S
     }
     (service, product, plans[0].clone(), plans[1].clone())
 }
+
+/// The demo tenant, connected to the app's sandbox, levels synced, accounts linked; returns
+/// an editor token for it.
+#[allow(dead_code)]
+pub async fn demo(app: &TestApp) -> String {
+    billbridge::demo::seed(&app.db).await.expect("demo seed");
+    app.connect_psa("demo", sandbox::DEMO_PUBLIC_KEY, sandbox::DEMO_PRIVATE_KEY)
+        .await;
+    let editor = app.token("demo", Role::Editor);
+    app.ok(
+        &editor,
+        "mutation { syncLevels { created } syncCompanies { linked } }",
+        json!({}),
+    )
+    .await;
+    editor
+}

@@ -1,0 +1,198 @@
+//! Scheduled pushes across replicas sharing one database: each slot runs once, and a run
+//! whose replica died is finished by another without writing anything twice. Time is a
+//! manual clock; nothing waits for luck.
+
+use billbridge::clock::ManualClock;
+use billbridge::db::push::Trigger;
+use billbridge::db::{self, Scope};
+use billbridge::push::Pusher;
+use billbridge::push::scheduler::Scheduler;
+use chrono::{Duration as Minutes, Timelike, Utc};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::common::{TestApp, demo};
+
+fn replica(app: &TestApp, name: &str, clock: &ManualClock) -> Pusher {
+    let mut pusher = app.pusher.clone();
+    pusher.owner = name.into();
+    pusher.clock = Arc::new(clock.clone());
+    pusher
+}
+
+async fn demo_scope(app: &TestApp) -> Scope {
+    let tenant = db::tenants::by_slug(&app.db, "demo")
+        .await
+        .unwrap()
+        .unwrap();
+    Scope::new(app.db.clone(), &tenant)
+}
+
+#[tokio::test]
+async fn every_slot_runs_once_across_two_replicas() {
+    let app = TestApp::start().await;
+    let editor = demo(&app).await;
+    app.ok(
+        &editor,
+        r#"mutation { updatePushSchedule(input: {enabled: true, cron: "* * * * *"}) { nextRunAt } }"#,
+        json!({}),
+    )
+    .await;
+    // Start on a minute boundary after the schedule was saved.
+    let start = Utc::now()
+        .with_second(0)
+        .unwrap()
+        .with_nanosecond(0)
+        .unwrap()
+        + Minutes::minutes(1);
+    let clock = ManualClock::new(start);
+    let replicas = [
+        Scheduler {
+            pusher: replica(&app, "replica-a", &clock),
+            tick: Duration::from_secs(1),
+        },
+        Scheduler {
+            pusher: replica(&app, "replica-b", &clock),
+            tick: Duration::from_secs(1),
+        },
+    ];
+    let minutes = 5;
+    for _ in 0..minutes {
+        // Both replicas tick at the same moment, twice, as they would within a minute.
+        for _ in 0..2 {
+            let (a, b) = tokio::join!(replicas[0].tick_once(), replicas[1].tick_once());
+            for handle in a.into_iter().chain(b) {
+                handle.await.unwrap();
+            }
+        }
+        clock.advance(Minutes::minutes(1));
+    }
+    let scope = demo_scope(&app).await;
+    let slots = db::schedules::slots(&scope).await.unwrap();
+    assert_eq!(slots.len(), minutes, "{slots:?}");
+    let mut times: Vec<_> = slots.iter().map(|s| s.slot_at).collect();
+    times.dedup();
+    assert_eq!(times.len(), minutes, "each slot once");
+    assert!(
+        slots.iter().all(|s| s.run_id.is_some()),
+        "every slot started its run"
+    );
+    let runs = app
+        .ok(
+            &editor,
+            "{ pushRuns(first: 50) { totalCount edges { node { status trigger slotAt } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(runs["pushRuns"]["totalCount"], minutes);
+    for edge in runs["pushRuns"]["edges"].as_array().unwrap() {
+        assert_eq!(edge["node"]["trigger"], "SCHEDULE");
+        assert_eq!(edge["node"]["status"], "SUCCEEDED", "{edge}");
+    }
+    let owners: std::collections::HashSet<&str> =
+        slots.iter().map(|s| s.claimed_by.as_str()).collect();
+    assert!(
+        owners.iter().all(|o| o.starts_with("replica-")),
+        "{owners:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_dead_replicas_run_is_finished_by_another_without_duplicate_writes() {
+    let app = TestApp::start().await;
+    let editor = demo(&app).await;
+    let scope = demo_scope(&app).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut dying = replica(&app, "replica-a", &clock);
+    dying.options.concurrency = 1;
+    app.sandbox.set_latency(Duration::from_millis(15));
+
+    let trigger = Trigger {
+        kind: "USER",
+        by: "test".into(),
+        slot_at: None,
+    };
+    let run = dying.begin(&scope, None, false, &trigger).await.unwrap();
+    let run_id = run.id;
+    let (worker, worker_scope) = (dying.clone(), scope.clone());
+    let handle = tokio::spawn(async move {
+        worker.execute(&worker_scope, run, false).await;
+    });
+    // Let it write some lines, then kill it mid-run.
+    let mut done = 0;
+    for _ in 0..1000 {
+        done = db::push::get(&scope, run_id).await.unwrap().done;
+        if done >= 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(done >= 10, "the run never got going");
+    handle.abort();
+    let _ = handle.await;
+    let stalled = db::push::get(&scope, run_id).await.unwrap();
+    assert_eq!(stalled.status, "RUNNING");
+    assert!(
+        stalled.done < stalled.total_lines - stalled.skipped - stalled.unchanged,
+        "killed mid-run"
+    );
+
+    // The other replica does nothing while the lease holds, then takes over.
+    let survivor = Scheduler {
+        pusher: replica(&app, "replica-b", &clock),
+        tick: Duration::from_secs(1),
+    };
+    assert!(
+        survivor.tick_once().await.is_empty(),
+        "the lease still holds"
+    );
+    clock.advance(Minutes::minutes(2));
+    let handles = survivor.tick_once().await;
+    assert_eq!(handles.len(), 1);
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    let run = app
+        .ok(&editor, "query($id: ID!) { pushRun(id: $id) { status counts { total done unchanged skipped failed pending } } }", json!({ "id": run_id.to_string() }))
+        .await["pushRun"]
+        .clone();
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    assert_eq!(run["counts"]["pending"], 0);
+
+    // Nothing was written twice: one addition per (agreement, product), and exactly one
+    // write call per line that needed writing.
+    let state: Value = reqwest::get(format!("{}/_sandbox/state", app.site))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut seen: HashMap<(i64, i64), u32> = HashMap::new();
+    for a in state["additions"].as_array().unwrap() {
+        *seen
+            .entry((
+                a["agreementId"].as_i64().unwrap(),
+                a["product"]["id"].as_i64().unwrap(),
+            ))
+            .or_default() += 1;
+    }
+    assert!(seen.values().all(|n| *n == 1), "a duplicate addition");
+    let calls = app.sandbox.calls();
+    let writes: u64 = calls
+        .iter()
+        .filter(|(k, _)| !k.starts_with("GET "))
+        .map(|(_, n)| n)
+        .sum();
+    let written = run["counts"]["done"].as_u64().unwrap();
+    let adopted = run["counts"]["unchanged"].as_u64().unwrap();
+    assert!(
+        writes <= written + 1,
+        "{writes} write calls for {written} written lines (one may have been in flight)"
+    );
+    assert!(
+        written + adopted >= writes,
+        "every write call is accounted for"
+    );
+}
