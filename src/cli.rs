@@ -494,6 +494,7 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
         connectwise::Settings::default(),
     );
     let db = open(data_dir, &args.db).await?;
+    let state = AppState::standard(db.clone(), keys, psa, PushOptions::default());
     let demo_token = if args.demo {
         demo::seed(&db).await.context("creating the demo tenant")?;
         let listener = tokio::net::TcpListener::bind(args.sandbox_listen)
@@ -505,11 +506,11 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
                 )
             })?;
         let site = sandbox::Sandbox::new(&sandbox::Options::default()).spawn(listener)?;
-        let synced = demo::connect_sandbox(&db, &psa, &site)
+        let synced = demo::connect_sandbox(&db, &state.pusher.psa, &site)
             .await
             .context("connecting the demo tenant to the sandbox")?;
         println!("ConnectWise sandbox: {site} (demo tenant connected: {synced})");
-        Some(keys.issue(
+        Some(state.jwt.issue(
             demo::TENANT,
             Role::Admin,
             "demo",
@@ -530,7 +531,6 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
              Later tokens: billbridge token --tenant demo --role admin\n"
         );
     }
-    let state = AppState::standard(db, keys, psa, PushOptions::default());
     let scheduler = Scheduler {
         pusher: state.pusher.clone(),
         tick: SCHEDULER_TICK,
