@@ -131,6 +131,16 @@ pub async fn insert_lines(scope: &Scope, lines: Vec<push_line::ActiveModel>) -> 
     Ok(())
 }
 
+/// Whether the run's plan was recorded.
+pub async fn has_lines(scope: &Scope, run_id: i64) -> AppResult<bool> {
+    Ok(scope
+        .select::<push_line::Entity>()
+        .filter(push_line::Column::RunId.eq(run_id))
+        .count(scope.db())
+        .await?
+        > 0)
+}
+
 /// Lines still to write (`PENDING`), in order.
 pub async fn pending_lines(scope: &Scope, run_id: i64) -> AppResult<Vec<push_line::Model>> {
     Ok(scope

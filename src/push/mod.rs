@@ -83,9 +83,11 @@ impl Pusher {
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
     ) -> Self {
+        // host:pid:nonce — an operator (or a test) can tell which process holds a lease.
         let owner = format!(
-            "{}-{}",
+            "{}:{}:{:08x}",
             std::env::var("HOSTNAME").unwrap_or_else(|_| "billbridge".into()),
+            std::process::id(),
             rand::random::<u32>()
         );
         // Every ConnectWise exchange of this process is counted.
@@ -241,7 +243,9 @@ impl Pusher {
         lost: &AtomicBool,
     ) -> AppResult<End> {
         let (client, limiter) = self.client(scope).await?;
-        if !resumed {
+        // A run taken over before its owner recorded any line is planned afresh.
+        let planned = resumed && runs::has_lines(scope, run.id).await?;
+        if !planned {
             let mut input = snapshot::local(scope, run.service_id).await?;
             snapshot::remote(&mut input, &client, &limiter, self.options.concurrency).await?;
             let lines = plan(&input);
@@ -259,14 +263,11 @@ impl Pusher {
             ));
         }
         let pending = runs::pending_lines(scope, run.id).await?;
-        // A resumed run's CREATE may have reached ConnectWise before its owner died: read
-        // those agreements again and adopt what is there instead of creating it twice.
+        // A resumed run's writes may have reached ConnectWise before its owner died without
+        // being recorded: read those agreements again, so a line already right is marked
+        // unchanged and an addition already created is adopted — nothing is written twice.
         let adopted: HashMap<(i64, i64), (i64, f64)> = if resumed {
-            let mut agreements: Vec<i64> = pending
-                .iter()
-                .filter(|l| l.action == "CREATE")
-                .filter_map(|l| l.agreement_id)
-                .collect();
+            let mut agreements: Vec<i64> = pending.iter().filter_map(|l| l.agreement_id).collect();
             agreements.sort_unstable();
             agreements.dedup();
             snapshot::additions(&client, &limiter, self.options.concurrency, agreements)
@@ -357,20 +358,17 @@ impl Pusher {
                 Some("the line lacks its agreement, product or quantity".into()),
             );
         };
+        let now_there = adopted.get(&(agreement, product)).copied();
+        if let Some((id, current)) = now_there
+            && (current - quantity).abs() < 1e-9
+        {
+            return at("UNCHANGED", Some(id), Some(current), None);
+        }
         let existing = line
             .addition_id
             .map(|id| (id, line.current_quantity))
-            .or_else(|| {
-                adopted
-                    .get(&(agreement, product))
-                    .map(|(id, q)| (*id, Some(*q)))
-            });
+            .or_else(|| now_there.map(|(id, q)| (id, Some(q))));
         let result = match existing {
-            Some((id, Some(current)))
-                if (current - quantity).abs() < 1e-9 && line.addition_id.is_none() =>
-            {
-                return at("UNCHANGED", Some(id), Some(current), None);
-            }
             Some((id, current)) => client
                 .set_addition_quantity(agreement, id, quantity)
                 .await
