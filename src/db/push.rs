@@ -1,7 +1,7 @@
 //! The run log: push runs, their lines and outcomes, and their leases.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -124,9 +124,11 @@ pub async fn page(
     })
 }
 
-pub async fn insert_lines(scope: &Scope, lines: Vec<push_line::ActiveModel>) -> AppResult<()> {
+/// Records a run's plan and counts it.
+pub async fn insert_lines(scope: &Scope, run_id: i64, lines: Vec<push_line::ActiveModel>) -> AppResult<()> {
     let txn = scope.db().begin().await?;
     scope.insert_many(&txn, lines).await?;
+    recount(scope, &txn, run_id).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -209,12 +211,9 @@ pub struct Outcome {
     pub at: DateTime<Utc>,
 }
 
-/// Writes a batch of outcomes and the run's counts, in one transaction.
-pub async fn record(
-    scope: &Scope,
-    run_id: i64,
-    outcomes: &[Outcome],
-) -> AppResult<push_run::Model> {
+/// Writes a batch of outcomes and adds them to the run's counts, in one transaction. (The
+/// counts are added to, not recounted, so recording stays proportional to the batch.)
+pub async fn record(scope: &Scope, run_id: i64, outcomes: &[Outcome]) -> AppResult<push_run::Model> {
     let txn = scope.db().begin().await?;
     for o in outcomes {
         let mut update = scope
@@ -234,7 +233,22 @@ pub async fn record(
             .exec(&txn)
             .await?;
     }
-    let run = recount(scope, &txn, run_id).await?;
+    let count = |name: &str| outcomes.iter().filter(|o| o.outcome == name).count() as i32;
+    scope
+        .update::<push_run::Entity>()
+        .col_expr(push_run::Column::Done, Expr::col(push_run::Column::Done).add(count("DONE")))
+        .col_expr(
+            push_run::Column::Unchanged,
+            Expr::col(push_run::Column::Unchanged).add(count("UNCHANGED")),
+        )
+        .col_expr(push_run::Column::Failed, Expr::col(push_run::Column::Failed).add(count("FAILED")))
+        .filter(push_run::Column::Id.eq(run_id))
+        .exec(&txn)
+        .await?;
+    let run = scope
+        .get::<push_run::Entity, _>(&txn, run_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("push run", run_id))?;
     txn.commit().await?;
     Ok(run)
 }

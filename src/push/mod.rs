@@ -254,7 +254,7 @@ impl Pusher {
                 .enumerate()
                 .map(|(seq, line)| line_row(run, seq, line))
                 .collect();
-            runs::insert_lines(scope, rows).await?;
+            runs::insert_lines(scope, run.id, rows).await?;
         }
         if run.dry_run {
             return Ok(End::Finished(
