@@ -1,7 +1,7 @@
 //! When scheduled pushes happen: daily at a time of day in a time zone, or by a cron
 //! expression (five fields, minute first, in the same time zone).
 
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use std::str::FromStr;
@@ -61,14 +61,16 @@ impl Schedule {
         })
     }
 
-    /// The first slot strictly after `after`.
+    /// The first slot strictly after `after`. Slots are whole seconds: every replica must
+    /// name the same slot the same way, whatever the instant it looked.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let after = after.with_nanosecond(0)?;
         let local = after.with_timezone(&self.time_zone);
         match &self.cron {
             Some(cron) => cron
                 .find_next_occurrence(&local, false)
                 .ok()
-                .map(|t| t.with_timezone(&Utc)),
+                .and_then(|t| t.with_timezone(&Utc).with_nanosecond(0)),
             None => {
                 let mut day = local.date_naive();
                 for _ in 0..3 {
@@ -147,6 +149,18 @@ mod tests {
             s.latest_at_or_before(at("2026-11-22T06:59:00Z"), Duration::hours(1)),
             None
         );
+    }
+
+    #[test]
+    fn slots_are_whole_seconds_whenever_one_looks() {
+        let every_minute = Schedule::parse("02:00", "UTC", Some("* * * * *")).unwrap();
+        let daily = Schedule::parse("02:00", "UTC", None).unwrap();
+        for s in [every_minute, daily] {
+            let a = s.latest_at_or_before(at("2026-11-22T10:05:59.123456789Z"), Duration::hours(30));
+            let b = s.latest_at_or_before(at("2026-11-22T10:05:01.987Z"), Duration::hours(30));
+            assert_eq!(a, b);
+            assert_eq!(a.unwrap().nanosecond(), 0);
+        }
     }
 
     #[test]
