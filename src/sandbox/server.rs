@@ -392,7 +392,7 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 allow(member, "additions:write", "Finance / Agreements: Add")?;
             }
             let mut store = shared.store();
-            if !store.agreements.iter().any(|a| a["id"] == agreement) {
+            if !store.agreement_ids.contains(&agreement) {
                 return Err(CwError::not_found(&format!(
                     "Agreement with id {agreement}"
                 )));

@@ -21,6 +21,8 @@ pub struct Store {
     pub companies: Vec<Value>,
     pub agreement_types: Vec<Value>,
     pub agreements: Vec<Value>,
+    /// The ids of `agreements`, so a write to an agreement's additions finds it at once.
+    pub agreement_ids: std::collections::HashSet<i64>,
     /// By agreement id: each agreement's additions.
     pub additions: BTreeMap<i64, Vec<Value>>,
     pub catalog: Vec<Value>,
@@ -97,6 +99,7 @@ impl Store {
             "cancelledFlag": false,
             "startDate": "2026-01-01T00:00:00Z",
         }));
+        self.agreement_ids.insert(id);
         id
     }
 
