@@ -14,3 +14,4 @@ mod psa;
 mod schema;
 mod tenancy;
 mod web;
+mod webhooks;
