@@ -15,12 +15,12 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::jwt::JwtKeys;
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::graphql::{self, AppSchema};
 use crate::metrics::Metrics;
 use crate::psa::Psa;
 use crate::push::{PushOptions, Pusher};
-use crate::web;
+use crate::{web, webhooks};
 
 /// Requests larger than this are refused before they are read (the GraphQL extractor would
 /// otherwise buffer whatever it is sent).
@@ -46,10 +46,19 @@ impl AppState {
         }
     }
 
-    /// The usual wiring: real clock, default push options, ConnectWise calls counted.
-    pub fn standard(db: DatabaseConnection, jwt: JwtKeys, psa: Psa, options: PushOptions) -> Self {
+    /// The usual wiring: real clock, ConnectWise calls counted, and every finished run
+    /// enqueued for its tenant's webhooks, its link under `public_url`.
+    pub fn standard(
+        db: DatabaseConnection,
+        jwt: JwtKeys,
+        psa: Psa,
+        options: PushOptions,
+        public_url: &str,
+    ) -> Self {
         let metrics = Arc::new(Metrics::default());
-        let pusher = Pusher::new(db.clone(), psa, options, Arc::new(SystemClock), metrics);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let mut pusher = Pusher::new(db.clone(), psa, options, clock.clone(), metrics);
+        pusher.on_finished = Some(webhooks::hook(public_url.to_owned(), clock));
         AppState::new(db, jwt, pusher)
     }
 }

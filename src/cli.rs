@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `schema`, `token` and `tenant`.
+//! The command line: `serve` (with its scheduler and webhook worker), `migrate`, `schema`,
+//! `token`, `tenant`, `sandbox`, `push` and `bench`.
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
@@ -17,10 +18,12 @@ use crate::crypto::MasterKey;
 use crate::psa::Psa;
 use crate::push::PushOptions;
 use crate::push::scheduler::Scheduler;
-use crate::{connectwise, db, demo, graphql, sandbox};
+use crate::{connectwise, db, demo, graphql, sandbox, webhooks};
 
 /// How often each replica looks for due schedule slots and abandoned runs.
 const SCHEDULER_TICK: Duration = Duration::from_secs(15);
+/// Where `serve` listens unless told otherwise.
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Parser)]
 #[command(
@@ -79,6 +82,10 @@ struct PushArgs {
     /// Plan and record the lines without writing to ConnectWise.
     #[arg(long)]
     dry_run: bool,
+    /// The server's address for browsers, for the run's link in webhook events (the
+    /// server delivers them). Default: http:// and the server's listen address.
+    #[arg(long, env = "BILLBRIDGE_PUBLIC_URL")]
+    public_url: Option<String>,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -139,8 +146,12 @@ struct DbArgs {
 
 #[derive(Args)]
 struct ServeArgs {
-    #[arg(long, env = "BILLBRIDGE_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "BILLBRIDGE_LISTEN", default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
+    /// The address browsers use to reach this server; webhook events link to runs under it.
+    /// Default: http:// and the listen address.
+    #[arg(long, env = "BILLBRIDGE_PUBLIC_URL")]
+    public_url: Option<String>,
     #[command(flatten)]
     db: DbArgs,
     /// Create (once) the `demo` tenant with services, plans, mappings and accounts, and
@@ -303,6 +314,14 @@ fn check_slug(slug: &str) -> anyhow::Result<()> {
 /// `billbridge push`: one run, in this process, with a progress bar on a terminal and a
 /// summary at the end. Exit status: 0 succeeded, 2 partial, 1 failed or cancelled.
 async fn push(data_dir: &Path, production: bool, args: PushArgs) -> anyhow::Result<()> {
+    let listen = std::env::var("BILLBRIDGE_LISTEN")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_LISTEN.into());
+    let listen: SocketAddr = listen
+        .parse()
+        .with_context(|| format!("BILLBRIDGE_LISTEN {listen:?}"))?;
+    let public_url = config::public_url(args.public_url.clone(), listen)?;
     let db = open(data_dir, &args.db).await?;
     let tenant = db::tenants::by_slug(&db, &args.tenant)
         .await?
@@ -362,7 +381,14 @@ async fn push(data_dir: &Path, production: bool, args: PushArgs) -> anyhow::Resu
     watcher.abort();
     bar.finish_and_clear();
     let run = match finished {
-        Some(run) => run,
+        Some(run) => {
+            // This process has no hook (it could exit before a spawned task ran): the
+            // deliveries are enqueued here, and a server's worker sends them.
+            if let Err(e) = webhooks::enqueue(&scope, &run, &public_url, pusher.clock.now()).await {
+                eprintln!("warning: webhook deliveries not enqueued: {}", e.message());
+            }
+            run
+        }
         None => db::push::get(&scope, run.id)
             .await
             .map_err(|e| anyhow::anyhow!(e.message()))?,
@@ -485,8 +511,15 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
             .unwrap_or_else(|| config::default_database_url(data_dir)),
         data_dir: data_dir.to_owned(),
         jwt_secret: jwt_secret(data_dir, production)?,
+        public_url: config::public_url(args.public_url.clone(), args.listen)?,
         production,
     };
+    if args.public_url.is_none() && (production || args.listen.ip().is_unspecified()) {
+        tracing::warn!(
+            public_url = config.public_url,
+            "BILLBRIDGE_PUBLIC_URL is not set; links in webhook events may not work for their receivers"
+        );
+    }
     tracing::debug!(?config, "configuration");
     let keys = JwtKeys::new(config.jwt_secret.expose())?;
     let psa = Psa::new(
@@ -494,7 +527,13 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
         connectwise::Settings::default(),
     );
     let db = open(data_dir, &args.db).await?;
-    let state = AppState::standard(db.clone(), keys, psa, PushOptions::default());
+    let state = AppState::standard(
+        db.clone(),
+        keys,
+        psa,
+        PushOptions::default(),
+        &config.public_url,
+    );
     let demo_token = if args.demo {
         demo::seed(&db).await.context("creating the demo tenant")?;
         let listener = tokio::net::TcpListener::bind(args.sandbox_listen)
@@ -536,6 +575,14 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
         tick: SCHEDULER_TICK,
     };
     tokio::spawn(scheduler.run());
+    let deliveries = webhooks::Worker::new(
+        state.db.clone(),
+        state.pusher.psa.master_key.clone(),
+        state.pusher.clock.clone(),
+        webhooks::Settings::default(),
+    )
+    .context("starting the webhook delivery worker")?;
+    tokio::spawn(deliveries.run());
     app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -35,8 +35,30 @@ pub struct Config {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub jwt_secret: Secret,
+    /// Where browsers reach this server; links in webhook events start with it.
+    pub public_url: String,
     /// Production refuses generated secrets and defaults that only suit a laptop.
     pub production: bool,
+}
+
+/// The server's public base URL: `BILLBRIDGE_PUBLIC_URL` (http or https, a host, no query),
+/// or else `http://{listen}`. Without a trailing slash, so paths can be appended.
+pub fn public_url(from_env: Option<String>, listen: SocketAddr) -> anyhow::Result<String> {
+    let Some(text) = from_env else {
+        return Ok(format!("http://{listen}"));
+    };
+    let url = reqwest::Url::parse(text.trim())
+        .map_err(|e| anyhow::anyhow!("BILLBRIDGE_PUBLIC_URL {text:?}: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none_or(str::is_empty)
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        bail!(
+            "BILLBRIDGE_PUBLIC_URL {text:?}: give the http(s) address browsers use, e.g. https://billing.example.com"
+        );
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// The default database: a SQLite file in the data folder.
@@ -166,6 +188,27 @@ mod tests {
             "required in production"
         );
         assert!(master_key(Some("short".into()), dir.path(), false).is_err());
+    }
+
+    #[test]
+    fn public_urls() {
+        let listen: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(public_url(None, listen).unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(
+            public_url(Some("https://billing.example.com/".into()), listen).unwrap(),
+            "https://billing.example.com"
+        );
+        assert_eq!(
+            public_url(Some("https://example.com/billbridge/".into()), listen).unwrap(),
+            "https://example.com/billbridge"
+        );
+        for bad in [
+            "billing.example.com",
+            "ftp://example.com",
+            "https://x.example/?a=1",
+        ] {
+            assert!(public_url(Some(bad.into()), listen).is_err(), "{bad}");
+        }
     }
 
     #[test]

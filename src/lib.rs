@@ -37,3 +37,5 @@ pub mod push;
 pub mod sandbox;
 /// The embedded SPA.
 pub mod web;
+/// Signed `push_run.finished` events to tenants' URLs: enqueueing and the delivery worker.
+pub mod webhooks;

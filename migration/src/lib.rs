@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_connectwise;
 mod m20261122_000003_push;
+mod m20261122_000004_webhook_once;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_connectwise::Migration),
             Box::new(m20261122_000003_push::Migration),
+            Box::new(m20261122_000004_webhook_once::Migration),
         ]
     }
 }

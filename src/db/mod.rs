@@ -16,6 +16,7 @@ pub mod schedules;
 pub mod system;
 pub mod tenants;
 pub mod usage;
+pub mod webhooks;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -230,8 +231,8 @@ mod tests {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().to_string();
             // tenants.rs queries the root table, which has no tenant; system.rs holds the
-            // scheduler's deliberately cross-tenant queries (each returns tenant ids, and
-            // the work on each is done through a Scope).
+            // background workers' deliberately cross-tenant queries (each returns tenant
+            // ids, and the work on each is done through a Scope).
             if !name.ends_with(".rs")
                 || ["mod.rs", "tenants.rs", "system.rs"].contains(&name.as_str())
             {

@@ -125,7 +125,11 @@ pub async fn page(
 }
 
 /// Records a run's plan and counts it.
-pub async fn insert_lines(scope: &Scope, run_id: i64, lines: Vec<push_line::ActiveModel>) -> AppResult<()> {
+pub async fn insert_lines(
+    scope: &Scope,
+    run_id: i64,
+    lines: Vec<push_line::ActiveModel>,
+) -> AppResult<()> {
     let txn = scope.db().begin().await?;
     scope.insert_many(&txn, lines).await?;
     recount(scope, &txn, run_id).await?;
@@ -213,7 +217,11 @@ pub struct Outcome {
 
 /// Writes a batch of outcomes and adds them to the run's counts, in one transaction. (The
 /// counts are added to, not recounted, so recording stays proportional to the batch.)
-pub async fn record(scope: &Scope, run_id: i64, outcomes: &[Outcome]) -> AppResult<push_run::Model> {
+pub async fn record(
+    scope: &Scope,
+    run_id: i64,
+    outcomes: &[Outcome],
+) -> AppResult<push_run::Model> {
     let txn = scope.db().begin().await?;
     for o in outcomes {
         let mut update = scope
@@ -236,12 +244,18 @@ pub async fn record(scope: &Scope, run_id: i64, outcomes: &[Outcome]) -> AppResu
     let count = |name: &str| outcomes.iter().filter(|o| o.outcome == name).count() as i32;
     scope
         .update::<push_run::Entity>()
-        .col_expr(push_run::Column::Done, Expr::col(push_run::Column::Done).add(count("DONE")))
+        .col_expr(
+            push_run::Column::Done,
+            Expr::col(push_run::Column::Done).add(count("DONE")),
+        )
         .col_expr(
             push_run::Column::Unchanged,
             Expr::col(push_run::Column::Unchanged).add(count("UNCHANGED")),
         )
-        .col_expr(push_run::Column::Failed, Expr::col(push_run::Column::Failed).add(count("FAILED")))
+        .col_expr(
+            push_run::Column::Failed,
+            Expr::col(push_run::Column::Failed).add(count("FAILED")),
+        )
         .filter(push_run::Column::Id.eq(run_id))
         .exec(&txn)
         .await?;

@@ -1,11 +1,15 @@
-//! The scheduler's cross-tenant queries. They only find *which* tenants and runs need work;
+//! The background workers' cross-tenant queries: the scheduler's and the webhook delivery
+//! worker's. They only find and claim *which* rows need work (each carries its tenant id);
 //! the work itself goes through each tenant's `Scope`.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
-use super::entity::{push_run, push_schedule};
+use super::entity::{push_run, push_schedule, webhook_delivery};
+use super::webhooks::PENDING;
 
 /// Every enabled schedule.
 pub async fn enabled_schedules(
@@ -44,6 +48,44 @@ pub async fn claim(
         .filter(push_run::Column::TenantId.eq(run.tenant_id))
         .filter(push_run::Column::Status.eq("RUNNING"))
         .filter(push_run::Column::LeaseExpiresAt.lt(now))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Pending webhook deliveries whose next attempt is due, most overdue first.
+pub async fn due_deliveries(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<webhook_delivery::Model>, DbErr> {
+    webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+        .order_by_asc(webhook_delivery::Column::NextAttemptAt)
+        .order_by_asc(webhook_delivery::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Takes a due delivery for one attempt by moving its next attempt to `until`, a lease: no
+/// other worker sees it due until then, and if this one dies mid-attempt the delivery is
+/// simply due again. True only for the one replica whose update won; the `attempts` check
+/// also refuses a claim made from a stale read.
+pub async fn claim_delivery(
+    db: &DatabaseConnection,
+    delivery: &webhook_delivery::Model,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(until))
+        .filter(webhook_delivery::Column::Id.eq(delivery.id))
+        .filter(webhook_delivery::Column::TenantId.eq(delivery.tenant_id))
+        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::Attempts.eq(delivery.attempts))
+        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)

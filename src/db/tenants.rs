@@ -14,6 +14,11 @@ pub async fn by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<tenan
         .await
 }
 
+/// The tenant a scope or a background job names by id.
+pub async fn by_id(db: &DatabaseConnection, id: i64) -> Result<Option<tenant::Model>, DbErr> {
+    tenant::Entity::find_by_id(id).one(db).await
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     slug: &str,

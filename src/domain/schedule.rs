@@ -156,7 +156,8 @@ mod tests {
         let every_minute = Schedule::parse("02:00", "UTC", Some("* * * * *")).unwrap();
         let daily = Schedule::parse("02:00", "UTC", None).unwrap();
         for s in [every_minute, daily] {
-            let a = s.latest_at_or_before(at("2026-11-22T10:05:59.123456789Z"), Duration::hours(30));
+            let a =
+                s.latest_at_or_before(at("2026-11-22T10:05:59.123456789Z"), Duration::hours(30));
             let b = s.latest_at_or_before(at("2026-11-22T10:05:01.987Z"), Duration::hours(30));
             assert_eq!(a, b);
             assert_eq!(a.unwrap().nanosecond(), 0);

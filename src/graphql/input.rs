@@ -77,6 +77,41 @@ pub fn positive(field: &str, value: f64) -> AppResult<f64> {
     }
 }
 
+/// Longest URL accepted (well inside what servers and proxies take).
+const MAX_URL: usize = 2000;
+
+/// An absolute http(s) URL with a host, as given (surrounding spaces removed).
+pub fn web_url(field: &str, value: &str) -> AppResult<String> {
+    let value = value.trim();
+    if value.len() > MAX_URL {
+        return Err(AppError::bad_input(
+            field,
+            format!("is longer than {MAX_URL} characters"),
+        ));
+    }
+    let refuse = || {
+        AppError::bad_input(
+            field,
+            format!(
+                "{value:?} is not an http or https URL with a host, e.g. https://example.com/hooks/billbridge"
+            ),
+        )
+    };
+    let url = reqwest::Url::parse(value).map_err(|_| refuse())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(refuse());
+    }
+    Ok(value.to_owned())
+}
+
+/// Optional free text: surrounding spaces removed, empty is none, at most 200 characters.
+pub fn note(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(text) => name(field, text).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// `planId` and `allPlans` are two ways of saying one thing; exactly one must be given.
 /// `None` when neither is (an update that leaves the plans alone).
 pub fn plan_choice(plan_id: Option<&ID>, all_plans: Option<bool>) -> AppResult<Option<PlanChoice>> {
@@ -131,6 +166,47 @@ mod tests {
         assert_eq!(exact("level", "gold"), Ok("gold".into()));
         assert!(exact("level", " Gold").is_err());
         assert!(exact("level", "   ").is_err());
+    }
+
+    #[test]
+    fn web_urls() {
+        for good in [
+            "https://example.com/hooks/billbridge",
+            "http://127.0.0.1:9000/x?token=abc",
+            " https://example.com ",
+        ] {
+            assert!(web_url("url", good).is_ok(), "{good}");
+        }
+        assert_eq!(
+            web_url("url", " https://example.com "),
+            Ok("https://example.com".into())
+        );
+        for bad in [
+            "",
+            "example.com/hook",
+            "ftp://example.com/hook",
+            "file:///etc/passwd",
+            "mailto:ops@example.com",
+            "https://",
+            "javascript:alert(1)",
+        ] {
+            assert!(
+                matches!(web_url("url", bad), Err(AppError::BadInput { field, .. }) if field == "url"),
+                "{bad}"
+            );
+        }
+        assert!(web_url("url", &format!("https://example.com/{}", "a".repeat(2000))).is_err());
+    }
+
+    #[test]
+    fn notes() {
+        assert_eq!(note("description", None), Ok(None));
+        assert_eq!(note("description", Some("  ")), Ok(None));
+        assert_eq!(
+            note("description", Some(" Billing team ")),
+            Ok(Some("Billing team".into()))
+        );
+        assert!(note("description", Some(&"x".repeat(201))).is_err());
     }
 
     #[test]

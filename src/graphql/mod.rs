@@ -12,6 +12,7 @@ mod plans;
 mod psa;
 mod push;
 mod services;
+mod webhooks;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
@@ -32,6 +33,7 @@ pub struct Query(
     accounts::AccountQuery,
     psa::PsaQuery,
     push::PushQuery,
+    webhooks::WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct Mutation(
     accounts::AccountMutation,
     psa::PsaMutation,
     push::PushMutation,
+    webhooks::WebhookMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

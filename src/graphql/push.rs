@@ -340,7 +340,7 @@ impl PushRun {
     }
 }
 
-fn page_size(first: i32, max: i32) -> Result<u64, AppError> {
+pub(super) fn page_size(first: i32, max: i32) -> Result<u64, AppError> {
     if (1..=max).contains(&first) {
         Ok(first as u64)
     } else {
@@ -348,7 +348,7 @@ fn page_size(first: i32, max: i32) -> Result<u64, AppError> {
     }
 }
 
-fn cursor<T: serde::de::DeserializeOwned + serde::Serialize + Send + Sync>(
+pub(super) fn cursor<T: serde::de::DeserializeOwned + serde::Serialize + Send + Sync>(
     after: Option<String>,
 ) -> Result<Option<T>, AppError> {
     after

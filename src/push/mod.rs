@@ -190,6 +190,21 @@ impl Pusher {
                 ("FAILED", Some(error.message()))
             }
         };
+        // Only the lease holder ends a run: a replica that lost it (paused too long) must not
+        // finish the run another replica is completing.
+        match runs::get(scope, run.id).await {
+            Ok(current)
+                if current.status == runs::RUNNING
+                    && current.lease_owner.as_deref() == Some(self.owner.as_str()) => {}
+            Ok(_) => {
+                tracing::warn!(run = run.id, "the run is no longer ours to finish");
+                return None;
+            }
+            Err(error) => {
+                tracing::error!(run = run.id, error = ?error, "could not read the run before finishing it");
+                return None;
+            }
+        }
         match runs::finish(scope, run.id, status, message, self.clock.now()).await {
             Ok(done) => {
                 self.metrics.run_finished(status, started.elapsed());

@@ -16,3 +16,4 @@ mod scheduler;
 mod schema;
 mod tenancy;
 mod web;
+mod webhooks;

@@ -83,6 +83,7 @@ impl TestApp {
             JwtKeys::new(SECRET).expect("keys"),
             psa,
             fast_push(),
+            &base,
         );
         let pusher = state.pusher.clone();
         tokio::spawn(async move {
