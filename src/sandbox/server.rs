@@ -404,13 +404,7 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                     list(rows, call)
                 }
                 Method::POST => {
-                    let body: Value = serde_json::from_slice(&call.body).map_err(|e| {
-                        CwError::new(
-                            StatusCode::BAD_REQUEST,
-                            "InvalidObject",
-                            format!("The body is not JSON: {e}"),
-                        )
-                    })?;
+                    let body = json_body(call)?;
                     let created = store
                         .add_addition(agreement, &body)
                         .map_err(|(field, message)| CwError::invalid(&field, message))?;
@@ -450,13 +444,7 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                     Ok(Reply::ok(record.clone()))
                 }
                 Method::PUT => {
-                    let body: Value = serde_json::from_slice(&call.body).map_err(|e| {
-                        CwError::new(
-                            StatusCode::BAD_REQUEST,
-                            "InvalidObject",
-                            format!("The body is not JSON: {e}"),
-                        )
-                    })?;
+                    let body = json_body(call)?;
                     let record = &mut additions[position];
                     for field in PATCHABLE {
                         if let Some(value) = body.get(*field) {
@@ -579,6 +567,16 @@ fn apply_patch(record: &mut Value, body: &[u8]) -> Result<(), CwError> {
     }
     *record = changed;
     Ok(())
+}
+
+fn json_body(call: &Call<'_>) -> Result<Value, CwError> {
+    serde_json::from_slice(&call.body).map_err(|e| {
+        CwError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidObject",
+            format!("The body is not JSON: {e}"),
+        )
+    })
 }
 
 fn find(records: &[Value], id: i64, what: &str) -> Result<Reply, CwError> {

@@ -42,6 +42,20 @@ fn calls(sandbox: &Sandbox, pattern: &str) -> u64 {
     sandbox.calls().get(pattern).copied().unwrap_or(0)
 }
 
+/// A GET straight at the sandbox with the demo member's keys, bypassing the client.
+async fn raw_get(site: &str, path_and_query: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{site}{}{path_and_query}", sandbox::API_PREFIX))
+        .basic_auth(
+            format!("{}+{}", sandbox::DEMO_COMPANY_ID, sandbox::DEMO_PUBLIC_KEY),
+            Some(sandbox::DEMO_PRIVATE_KEY),
+        )
+        .header("clientId", "tests")
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The sandbox's state as its inspection endpoint shows it (not through the client).
 async fn inspect(site: &str) -> Value {
     reqwest::get(format!("{site}/_sandbox/state"))
@@ -75,19 +89,8 @@ async fn pages_are_followed_to_the_end() {
     );
 
     // The sandbox's own default page is 25, and it caps pages at 1000.
-    let raw: Vec<Value> = reqwest::Client::new()
-        .get(format!(
-            "{site}{}/company/companies?pageSize=5000",
-            sandbox::API_PREFIX
-        ))
-        .basic_auth(
-            format!("{}+{}", sandbox::DEMO_COMPANY_ID, sandbox::DEMO_PUBLIC_KEY),
-            Some(sandbox::DEMO_PRIVATE_KEY),
-        )
-        .header("clientId", "tests")
-        .send()
+    let raw: Vec<Value> = raw_get(&site, "/company/companies?pageSize=5000")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -136,19 +139,7 @@ async fn conditions_are_quoted_and_evaluated() {
     );
 
     // A malformed condition is ConnectWise's 400, not retried.
-    let response = reqwest::Client::new()
-        .get(format!(
-            "{site}{}/company/companies?conditions=name%3D%22open",
-            sandbox::API_PREFIX
-        ))
-        .basic_auth(
-            format!("{}+{}", sandbox::DEMO_COMPANY_ID, sandbox::DEMO_PUBLIC_KEY),
-            Some(sandbox::DEMO_PRIVATE_KEY),
-        )
-        .header("clientId", "tests")
-        .send()
-        .await
-        .unwrap();
+    let response = raw_get(&site, "/company/companies?conditions=name%3D%22open").await;
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "InvalidObject");

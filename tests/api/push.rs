@@ -442,6 +442,22 @@ async fn preview_writes_nothing_and_explains_every_line() {
     );
 }
 
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A socket to `/graphql/ws` speaking graphql-transport-ws, not yet initialised.
+async fn graphql_ws(app: &TestApp) -> Socket {
+    let url = format!("{}/graphql/ws", app.base.replace("http://", "ws://"));
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+            .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
 #[tokio::test]
 async fn progress_streams_over_graphql_ws_to_the_end() {
     let app = TestApp::start().await;
@@ -452,15 +468,7 @@ async fn progress_streams_over_graphql_ws_to_the_end() {
         .await["pushUsage"]["id"]
         .clone();
 
-    let url = format!("{}/graphql/ws", app.base.replace("http://", "ws://"));
-    let mut request =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
-            .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = graphql_ws(&app).await;
     use tokio_tungstenite::tungstenite::Message;
     socket
         .send(Message::text(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {editor}") } }).to_string()))
@@ -495,15 +503,7 @@ async fn progress_streams_over_graphql_ws_to_the_end() {
     assert_eq!(last["pending"], 0);
     assert!(updates.iter().all(|u| u["total"].as_i64() >= Some(0)));
     // Without a token the socket is refused.
-    let url = format!("{}/graphql/ws", app.base.replace("http://", "ws://"));
-    let mut request =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
-            .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut anonymous, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut anonymous = graphql_ws(&app).await;
     anonymous
         .send(Message::text(
             json!({ "type": "connection_init", "payload": {} }).to_string(),
