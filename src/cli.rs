@@ -63,6 +63,9 @@ enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Manage a tenant's people.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Run the ConnectWise sandbox: the same REST API, in memory.
     Sandbox(SandboxArgs),
     /// Push a tenant's usage to ConnectWise now (for operators who prefer cron).
@@ -182,6 +185,26 @@ struct TokenArgs {
 }
 
 #[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is asked for on a terminal (twice), or read as one line
+    /// from standard input; never from an argument, which would land in shell history.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// admin, editor or viewer.
+        #[arg(long)]
+        role: Role,
+        /// Shown in the web app; defaults to the email.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum TenantCommand {
     /// Create a tenant.
     Add {
@@ -283,6 +306,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sandbox(args) => run_sandbox(args).await,
+        Command::User(UserCommand::Add {
+            tenant,
+            email,
+            role,
+            name,
+            db,
+        }) => {
+            let db = open(&cli.data_dir, &db).await?;
+            let found = db::tenants::by_slug(&db, &tenant).await?.ok_or_else(|| {
+                anyhow::anyhow!("no tenant {tenant:?}; `billbridge tenant list` shows them")
+            })?;
+            let password = read_password()?;
+            let scope = db::Scope::new(db.clone(), &found);
+            let user = db::users::create(
+                &scope,
+                db::users::NewUser {
+                    display_name: name.unwrap_or_else(|| email.trim().to_owned()),
+                    email,
+                    role,
+                    password,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message()))?;
+            println!("created {} ({}) in {}", user.email, user.role, found.slug);
+            Ok(())
+        }
         Command::Push(args) => push(&cli.data_dir, cli.production, args).await,
         Command::Bench(BenchCommand::Push {
             accounts,
@@ -296,6 +346,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// A new password: prompted twice on a terminal, else one line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
 }
 

@@ -15,6 +15,9 @@ use crate::psa::Psa;
 use crate::sandbox;
 
 pub const TENANT: &str = "demo";
+/// The demo's admin login (documented in the README).
+pub const ADMIN_EMAIL: &str = "admin@demo.billbridge.local";
+pub const ADMIN_PASSWORD: &str = "demo-password";
 
 /// The demo customers; a few are known to ConnectWise by another identifier.
 pub const ACCOUNTS: [&str; 50] = [
@@ -159,6 +162,16 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, SeedError> {
     let tenant = tenants::create(db, TENANT, "Demo MSP").await?;
     let scope = Scope::new(db.clone(), &tenant);
     fill(&scope, Utc::now()).await?;
+    crate::db::users::create(
+        &scope,
+        crate::db::users::NewUser {
+            email: ADMIN_EMAIL.into(),
+            display_name: "Demo Admin".into(),
+            role: crate::auth::Role::Admin,
+            password: ADMIN_PASSWORD.into(),
+        },
+    )
+    .await?;
     tracing::info!("created the demo tenant");
     Ok(true)
 }

@@ -7,6 +7,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_connectwise;
 mod m20261122_000003_push;
 mod m20261122_000004_webhook_once;
+mod m20261122_000005_users;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_connectwise::Migration),
             Box::new(m20261122_000003_push::Migration),
             Box::new(m20261122_000004_webhook_once::Migration),
+            Box::new(m20261122_000005_users::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Who is asking: the request's `Viewer` (tenant and role), taken from a bearer JWT.
 
 pub mod jwt;
+pub mod password;
 
 use std::fmt;
 use std::str::FromStr;

@@ -16,6 +16,7 @@ pub mod schedules;
 pub mod system;
 pub mod tenants;
 pub mod usage;
+pub mod users;
 pub mod webhooks;
 
 use sea_orm::sea_query::OnConflict;
@@ -93,7 +94,8 @@ owned!(
     push_slot,
     webhook,
     webhook_delivery,
-    webhook_attempt
+    webhook_attempt,
+    user
 );
 
 /// One tenant's view of the database. Built only from an authenticated caller or from a

@@ -12,6 +12,7 @@ mod plans;
 mod psa;
 mod push;
 mod services;
+mod users;
 mod webhooks;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -33,6 +34,7 @@ pub struct Query(
     accounts::AccountQuery,
     psa::PsaQuery,
     push::PushQuery,
+    users::UserQuery,
     webhooks::WebhookQuery,
 );
 
@@ -45,6 +47,7 @@ pub struct Mutation(
     accounts::AccountMutation,
     psa::PsaMutation,
     push::PushMutation,
+    users::UserMutation,
     webhooks::WebhookMutation,
 );
 

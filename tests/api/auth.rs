@@ -157,6 +157,9 @@ const MUTATIONS: &[&str] = &[
     r#"mutation { deleteAccounts(names: ["a"]) { deleted } }"#,
     r#"mutation { connectPsa(input: {site: "cw.example.com", companyId: "c", publicKey: "p", privateKey: "s", clientId: "x", integration: "i"}) { site } }"#,
     r#"mutation { testPsaConnection { ok } }"#,
+    r#"mutation { createUser(input: {email: "u@x.example", displayName: "U", role: VIEWER, password: "long enough password"}) { id } }"#,
+    r#"mutation { updateUserRole(id: "1", role: VIEWER) { id } }"#,
+    r#"mutation { deactivateUser(id: "1") { id } }"#,
     r#"mutation { disconnectPsa }"#,
     r#"mutation { syncLevels { created } }"#,
     r#"mutation { syncCompanies { linked } }"#,
@@ -189,7 +192,15 @@ async fn viewers_cannot_mutate_and_editors_cannot_take_over() {
     for mutation in MUTATIONS {
         let body = app.post(&editor, mutation, json!({})).await;
         let code = &body["errors"][0]["extensions"]["code"];
-        let admin_only = ["takeOver", "connectPsa", "disconnectPsa"];
+        let admin_only = [
+            "takeOver",
+            "connectPsa",
+            "disconnectPsa",
+            "createUser",
+            "updateUserRole",
+            "deactivateUser",
+            "Webhook",
+        ];
         if admin_only.iter().any(|m| mutation.contains(m)) {
             assert_eq!(code, "FORBIDDEN");
         } else {

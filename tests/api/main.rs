@@ -15,5 +15,6 @@ mod push;
 mod scheduler;
 mod schema;
 mod tenancy;
+mod users;
 mod web;
 mod webhooks;

@@ -17,6 +17,7 @@ pub mod service;
 pub mod subscription;
 pub mod tenant;
 pub mod usage_sample;
+pub mod user;
 pub mod webhook;
 pub mod webhook_attempt;
 pub mod webhook_delivery;

@@ -1,0 +1,111 @@
+//! A tenant's people: email (unique, lower-cased), display name, role, password hash, and
+//! whether they may still sign in.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use super::Scope;
+use super::entity::user;
+use crate::auth::{Role, password};
+use crate::error::{AppError, AppResult};
+
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+/// The email as stored and looked up.
+pub fn normalize(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub async fn list(scope: &Scope) -> AppResult<Vec<user::Model>> {
+    Ok(scope
+        .select::<user::Entity>()
+        .order_by_asc(user::Column::Email)
+        .all(scope.db())
+        .await?)
+}
+
+pub async fn get(scope: &Scope, id: i64) -> AppResult<user::Model> {
+    scope
+        .get::<user::Entity, _>(scope.db(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("user", id))
+}
+
+pub async fn by_email(scope: &Scope, email: &str) -> AppResult<Option<user::Model>> {
+    Ok(scope
+        .select::<user::Entity>()
+        .filter(user::Column::Email.eq(normalize(email)))
+        .one(scope.db())
+        .await?)
+}
+
+pub async fn create(scope: &Scope, new: NewUser) -> AppResult<user::Model> {
+    let email = normalize(&new.email);
+    if by_email(scope, &email).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "a user with email {email:?} already exists"
+        )));
+    }
+    password::check("password", &new.password)?;
+    let hash = password::hash(&new.password)?;
+    let now = Utc::now();
+    let row = user::ActiveModel {
+        email: Set(email),
+        display_name: Set(new.display_name),
+        role: Set(new.role.as_str().to_owned()),
+        password_hash: Set(hash),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(None),
+        ..Default::default()
+    };
+    Ok(scope.insert(scope.db(), row).await?)
+}
+
+/// Refuses a change that would leave the tenant without an active admin.
+async fn keep_an_admin(scope: &Scope, changing: &user::Model) -> AppResult<()> {
+    if changing.role != Role::Admin.as_str() || !changing.active {
+        return Ok(());
+    }
+    let admins = scope
+        .select::<user::Entity>()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .count(scope.db())
+        .await?;
+    if admins <= 1 {
+        return Err(AppError::Conflict(format!(
+            "{} is the tenant's last active admin; make someone else admin first",
+            changing.email
+        )));
+    }
+    Ok(())
+}
+
+pub async fn set_role(scope: &Scope, id: i64, role: Role) -> AppResult<user::Model> {
+    let current = get(scope, id).await?;
+    if current.role != role.as_str() {
+        keep_an_admin(scope, &current).await?;
+    }
+    let mut row = current.into_active_model();
+    row.role = Set(role.as_str().to_owned());
+    row.updated_at = Set(Utc::now());
+    Ok(row.update(scope.db()).await?)
+}
+
+pub async fn deactivate(scope: &Scope, id: i64) -> AppResult<user::Model> {
+    let current = get(scope, id).await?;
+    keep_an_admin(scope, &current).await?;
+    let mut row = current.into_active_model();
+    row.active = Set(false);
+    row.updated_at = Set(Utc::now());
+    Ok(row.update(scope.db()).await?)
+}

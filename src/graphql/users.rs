@@ -1,0 +1,129 @@
+//! The tenant's people, managed by admins.
+
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+
+use super::guard::MinRole;
+use super::{input, scope};
+use crate::auth::Role;
+use crate::db::entity::user;
+use crate::db::users::{self, NewUser};
+use crate::error::AppError;
+
+pub struct User(user::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    async fn role(&self) -> Role {
+        self.0.role.parse().unwrap_or(Role::Viewer)
+    }
+    /// Deactivated users keep their history but cannot sign in.
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn last_login_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_login_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// At least 12 characters; stored only as an argon2id hash.
+    pub password: String,
+}
+
+fn email(value: &str) -> Result<String, AppError> {
+    let trimmed = value.trim();
+    let valid = trimmed.len() <= 254
+        && trimmed.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !trimmed.contains(char::is_whitespace);
+    if valid {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(AppError::bad_input(
+            "email",
+            format!("{value:?} is not an email address"),
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    #[graphql(guard = "MinRole(Role::Admin)")]
+    async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        Ok(users::list(scope(ctx))
+            .await?
+            .into_iter()
+            .map(User)
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    #[graphql(guard = "MinRole(Role::Admin)")]
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
+        let new = NewUser {
+            email: email(&input.email)?,
+            display_name: input::name("displayName", &input.display_name)?,
+            role: input.role,
+            password: input.password,
+        };
+        Ok(User(users::create(scope(ctx), new).await?))
+    }
+
+    /// Refused when it would leave the tenant without an active admin.
+    #[graphql(guard = "MinRole(Role::Admin)")]
+    async fn update_user_role(&self, ctx: &Context<'_>, id: ID, role: Role) -> Result<User> {
+        Ok(User(
+            users::set_role(scope(ctx), input::id("id", &id)?, role).await?,
+        ))
+    }
+
+    /// Refused for the last active admin.
+    #[graphql(guard = "MinRole(Role::Admin)")]
+    async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        Ok(User(
+            users::deactivate(scope(ctx), input::id("id", &id)?).await?,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn emails() {
+        for ok in ["a@b.co", " Ann.Lee@msp.example "] {
+            assert!(super::email(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "no-at", "@b.co", "a@b", "a@.co", "a b@c.co"] {
+            assert!(super::email(bad).is_err(), "{bad}");
+        }
+    }
+}
