@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
 use std::future::Future;
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::session::{self, Throttle};
 use crate::clock::{Clock, SystemClock};
 use crate::graphql::{self, AppSchema};
 use crate::metrics::Metrics;
@@ -32,6 +33,10 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     pub db: DatabaseConnection,
     pub jwt: Arc<JwtKeys>,
+    /// Failed sign-ins, for throttling.
+    pub throttle: Arc<Throttle>,
+    /// Session cookies are marked Secure (production; behind TLS they are anyway).
+    pub secure_cookies: bool,
     pub pusher: Pusher,
     pub schema: AppSchema,
 }
@@ -41,6 +46,8 @@ impl AppState {
         AppState {
             db,
             jwt: Arc::new(jwt),
+            throttle: Arc::new(Throttle::default()),
+            secure_cookies: false,
             schema: graphql::schema_with(pusher.clone()),
             pusher,
         }
@@ -70,6 +77,8 @@ pub fn router(state: AppState) -> Router {
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
         .route("/graphql/ws", get(graphql::graphql_ws))
+        .route("/auth/login", post(session::login))
+        .route("/auth/logout", post(session::logout))
         .route("/graphiql", get(graphql::graphiql))
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
@@ -90,9 +99,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Prometheus text: push runs, lines, ConnectWise calls, durations.

@@ -594,13 +594,14 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
         connectwise::Settings::default(),
     );
     let db = open(data_dir, &args.db).await?;
-    let state = AppState::standard(
+    let mut state = AppState::standard(
         db.clone(),
         keys,
         psa,
         PushOptions::default(),
         &config.public_url,
     );
+    state.secure_cookies = production;
     let demo_token = if args.demo {
         demo::seed(&db).await.context("creating the demo tenant")?;
         let listener = tokio::net::TcpListener::bind(args.sandbox_listen)

@@ -11,6 +11,24 @@ use super::Role;
 pub const ISSUER: &str = "billbridge";
 /// The audience of tokens for integrators and scripts.
 pub const API_AUDIENCE: &str = "billbridge-api";
+/// The audience of browser sessions: a session token is refused where an API token is
+/// expected, and the reverse.
+pub const BROWSER_AUDIENCE: &str = "billbridge-browser";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    Api,
+    Browser,
+}
+
+impl Audience {
+    fn name(self) -> &'static str {
+        match self {
+            Audience::Api => API_AUDIENCE,
+            Audience::Browser => BROWSER_AUDIENCE,
+        }
+    }
+}
 /// Leeway for clock skew between billbridge and whoever minted the token.
 const LEEWAY_SECS: u64 = 30;
 /// HS256 keys shorter than the hash are weak; refuse them at start-up.
@@ -34,12 +52,15 @@ pub struct TokenIdentity {
     pub tenant: String,
     pub role: Role,
     pub subject: String,
+    /// Unix seconds.
+    pub expires_at: i64,
 }
 
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
-    validation: Validation,
+    api: Validation,
+    browser: Validation,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -59,22 +80,38 @@ impl JwtKeys {
         if secret.len() < MIN_SECRET_BYTES {
             return Err(JwtError::WeakSecret(secret.len()));
         }
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[API_AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        validation.validate_nbf = true;
-        validation.leeway = LEEWAY_SECS;
+        let validation = |audience: Audience| {
+            let mut validation = Validation::new(Algorithm::HS256);
+            validation.set_issuer(&[ISSUER]);
+            validation.set_audience(&[audience.name()]);
+            validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+            validation.validate_nbf = true;
+            validation.leeway = LEEWAY_SECS;
+            validation
+        };
         Ok(JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
-            validation,
+            api: validation(Audience::Api),
+            browser: validation(Audience::Browser),
         })
     }
 
-    /// A token for `tenant` with `role`, valid for `ttl` from now.
+    /// An API token for `tenant` with `role`, valid for `ttl` from now.
     pub fn issue(
         &self,
+        tenant: &str,
+        role: Role,
+        subject: &str,
+        ttl: Duration,
+    ) -> Result<String, JwtError> {
+        self.issue_for(Audience::Api, tenant, role, subject, ttl)
+    }
+
+    /// A token for `audience`.
+    pub fn issue_for(
+        &self,
+        audience: Audience,
         tenant: &str,
         role: Role,
         subject: &str,
@@ -84,7 +121,7 @@ impl JwtKeys {
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = Claims {
             iss: ISSUER.into(),
-            aud: API_AUDIENCE.into(),
+            aud: audience.name().into(),
             sub: subject.into(),
             tenant: tenant.into(),
             role: role.as_str().into(),
@@ -96,20 +133,28 @@ impl JwtKeys {
             .map_err(|e| JwtError::Sign(e.to_string()))
     }
 
-    /// Checks signature, algorithm, issuer, audience and times; returns who it names.
+    /// Checks an API token: signature, algorithm, issuer, audience and times.
     pub fn verify(&self, token: &str) -> Result<TokenIdentity, JwtError> {
+        self.verify_for(Audience::Api, token)
+    }
+
+    /// Checks a token meant for `audience`.
+    pub fn verify_for(&self, audience: Audience, token: &str) -> Result<TokenIdentity, JwtError> {
+        let validation = match audience {
+            Audience::Api => &self.api,
+            Audience::Browser => &self.browser,
+        };
         let data =
-            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-                match e.kind() {
-                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtError::Expired,
-                    _ => JwtError::Invalid(e.to_string()),
-                }
+            decode::<Claims>(token, &self.decoding, validation).map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtError::Expired,
+                _ => JwtError::Invalid(e.to_string()),
             })?;
         let role = data.claims.role.parse().map_err(JwtError::Invalid)?;
         Ok(TokenIdentity {
             tenant: data.claims.tenant,
             role,
             subject: data.claims.sub,
+            expires_at: data.claims.exp,
         })
     }
 }
@@ -126,14 +171,28 @@ mod tests {
         let token = keys
             .issue("acme", Role::Editor, "cli", Duration::from_secs(60))
             .unwrap();
+        let identity = keys.verify(&token).unwrap();
         assert_eq!(
-            keys.verify(&token).unwrap(),
-            TokenIdentity {
-                tenant: "acme".into(),
-                role: Role::Editor,
-                subject: "cli".into()
-            }
+            (
+                identity.tenant.as_str(),
+                identity.role,
+                identity.subject.as_str()
+            ),
+            ("acme", Role::Editor, "cli")
         );
+        // Each audience only where it belongs.
+        assert!(keys.verify_for(Audience::Browser, &token).is_err());
+        let session = keys
+            .issue_for(
+                Audience::Browser,
+                "acme",
+                Role::Admin,
+                "user:1",
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        assert!(keys.verify(&session).is_err());
+        assert!(keys.verify_for(Audience::Browser, &session).is_ok());
     }
 
     #[test]

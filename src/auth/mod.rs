@@ -2,6 +2,8 @@
 
 pub mod jwt;
 pub mod password;
+pub mod request;
+pub mod session;
 
 use std::fmt;
 use std::str::FromStr;
@@ -53,6 +55,8 @@ pub struct Viewer {
     pub tenant_id: i64,
     pub tenant_slug: String,
     pub role: Role,
-    /// Who, for "created by" columns: the token's subject.
+    /// Who, for "created by" columns: the token's subject, or the signed-in user's email.
     pub subject: String,
+    /// The signed-in user, for browser sessions.
+    pub user_id: Option<i64>,
 }

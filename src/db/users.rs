@@ -109,3 +109,11 @@ pub async fn deactivate(scope: &Scope, id: i64) -> AppResult<user::Model> {
     row.updated_at = Set(Utc::now());
     Ok(row.update(scope.db()).await?)
 }
+
+pub async fn touch_login(scope: &Scope, id: i64) -> AppResult<()> {
+    let current = get(scope, id).await?;
+    let mut row = current.into_active_model();
+    row.last_login_at = Set(Some(Utc::now()));
+    row.update(scope.db()).await?;
+    Ok(())
+}

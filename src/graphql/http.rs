@@ -16,9 +16,8 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::Loaders;
 use crate::app::AppState;
-use crate::auth::Viewer;
-use crate::auth::jwt::JwtError;
-use crate::db::{Scope, tenants};
+use crate::auth::{Viewer, request};
+use crate::db::Scope;
 use crate::error::AppError;
 
 pub async fn graphql_post(
@@ -33,10 +32,19 @@ pub async fn graphql_post(
             "send the operation as JSON with Content-Type: application/json",
         );
     }
-    let viewer = match authenticate(&state, &headers).await {
-        Ok(viewer) => viewer,
+    let auth = match request::authenticate(&state, &headers).await {
+        Ok(auth) => auth,
         Err(e) => return unauthorized(e),
     };
+    // CSRF: a session cookie rides along with any cross-site request; the custom header
+    // cannot be added by a form or a simple cross-site fetch.
+    if auth.via_session && !headers.contains_key(request::CSRF_HEADER) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "requests signed in with a session must carry the X-Billbridge-Csrf header",
+        );
+    }
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
         Err(e) => {
@@ -55,7 +63,13 @@ pub async fn graphql_post(
         );
     }
     match serde_json::from_value::<async_graphql::Request>(value) {
-        Ok(request) => execute(&state, viewer, request).await,
+        Ok(operation) => {
+            let mut response = execute(&state, auth.viewer, operation).await;
+            if let Some(cookie) = auth.refreshed {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            response
+        }
         Err(e) => refuse(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
@@ -91,11 +105,23 @@ pub async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let viewer = match authenticate(&state, &headers).await {
-        Ok(viewer) => viewer,
+    // With a session (no bearer token), every operation goes by POST with the CSRF header.
+    if request::bearer(&headers).is_none() && request::session(&headers).is_some() {
+        let mut response = refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "signed in with a session, send operations by POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let auth = match request::authenticate(&state, &headers).await {
+        Ok(auth) => auth,
         Err(e) => return unauthorized(e),
     };
-    execute(&state, viewer, request).await
+    execute(&state, auth.viewer, request).await
 }
 
 /// A GraphiQL page for people trying the API (paste a token under "Headers").
@@ -119,9 +145,12 @@ async fn execute(state: &AppState, viewer: Viewer, request: async_graphql::Reque
 /// in the `connection_init` payload: `{"Authorization": "Bearer <token>"}`.
 pub async fn graphql_ws(
     State(state): State<AppState>,
+    headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // The browser's session cookie, when the payload names no token.
+    let session = request::session(&headers);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
@@ -132,8 +161,17 @@ pub async fn graphql_ws(
                         .iter()
                         .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
                         .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_owned())
-                        .unwrap_or_default();
-                    let viewer = authenticate_token(&state, &token).await?;
+                        .filter(|t| !t.is_empty());
+                    let viewer = match (token, session) {
+                        (Some(token), _) => request::from_api_token(&state, &token).await?,
+                        (None, Some(cookie)) => request::from_session(&state, &cookie).await?.0,
+                        (None, None) => {
+                            return Err(AppError::Unauthenticated(
+                                "a bearer token or a session is required".into(),
+                            )
+                            .into());
+                        }
+                    };
                     let scope = Scope::for_tenant_id(state.db.clone(), viewer.tenant_id);
                     let mut data = Data::default();
                     data.insert(Loaders::new(&scope));
@@ -143,51 +181,6 @@ pub async fn graphql_ws(
                 })
                 .serve()
         })
-}
-
-/// The caller named by the bearer token, with its tenant looked up.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Viewer, AppError> {
-    let header = headers.get(header::AUTHORIZATION).ok_or_else(|| {
-        AppError::Unauthenticated(
-            "send Authorization: Bearer <token>; `billbridge token` prints one".into(),
-        )
-    })?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
-        })?;
-    authenticate_token(state, token).await
-}
-
-async fn authenticate_token(state: &AppState, token: &str) -> Result<Viewer, AppError> {
-    if token.is_empty() {
-        return Err(AppError::Unauthenticated(
-            "a bearer token is required".into(),
-        ));
-    }
-    let identity = state.jwt.verify(token).map_err(|e| match e {
-        JwtError::Expired => {
-            AppError::Unauthenticated("the token has expired; get a new one".into())
-        }
-        other => {
-            tracing::debug!(error = %other, "token refused");
-            AppError::Unauthenticated("the token is not valid here".into())
-        }
-    })?;
-    let tenant = tenants::by_slug(&state.db, &identity.tenant)
-        .await?
-        .ok_or_else(|| AppError::Unauthenticated("the token's tenant does not exist".into()))?;
-    Ok(Viewer {
-        tenant_id: tenant.id,
-        tenant_slug: tenant.slug,
-        role: identity.role,
-        subject: identity.subject,
-    })
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
 use super::guard::MinRole;
-use super::{input, scope};
+use super::{input, scope, viewer};
 use crate::auth::Role;
 use crate::db::entity::user;
 use crate::db::users::{self, NewUser};
@@ -67,11 +67,41 @@ fn email(value: &str) -> Result<String, AppError> {
     }
 }
 
+/// The caller: a signed-in user, or an API token's subject.
+pub struct Me(crate::auth::Viewer);
+
+#[Object]
+impl Me {
+    /// The user's email, or the token's subject.
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+    async fn role(&self) -> Role {
+        self.0.role
+    }
+    /// The tenant's slug.
+    async fn tenant(&self) -> &str {
+        &self.0.tenant_slug
+    }
+    /// The signed-in user; null for API tokens.
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        match self.0.user_id {
+            Some(id) => Ok(Some(User(users::get(scope(ctx), id).await?))),
+            None => Ok(None),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct UserQuery;
 
 #[Object]
 impl UserQuery {
+    /// Who is asking.
+    async fn me(&self, ctx: &Context<'_>) -> Me {
+        Me(viewer(ctx).clone())
+    }
+
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         Ok(users::list(scope(ctx))

@@ -14,6 +14,7 @@ mod psa;
 mod push;
 mod scheduler;
 mod schema;
+mod sessions;
 mod tenancy;
 mod users;
 mod web;

@@ -1,0 +1,208 @@
+//! Browser sign-in: `POST /auth/login` checks email and password and sets an HttpOnly,
+//! SameSite=Strict session cookie; `POST /auth/logout` clears it. Wrong credentials are
+//! answered slowly and identically whether or not the email exists, and repeated failures
+//! (per account and per address) are throttled with 429 and `Retry-After`.
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::request::{self, SESSION_TTL};
+use super::{Role, Viewer, password};
+use crate::app::AppState;
+use crate::db::{Scope, tenants, users};
+use crate::error::AppError;
+
+/// Every failed sign-in takes at least this long, so timing tells nothing.
+const FAILURE_FLOOR: Duration = Duration::from_millis(400);
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+const MAX_PER_ACCOUNT: u32 = 5;
+const MAX_PER_ADDRESS: u32 = 20;
+
+/// Failed sign-ins per key within a window (in this process).
+#[derive(Default)]
+pub struct Throttle {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl Throttle {
+    fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, (u32, Instant)>) -> R) -> R {
+        f(&mut self.failures.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// How long to wait, when either key has failed too often.
+    fn blocked(&self, keys: &[(String, u32)]) -> Option<Duration> {
+        self.with(|failures| {
+            keys.iter()
+                .filter_map(|(key, limit)| {
+                    let (count, since) = failures.get(key)?;
+                    let left = WINDOW.checked_sub(since.elapsed())?;
+                    (count >= limit).then_some(left)
+                })
+                .max()
+        })
+    }
+
+    fn failed(&self, keys: &[(String, u32)]) {
+        self.with(|failures| {
+            for (key, _) in keys {
+                let entry = failures.entry(key.clone()).or_insert((0, Instant::now()));
+                if entry.1.elapsed() > WINDOW {
+                    *entry = (0, Instant::now());
+                }
+                entry.0 += 1;
+            }
+        });
+    }
+
+    fn succeeded(&self, key: &str) {
+        self.with(|failures| failures.remove(key));
+    }
+}
+
+#[derive(Deserialize)]
+struct Login {
+    tenant: String,
+    email: String,
+    password: String,
+}
+
+fn answer(status: StatusCode, code: &str, message: &str) -> Response {
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, axum::Json(body)).into_response()
+}
+
+/// A hash to check against when the email is unknown, so both cases cost the same.
+fn decoy() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| password::hash("billbridge decoy password for timing").unwrap_or_default())
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return answer(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send JSON: {\"tenant\", \"email\", \"password\"}",
+        );
+    }
+    let Ok(login) = serde_json::from_slice::<Login>(&body) else {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "send JSON with tenant, email and password",
+        );
+    };
+    let started = Instant::now();
+    let account = format!(
+        "account:{}/{}",
+        login.tenant.trim(),
+        users::normalize(&login.email)
+    );
+    let keys = [
+        (account.clone(), MAX_PER_ACCOUNT),
+        (format!("address:{}", peer.ip()), MAX_PER_ADDRESS),
+    ];
+    if let Some(wait) = state.throttle.blocked(&keys) {
+        let mut response = answer(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "too many failed sign-ins; try again later",
+        );
+        if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    match check(&state, &login).await {
+        Ok(viewer) => {
+            state.throttle.succeeded(&account);
+            let token = match request::issue_session(&state, &viewer) {
+                Ok(token) => token,
+                Err(e) => return e.into_response(),
+            };
+            let body = serde_json::json!({
+                "user": { "email": viewer.subject, "role": viewer.role.as_str(), "tenant": viewer.tenant_slug }
+            });
+            let mut response = (StatusCode::OK, axum::Json(body)).into_response();
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                request::session_cookie(&token, SESSION_TTL, request::secure(&state, &headers)),
+            );
+            response
+        }
+        Err(AppError::Internal) => AppError::Internal.into_response(),
+        Err(_) => {
+            state.throttle.failed(&keys);
+            if let Some(rest) = FAILURE_FLOOR.checked_sub(started.elapsed()) {
+                tokio::time::sleep(rest).await;
+            }
+            answer(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "the tenant, email or password is wrong",
+            )
+        }
+    }
+}
+
+/// The user the credentials name, or an error that does not say which part was wrong.
+async fn check(state: &AppState, login: &Login) -> Result<Viewer, AppError> {
+    let wrong = || AppError::Unauthenticated("wrong credentials".into());
+    let tenant = tenants::by_slug(&state.db, login.tenant.trim()).await?;
+    let user = match &tenant {
+        Some(tenant) => {
+            users::by_email(&Scope::new(state.db.clone(), tenant), &login.email).await?
+        }
+        None => None,
+    };
+    let stored = user
+        .as_ref()
+        .map_or(decoy(), |u| u.password_hash.as_str())
+        .to_owned();
+    let password = login.password.clone();
+    // argon2 is deliberately expensive: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || password::verify(&password, &stored))
+        .await
+        .unwrap_or(false);
+    let (Some(tenant), Some(user)) = (tenant, user) else {
+        return Err(wrong());
+    };
+    if !matches || !user.active {
+        return Err(wrong());
+    }
+    let scope = Scope::new(state.db.clone(), &tenant);
+    users::touch_login(&scope, user.id).await?;
+    Ok(Viewer {
+        tenant_id: tenant.id,
+        tenant_slug: tenant.slug,
+        role: user.role.parse().unwrap_or(Role::Viewer),
+        subject: user.email,
+        user_id: Some(user.id),
+    })
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        request::clear_cookie(request::secure(&state, &headers)),
+    );
+    response
+}
