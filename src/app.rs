@@ -43,12 +43,13 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: DatabaseConnection, jwt: JwtKeys, pusher: Pusher) -> Self {
+        let jwt = Arc::new(jwt);
         AppState {
             db,
-            jwt: Arc::new(jwt),
+            jwt: jwt.clone(),
             throttle: Arc::new(Throttle::default()),
             secure_cookies: false,
-            schema: graphql::schema_with(pusher.clone()),
+            schema: graphql::schema_with(pusher.clone(), jwt),
             pusher,
         }
     }

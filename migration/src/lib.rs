@@ -8,6 +8,7 @@ mod m20261122_000002_connectwise;
 mod m20261122_000003_push;
 mod m20261122_000004_webhook_once;
 mod m20261122_000005_users;
+mod m20261122_000006_api_tokens;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_push::Migration),
             Box::new(m20261122_000004_webhook_once::Migration),
             Box::new(m20261122_000005_users::Migration),
+            Box::new(m20261122_000006_api_tokens::Migration),
         ]
     }
 }

@@ -44,6 +44,9 @@ pub struct Claims {
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
+    /// The `api_tokens` row of a revocable token; absent for tokens minted by the CLI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
 }
 
 /// The verified content of a token.
@@ -54,6 +57,8 @@ pub struct TokenIdentity {
     pub subject: String,
     /// Unix seconds.
     pub expires_at: i64,
+    /// The `api_tokens` row, for revocable tokens.
+    pub token_id: Option<i64>,
 }
 
 pub struct JwtKeys {
@@ -128,6 +133,32 @@ impl JwtKeys {
             iat: now,
             nbf: now,
             exp: now.saturating_add(ttl),
+            jti: None,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| JwtError::Sign(e.to_string()))
+    }
+
+    /// A revocable API token naming the `api_tokens` row `token_id`, valid until `exp`.
+    pub fn issue_api_token(
+        &self,
+        tenant: &str,
+        role: Role,
+        subject: &str,
+        token_id: i64,
+        exp: i64,
+    ) -> Result<String, JwtError> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            iss: ISSUER.into(),
+            aud: API_AUDIENCE.into(),
+            sub: subject.into(),
+            tenant: tenant.into(),
+            role: role.as_str().into(),
+            iat: now,
+            nbf: now,
+            exp,
+            jti: Some(token_id.to_string()),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| JwtError::Sign(e.to_string()))
@@ -155,6 +186,7 @@ impl JwtKeys {
             role,
             subject: data.claims.sub,
             expires_at: data.claims.exp,
+            token_id: data.claims.jti.and_then(|j| j.parse().ok()),
         })
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::jwt::{Audience, JwtError};
 use super::{Role, Viewer};
 use crate::app::AppState;
-use crate::db::{Scope, tenants, users};
+use crate::db::{Scope, api_tokens, tenants, users};
 use crate::error::AppError;
 
 pub const SESSION_COOKIE: &str = "billbridge_session";
@@ -106,6 +106,10 @@ pub async fn from_api_token(state: &AppState, token: &str) -> Result<Viewer, App
     let tenant = tenants::by_slug(&state.db, &identity.tenant)
         .await?
         .ok_or_else(|| AppError::Unauthenticated("the token's tenant does not exist".into()))?;
+    if let Some(id) = identity.token_id {
+        // Revocation takes effect on the next request: the row is read every time.
+        api_tokens::check(&Scope::new(state.db.clone(), &tenant), id).await?;
+    }
     Ok(Viewer {
         tenant_id: tenant.id,
         tenant_slug: tenant.slug,

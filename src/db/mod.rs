@@ -6,6 +6,7 @@
 //! module starts an unscoped query.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod catalog;
 pub mod entity;
 pub mod levels;
@@ -95,7 +96,8 @@ owned!(
     webhook,
     webhook_delivery,
     webhook_attempt,
-    user
+    user,
+    api_token
 );
 
 /// One tenant's view of the database. Built only from an authenticated caller or from a

@@ -12,6 +12,7 @@ mod plans;
 mod psa;
 mod push;
 mod services;
+mod tokens;
 mod users;
 mod webhooks;
 
@@ -21,9 +22,11 @@ pub use http::{graphiql, graphql_get, graphql_post, graphql_ws};
 pub use loaders::Loaders;
 
 use crate::auth::Viewer;
+use crate::auth::jwt::JwtKeys;
 use crate::db::Scope;
 use crate::psa::Psa;
 use crate::push::Pusher;
+use std::sync::Arc;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -35,6 +38,7 @@ pub struct Query(
     psa::PsaQuery,
     push::PushQuery,
     users::UserQuery,
+    tokens::TokenQuery,
     webhooks::WebhookQuery,
 );
 
@@ -48,6 +52,7 @@ pub struct Mutation(
     psa::PsaMutation,
     push::PushMutation,
     users::UserMutation,
+    tokens::TokenMutation,
     webhooks::WebhookMutation,
 );
 
@@ -73,8 +78,12 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 }
 
 /// The schema with what resolvers need beyond the request: the PSA context and the pusher.
-pub fn schema_with(pusher: Pusher) -> AppSchema {
-    builder().data(pusher.psa.clone()).data(pusher).finish()
+pub fn schema_with(pusher: Pusher, jwt: Arc<JwtKeys>) -> AppSchema {
+    builder()
+        .data(pusher.psa.clone())
+        .data(pusher)
+        .data(jwt)
+        .finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

@@ -160,6 +160,8 @@ const MUTATIONS: &[&str] = &[
     r#"mutation { createUser(input: {email: "u@x.example", displayName: "U", role: VIEWER, password: "long enough password"}) { id } }"#,
     r#"mutation { updateUserRole(id: "1", role: VIEWER) { id } }"#,
     r#"mutation { deactivateUser(id: "1") { id } }"#,
+    r#"mutation { createApiToken(input: {name: "t", role: VIEWER}) { token } }"#,
+    r#"mutation { revokeApiToken(id: "1") { id } }"#,
     r#"mutation { disconnectPsa }"#,
     r#"mutation { syncLevels { created } }"#,
     r#"mutation { syncCompanies { linked } }"#,
@@ -199,6 +201,7 @@ async fn viewers_cannot_mutate_and_editors_cannot_take_over() {
             "createUser",
             "updateUserRole",
             "deactivateUser",
+            "ApiToken",
             "Webhook",
         ];
         if admin_only.iter().any(|m| mutation.contains(m)) {

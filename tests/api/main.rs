@@ -16,6 +16,7 @@ mod scheduler;
 mod schema;
 mod sessions;
 mod tenancy;
+mod tokens;
 mod users;
 mod web;
 mod webhooks;

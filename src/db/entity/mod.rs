@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod account_link;
+pub mod api_token;
 pub mod billing_mapping;
 pub mod level;
 pub mod level_cross_reference;
