@@ -276,7 +276,7 @@ async fn run(
 }
 
 async fn psa_accounts(scope: &Scope) -> anyhow::Result<Vec<i64>> {
-    let mut ids: Vec<i64> = db::psa::all_accounts(scope)
+    let mut ids: Vec<i64> = db::accounts::all(scope)
         .await
         .map_err(fail)?
         .into_iter()

@@ -29,10 +29,6 @@ impl fmt::Debug for MasterKey {
 }
 
 impl MasterKey {
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        MasterKey(bytes)
-    }
-
     /// A fresh random key.
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];

@@ -95,20 +95,27 @@ pub const LINK_IDENTIFIER: (&str, &str) = ("northwind-traders", "NWT-001");
 /// name-style ID, as another integration would have created them).
 pub fn company_identifier(account: &str) -> String {
     if LINKED_BY_ECHO_USERNAME.contains(&account) {
-        account
-            .split('-')
-            .map(|w| {
-                let mut c = w.chars();
-                c.next()
-                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                    .unwrap_or_default()
-            })
-            .collect()
+        company_name(account).replace(' ', "")
     } else if account == LINK_IDENTIFIER.0 {
         LINK_IDENTIFIER.1.to_owned()
     } else {
         account.to_owned()
     }
+}
+
+/// The ConnectWise company name of an account: "acme-dental" → "Acme Dental".
+pub fn company_name(account: &str) -> String {
+    account
+        .split('-')
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A small, fixed pseudo-random sequence (xorshift) so every demo is the same.

@@ -119,10 +119,20 @@ impl AppError {
 
     /// The GraphQL-shaped JSON body for errors answered outside the executor.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "errors": [{ "message": self.message(), "extensions": { "code": self.code() } }]
-        })
+        error_body(self.code(), &self.message())
     }
+}
+
+/// `{"errors": [{"message", "extensions": {"code"}}]}`: every error billbridge answers over
+/// HTTP has the GraphQL shape, whether or not GraphQL ran.
+pub fn error_body(code: &str, message: &str) -> serde_json::Value {
+    serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+}
+
+/// An HTTP error answered before (or instead of) GraphQL, in the GraphQL error shape.
+pub fn refuse(status: StatusCode, code: &str, message: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (status, axum::Json(error_body(code, message))).into_response()
 }
 
 impl From<DbErr> for AppError {

@@ -122,21 +122,9 @@ impl JwtKeys {
         subject: &str,
         ttl: Duration,
     ) -> Result<String, JwtError> {
-        let now = Utc::now().timestamp();
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
-        let claims = Claims {
-            iss: ISSUER.into(),
-            aud: audience.name().into(),
-            sub: subject.into(),
-            tenant: tenant.into(),
-            role: role.as_str().into(),
-            iat: now,
-            nbf: now,
-            exp: now.saturating_add(ttl),
-            jti: None,
-        };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| JwtError::Sign(e.to_string()))
+        let exp = Utc::now().timestamp().saturating_add(ttl);
+        self.sign(audience, tenant, role, subject, exp, None)
     }
 
     /// A revocable API token naming the `api_tokens` row `token_id`, valid until `exp`.
@@ -148,17 +136,36 @@ impl JwtKeys {
         token_id: i64,
         exp: i64,
     ) -> Result<String, JwtError> {
+        self.sign(
+            Audience::Api,
+            tenant,
+            role,
+            subject,
+            exp,
+            Some(token_id.to_string()),
+        )
+    }
+
+    fn sign(
+        &self,
+        audience: Audience,
+        tenant: &str,
+        role: Role,
+        subject: &str,
+        exp: i64,
+        jti: Option<String>,
+    ) -> Result<String, JwtError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             iss: ISSUER.into(),
-            aud: API_AUDIENCE.into(),
+            aud: audience.name().into(),
             sub: subject.into(),
             tenant: tenant.into(),
             role: role.as_str().into(),
             iat: now,
             nbf: now,
             exp,
-            jti: Some(token_id.to_string()),
+            jti,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| JwtError::Sign(e.to_string()))

@@ -175,18 +175,16 @@ pub fn secure(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 pub fn session_cookie(token: &str, ttl: Duration, secure: bool) -> HeaderValue {
-    let mut cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        ttl.as_secs()
-    );
-    if secure {
-        cookie.push_str("; Secure");
-    }
-    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+    cookie(token, ttl.as_secs(), secure)
 }
 
 pub fn clear_cookie(secure: bool) -> HeaderValue {
-    let mut cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    cookie("", 0, secure)
+}
+
+fn cookie(value: &str, max_age: u64, secure: bool) -> HeaderValue {
+    let mut cookie =
+        format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}");
     if secure {
         cookie.push_str("; Secure");
     }

@@ -17,7 +17,7 @@ use super::request::{self, SESSION_TTL};
 use super::{Role, Viewer, password};
 use crate::app::AppState;
 use crate::db::{Scope, tenants, users};
-use crate::error::AppError;
+use crate::error::{AppError, refuse};
 
 /// Every failed sign-in takes at least this long, so timing tells nothing.
 const FAILURE_FLOOR: Duration = Duration::from_millis(400);
@@ -73,12 +73,6 @@ struct Login {
     password: String,
 }
 
-fn answer(status: StatusCode, code: &str, message: &str) -> Response {
-    let body =
-        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, axum::Json(body)).into_response()
-}
-
 /// A hash to check against when the email is unknown, so both cases cost the same.
 fn decoy() -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
@@ -96,14 +90,14 @@ pub async fn login(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if !json {
-        return answer(
+        return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "UNSUPPORTED_MEDIA_TYPE",
             "send JSON: {\"tenant\", \"email\", \"password\"}",
         );
     }
     let Ok(login) = serde_json::from_slice::<Login>(&body) else {
-        return answer(
+        return refuse(
             StatusCode::BAD_REQUEST,
             "BAD_USER_INPUT",
             "send JSON with tenant, email and password",
@@ -120,7 +114,7 @@ pub async fn login(
         (format!("address:{}", peer.ip()), MAX_PER_ADDRESS),
     ];
     if let Some(wait) = state.throttle.blocked(&keys) {
-        let mut response = answer(
+        let mut response = refuse(
             StatusCode::TOO_MANY_REQUESTS,
             "RATE_LIMITED",
             "too many failed sign-ins; try again later",
@@ -153,7 +147,7 @@ pub async fn login(
             if let Some(rest) = FAILURE_FLOOR.checked_sub(started.elapsed()) {
                 tokio::time::sleep(rest).await;
             }
-            answer(
+            refuse(
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHENTICATED",
                 "the tenant, email or password is wrong",

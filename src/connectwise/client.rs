@@ -168,10 +168,6 @@ impl Client {
         self
     }
 
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     /// The cheapest authenticated call: proves reachability and credentials.
     pub async fn system_info(&self) -> Result<SystemInfo, Error> {
         self.get("/system/info").await

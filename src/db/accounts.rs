@@ -335,6 +335,11 @@ fn escape_like(text: &str) -> String {
     out
 }
 
+/// Every account of the tenant.
+pub async fn all(scope: &Scope) -> AppResult<Vec<account::Model>> {
+    Ok(scope.select::<account::Entity>().all(scope.db()).await?)
+}
+
 pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account::Model>> {
     Ok(scope
         .select::<account::Entity>()

@@ -106,10 +106,14 @@ pub async fn delete(scope: &Scope) -> AppResult<bool> {
 }
 
 /// The connection's credentials with the private key opened, or `None` when not connected.
-pub async fn credentials(
-    scope: &Scope,
-    master: &MasterKey,
-) -> AppResult<Option<(Credentials, String)>> {
+/// What a client needs of the connection, with the private key opened.
+pub struct Opened {
+    pub credentials: Credentials,
+    pub integration: String,
+    pub max_requests_per_second: Option<i32>,
+}
+
+pub async fn credentials(scope: &Scope, master: &MasterKey) -> AppResult<Option<Opened>> {
     let Some(connection) = get(scope).await? else {
         return Ok(None);
     };
@@ -118,16 +122,17 @@ pub async fn credentials(
         .map_err(|e| AppError::internal("opening the stored ConnectWise private key", e))?;
     let private_key = String::from_utf8(private_key)
         .map_err(|e| AppError::internal("stored ConnectWise private key", e))?;
-    Ok(Some((
-        Credentials {
+    Ok(Some(Opened {
+        credentials: Credentials {
             site: connection.site,
             company_id: connection.company_id,
             public_key: connection.public_key,
             private_key,
             client_id: connection.client_id,
         },
-        connection.integration,
-    )))
+        integration: connection.integration,
+        max_requests_per_second: connection.max_requests_per_second,
+    }))
 }
 
 /// A cross-reference row as synced from ConnectWise.
@@ -326,10 +331,6 @@ pub async fn links_of_accounts(scope: &Scope, ids: &[i64]) -> AppResult<Vec<acco
         .filter(account_link::Column::AccountId.is_in(ids.iter().copied()))
         .all(scope.db())
         .await?)
-}
-
-pub async fn all_accounts(scope: &Scope) -> AppResult<Vec<account::Model>> {
-    Ok(scope.select::<account::Entity>().all(scope.db()).await?)
 }
 
 pub async fn all_links(scope: &Scope) -> AppResult<Vec<account_link::Model>> {

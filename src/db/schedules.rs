@@ -2,9 +2,7 @@
 //! across replicas.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, QueryOrder, Set, SqlErr,
-};
+use sea_orm::{ActiveModelTrait, IntoActiveModel, QueryOrder, Set, SqlErr};
 
 use super::Scope;
 use super::entity::{push_schedule, push_slot};
@@ -103,7 +101,6 @@ pub async fn slots(scope: &Scope) -> AppResult<Vec<push_slot::Model>> {
 pub async fn last_slot(scope: &Scope) -> AppResult<Option<push_slot::Model>> {
     Ok(scope
         .select::<push_slot::Entity>()
-        .filter(push_slot::Column::Id.gt(0))
         .order_by_desc(push_slot::Column::SlotAt)
         .one(scope.db())
         .await?)

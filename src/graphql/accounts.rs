@@ -1,7 +1,7 @@
 //! Accounts (the MSP's customers at the vendor), their subscriptions and usage, and the
 //! batch mutations integrators feed them with.
 
-use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
+use async_graphql::connection::{Connection, Edge, OpaqueCursor};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -282,13 +282,7 @@ impl AccountQuery {
             )
             .into());
         }
-        let after = after
-            .map(|c| {
-                OpaqueCursor::<String>::decode_cursor(&c)
-                    .map(|c| c.0)
-                    .map_err(|_| AppError::bad_input("after", "is not a cursor from this API"))
-            })
-            .transpose()?;
+        let after = input::cursor::<String>(after)?;
         let filter = AccountFilter {
             service_id: input::ids("serviceId", service_id.as_ref())?,
             product_id: input::ids("productId", product_id.as_ref())?,

@@ -18,7 +18,7 @@ use super::Loaders;
 use crate::app::AppState;
 use crate::auth::{Viewer, request};
 use crate::db::Scope;
-use crate::error::AppError;
+use crate::error::{AppError, refuse};
 
 pub async fn graphql_post(
     State(state): State<AppState>,
@@ -211,13 +211,6 @@ fn unauthorized(error: AppError) -> Response {
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     response
-}
-
-/// An answer given before any GraphQL runs, in the GraphQL error shape.
-fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
-    let body =
-        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, axum::Json(body)).into_response()
 }
 
 #[cfg(test)]

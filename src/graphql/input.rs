@@ -1,6 +1,7 @@
 //! Checks on input values that do not need the database. Every error names its field.
 
 use async_graphql::ID;
+use async_graphql::connection::{CursorType, OpaqueCursor};
 
 use crate::db::mappings::PlanChoice;
 use crate::error::{AppError, AppResult};
@@ -110,6 +111,29 @@ pub fn note(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
         Some(text) => name(field, text).map(Some),
         None => Ok(None),
     }
+}
+
+/// A page size `first` from 1 to `max`.
+pub fn page_size(first: i32, max: i32) -> AppResult<u64> {
+    if (1..=max).contains(&first) {
+        Ok(first as u64)
+    } else {
+        Err(AppError::bad_input("first", format!("give 1 to {max}")))
+    }
+}
+
+/// The position an `after` cursor from this API names.
+pub fn cursor<T>(after: Option<String>) -> AppResult<Option<T>>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + Send + Sync,
+{
+    after
+        .map(|c| {
+            OpaqueCursor::<T>::decode_cursor(&c)
+                .map(|c| c.0)
+                .map_err(|_| AppError::bad_input("after", "is not a cursor from this API"))
+        })
+        .transpose()
 }
 
 /// `planId` and `allPlans` are two ways of saying one thing; exactly one must be given.

@@ -77,13 +77,10 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     .limit_directives(MAX_DIRECTIVES)
 }
 
-/// The schema with what resolvers need beyond the request: the PSA context and the pusher.
+/// The schema with what resolvers need beyond the request: the pusher (and its PSA
+/// context) and the JWT keys.
 pub fn schema_with(pusher: Pusher, jwt: Arc<JwtKeys>) -> AppSchema {
-    builder()
-        .data(pusher.psa.clone())
-        .data(pusher)
-        .data(jwt)
-        .finish()
+    builder().data(pusher).data(jwt).finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
@@ -109,5 +106,5 @@ fn pusher<'a>(ctx: &Context<'a>) -> &'a Pusher {
 }
 
 fn psa_context<'a>(ctx: &Context<'a>) -> &'a Psa {
-    ctx.data_unchecked::<Psa>()
+    &pusher(ctx).psa
 }

@@ -1,6 +1,6 @@
 //! Preview and push, the run log, progress over graphql-ws, and the schedule.
 
-use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
+use async_graphql::connection::{Connection, Edge, OpaqueCursor};
 use async_graphql::resolver_utils::EnumType;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
@@ -312,8 +312,8 @@ impl PushRun {
         outcome: Option<LineOutcome>,
         reason: Option<SkipReason>,
     ) -> Result<Connection<OpaqueCursor<i32>, PushLine, LineTotals>> {
-        let first = page_size(first, 1000)?;
-        let after = cursor::<i32>(after)?;
+        let first = input::page_size(first, 1000)?;
+        let after = input::cursor::<i32>(after)?;
         let page = runs::lines_page(
             scope(ctx),
             self.0.id,
@@ -338,26 +338,6 @@ impl PushRun {
         );
         Ok(connection)
     }
-}
-
-pub(super) fn page_size(first: i32, max: i32) -> Result<u64, AppError> {
-    if (1..=max).contains(&first) {
-        Ok(first as u64)
-    } else {
-        Err(AppError::bad_input("first", format!("give 1 to {max}")))
-    }
-}
-
-pub(super) fn cursor<T: serde::de::DeserializeOwned + serde::Serialize + Send + Sync>(
-    after: Option<String>,
-) -> Result<Option<T>, AppError> {
-    after
-        .map(|c| {
-            OpaqueCursor::<T>::decode_cursor(&c)
-                .map(|c| c.0)
-                .map_err(|_| AppError::bad_input("after", "is not a cursor from this API"))
-        })
-        .transpose()
 }
 
 #[derive(SimpleObject)]
@@ -461,8 +441,8 @@ impl PushQuery {
         after: Option<String>,
         status: Option<PushStatus>,
     ) -> Result<Connection<OpaqueCursor<i64>, PushRun, RunTotals>> {
-        let first = page_size(first, 100)?;
-        let after = cursor::<i64>(after)?;
+        let first = input::page_size(first, 100)?;
+        let after = input::cursor::<i64>(after)?;
         let page = runs::page(scope(ctx), status.map(name), after, first).await?;
         let mut connection = Connection::with_additional_fields(
             after.is_some(),

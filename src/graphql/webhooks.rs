@@ -6,7 +6,6 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 
 use super::guard::MinRole;
-use super::push::{cursor, page_size};
 use super::{input, psa_context, pusher, scope, viewer};
 use crate::auth::Role;
 use crate::db::entity::{webhook, webhook_attempt, webhook_delivery};
@@ -163,8 +162,8 @@ impl WebhookQuery {
         after: Option<String>,
     ) -> Result<Connection<OpaqueCursor<i64>, WebhookDelivery, DeliveryTotals>> {
         let webhook_id = input::id("webhookId", &webhook_id)?;
-        let first = page_size(first, 100)?;
-        let after = cursor::<i64>(after)?;
+        let first = input::page_size(first, 100)?;
+        let after = input::cursor::<i64>(after)?;
         let page = hooks::deliveries(scope(ctx), webhook_id, after, first).await?;
         let mut connection = Connection::with_additional_fields(
             after.is_some(),

@@ -25,6 +25,19 @@ pub struct Psa {
     pub observer: Option<CallObserver>,
 }
 
+/// A client for the tenant's ConnectWise, and what else the connection says.
+pub struct Connected {
+    pub client: Client,
+    /// The managed devices integration holding the cross-references.
+    pub integration: String,
+    /// The tenant's request budget; `None` is unlimited.
+    pub max_requests_per_second: Option<u32>,
+}
+
+fn not_connected() -> AppError {
+    AppError::Conflict("this tenant has no ConnectWise connection; connectPsa first".into())
+}
+
 /// One line of the connection test.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Check {
@@ -111,24 +124,39 @@ impl Psa {
     }
 
     /// The tenant's client and the name of its managed devices integration.
-    pub async fn client(&self, scope: &Scope) -> AppResult<(Client, String)> {
-        let (credentials, integration) = psa::credentials(scope, &self.master_key)
+    pub async fn client(&self, scope: &Scope) -> AppResult<Connected> {
+        let opened = psa::credentials(scope, &self.master_key)
             .await?
-            .ok_or_else(|| {
-                AppError::Conflict(
-                    "this tenant has no ConnectWise connection; connectPsa first".into(),
-                )
-            })?;
-        let mut client = Client::new(&credentials, self.settings.clone())?;
+            .ok_or_else(not_connected)?;
+        let mut client = Client::new(&opened.credentials, self.settings.clone())?;
         if let Some(observer) = &self.observer {
             client = client.with_observer(observer.clone());
         }
-        Ok((client, integration))
+        Ok(Connected {
+            client,
+            integration: opened.integration,
+            max_requests_per_second: opened
+                .max_requests_per_second
+                .and_then(|n| u32::try_from(n).ok()),
+        })
+    }
+
+    /// Refuses (`CONFLICT`) when the tenant has no usable connection, without building a
+    /// client.
+    pub async fn require_connection(&self, scope: &Scope) -> AppResult<()> {
+        psa::credentials(scope, &self.master_key)
+            .await?
+            .map(|_| ())
+            .ok_or_else(not_connected)
     }
 
     /// Reachability, credentials, and every permission the push needs, one by one.
     pub async fn test(&self, scope: &Scope) -> AppResult<TestReport> {
-        let (client, integration) = self.client(scope).await?;
+        let Connected {
+            client,
+            integration,
+            ..
+        } = self.client(scope).await?;
         match client.system_info().await {
             Ok(info) => {
                 let mut checks = Vec::new();
@@ -189,7 +217,11 @@ impl Psa {
 
     /// Reads the integration's cross-references and makes the tenant's levels match.
     pub async fn sync_levels(&self, scope: &Scope) -> AppResult<LevelSync> {
-        let (client, integration) = self.client(scope).await?;
+        let Connected {
+            client,
+            integration,
+            ..
+        } = self.client(scope).await?;
         let found = find_integration(&client, &integration).await?;
         let references = client.cross_references(found.id).await?;
         let synced = references
@@ -210,7 +242,7 @@ impl Psa {
 
     /// Reads every company (a paged list, a call per thousand) and links each account.
     pub async fn sync_companies(&self, scope: &Scope) -> AppResult<LinkCounts> {
-        let (client, _) = self.client(scope).await?;
+        let client = self.client(scope).await?.client;
         let companies = client
             .companies(ListQuery::conditions(Condition::eq("deletedFlag", false)))
             .await?;
@@ -225,7 +257,7 @@ impl Psa {
                 })
                 .collect(),
         );
-        let accounts = psa::all_accounts(scope).await?;
+        let accounts = crate::db::accounts::all(scope).await?;
         let links = accounts
             .into_iter()
             .map(|account| {

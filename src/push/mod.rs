@@ -109,12 +109,11 @@ impl Pusher {
     }
 
     async fn client(&self, scope: &Scope) -> AppResult<(Client, Limiter)> {
-        let (client, _) = self.psa.client(scope).await?;
-        let budget = crate::db::psa::get(scope)
-            .await?
-            .and_then(|c| c.max_requests_per_second)
-            .and_then(|n| u32::try_from(n).ok());
-        Ok((client, Limiter::new(budget)))
+        let connected = self.psa.client(scope).await?;
+        Ok((
+            connected.client,
+            Limiter::new(connected.max_requests_per_second),
+        ))
     }
 
     /// What a push would write now, without writing anything.
@@ -151,7 +150,7 @@ impl Pusher {
         if let Some(id) = service_id {
             catalog::service(scope, id).await?;
         }
-        self.psa.client(scope).await?;
+        self.psa.require_connection(scope).await?;
         let now = self.clock.now();
         runs::start(
             scope,

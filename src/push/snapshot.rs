@@ -34,7 +34,7 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
     .into_iter()
     .map(|p| p.id)
     .collect();
-    let all_accounts = psa::all_accounts(scope).await?;
+    let all_accounts = accounts::all(scope).await?;
     let links: HashMap<i64, _> = psa::all_links(scope)
         .await?
         .into_iter()

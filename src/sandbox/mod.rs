@@ -106,10 +106,6 @@ impl Sandbox {
         self.shared.faults().rate_limit = per_second;
     }
 
-    pub fn set_fail_rate(&self, rate: f64) {
-        self.shared.faults().fail_rate = rate;
-    }
-
     /// Answers the next matching calls with `fault.status` instead.
     pub fn inject(&self, fault: Fault) {
         self.shared.faults().queued.push_back(fault);

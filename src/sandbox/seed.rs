@@ -113,7 +113,7 @@ pub fn demo(store: &mut Store) {
         let echo = demo::LINKED_BY_ECHO_USERNAME
             .contains(account)
             .then_some(*account);
-        let name = title(account);
+        let name = demo::company_name(account);
         let company = store.add_company(&identifier, &name, echo);
         let backup_agreement =
             store.add_agreement(company, backup, &format!("{name} — Managed Backup"));
@@ -135,18 +135,4 @@ pub fn demo(store: &mut Store) {
     let impostor = store.add_company("QL-EAST", "Quartz Labs East", Some(demo::CLAIMED_TWICE));
     store.add_agreement(impostor, backup, "Quartz Labs East — Managed Backup");
     store.add_company("unrelated-customer", "Unrelated Customer", None);
-}
-
-/// "acme-dental" → "Acme Dental".
-fn title(slug: &str) -> String {
-    slug.split('-')
-        .map(|w| {
-            let mut chars = w.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
