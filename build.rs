@@ -7,8 +7,9 @@
 use std::path::Path;
 use std::process::Command;
 
-const SOURCES: [&str; 6] = [
+const SOURCES: [&str; 7] = [
     "src",
+    "codegen.ts",
     "index.html",
     "package.json",
     "package-lock.json",
@@ -20,6 +21,8 @@ fn main() {
     for source in SOURCES {
         println!("cargo:rerun-if-changed=frontend/{source}");
     }
+    // The SPA's GraphQL types are generated from the schema during `npm run build`.
+    println!("cargo:rerun-if-changed=schema.graphql");
     println!("cargo:rerun-if-env-changed=BILLBRIDGE_SKIP_FRONTEND");
     let frontend = Path::new("frontend");
     let index = frontend.join("dist/index.html");

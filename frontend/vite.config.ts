@@ -1,7 +1,8 @@
+/// <reference types="vitest/config" />
 import { defineConfig, loadEnv } from 'vite';
 
 export default defineConfig(({ mode }) => {
-  // During `npm run dev`, /graphql is proxied to a locally running
+  // During `npm run dev`, the API is proxied to a locally running
   // `billbridge serve`. Override the target with BILLBRIDGE_URL (environment
   // or a .env.local file).
   const env = loadEnv(mode, '.', 'BILLBRIDGE_');
@@ -21,8 +22,16 @@ export default defineConfig(({ mode }) => {
     },
     server: {
       proxy: {
+        '/graphql/ws': { target: backend, ws: true },
         '/graphql': backend,
+        '/auth': backend,
       },
+    },
+    test: {
+      environment: 'jsdom',
+      setupFiles: ['src/testing/setup.ts'],
+      restoreMocks: true,
+      unstubGlobals: true,
     },
   };
 });

@@ -1,49 +1,46 @@
-import { useCallback, useState } from 'react';
-import { forgetToken, loadToken, saveToken } from './api';
-import { TokenGate } from './features/auth/TokenGate';
-import { ServicesPage } from './features/billing/ServicesPage';
+import { useEffect } from 'react';
+import { AccountsPage } from './features/accounts/AccountsPage';
+import { LoginPage } from './features/auth/LoginPage';
+import { BillingPage } from './features/billing/BillingPage';
+import { SetupPage } from './features/billing/SetupPage';
+import { RunPage } from './features/history/RunPage';
+import { RunsPage } from './features/history/RunsPage';
+import { PushPage } from './features/push/PushPage';
+import { SettingsPage } from './features/settings/SettingsPage';
+import { Layout } from './features/shell/Layout';
+import { match, navigate, usePath } from './router';
+import { useSession } from './session/Session';
+import { ErrorAlert, Loading } from './ui/Feedback';
+
+function page(path: string) {
+  let params: Record<string, string> | null;
+  if (path === '/billing') return <BillingPage />;
+  if ((params = match('/billing/:serviceId', path))) return <SetupPage key={params.serviceId} serviceId={params.serviceId} />;
+  if (path === '/push') return <PushPage />;
+  if (path === '/history') return <RunsPage />;
+  if ((params = match('/history/:id', path))) return <RunPage key={params.id} id={params.id} />;
+  if (path === '/accounts') return <AccountsPage />;
+  if (path === '/settings') return <SettingsPage />;
+  return (
+    <>
+      <h1>Page not found</h1>
+      <p>Nothing lives at {path}. Use the navigation above.</p>
+    </>
+  );
+}
 
 export function App() {
-  const [token, setToken] = useState<string | null>(loadToken);
-  // Why the user is back at the token form, if it wasn't their choice.
-  const [notice, setNotice] = useState<string | null>(null);
+  const { state, refresh } = useSession();
+  const path = usePath();
 
-  const handleToken = (value: string) => {
-    saveToken(value);
-    setNotice(null);
-    setToken(value);
-  };
+  // Where to be for the session's state: /login when signed out, away from it when in.
+  useEffect(() => {
+    if (state.status === 'signedOut' && path !== '/login') navigate('/login', { replace: true });
+    if (state.status === 'signedIn' && (path === '/login' || path === '/')) navigate('/billing', { replace: true });
+  }, [state.status, path]);
 
-  const handleForget = () => {
-    forgetToken();
-    setNotice(null);
-    setToken(null);
-  };
-
-  // Stable identity so ServicesPage's effects don't re-run on every render.
-  const handleUnauthenticated = useCallback(() => {
-    forgetToken();
-    setNotice('Your token was rejected or has expired. Paste a new one to continue.');
-    setToken(null);
-  }, []);
-
-  return (
-    <div className="app">
-      <header className="app-header">
-        <h1>billbridge — Billing</h1>
-        {token && (
-          <button type="button" className="button button--secondary" onClick={handleForget}>
-            Forget token
-          </button>
-        )}
-      </header>
-      <main className="app-main">
-        {token ? (
-          <ServicesPage token={token} onUnauthenticated={handleUnauthenticated} />
-        ) : (
-          <TokenGate notice={notice} onSubmit={handleToken} />
-        )}
-      </main>
-    </div>
-  );
+  if (state.status === 'loading') return <Loading what="billbridge" />;
+  if (state.status === 'error') return <ErrorAlert error={state.error} retry={() => void refresh()} title="Could not reach billbridge." />;
+  if (state.status === 'signedOut') return path === '/login' ? <LoginPage /> : null;
+  return <Layout me={state.me}>{page(path)}</Layout>;
 }

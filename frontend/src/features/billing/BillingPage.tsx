@@ -1,0 +1,83 @@
+import { useQuery } from '../../api/hooks';
+import { graphql } from '../../gql';
+import { Link } from '../../router';
+import { Badge } from '../../ui/Badge';
+import { Empty, Loaded } from '../../ui/Feedback';
+import { PageTitle } from '../../ui/PageTitle';
+import { Table } from '../../ui/Table';
+import { BILLING_STATE, READ_ONLY_EXPLANATION } from './labels';
+
+const BillingServices = graphql(`
+  query BillingServices {
+    services {
+      id
+      name
+      description
+      readOnly
+      billingStatus {
+        state
+        mappedProducts
+        products
+        coveredSubscriptions
+        subscriptions
+      }
+    }
+  }
+`);
+
+export function BillingPage() {
+  const query = useQuery(BillingServices);
+  return (
+    <>
+      <PageTitle>Billing</PageTitle>
+      <p className="lede">Select a service to set up how its usage is billed in ConnectWise.</p>
+      <Loaded query={query} what="services">
+        {({ services }) =>
+          services.length === 0 ? (
+            <Empty>No services yet. They appear here once the vendor's services are loaded.</Empty>
+          ) : (
+            <Table label="Services">
+              <thead>
+                <tr>
+                  <th scope="col">Service</th>
+                  <th scope="col">Billing status</th>
+                  <th scope="col">Mapped products</th>
+                  <th scope="col">Accounts covered</th>
+                </tr>
+              </thead>
+              <tbody>
+                {services.map((service) => {
+                  const status = service.billingStatus;
+                  const state = BILLING_STATE[status.state];
+                  return (
+                    <tr key={service.id}>
+                      <td>
+                        <Link to={`/billing/${service.id}`}>{service.name}</Link>
+                        {service.description && <div className="muted">{service.description}</div>}
+                      </td>
+                      <td>
+                        <Badge tone={state.tone}>{state.label}</Badge>
+                        {service.readOnly && (
+                          <div className="read-only">
+                            <Badge tone="info">Read-only</Badge> <span className="muted">{READ_ONLY_EXPLANATION}</span>
+                          </div>
+                        )}
+                      </td>
+                      <td>
+                        {status.mappedProducts} of {status.products}
+                      </td>
+                      <td>
+                        {status.coveredSubscriptions} of {status.subscriptions}
+                        <div className="muted">subscriptions</div>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </Table>
+          )
+        }
+      </Loaded>
+    </>
+  );
+}

@@ -1,0 +1,159 @@
+import { render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { fakeServer, graphQLErrors } from '../../testing/fakeServer';
+import { MappingDialog, type TypeChoice } from './MappingDialog';
+
+const TYPES: TypeChoice[] = [
+  {
+    id: '1',
+    name: 'Intronis Backup',
+    products: [
+      {
+        id: '10',
+        name: 'Intronis Backup Plan',
+        plans: [
+          { id: '100', uniqueId: 'IB-100', name: 'IB-100', baseSizeGb: 100, blockSizeGb: null },
+          { id: '101', uniqueId: 'IB-500', name: 'IB-500', baseSizeGb: 500, blockSizeGb: 50 },
+        ],
+      },
+    ],
+  },
+  { id: '2', name: 'Email Protection', products: [{ id: '20', name: 'Sentinel Service', plans: [] }] },
+];
+
+function open() {
+  const onClose = vi.fn();
+  const onSaved = vi.fn();
+  render(<MappingDialog types={TYPES} levels={['1', 'Gold', 'Premium']} onClose={onClose} onSaved={onSaved} />);
+  const dialog = within(screen.getByRole('dialog', { name: 'Add Billing Mapping' }));
+  const controls = {
+    type: dialog.getByLabelText('Type') as HTMLSelectElement,
+    product: dialog.getByLabelText('Product/Services') as HTMLSelectElement,
+    plan: dialog.getByLabelText('Unique ID/Plan') as HTMLSelectElement,
+    level: dialog.getByLabelText('Level') as HTMLInputElement,
+    total: dialog.getByRole('radio', { name: 'Total usage' }) as HTMLInputElement,
+    additional: dialog.getByRole('radio', { name: 'Additional usage' }) as HTMLInputElement,
+    confirm: dialog.getByRole('button', { name: 'Confirm' }) as HTMLButtonElement,
+    cancel: dialog.getByRole('button', { name: 'Cancel' }),
+  };
+  return { dialog, controls, onClose, onSaved, user: userEvent.setup() };
+}
+
+const saved = (warnings: string[] = []) => ({ addBillingMapping: { mapping: { id: '9' }, warnings } });
+
+describe('Add Billing Mapping cascade', () => {
+  it('enables each choice only once the one before it has a value', async () => {
+    fakeServer({});
+    const { controls: c, user } = open();
+    const disabled = () => [c.product, c.plan, c.level, c.total, c.additional, c.confirm].map((el) => el.disabled);
+
+    expect(c.type.disabled).toBe(false);
+    expect(disabled()).toEqual([true, true, true, true, true, true]);
+
+    await user.selectOptions(c.type, 'Intronis Backup');
+    expect(disabled()).toEqual([false, true, true, true, true, true]);
+
+    await user.selectOptions(c.product, 'Intronis Backup Plan');
+    // The plan starts at (All plans), which is a value: Level opens at once.
+    expect(c.plan.options[0].text).toBe('(All plans)');
+    expect(c.plan.value).not.toBe('');
+    expect(disabled()).toEqual([false, false, false, true, true, true]);
+
+    await user.type(c.level, 'Gold');
+    expect(disabled()).toEqual([false, false, false, false, false, true]);
+
+    await user.click(c.total);
+    expect(disabled()).toEqual([false, false, false, false, false, false]);
+
+    // Choosing another type starts the product over.
+    await user.selectOptions(c.type, 'Email Protection');
+    expect(c.product.value).toBe('');
+    expect(c.plan.disabled).toBe(true);
+    expect(c.confirm.disabled).toBe(true);
+  });
+
+  it('confirms (All plans) with allPlans and no plan', async () => {
+    const calls = fakeServer({ AddBillingMapping: () => saved(['Level “1” has no cross-reference for QuickSpin']) });
+    const { controls: c, user, onSaved } = open();
+
+    await user.selectOptions(c.type, 'Intronis Backup');
+    await user.selectOptions(c.product, 'Intronis Backup Plan');
+    await user.type(c.level, '1');
+    await user.click(c.total);
+    await user.click(c.confirm);
+
+    expect(calls).toHaveLength(1);
+    expect(calls[0].operation).toBe('AddBillingMapping');
+    expect(calls[0].variables).toEqual({
+      input: { productId: '10', allPlans: true, level: '1', usageValue: 'TOTAL_USAGE' },
+    });
+    expect(calls[0].headers).toMatchObject({ 'Content-Type': 'application/json', 'X-Billbridge-Csrf': '1' });
+    expect(onSaved).toHaveBeenCalledWith(['Level “1” has no cross-reference for QuickSpin']);
+  });
+
+  it('confirms a plan with its id, and explains additional usage with that plan', async () => {
+    const calls = fakeServer({ AddBillingMapping: () => saved() });
+    const { controls: c, user, dialog } = open();
+
+    await user.selectOptions(c.type, 'Intronis Backup');
+    await user.selectOptions(c.product, 'Intronis Backup Plan');
+    await user.selectOptions(c.plan, 'IB-500');
+    await user.type(c.level, 'Gold');
+    await user.click(c.additional);
+
+    // 625 GB on a 500 GB plan is 125 GB over: three 50 GB blocks.
+    expect(dialog.getByText(/IB-500 \(500 GB base, 50 GB blocks\) using 625 GB sends 150 GB/)).toBeTruthy();
+    expect(dialog.getByText(/only the usage over the base plan size/)).toBeTruthy();
+
+    await user.click(c.confirm);
+    expect(calls.map((call) => call.variables)).toEqual([
+      { input: { productId: '10', planId: '101', level: 'Gold', usageValue: 'ADDITIONAL_USAGE' } },
+    ]);
+  });
+
+  it('shows the server’s suggestion next to Level and applies it', async () => {
+    let answer: unknown = graphQLErrors({
+      message: 'level: "premium" is not a level with a ConnectWise cross-reference; did you mean "Premium"?',
+      extensions: { code: 'BAD_USER_INPUT', field: 'input.level', suggestion: 'Premium' },
+    });
+    const calls = fakeServer({ AddBillingMapping: () => answer });
+    const { controls: c, user, dialog, onSaved } = open();
+
+    await user.selectOptions(c.type, 'Intronis Backup');
+    await user.selectOptions(c.product, 'Intronis Backup Plan');
+    await user.selectOptions(c.plan, 'IB-100');
+    await user.type(c.level, 'premium');
+    await user.click(c.additional);
+    await user.click(c.confirm);
+
+    expect(await dialog.findByText('Did you mean “Premium”?')).toBeTruthy();
+    expect(c.level.getAttribute('aria-invalid')).toBe('true');
+    expect(onSaved).not.toHaveBeenCalled();
+    expect(screen.getByRole('dialog')).toBeTruthy();
+
+    await user.click(dialog.getByRole('button', { name: 'Use “Premium”' }));
+    expect(c.level.value).toBe('Premium');
+    expect(dialog.queryByText('Did you mean “Premium”?')).toBeNull();
+
+    answer = saved();
+    await user.click(c.confirm);
+    expect(calls.map((call) => (call.variables.input as { level: string }).level)).toEqual(['premium', 'Premium']);
+    expect(onSaved).toHaveBeenCalledOnce();
+  });
+
+  it('cancels without sending anything', async () => {
+    const calls = fakeServer({ AddBillingMapping: () => saved() });
+    const { controls: c, user, onClose, onSaved } = open();
+
+    await user.selectOptions(c.type, 'Intronis Backup');
+    await user.selectOptions(c.product, 'Intronis Backup Plan');
+    await user.type(c.level, 'Gold');
+    await user.click(c.total);
+    await user.click(c.cancel);
+
+    expect(onClose).toHaveBeenCalledOnce();
+    expect(onSaved).not.toHaveBeenCalled();
+    expect(calls).toEqual([]);
+  });
+});

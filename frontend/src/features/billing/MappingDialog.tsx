@@ -1,0 +1,223 @@
+// "Add Billing Mapping": the seeds' cascade, each choice enabled once the one before
+// it has a value: Type → Product/Services → Unique ID/Plan → Level → Usage Value.
+import { useId, useState } from 'react';
+import { useMutation } from '../../api/hooks';
+import { graphql } from '../../gql';
+import type { AddBillingMappingInput, UsageValue } from '../../gql/graphql';
+import { Dialog } from '../../ui/Dialog';
+import { ErrorAlert } from '../../ui/Feedback';
+import { Field } from '../../ui/Field';
+import { ALL_PLANS } from './labels';
+import { workedExample } from './usageValue';
+
+export const AddBillingMapping = graphql(`
+  mutation AddBillingMapping($input: AddBillingMappingInput!) {
+    addBillingMapping(input: $input) {
+      mapping {
+        id
+      }
+      warnings
+    }
+  }
+`);
+
+export interface TypeChoice {
+  id: string;
+  name: string;
+  products: {
+    id: string;
+    name: string;
+    plans: { id: string; uniqueId: string; name: string; baseSizeGb: number; blockSizeGb?: number | null }[];
+  }[];
+}
+
+interface Props {
+  types: TypeChoice[];
+  /** Level names for the Level field's suggestions. */
+  levels: string[];
+  onClose: () => void;
+  onSaved: (warnings: string[]) => void;
+}
+
+const ALL = 'all';
+
+const USAGE_CHOICES: { value: UsageValue; label: string; explanation: string }[] = [
+  {
+    value: 'TOTAL_USAGE',
+    label: 'Total usage',
+    explanation:
+      'Sends the total amount of data (in GB) that each account is using to ConnectWise. Best when billing a flat rate per GB.',
+  },
+  {
+    value: 'ADDITIONAL_USAGE',
+    label: 'Additional usage',
+    explanation:
+      'Sends only the usage over the base plan size for each account. Best when billing a base rate for a block of storage and the overage per GB.',
+  },
+];
+
+export function MappingDialog({ types, levels, onClose, onSaved }: Props) {
+  const [typeId, setTypeId] = useState('');
+  const [productId, setProductId] = useState('');
+  const [planId, setPlanId] = useState(ALL);
+  const [level, setLevel] = useState('');
+  const [usage, setUsage] = useState<UsageValue | ''>('');
+  const save = useMutation(AddBillingMapping);
+  const ids = useId();
+
+  const type = types.find((t) => t.id === typeId);
+  const product = type?.products.find((p) => p.id === productId);
+  const plan = product?.plans.find((p) => p.id === planId) ?? null;
+  const ready = Boolean(product && level !== '' && usage);
+
+  // A refused level is answered next to the Level field, with the server's near match.
+  const levelError = save.error?.field?.endsWith('level') ? save.error : undefined;
+  const otherError = levelError ? undefined : save.error;
+
+  const confirm = async () => {
+    if (!product || !usage) return;
+    const input: AddBillingMappingInput = {
+      productId: product.id,
+      ...(planId === ALL ? { allPlans: true } : { planId }),
+      level,
+      usageValue: usage,
+    };
+    const result = await save.run({ input });
+    if (result) onSaved(result.addBillingMapping.warnings);
+  };
+
+  return (
+    <Dialog title="Add Billing Mapping" onClose={onClose}>
+      <div className="cascade">
+        <Field label="Type">
+          {(p) => (
+            <select
+              {...p}
+              value={typeId}
+              onChange={(e) => {
+                setTypeId(e.target.value);
+                setProductId('');
+                setPlanId(ALL);
+              }}
+            >
+              <option value="">Select…</option>
+              {types.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Product/Services">
+          {(p) => (
+            <select
+              {...p}
+              value={productId}
+              disabled={!type}
+              onChange={(e) => {
+                setProductId(e.target.value);
+                setPlanId(ALL);
+              }}
+            >
+              <option value="">Select…</option>
+              {type?.products.map((product) => (
+                <option key={product.id} value={product.id}>
+                  {product.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Unique ID/Plan" hint={planId === ALL && product ? 'Every account of the product is billed at the same rate.' : undefined}>
+          {(p) => (
+            <select {...p} value={planId} disabled={!product} onChange={(e) => setPlanId(e.target.value)}>
+              <option value={ALL}>{ALL_PLANS}</option>
+              {product?.plans.map((plan) => (
+                <option key={plan.id} value={plan.id}>
+                  {plan.uniqueId === plan.name ? plan.uniqueId : `${plan.uniqueId} — ${plan.name}`}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field
+          label="Level"
+          hint="Must match a level of the Managed Devices Integration cross-references in ConnectWise, exactly (case-sensitive)."
+          error={
+            levelError && (
+              <>
+                <p className="pre-line">{levelError.message}</p>
+                {levelError.suggestion && (
+                  <p className="suggestion">
+                    <span>Did you mean “{levelError.suggestion}”?</span>{' '}
+                    <button
+                      type="button"
+                      className="button button--small button--secondary"
+                      onClick={() => {
+                        setLevel(levelError.suggestion ?? '');
+                        save.reset();
+                      }}
+                    >
+                      Use “{levelError.suggestion}”
+                    </button>
+                  </p>
+                )}
+              </>
+            )
+          }
+        >
+          {(p) => (
+            <>
+              <input
+                {...p}
+                value={level}
+                disabled={!product}
+                list={`${ids}-levels`}
+                autoComplete="off"
+                spellCheck={false}
+                onChange={(e) => setLevel(e.target.value)}
+              />
+              <datalist id={`${ids}-levels`}>
+                {levels.map((name) => (
+                  <option key={name} value={name} />
+                ))}
+              </datalist>
+            </>
+          )}
+        </Field>
+        <fieldset className="radio-group" role="radiogroup" aria-labelledby={`${ids}-usage`} disabled={level === ''}>
+          <legend id={`${ids}-usage`}>Usage Value</legend>
+          {USAGE_CHOICES.map((choice) => (
+            <div className="radio" key={choice.value}>
+              <input
+                type="radio"
+                id={`${ids}-${choice.value}`}
+                name={`${ids}-usage-value`}
+                value={choice.value}
+                checked={usage === choice.value}
+                disabled={level === ''}
+                onChange={() => setUsage(choice.value)}
+                aria-describedby={`${ids}-${choice.value}-explained`}
+              />
+              <label htmlFor={`${ids}-${choice.value}`}>{choice.label}</label>
+              <p id={`${ids}-${choice.value}-explained`} className="hint">
+                {choice.explanation} {product && workedExample(choice.value, plan)}
+              </p>
+            </div>
+          ))}
+          <p className="hint">Count metrics (licences, seats) always send the count.</p>
+        </fieldset>
+      </div>
+      {otherError && <ErrorAlert error={otherError} title="Not saved." />}
+      <div className="actions">
+        <button type="button" className="button" disabled={!ready || save.pending} onClick={confirm}>
+          Confirm
+        </button>
+        <button type="button" className="button button--secondary" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </Dialog>
+  );
+}

@@ -1,0 +1,190 @@
+// The products' "Unique ID/Plan" choices: listed, added and deleted here.
+import { useState, type FormEvent } from 'react';
+import { useMutation } from '../../api/hooks';
+import { graphql } from '../../gql';
+import { ConfirmDialog, Dialog } from '../../ui/Dialog';
+import { Empty, ErrorAlert } from '../../ui/Feedback';
+import { Field } from '../../ui/Field';
+import { formatNumber } from '../../ui/format';
+import { Table } from '../../ui/Table';
+
+const CreatePlan = graphql(`
+  mutation CreatePlan($input: CreatePlanInput!) {
+    createPlan(input: $input) {
+      id
+    }
+  }
+`);
+
+const DeletePlan = graphql(`
+  mutation DeletePlan($id: ID!) {
+    deletePlan(id: $id)
+  }
+`);
+
+interface Plan {
+  id: string;
+  uniqueId: string;
+  name: string;
+  baseSizeGb: number;
+  blockSizeGb?: number | null;
+  price?: number | null;
+}
+
+interface Product {
+  id: string;
+  name: string;
+  plans: Plan[];
+}
+
+export function PlansSection({ products, canEdit, onChanged }: { products: Product[]; canEdit: boolean; onChanged: () => void }) {
+  const [adding, setAdding] = useState<Product | null>(null);
+  const [deleting, setDeleting] = useState<Plan | null>(null);
+  const remove = useMutation(DeletePlan);
+
+  return (
+    <section className="section">
+      <h2>Plans</h2>
+      {products.length === 0 && <Empty>This service has no products yet.</Empty>}
+      {products.map((product) => (
+        <div key={product.id} className="subsection">
+          <div className="toolbar">
+            <h3>{product.name}</h3>
+            {canEdit && (
+              <button type="button" className="button button--secondary button--small" onClick={() => setAdding(product)}>
+                Add plan to {product.name}
+              </button>
+            )}
+          </div>
+          {product.plans.length === 0 ? (
+            <Empty>No plans: map it with {'(All plans)'}, or add a plan.</Empty>
+          ) : (
+            <Table label={`Plans of ${product.name}`}>
+              <thead>
+                <tr>
+                  <th scope="col">Unique ID</th>
+                  <th scope="col">Name</th>
+                  <th scope="col">Base size</th>
+                  <th scope="col">Block size</th>
+                  <th scope="col">Price</th>
+                  {canEdit && (
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  )}
+                </tr>
+              </thead>
+              <tbody>
+                {product.plans.map((plan) => (
+                  <tr key={plan.id}>
+                    <td>
+                      <code>{plan.uniqueId}</code>
+                    </td>
+                    <td>{plan.name}</td>
+                    <td>{formatNumber(plan.baseSizeGb)} GB</td>
+                    <td>{plan.blockSizeGb ? `${formatNumber(plan.blockSizeGb)} GB` : '—'}</td>
+                    <td>{formatNumber(plan.price)}</td>
+                    {canEdit && (
+                      <td>
+                        <button
+                          type="button"
+                          className="button button--small button--secondary"
+                          onClick={() => {
+                            remove.reset();
+                            setDeleting(plan);
+                          }}
+                        >
+                          Delete plan {plan.uniqueId}
+                        </button>
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </Table>
+          )}
+        </div>
+      ))}
+      {adding && (
+        <PlanDialog
+          product={adding}
+          onClose={() => setAdding(null)}
+          onSaved={() => {
+            setAdding(null);
+            onChanged();
+          }}
+        />
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title={`Delete plan ${deleting.uniqueId}`}
+          confirmLabel="Delete"
+          error={remove.error}
+          pending={remove.pending}
+          onClose={() => setDeleting(null)}
+          onConfirm={async () => {
+            if (await remove.run({ id: deleting.id })) {
+              setDeleting(null);
+              onChanged();
+            }
+          }}
+        >
+          <p>Delete the plan {deleting.uniqueId}? It is refused while a mapping or a subscription uses it.</p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}
+
+function PlanDialog({ product, onClose, onSaved }: { product: Product; onClose: () => void; onSaved: () => void }) {
+  const [uniqueId, setUniqueId] = useState('');
+  const [name, setName] = useState('');
+  const [base, setBase] = useState('');
+  const [block, setBlock] = useState('');
+  const [price, setPrice] = useState('');
+  const create = useMutation(CreatePlan);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const input = {
+      productId: product.id,
+      uniqueId,
+      baseSizeGb: Number(base),
+      ...(name ? { name } : {}),
+      ...(block ? { blockSizeGb: Number(block) } : {}),
+      ...(price ? { price: Number(price) } : {}),
+    };
+    if (await create.run({ input })) onSaved();
+  };
+
+  return (
+    <Dialog title={`Add a plan to ${product.name}`} onClose={onClose}>
+      <form onSubmit={submit}>
+        <Field label="Unique ID" hint="The vendor's ID of the plan.">
+          {(p) => <input {...p} value={uniqueId} onChange={(e) => setUniqueId(e.target.value)} required />}
+        </Field>
+        <Field label="Name" hint="Leave empty to use the unique ID.">
+          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <Field label="Base size (GB)" hint="Included storage; additional usage is what exceeds it.">
+          {(p) => <input {...p} type="number" min="0" step="any" value={base} onChange={(e) => setBase(e.target.value)} required />}
+        </Field>
+        <Field label="Block size (GB)" hint="Optional: bill additional usage in whole blocks.">
+          {(p) => <input {...p} type="number" min="0" step="any" value={block} onChange={(e) => setBlock(e.target.value)} />}
+        </Field>
+        <Field label="Price">
+          {(p) => <input {...p} type="number" min="0" step="any" value={price} onChange={(e) => setPrice(e.target.value)} />}
+        </Field>
+        {create.error && <ErrorAlert error={create.error} title="Not saved." />}
+        <div className="actions">
+          <button type="submit" className="button" disabled={create.pending}>
+            Add plan
+          </button>
+          <button type="button" className="button button--secondary" onClick={onClose}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

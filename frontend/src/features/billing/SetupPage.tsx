@@ -1,0 +1,290 @@
+import { useState } from 'react';
+import { useMutation, useQuery } from '../../api/hooks';
+import { graphql } from '../../gql';
+import type { BillingSetupQuery } from '../../gql/graphql';
+import { Link } from '../../router';
+import { useCan } from '../../session/Session';
+import { Badge } from '../../ui/Badge';
+import { ConfirmDialog } from '../../ui/Dialog';
+import { Empty, ErrorAlert, Loaded } from '../../ui/Feedback';
+import { PageTitle } from '../../ui/PageTitle';
+import { Table } from '../../ui/Table';
+import { ALL_PLANS, BILLING_STATE, planLabel, READ_ONLY_EXPLANATION, USAGE_VALUE } from './labels';
+import { LevelsSection } from './LevelsSection';
+import { MappingDialog } from './MappingDialog';
+import { PlansSection } from './PlansSection';
+
+const BillingSetup = graphql(`
+  query BillingSetup($id: ID!) {
+    service(id: $id) {
+      id
+      name
+      readOnly
+      billingStatus {
+        state
+      }
+      products {
+        id
+        name
+        metrics {
+          crossReferenceType
+        }
+        plans {
+          id
+          uniqueId
+          name
+          baseSizeGb
+          price
+          blockSizeGb
+        }
+      }
+      mappings {
+        id
+        allPlans
+        usageValue
+        managedExternally
+        product {
+          id
+          name
+          metrics {
+            crossReferenceType
+          }
+        }
+        plan {
+          id
+          uniqueId
+        }
+        level {
+          id
+          name
+        }
+      }
+    }
+    services {
+      id
+      name
+      readOnly
+      products {
+        id
+        name
+        plans {
+          id
+          uniqueId
+          name
+          baseSizeGb
+          blockSizeGb
+        }
+      }
+    }
+    levels {
+      id
+      name
+      source
+      crossReferences {
+        vendorType
+        agreementTypeName
+        productIdentifier
+        active
+      }
+    }
+  }
+`);
+
+const DeleteBillingMapping = graphql(`
+  mutation DeleteBillingMapping($id: ID!) {
+    deleteBillingMapping(id: $id)
+  }
+`);
+
+type Setup = BillingSetupQuery;
+type Mapping = Setup['service']['mappings'][number];
+
+/**
+ * What may bill less than expected: metrics of the product that the level has no
+ * active ConnectWise cross-reference for. Only known once levels were synced.
+ */
+export function mappingWarnings(mapping: Mapping, levels: Setup['levels']): string[] {
+  const synced = levels.some((level) => level.crossReferences.length > 0);
+  if (!synced || mapping.managedExternally) return [];
+  const level = levels.find((l) => l.id === mapping.level.id);
+  const covered = new Set(level?.crossReferences.filter((x) => x.active).map((x) => x.vendorType));
+  const missing = mapping.product.metrics.map((m) => m.crossReferenceType).filter((type) => !covered.has(type));
+  if (missing.length === 0) return [];
+  return [`No active ConnectWise cross-reference for level “${mapping.level.name}”: ${missing.join(', ')} will be skipped.`];
+}
+
+export function SetupPage({ serviceId }: { serviceId: string }) {
+  const query = useQuery(BillingSetup, { id: serviceId });
+  const canEdit = useCan('EDITOR');
+  const [adding, setAdding] = useState(false);
+  const [deleting, setDeleting] = useState<Mapping | null>(null);
+  const [notice, setNotice] = useState<{ text: string; warnings: string[] } | null>(null);
+  const remove = useMutation(DeleteBillingMapping);
+
+  const title = query.data ? `Billing Setup — ${query.data.service.name}` : 'Billing Setup';
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link to="/billing">Billing</Link> ›
+      </p>
+      <PageTitle>{title}</PageTitle>
+      <Loaded query={query} what="the billing setup">
+        {(setup) => {
+          const { service, levels } = setup;
+          const editable = canEdit && !service.readOnly;
+          return (
+            <>
+              <div className="toolbar">
+                <Badge tone={BILLING_STATE[service.billingStatus.state].tone}>{BILLING_STATE[service.billingStatus.state].label}</Badge>
+                {editable && (
+                  <button type="button" className="button" onClick={() => setAdding(true)}>
+                    Add Billing Mapping
+                  </button>
+                )}
+              </div>
+              {service.readOnly && (
+                <p className="alert alert--info">
+                  <Badge tone="info">Read-only</Badge> {READ_ONLY_EXPLANATION}
+                </p>
+              )}
+              {notice && (
+                <div className="alert alert--ok" role="status">
+                  <p>{notice.text}</p>
+                  {notice.warnings.length > 0 && (
+                    <ul>
+                      {notice.warnings.map((w) => (
+                        <li key={w}>{w}</li>
+                      ))}
+                    </ul>
+                  )}
+                </div>
+              )}
+              {service.mappings.length === 0 ? (
+                <Empty>No billing mappings yet.{editable && ' Add one to bill this service’s usage in ConnectWise.'}</Empty>
+              ) : (
+                <Table label="Billing mappings">
+                  <thead>
+                    <tr>
+                      <th scope="col">Product</th>
+                      <th scope="col">Unique ID/Plan</th>
+                      <th scope="col">Level</th>
+                      <th scope="col">Usage Value</th>
+                      <th scope="col">Warnings</th>
+                      {editable && (
+                        <th scope="col">
+                          <span className="visually-hidden">Actions</span>
+                        </th>
+                      )}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {service.mappings.map((mapping) => {
+                      const warnings = mappingWarnings(mapping, levels);
+                      return (
+                        <tr key={mapping.id}>
+                          <td>
+                            {mapping.product.name}
+                            {mapping.managedExternally && (
+                              <>
+                                {' '}
+                                <Badge tone="info" title={READ_ONLY_EXPLANATION}>
+                                  Read-only
+                                </Badge>
+                              </>
+                            )}
+                          </td>
+                          <td className={mapping.allPlans ? 'all-plans' : undefined}>{planLabel(mapping)}</td>
+                          <td>
+                            <code>{mapping.level.name}</code>
+                          </td>
+                          <td>{USAGE_VALUE[mapping.usageValue]}</td>
+                          <td>
+                            {warnings.length === 0 ? (
+                              <span className="muted">None</span>
+                            ) : (
+                              warnings.map((w) => (
+                                <p key={w} className="warning">
+                                  {w}
+                                </p>
+                              ))
+                            )}
+                          </td>
+                          {editable && (
+                            <td>
+                              {!mapping.managedExternally && (
+                                <button
+                                  type="button"
+                                  className="icon-button"
+                                  aria-label={`Delete mapping for ${mapping.product.name} / ${planLabel(mapping)}`}
+                                  title="Delete"
+                                  onClick={() => {
+                                    remove.reset();
+                                    setDeleting(mapping);
+                                  }}
+                                >
+                                  <TrashIcon />
+                                </button>
+                              )}
+                            </td>
+                          )}
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </Table>
+              )}
+              {query.error && <ErrorAlert error={query.error} />}
+              <PlansSection products={service.products} canEdit={editable} onChanged={query.refetch} />
+              <LevelsSection levels={levels} canEdit={canEdit} onChanged={query.refetch} />
+              {adding && (
+                <MappingDialog
+                  types={setup.services.filter((s) => !s.readOnly)}
+                  levels={levels.map((l) => l.name)}
+                  onClose={() => setAdding(false)}
+                  onSaved={(warnings) => {
+                    setAdding(false);
+                    setNotice({ text: 'Billing mapping saved.', warnings });
+                    query.refetch();
+                  }}
+                />
+              )}
+              {deleting && (
+                <ConfirmDialog
+                  title="Delete billing mapping"
+                  confirmLabel="Delete"
+                  error={remove.error}
+                  pending={remove.pending}
+                  onClose={() => setDeleting(null)}
+                  onConfirm={async () => {
+                    if (await remove.run({ id: deleting.id })) {
+                      setDeleting(null);
+                      setNotice({ text: `Deleted the mapping for ${deleting.product.name} / ${planLabel(deleting)}.`, warnings: [] });
+                      query.refetch();
+                    }
+                  }}
+                >
+                  <p>
+                    Delete the mapping of <strong>{deleting.product.name}</strong> /{' '}
+                    <strong>{deleting.allPlans ? ALL_PLANS : deleting.plan?.uniqueId}</strong> to level <code>{deleting.level.name}</code>? Its
+                    accounts will no longer be pushed at this level.
+                  </p>
+                </ConfirmDialog>
+              )}
+            </>
+          );
+        }}
+      </Loaded>
+    </>
+  );
+}
+
+function TrashIcon() {
+  return (
+    <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      <path
+        fill="currentColor"
+        d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z"
+      />
+    </svg>
+  );
+}

@@ -1,0 +1,208 @@
+import { useState } from 'react';
+import { useQuery } from '../../api/hooks';
+import { graphql } from '../../gql';
+import type { LineOutcome } from '../../gql/graphql';
+import { Link } from '../../router';
+import { Badge } from '../../ui/Badge';
+import { Empty, Loaded } from '../../ui/Feedback';
+import { Field } from '../../ui/Field';
+import { formatDateTime, formatDuration } from '../../ui/format';
+import { PageTitle } from '../../ui/PageTitle';
+import { Pager, useCursorPages } from '../../ui/Pager';
+import { Table } from '../../ui/Table';
+import { Change, SkipExplanation } from '../push/PreviewTable';
+import { STATUS_TONE } from './status';
+
+const PushRunLines = graphql(`
+  query PushRunLines($id: ID!, $outcome: LineOutcome, $after: String) {
+    pushRun(id: $id) {
+      id
+      status
+      trigger
+      triggeredBy
+      dryRun
+      startedAt
+      finishedAt
+      durationMs
+      message
+      service {
+        name
+      }
+      counts {
+        total
+        done
+        unchanged
+        skipped
+        failed
+        pending
+      }
+      lines(first: 100, after: $after, outcome: $outcome) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        nodes {
+          seq
+          accounts
+          companyName
+          metric
+          level
+          agreementName
+          productIdentifier
+          currentQuantity
+          newQuantity
+          action
+          reason
+          detail
+          outcome
+          error
+        }
+      }
+    }
+  }
+`);
+
+const OUTCOMES: { value: LineOutcome | ''; label: string }[] = [
+  { value: '', label: 'All' },
+  { value: 'DONE', label: 'Written' },
+  { value: 'UNCHANGED', label: 'Unchanged' },
+  { value: 'SKIPPED', label: 'Skipped' },
+  { value: 'FAILED', label: 'Failed' },
+  { value: 'CANCELLED', label: 'Cancelled' },
+  { value: 'PLANNED', label: 'Planned (dry run)' },
+  { value: 'PENDING', label: 'Pending' },
+];
+
+const OUTCOME_LABEL = Object.fromEntries(OUTCOMES.map((o) => [o.value, o.label])) as Record<LineOutcome, string>;
+
+export function RunPage({ id }: { id: string }) {
+  const [outcome, setOutcome] = useState<LineOutcome | ''>('');
+  const pages = useCursorPages();
+  const query = useQuery(PushRunLines, { id, outcome: outcome || null, after: pages.after });
+
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link to="/history">History</Link> ›
+      </p>
+      <PageTitle>{`Run ${id}`}</PageTitle>
+      <Loaded query={query} what="the run">
+        {({ pushRun: run }) => (
+          <>
+            <dl className="facts">
+              <div>
+                <dt>Status</dt>
+                <dd>
+                  <Badge tone={STATUS_TONE[run.status]}>{run.status}</Badge>
+                  {run.dryRun && ' (dry run)'}
+                </dd>
+              </div>
+              <div>
+                <dt>Trigger</dt>
+                <dd>
+                  {run.trigger} by {run.triggeredBy}
+                </dd>
+              </div>
+              <div>
+                <dt>Service</dt>
+                <dd>{run.service?.name ?? 'All services'}</dd>
+              </div>
+              <div>
+                <dt>Started</dt>
+                <dd>{formatDateTime(run.startedAt)}</dd>
+              </div>
+              <div>
+                <dt>Duration</dt>
+                <dd>{formatDuration(run.durationMs)}</dd>
+              </div>
+              <div>
+                <dt>Lines</dt>
+                <dd>
+                  {run.counts.total}: {run.counts.done} written, {run.counts.unchanged} unchanged, {run.counts.skipped} skipped,{' '}
+                  {run.counts.failed} failed{run.counts.pending > 0 && `, ${run.counts.pending} pending`}
+                </dd>
+              </div>
+            </dl>
+            {run.message && <p className="alert alert--info">{run.message}</p>}
+            <Field label="Outcome">
+              {(p) => (
+                <select
+                  {...p}
+                  value={outcome}
+                  onChange={(e) => {
+                    setOutcome(e.target.value as LineOutcome | '');
+                    pages.reset();
+                  }}
+                >
+                  {OUTCOMES.map((o) => (
+                    <option key={o.value} value={o.value}>
+                      {o.label}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            {run.lines.nodes.length === 0 ? (
+              <Empty>No lines{outcome ? ` with the outcome ${OUTCOME_LABEL[outcome]}` : ''}.</Empty>
+            ) : (
+              <>
+                <Table label="Run lines">
+                  <thead>
+                    <tr>
+                      <th scope="col">#</th>
+                      <th scope="col">Company</th>
+                      <th scope="col">Accounts</th>
+                      <th scope="col">Metric / level</th>
+                      <th scope="col">Agreement / product</th>
+                      <th scope="col">Quantity</th>
+                      <th scope="col">Outcome</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {run.lines.nodes.map((line) => (
+                      <tr key={line.seq ?? line.detail}>
+                        <td>{line.seq}</td>
+                        <td>{line.companyName ?? '—'}</td>
+                        <td>{line.accounts.join(', ')}</td>
+                        <td>
+                          {line.metric ?? '—'}
+                          {line.level && (
+                            <div>
+                              <code>{line.level}</code>
+                            </div>
+                          )}
+                        </td>
+                        <td>
+                          {line.agreementName ?? '—'}
+                          {line.productIdentifier && <div className="muted">{line.productIdentifier}</div>}
+                        </td>
+                        <td>{line.action === 'SKIP' ? '—' : <Change before={line.currentQuantity} after={line.newQuantity} />}</td>
+                        <td>
+                          {line.outcome ? OUTCOME_LABEL[line.outcome] : line.action}
+                          {line.reason && <SkipExplanation reason={line.reason} detail={line.detail} />}
+                          {line.error && (
+                            <p className="error-text">
+                              ConnectWise: <span>{line.error}</span>
+                            </p>
+                          )}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </Table>
+                <Pager
+                  page={pages.page}
+                  hasNext={run.lines.pageInfo.hasNextPage}
+                  onNext={() => run.lines.pageInfo.endCursor && pages.next(run.lines.pageInfo.endCursor)}
+                  onPrevious={pages.previous}
+                  summary={`${run.lines.totalCount} lines`}
+                />
+              </>
+            )}
+          </>
+        )}
+      </Loaded>
+    </>
+  );
+}

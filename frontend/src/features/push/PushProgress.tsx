@@ -1,0 +1,86 @@
+// A running push, live: the progress bar follows `pushRunProgress` over graphql-ws
+// and turns into the run's summary when the last message says it has ended.
+import { useEffect, useRef, useState } from 'react';
+import { subscribe } from '../../api/subscriptions';
+import { graphql } from '../../gql';
+import type { PushRunProgressSubscription } from '../../gql/graphql';
+import { Link } from '../../router';
+import { ErrorAlert } from '../../ui/Feedback';
+import type { ApiError } from '../../api/client';
+
+export const PushRunProgressDocument = graphql(`
+  subscription PushRunProgress($runId: ID!) {
+    pushRunProgress(runId: $runId) {
+      runId
+      status
+      total
+      done
+      unchanged
+      skipped
+      failed
+      pending
+      finished
+    }
+  }
+`);
+
+export type Progress = PushRunProgressSubscription['pushRunProgress'];
+
+export function PushProgress({ runId, onFinished }: { runId: string; onFinished?: (progress: Progress) => void }) {
+  const [progress, setProgress] = useState<Progress>();
+  const [error, setError] = useState<ApiError>();
+  // Read when the run ends: a new callback must not re-subscribe (and replay the run).
+  const finished = useRef(onFinished);
+  finished.current = onFinished;
+
+  useEffect(
+    () =>
+      subscribe(
+        PushRunProgressDocument,
+        { runId },
+        {
+          next: ({ pushRunProgress }) => {
+            setProgress(pushRunProgress);
+            if (pushRunProgress.finished) finished.current?.(pushRunProgress);
+          },
+          error: setError,
+          complete: () => undefined,
+        },
+      ),
+    [runId],
+  );
+
+  const total = progress?.total ?? 0;
+  const processed = progress ? total - progress.pending : 0;
+  return (
+    <div className="push-progress">
+      {progress?.finished ? (
+        <div className="summary" role="status">
+          <p>
+            <strong>{progress.status}</strong>: {progress.done} written, {progress.unchanged} unchanged, {progress.skipped} skipped,{' '}
+            {progress.failed} failed of {total} lines.
+          </p>
+          <Link to={`/history/${runId}`}>View run</Link>
+        </div>
+      ) : (
+        <>
+          <div
+            className="progress"
+            role="progressbar"
+            aria-label="Push progress"
+            aria-valuemin={0}
+            aria-valuemax={total}
+            aria-valuenow={processed}
+            aria-valuetext={progress ? `${processed} of ${total} lines` : 'Starting'}
+          >
+            <div className="progress-fill" style={{ width: total > 0 ? `${(processed / total) * 100}%` : '0%' }} />
+          </div>
+          <p className="muted" aria-hidden="true">
+            {progress ? `${processed} of ${total} lines · ${progress.failed} failed` : 'Starting…'}
+          </p>
+        </>
+      )}
+      {error && <ErrorAlert error={error} title="Lost the live progress." />}
+    </div>
+  );
+}

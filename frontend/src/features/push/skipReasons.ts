@@ -1,0 +1,37 @@
+// Why a line is skipped, and what the MSP does about it (README, "Pushing usage").
+import type { SkipReason } from '../../gql/graphql';
+
+export const SKIP_REASON: Record<SkipReason, { label: string; fix: string }> = {
+  NOT_LINKED: {
+    label: 'Account not linked to a ConnectWise company',
+    fix: 'Link the account: give its company the account name as Company ID or echo_username (or set the account’s link identifier), then sync companies in Settings.',
+  },
+  AMBIGUOUS_COMPANY: {
+    label: 'Several ConnectWise companies claim the account',
+    fix: 'Keep the account name on one company only, then sync companies in Settings.',
+  },
+  NO_MAPPING: {
+    label: 'No billing mapping for the product and plan',
+    fix: 'Add a billing mapping for the product (and plan, or (All plans)) in Billing Setup.',
+  },
+  MANAGED_EXTERNALLY: {
+    label: 'Billed by ECHOplatform',
+    fix: 'The mapping is managed in the legacy platform; an admin can take it over to bill it here.',
+  },
+  NO_CROSS_REFERENCE: {
+    label: 'No cross-reference for the level and metric',
+    fix: 'Add the cross-reference (type, level) to the Managed Devices Integration in ConnectWise and sync levels, or map to a level that has one.',
+  },
+  NO_AGREEMENT: {
+    label: 'No active agreement of the cross-referenced type',
+    fix: 'Give the company an active agreement of that type in ConnectWise.',
+  },
+  AMBIGUOUS_AGREEMENT: {
+    label: 'Two or more active agreements of the type',
+    fix: 'Cancel all but one of the company’s agreements of that type in ConnectWise.',
+  },
+  NO_USAGE: {
+    label: 'No usage recorded for the metric',
+    fix: 'Record usage for the metric; the next push sends it.',
+  },
+};

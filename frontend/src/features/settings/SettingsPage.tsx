@@ -1,0 +1,25 @@
+import { useCan } from '../../session/Session';
+import { PageTitle } from '../../ui/PageTitle';
+import { ConnectionSection } from './ConnectionSection';
+import { ScheduleSection } from './ScheduleSection';
+import { TokensSection } from './TokensSection';
+import { UsersSection } from './UsersSection';
+
+/** Sections appear only for roles that may use them (the server enforces the same). */
+export function SettingsPage() {
+  const isEditor = useCan('EDITOR');
+  const isAdmin = useCan('ADMIN');
+  return (
+    <>
+      <PageTitle>Settings</PageTitle>
+      {isEditor && <ConnectionSection />}
+      <ScheduleSection />
+      {isAdmin && (
+        <>
+          <TokensSection />
+          <UsersSection />
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,24 @@
+// How numbers and dates read everywhere in the app.
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
+
+export function formatDateTime(value: string | null | undefined): string {
+  return value ? dateTime.format(new Date(value)) : '—';
+}
+
+export function formatDate(value: string | null | undefined): string {
+  return value ? dateOnly.format(new Date(value)) : '—';
+}
+
+export function formatNumber(value: number | null | undefined): string {
+  return value == null ? '—' : number.format(value);
+}
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms == null) return '—';
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = ms / 1000;
+  return seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
