@@ -1,0 +1,442 @@
+// billbridge in a real browser: the demo tenant, signed in once, walked through in order
+// in one browser context — sign-in, the Add Billing Mapping cascade, the level
+// suggestion, deleting a mapping, the push preview, a push with its progress, the run's
+// skipped lines, the accounts, and an API token's life.
+//
+// Elements are found by role, label and text as `.ui-contract.md` names them (never by
+// CSS class), and every step waits for the state it needs; nothing sleeps.
+//
+// Run with `.ci/e2e` (it starts `billbridge serve --demo` and sets BASE_URL).
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ARTIFACTS,
+  BASE_URL,
+  gone,
+  graphqlWithToken,
+  openBrowser,
+  rowByHeaders,
+  scenario,
+  selectOptionMatching,
+  shot,
+  tableRows,
+  until,
+  visible,
+} from './harness.mjs';
+
+const DEMO = { tenant: 'demo', email: 'admin@demo.billbridge.local', password: 'demo-password' };
+const SERVICE = 'Intronis Backup';
+const PRODUCT = 'Intronis Backup Plan';
+
+const env = {};
+let runId = null; // the run started in "push now", opened again from History
+
+before(async () => {
+  Object.assign(env, await openBrowser());
+  console.log(`testing ${BASE_URL}; screenshots in ${ARTIFACTS}`);
+});
+
+after(async () => {
+  await env.browser?.close();
+});
+
+const heading = (page, name) => page.getByRole('heading', { level: 1, name, exact: true });
+const mainNav = (page) => page.getByRole('navigation', { name: 'Main' });
+
+/** Goes to a page through the Main navigation and waits for its h1. */
+async function navigate(page, link, title = link) {
+  await mainNav(page).getByRole('link', { name: link, exact: true }).click();
+  await visible(heading(page, title));
+}
+
+/** The Billing Setup page of a service, from the Billing page's table. */
+async function openBillingSetup(page, service) {
+  await navigate(page, 'Billing');
+  await page.getByRole('link', { name: service, exact: true }).click();
+  await visible(heading(page, `Billing Setup — ${service}`));
+  const table = page.getByRole('table', { name: 'Billing mappings' });
+  await visible(table);
+  return table;
+}
+
+/** The row of the Billing mappings table for a product and plan (or `(All plans)`). */
+function mappingRow(table, product, plan) {
+  return table
+    .getByRole('row')
+    .filter({ hasText: product })
+    .filter({ has: table.page().getByRole('cell', { name: plan, exact: true }) });
+}
+
+/** The innermost section of the page whose h2 is `name`. */
+function section(page, name) {
+  return page.locator('section', { has: page.getByRole('heading', { level: 2, name, exact: true }) }).last();
+}
+
+/**
+ * Opens the Add Billing Mapping dialog and walks the cascade up to the Level field,
+ * checking that each control is enabled only once the previous one has a value.
+ */
+async function startMapping(page, plan) {
+  await page.getByRole('button', { name: 'Add Billing Mapping' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add Billing Mapping' });
+  await visible(dialog);
+
+  const type = dialog.getByLabel('Type', { exact: true });
+  const product = dialog.getByLabel('Product/Services', { exact: true });
+  const uniqueId = dialog.getByLabel('Unique ID/Plan', { exact: true });
+  const level = dialog.getByLabel('Level', { exact: true });
+  const usage = dialog.getByRole('radiogroup', { name: 'Usage Value' });
+  const confirm = dialog.getByRole('button', { name: 'Confirm', exact: true });
+
+  // The cascade: each control waits for the one before it.
+  await visible(type);
+  for (const [control, what] of [
+    [product, 'Product/Services'],
+    [uniqueId, 'Unique ID/Plan'],
+    [level, 'Level'],
+    [confirm, 'Confirm'],
+  ]) {
+    assert.equal(await control.isEnabled(), false, `${what} is enabled before a Type is chosen`);
+  }
+  // The read-only service is not offered.
+  const types = await type.locator('option').allInnerTexts();
+  assert.ok(types.includes(SERVICE) && !types.includes('Content Shield'), `Type choices: ${types}`);
+
+  await selectOptionMatching(type, SERVICE);
+  await selectOptionMatching(product, PRODUCT);
+  await until('Unique ID/Plan to be enabled', () => uniqueId.isEnabled());
+  const plans = await uniqueId.locator('option').allInnerTexts();
+  assert.equal(plans[0].trim(), '(All plans)', 'the first Unique ID/Plan option is (All plans)');
+  await selectOptionMatching(uniqueId, new RegExp(`^${plan}\\b`));
+  await until('Level to be enabled', () => level.isEnabled());
+  await visible(usage);
+  assert.equal(await confirm.isEnabled(), false, 'Confirm is enabled before a level and usage value');
+  return { dialog, level, usage, confirm };
+}
+
+test(
+  '1. sign in: a wrong password is refused on /login; the right one lands on /billing',
+  { timeout: 60_000 },
+  scenario(env, 'sign-in', async (page) => {
+    await page.goto('/');
+    await page.waitForURL('**/login');
+    await visible(page.getByRole('button', { name: 'Sign in' }));
+    await page.getByLabel('Tenant', { exact: true }).fill(DEMO.tenant);
+    await page.getByLabel('Email', { exact: true }).fill(DEMO.email);
+    await shot(page, '01-login');
+
+    await page.getByLabel('Password', { exact: true }).fill('not-the-demo-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = await visible(page.getByRole('alert'));
+    assert.match(await alert.innerText(), /\S/, 'the alert says something');
+    assert.equal(new URL(page.url()).pathname, '/login', 'a refused sign-in stays on /login');
+    await shot(page, '02-login-refused');
+
+    await page.getByLabel('Password', { exact: true }).fill(DEMO.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/billing');
+    await visible(heading(page, 'Billing'));
+    const banner = page.getByRole('banner');
+    await until('the banner to name the tenant and the role', async () => {
+      const text = await banner.innerText();
+      return text.includes('demo') && text.includes('ADMIN');
+    });
+    await visible(mainNav(page));
+    // The services table, with the read-only service marked.
+    await visible(page.getByRole('link', { name: SERVICE, exact: true }));
+    const contentShield = page.getByRole('row').filter({ hasText: 'Content Shield' });
+    await visible(contentShield.getByText('Read-only', { exact: true }));
+    await shot(page, '03-billing');
+  }, { gate: true }),
+);
+
+test(
+  '2. add a mapping through the whole cascade and see it in the Billing mappings table',
+  { timeout: 60_000 },
+  scenario(env, 'add-mapping', async (page) => {
+    const table = await openBillingSetup(page, SERVICE);
+    await shot(page, '04-billing-setup');
+    await shot(page, 'billing-setup'); // for README
+    const row = mappingRow(table, PRODUCT, 'IB-250');
+    assert.equal(await row.count(), 0, 'the demo has no IB-250 mapping yet');
+
+    const { dialog, level, usage, confirm } = await startMapping(page, 'IB-250');
+    await level.fill('Silver');
+    await usage.getByRole('radio', { name: 'Total usage', exact: true }).check();
+    // The worked example for the chosen plan is shown with the choices.
+    await visible(usage.getByText(/GB/).first());
+    await until('Confirm to be enabled', () => confirm.isEnabled());
+    await shot(page, '05-cascade-dialog');
+    await confirm.click();
+    await gone(dialog);
+
+    await visible(row);
+    const cells = await rowByHeaders(table, row);
+    assert.equal(cells['Product'], PRODUCT);
+    assert.equal(cells['Unique ID/Plan'], 'IB-250');
+    assert.equal(cells['Level'], 'Silver');
+    assert.match(cells['Usage Value'], /total usage/i);
+    assert.equal(await mappingRow(table, PRODUCT, 'IB-250').count(), 1, 'one IB-250 row');
+  }),
+);
+
+test(
+  '3. a level that differs only in case gets the server’s suggestion, which can be applied',
+  { timeout: 60_000 },
+  scenario(env, 'level-suggestion', async (page) => {
+    const table = await openBillingSetup(page, SERVICE);
+    const row = mappingRow(table, PRODUCT, 'IB-100');
+    assert.equal(await row.count(), 0, 'the demo has no IB-100 mapping yet');
+
+    const { dialog, level, usage, confirm } = await startMapping(page, 'IB-100');
+    await level.fill('premium');
+    await usage.getByRole('radio', { name: 'Additional usage', exact: true }).check();
+    await confirm.click();
+
+    // The server refuses it; the dialog stays open with the near match by the Level field.
+    await visible(dialog.getByText('Did you mean “Premium”?', { exact: true }));
+    assert.equal(await level.getAttribute('aria-invalid'), 'true', 'the Level field is marked invalid');
+    await shot(page, '06-level-suggestion');
+    await dialog.getByRole('button', { name: 'Use “Premium”', exact: true }).click();
+    await until('the Level field to read Premium', async () => (await level.inputValue()) === 'Premium');
+    await gone(dialog.getByText('Did you mean “Premium”?', { exact: true }));
+    // Applying may save at once or leave it to Confirm.
+    if (await confirm.isVisible()) await confirm.click();
+    await gone(dialog);
+
+    await visible(row);
+    const cells = await rowByHeaders(table, row);
+    assert.equal(cells['Unique ID/Plan'], 'IB-100');
+    assert.equal(cells['Level'], 'Premium');
+    assert.match(cells['Usage Value'], /additional usage/i);
+  }),
+);
+
+test(
+  '4. delete a mapping: trash can, confirm, and it is gone',
+  { timeout: 60_000 },
+  scenario(env, 'delete-mapping', async (page) => {
+    const table = await openBillingSetup(page, SERVICE);
+    const row = mappingRow(table, PRODUCT, 'IB-250');
+    await visible(row);
+    const rowsBefore = await table.getByRole('row').count();
+
+    await page.getByRole('button', { name: `Delete mapping for ${PRODUCT} / IB-250`, exact: true }).click();
+    const confirm = page.getByRole('alertdialog').or(page.getByRole('dialog'));
+    await visible(confirm);
+    assert.match(await confirm.innerText(), /IB-250/, 'the confirmation names the mapping');
+    await shot(page, '07-delete-confirm');
+    await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+    await gone(confirm);
+
+    await gone(row);
+    assert.equal(await table.getByRole('row').count(), rowsBefore - 1, 'exactly one row went');
+    // The other mappings are still there, and the read-only service's have no delete button.
+    await visible(mappingRow(table, PRODUCT, 'IB-100'));
+    await visible(mappingRow(table, PRODUCT, 'IB-500'));
+    await visible(mappingRow(table, PRODUCT, '(All plans)'));
+  }),
+);
+
+test(
+  '5. preview the push, grouped by company',
+  { timeout: 60_000 },
+  scenario(env, 'push-preview', async (page) => {
+    await navigate(page, 'Push');
+    await visible(page.getByRole('button', { name: 'Refresh preview', exact: true }));
+    // Companies of the demo as group headings, each with its lines: before → after.
+    const acme = page.getByRole('heading', { name: 'Acme Dental', exact: true });
+    await visible(acme);
+    const acmeLines = await tableRows(page.getByRole('table', { name: 'Additions for Acme Dental' }));
+    assert.ok(acmeLines.length > 0, 'Acme Dental has lines');
+    assert.ok(
+      acmeLines.some((l) => /→/.test(l['Quantity'] ?? Object.values(l).join(' '))),
+      `Acme Dental's lines show before → after: ${JSON.stringify(acmeLines)}`,
+    );
+    const companies = await page.getByRole('heading', { level: 3 }).allInnerTexts();
+    assert.ok(companies.length >= 40, `the preview is grouped by company (saw ${companies.length} groups)`);
+    assert.deepEqual(
+      companies.filter((c) => c !== 'No ConnectWise company'),
+      [...companies.filter((c) => c !== 'No ConnectWise company')].sort((a, b) => a.localeCompare(b)),
+      'companies in alphabetical order',
+    );
+    // The account claimed by two companies is skipped, with its reason and the fix.
+    const quartz = page.getByRole('row').filter({ hasText: 'quartz-labs' }).first();
+    await visible(quartz);
+    assert.match(await quartz.innerText(), /Several ConnectWise companies claim the account/);
+    assert.match(await quartz.innerText(), /How to fix/);
+    await shot(page, '08-push-preview');
+  }),
+);
+
+test(
+  '6. push now: the progress bar reaches the end and a summary shows the result',
+  { timeout: 120_000 },
+  scenario(env, 'push-now', async (page) => {
+    if (!(await heading(page, 'Push').isVisible())) await navigate(page, 'Push');
+    // Record every value the progress bar shows: the demo's push is quick, so a poll
+    // from outside could miss the steps between the first and the last.
+    await page.evaluate(() => {
+      const seen = [];
+      window.__pushProgress = seen;
+      const record = () => {
+        const bar = [...document.querySelectorAll('[role="progressbar"]')].find(
+          (el) => el.getAttribute('aria-label') === 'Push progress',
+        );
+        if (!bar) return;
+        const v = [Number(bar.getAttribute('aria-valuenow')), Number(bar.getAttribute('aria-valuemax'))];
+        const last = seen[seen.length - 1];
+        if (!last || last[0] !== v[0] || last[1] !== v[1]) seen.push(v);
+      };
+      new MutationObserver(record).observe(document.body, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        attributeFilter: ['aria-valuenow', 'aria-valuemax'],
+      });
+    });
+    await page.getByRole('button', { name: 'Push now', exact: true }).click();
+
+    const summary = page.getByRole('status').filter({ hasText: /SUCCEEDED|PARTIAL|FAILED|CANCELLED/ });
+    await visible(summary, 90_000);
+    const seen = await page.evaluate(() => window.__pushProgress);
+    assert.ok(seen.length > 0, 'a progress bar named Push progress was shown');
+    const [now, max] = seen[seen.length - 1];
+    assert.ok(max > 10, `the demo push has more than 10 lines (saw ${JSON.stringify(seen)})`);
+    assert.equal(now, max, `the progress bar reached its end (aria-valuenow == aria-valuemax; saw ${JSON.stringify(seen)})`);
+    for (let i = 1; i < seen.length; i++) {
+      assert.ok(seen[i][0] >= seen[i - 1][0], `progress never goes back: ${JSON.stringify(seen)}`);
+    }
+    const text = await summary.innerText();
+    assert.match(text, /SUCCEEDED/, `the demo push succeeds: ${text}`);
+    const counts = /(\d+) written, (\d+) unchanged, (\d+) skipped, (\d+) failed of (\d+) lines/.exec(text);
+    assert.ok(counts, `the summary has the counts: ${text}`);
+    const [written, unchanged, skipped, failed, total] = counts.slice(1).map(Number);
+    assert.equal(total, max, 'the summary counts the lines the bar counted');
+    assert.equal(written + unchanged + skipped + failed, total, 'the counts add up');
+    assert.ok(written > 0 && skipped > 0 && failed === 0, `written ${written}, skipped ${skipped}, failed ${failed}`);
+    const link = summary.getByRole('link', { name: 'View run' }).or(page.getByRole('link', { name: 'View run' }));
+    const href = await link.first().getAttribute('href');
+    const m = /\/history\/(\d+)$/.exec(href ?? '');
+    assert.ok(m, `View run links to /history/:id (got ${href})`);
+    runId = m[1];
+    await shot(page, '09-push-done');
+  }),
+);
+
+test(
+  '7. open the run from History and find the skipped lines with their reasons',
+  { timeout: 60_000 },
+  scenario(env, 'run-skipped', async (page) => {
+    assert.ok(runId, 'scenario 6 started a run');
+    await navigate(page, 'History');
+    const runLink = page.getByRole('link', { name: `Run ${runId}`, exact: true });
+    await visible(runLink);
+    await shot(page, '10-history');
+    await runLink.click();
+    await page.waitForURL(`**/history/${runId}`);
+    await visible(heading(page, `Run ${runId}`));
+    await shot(page, '11-run');
+
+    const table = page.getByRole('table', { name: 'Run lines' });
+    await visible(table);
+    const all = await tableRows(table);
+    assert.ok(all.some((l) => /^Written/.test(l['Outcome'])), 'the unfiltered run has written lines');
+
+    await selectOptionMatching(page.getByLabel('Outcome', { exact: true }), 'Skipped');
+    const lines = await until('only skipped lines to be listed', async () => {
+      const rows = await tableRows(table);
+      return rows.length > 0 && rows.every((l) => /^Skipped/.test(l['Outcome'])) ? rows : null;
+    });
+    const byAccount = (name) => lines.filter((l) => l['Accounts'] === name);
+    // quartz-labs is claimed by two companies; zenith-media has no company in ConnectWise;
+    // redwood-capital has two active backup agreements.
+    assert.ok(byAccount('quartz-labs').length > 0, 'quartz-labs is skipped');
+    for (const l of byAccount('quartz-labs')) assert.match(l['Outcome'], /Several ConnectWise companies claim the account/);
+    assert.ok(byAccount('zenith-media').length > 0, 'zenith-media is skipped');
+    for (const l of byAccount('zenith-media')) assert.match(l['Outcome'], /Account not linked to a ConnectWise company/);
+    assert.ok(byAccount('redwood-capital').some((l) => /Two or more active agreements of the type/.test(l['Outcome'])));
+    assert.ok(lines.every((l) => /How to fix: \S/.test(l['Outcome'])), 'every skipped line says how to fix it');
+    await visible(page.getByRole('row').filter({ hasText: 'quartz-labs' }).first());
+    await shot(page, '12-run-skipped');
+  }),
+);
+
+test(
+  '7b. accounts: paged, searched, and one opened',
+  { timeout: 60_000 },
+  scenario(env, 'accounts', async (page) => {
+    await navigate(page, 'Accounts');
+    const table = page.getByRole('table', { name: 'Accounts' });
+    await visible(table);
+    const first = await tableRows(table);
+    assert.ok(first.length >= 10 && first.length < 50, `the 50 accounts are paged (first page: ${first.length})`);
+    await shot(page, '13-accounts');
+    // The last account alphabetically is on a later page.
+    assert.ok(!first.some((a) => a['Account'] === 'zenith-media'));
+    await page.getByRole('button', { name: 'Next page', exact: true }).click();
+    await visible(table.getByRole('link', { name: 'zenith-media', exact: true }));
+    await page.getByRole('button', { name: 'Previous page', exact: true }).click();
+    await visible(table.getByRole('link', { name: first[0]['Account'], exact: true }));
+
+    await page.getByLabel('Search accounts', { exact: true }).fill('quartz');
+    const found = await until('the search to leave only quartz-labs', async () => {
+      const rows = await tableRows(table);
+      return rows.length === 1 && rows[0]['Account'] === 'quartz-labs' ? rows : null;
+    });
+    assert.match(found[0]['ConnectWise link'], /ambiguous|several|two/i, 'quartz-labs is shown as ambiguous');
+    await table.getByRole('link', { name: 'quartz-labs', exact: true }).click();
+    await page.waitForURL(/\/accounts\/[^/]+$/);
+    await visible(heading(page, 'quartz-labs'));
+    await shot(page, '14-account');
+  }),
+);
+
+test(
+  '8. an API token: created and shown once, works as a bearer, revoked, then refused',
+  { timeout: 60_000 },
+  scenario(env, 'api-token', async (page) => {
+    await navigate(page, 'Settings');
+    for (const section of ['ConnectWise connection', 'Push schedule', 'API tokens', 'Users', 'Audit log']) {
+      await visible(page.getByRole('heading', { level: 2, name: section }));
+    }
+    await shot(page, '15-settings');
+
+    const tokens = section(page, 'API tokens');
+    const name = `e2e token ${Date.now()}`;
+    await tokens.getByLabel('Token name', { exact: true }).fill(name);
+    await selectOptionMatching(tokens.getByLabel('Role', { exact: true }), /viewer/i);
+    await tokens.getByRole('button', { name: 'Create token', exact: true }).click();
+    const field = await visible(page.getByLabel('New API token', { exact: true }));
+    const token = await until('the new token to be shown', async () => (await field.inputValue()).trim());
+    assert.match(token, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/, 'the token is a JWT');
+    assert.equal(await field.getAttribute('readonly'), '', 'the token field is read-only');
+    await shot(page, '16-api-token-created');
+
+    // It really works, from outside the browser.
+    const ok = await graphqlWithToken(token, '{ levels { name } }');
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.errors, undefined, JSON.stringify(ok.body.errors));
+    assert.ok(ok.body.data.levels.some((l) => l.name === 'Premium'), 'the token reads the tenant');
+
+    const row = page.getByRole('table', { name: 'API tokens' }).getByRole('row').filter({ hasText: name });
+    await visible(row);
+    assert.match(await row.innerText(), /VIEWER/i, 'the new token is listed with its role');
+    await row.getByRole('button', { name: `Revoke ${name}`, exact: true }).click();
+    const confirm = page.getByRole('alertdialog').or(page.getByRole('dialog'));
+    await visible(confirm);
+    await confirm.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await gone(confirm);
+    await visible(row.getByText('Revoked', { exact: true }));
+    assert.equal(await page.getByRole('button', { name: `Revoke ${name}` }).count(), 0, 'a revoked token has no Revoke button');
+    await shot(page, '17-api-token-revoked');
+
+    const refused = await graphqlWithToken(token, '{ levels { name } }');
+    const code = refused.body?.errors?.[0]?.extensions?.code;
+    assert.ok(
+      refused.status === 401 || code === 'UNAUTHENTICATED',
+      `a revoked token is refused (HTTP ${refused.status}, ${JSON.stringify(refused.body)})`,
+    );
+  }),
+);
