@@ -156,4 +156,32 @@ describe('Add Billing Mapping cascade', () => {
     expect(onSaved).not.toHaveBeenCalled();
     expect(calls).toEqual([]);
   });
+
+  it('edits a mapping with its type and product fixed', async () => {
+    const calls = fakeServer({ UpdateBillingMapping: () => ({ updateBillingMapping: { mapping: { id: '5' }, warnings: [] } }) });
+    const onSaved = vi.fn();
+    const user = userEvent.setup();
+    render(
+      <MappingDialog
+        types={TYPES}
+        levels={[]}
+        editing={{ id: '5', typeId: '1', productId: '10', planId: '100', level: 'Gold', usageValue: 'TOTAL_USAGE' }}
+        onClose={vi.fn()}
+        onSaved={onSaved}
+      />,
+    );
+    const dialog = within(screen.getByRole('dialog', { name: 'Edit Billing Mapping' }));
+    expect((dialog.getByLabelText('Type') as HTMLSelectElement).disabled).toBe(true);
+    expect((dialog.getByLabelText('Product/Services') as HTMLSelectElement).disabled).toBe(true);
+    expect((dialog.getByLabelText('Unique ID/Plan') as HTMLSelectElement).value).toBe('100');
+
+    await user.selectOptions(dialog.getByLabelText('Unique ID/Plan'), '(All plans)');
+    await user.click(dialog.getByRole('radio', { name: 'Additional usage' }));
+    await user.click(dialog.getByRole('button', { name: 'Confirm' }));
+
+    expect(calls.map((c) => [c.operation, c.variables])).toEqual([
+      ['UpdateBillingMapping', { id: '5', input: { allPlans: true, level: 'Gold', usageValue: 'ADDITIONAL_USAGE' } }],
+    ]);
+    expect(onSaved).toHaveBeenCalledWith([]);
+  });
 });

@@ -1,5 +1,6 @@
 // "Add Billing Mapping": the seeds' cascade, each choice enabled once the one before
 // it has a value: Type → Product/Services → Unique ID/Plan → Level → Usage Value.
+// Editing a mapping reuses it with the type and product fixed.
 import { useId, useState } from 'react';
 import { useMutation } from '../../api/hooks';
 import { graphql } from '../../gql';
@@ -21,6 +22,28 @@ export const AddBillingMapping = graphql(`
   }
 `);
 
+const UpdateBillingMapping = graphql(`
+  mutation UpdateBillingMapping($id: ID!, $input: UpdateBillingMappingInput!) {
+    updateBillingMapping(id: $id, input: $input) {
+      mapping {
+        id
+      }
+      warnings
+    }
+  }
+`);
+
+/** The mapping being edited, as the cascade's choices. */
+export interface Editing {
+  id: string;
+  typeId: string;
+  productId: string;
+  /** null for (All plans). */
+  planId: string | null;
+  level: string;
+  usageValue: UsageValue;
+}
+
 export interface TypeChoice {
   id: string;
   name: string;
@@ -35,6 +58,7 @@ interface Props {
   types: TypeChoice[];
   /** Level names for the Level field's suggestions. */
   levels: string[];
+  editing?: Editing;
   onClose: () => void;
   onSaved: (warnings: string[]) => void;
 }
@@ -56,13 +80,15 @@ const USAGE_CHOICES: { value: UsageValue; label: string; explanation: string }[]
   },
 ];
 
-export function MappingDialog({ types, levels, onClose, onSaved }: Props) {
-  const [typeId, setTypeId] = useState('');
-  const [productId, setProductId] = useState('');
-  const [planId, setPlanId] = useState(ALL);
-  const [level, setLevel] = useState('');
-  const [usage, setUsage] = useState<UsageValue | ''>('');
-  const save = useMutation(AddBillingMapping);
+export function MappingDialog({ types, levels, editing, onClose, onSaved }: Props) {
+  const [typeId, setTypeId] = useState(editing?.typeId ?? '');
+  const [productId, setProductId] = useState(editing?.productId ?? '');
+  const [planId, setPlanId] = useState(editing?.planId ?? ALL);
+  const [level, setLevel] = useState(editing?.level ?? '');
+  const [usage, setUsage] = useState<UsageValue | ''>(editing?.usageValue ?? '');
+  const add = useMutation(AddBillingMapping);
+  const update = useMutation(UpdateBillingMapping);
+  const save = editing ? update : add;
   const ids = useId();
 
   const type = types.find((t) => t.id === typeId);
@@ -76,24 +102,26 @@ export function MappingDialog({ types, levels, onClose, onSaved }: Props) {
 
   const confirm = async () => {
     if (!product || !usage) return;
-    const input: AddBillingMappingInput = {
-      productId: product.id,
-      ...(planId === ALL ? { allPlans: true } : { planId }),
-      level,
-      usageValue: usage,
-    };
-    const result = await save.run({ input });
+    const plan = planId === ALL ? { allPlans: true } : { planId };
+    if (editing) {
+      const result = await update.run({ id: editing.id, input: { ...plan, level, usageValue: usage } });
+      if (result) onSaved(result.updateBillingMapping.warnings);
+      return;
+    }
+    const input: AddBillingMappingInput = { productId: product.id, ...plan, level, usageValue: usage };
+    const result = await add.run({ input });
     if (result) onSaved(result.addBillingMapping.warnings);
   };
 
   return (
-    <Dialog title="Add Billing Mapping" onClose={onClose}>
+    <Dialog title={editing ? 'Edit Billing Mapping' : 'Add Billing Mapping'} onClose={onClose}>
       <div className="cascade">
         <Field label="Type">
           {(p) => (
             <select
               {...p}
               value={typeId}
+              disabled={Boolean(editing)}
               onChange={(e) => {
                 setTypeId(e.target.value);
                 setProductId('');
@@ -114,7 +142,7 @@ export function MappingDialog({ types, levels, onClose, onSaved }: Props) {
             <select
               {...p}
               value={productId}
-              disabled={!type}
+              disabled={!type || Boolean(editing)}
               onChange={(e) => {
                 setProductId(e.target.value);
                 setPlanId(ALL);

@@ -117,6 +117,7 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
   const query = useQuery(BillingSetup, { id: serviceId });
   const canEdit = useCan('EDITOR');
   const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<Mapping | null>(null);
   const [deleting, setDeleting] = useState<Mapping | null>(null);
   const [notice, setNotice] = useState<{ text: string; warnings: string[] } | null>(null);
   const remove = useMutation(DeleteBillingMapping);
@@ -212,6 +213,15 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                           {editable && (
                             <td>
                               {!mapping.managedExternally && (
+                                <span className="row-actions">
+                                <button
+                                  type="button"
+                                  className="button button--small button--secondary"
+                                  aria-label={`Edit mapping for ${mapping.product.name} / ${planLabel(mapping)}`}
+                                  onClick={() => setEditing(mapping)}
+                                >
+                                  Edit
+                                </button>
                                 <button
                                   type="button"
                                   className="icon-button"
@@ -224,6 +234,7 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                                 >
                                   <TrashIcon />
                                 </button>
+                                </span>
                               )}
                             </td>
                           )}
@@ -236,13 +247,29 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
               {query.error && <ErrorAlert error={query.error} />}
               <PlansSection products={service.products} canEdit={editable} onChanged={query.refetch} />
               <LevelsSection levels={levels} canEdit={canEdit} onChanged={query.refetch} />
-              {adding && (
+              {(adding || editing) && (
                 <MappingDialog
                   types={setup.services.filter((s) => !s.readOnly)}
                   levels={levels.map((l) => l.name)}
-                  onClose={() => setAdding(false)}
+                  editing={
+                    editing
+                      ? {
+                          id: editing.id,
+                          typeId: service.id,
+                          productId: editing.product.id,
+                          planId: editing.allPlans ? null : (editing.plan?.id ?? null),
+                          level: editing.level.name,
+                          usageValue: editing.usageValue,
+                        }
+                      : undefined
+                  }
+                  onClose={() => {
+                    setAdding(false);
+                    setEditing(null);
+                  }}
                   onSaved={(warnings) => {
                     setAdding(false);
+                    setEditing(null);
                     setNotice({ text: 'Billing mapping saved.', warnings });
                     query.refetch();
                   }}
