@@ -4,7 +4,7 @@ import type { QueryState } from '../api/hooks';
 
 export function Loading({ what }: { what: string }) {
   return (
-    <p className="loading" role="status">
+    <p className="loading" aria-live="polite">
       Loading {what}…
     </p>
   );
