@@ -16,6 +16,8 @@ pub enum AppError {
         message: String,
         /// The row of a batch input the error is about.
         index: Option<usize>,
+        /// The accepted value closest to what was given ("did you mean").
+        suggestion: Option<String>,
     },
     NotFound {
         what: &'static str,
@@ -41,6 +43,21 @@ impl AppError {
             field: field.into(),
             message: message.into(),
             index: None,
+            suggestion: None,
+        }
+    }
+
+    /// Bad input with the accepted value closest to it, for clients to offer.
+    pub fn did_you_mean(
+        field: impl Into<String>,
+        message: impl Into<String>,
+        suggestion: impl Into<String>,
+    ) -> Self {
+        AppError::BadInput {
+            field: field.into(),
+            message: message.into(),
+            index: None,
+            suggestion: Some(suggestion.into()),
         }
     }
 
@@ -54,15 +71,22 @@ impl AppError {
     /// Ties a bad-input error to row `index` of a batch (`input.3.quantity`).
     pub fn at_row(self, list: &str, index: usize) -> Self {
         match self {
-            AppError::BadInput { field, message, .. } => AppError::BadInput {
+            AppError::BadInput {
+                field,
+                message,
+                suggestion,
+                ..
+            } => AppError::BadInput {
                 field: format!("{list}[{index}].{field}"),
                 message,
                 index: Some(index),
+                suggestion,
             },
             AppError::NotFound { what, id } => AppError::BadInput {
                 field: format!("{list}[{index}]"),
                 message: format!("{what} {id} not found"),
                 index: Some(index),
+                suggestion: None,
             },
             other => other,
         }
@@ -165,10 +189,19 @@ impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
         async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", self.code());
-            if let AppError::BadInput { field, index, .. } = self {
+            if let AppError::BadInput {
+                field,
+                index,
+                suggestion,
+                ..
+            } = self
+            {
                 ext.set("field", field.as_str());
                 if let Some(index) = index {
                     ext.set("index", *index as u64);
+                }
+                if let Some(suggestion) = suggestion {
+                    ext.set("suggestion", suggestion.as_str());
                 }
             }
         })

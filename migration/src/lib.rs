@@ -9,6 +9,7 @@ mod m20261122_000003_push;
 mod m20261122_000004_webhook_once;
 mod m20261122_000005_users;
 mod m20261122_000006_api_tokens;
+mod m20261122_000007_audit;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_webhook_once::Migration),
             Box::new(m20261122_000005_users::Migration),
             Box::new(m20261122_000006_api_tokens::Migration),
+            Box::new(m20261122_000007_audit::Migration),
         ]
     }
 }

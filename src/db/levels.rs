@@ -89,35 +89,46 @@ pub async fn resolve(scope: &Scope, typed: &str) -> AppResult<level::Model> {
         if let Some(found) = all.iter().find(|l| l.name == typed) {
             return Ok(found.clone());
         }
-        let message = match suggest(typed, all.iter().map(|l| l.name.as_str())) {
-            Some(near) => format!(
-                "level {typed:?} has no cross-reference in ConnectWise (levels are case-sensitive); did you mean {near:?}?"
+        return Err(match suggest(typed, all.iter().map(|l| l.name.as_str())) {
+            Some(near) => AppError::did_you_mean(
+                "level",
+                format!(
+                    "level {typed:?} has no cross-reference in ConnectWise (levels are case-sensitive); did you mean {near:?}?"
+                ),
+                near,
             ),
-            None => format!(
-                "level {typed:?} has no cross-reference in ConnectWise's {:?} integration; add one there and run syncLevels",
-                connection.integration
+            None => AppError::bad_input(
+                "level",
+                format!(
+                    "level {typed:?} has no cross-reference in ConnectWise's {:?} integration; add one there and run syncLevels",
+                    connection.integration
+                ),
             ),
-        };
-        return Err(AppError::bad_input("level", message));
+        });
     }
     if let Some(found) = all.iter().find(|l| l.name == typed) {
         return Ok(found.clone());
     }
-    let message = match suggest(typed, all.iter().map(|l| l.name.as_str())) {
-        Some(near) => format!(
-            "level {typed:?} does not exist (levels are case-sensitive); did you mean {near:?}?"
-        ),
-        None if all.is_empty() => {
-            format!("level {typed:?} does not exist; this tenant has no levels yet (createLevel)")
-        }
-        None => format!(
+    if let Some(near) = suggest(typed, all.iter().map(|l| l.name.as_str())) {
+        return Err(AppError::did_you_mean(
+            "level",
+            format!(
+                "level {typed:?} does not exist (levels are case-sensitive); did you mean {near:?}?"
+            ),
+            near,
+        ));
+    }
+    let message = if all.is_empty() {
+        format!("level {typed:?} does not exist; this tenant has no levels yet (createLevel)")
+    } else {
+        format!(
             "level {typed:?} does not exist; known levels: {}",
             all.iter()
                 .take(20)
                 .map(|l| format!("{:?}", l.name))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ),
+        )
     };
     Err(AppError::bad_input("level", message))
 }

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod audit;
 pub mod catalog;
 pub mod entity;
 pub mod levels;
@@ -97,7 +98,8 @@ owned!(
     webhook_delivery,
     webhook_attempt,
     user,
-    api_token
+    api_token,
+    audit_event
 );
 
 /// One tenant's view of the database. Built only from an authenticated caller or from a

@@ -371,3 +371,57 @@ pub async fn cancel_pending(scope: &Scope, run_id: i64, at: DateTime<Utc>) -> Ap
         .await?;
     Ok(())
 }
+
+/// The newest real (not dry) run of each service; `None` keys runs for all services.
+pub async fn latest_by_service(scope: &Scope) -> AppResult<Vec<push_run::Model>> {
+    let newest: Vec<Option<i64>> = scope
+        .select::<push_run::Entity>()
+        .select_only()
+        .column_as(push_run::Column::Id.max(), "id")
+        .filter(push_run::Column::DryRun.eq(false))
+        .group_by(push_run::Column::ServiceId)
+        .into_tuple()
+        .all(scope.db())
+        .await?;
+    let ids: Vec<i64> = newest.into_iter().flatten().collect();
+    Ok(scope
+        .select::<push_run::Entity>()
+        .filter(push_run::Column::Id.is_in(ids))
+        .all(scope.db())
+        .await?)
+}
+
+/// How many finished runs `last_pushed_for` looks back through.
+const LOOK_BACK_RUNS: u64 = 30;
+
+/// The account's lines in the newest finished, real run that had lines for it (looking
+/// back through the last few runs only, so an account page never scans the whole log).
+pub async fn last_pushed_for(scope: &Scope, account: &str) -> AppResult<Vec<push_line::Model>> {
+    let runs: Vec<i64> = scope
+        .select::<push_run::Entity>()
+        .select_only()
+        .column(push_run::Column::Id)
+        .filter(push_run::Column::DryRun.eq(false))
+        .filter(push_run::Column::FinishedAt.is_not_null())
+        .order_by_desc(push_run::Column::Id)
+        .limit(LOOK_BACK_RUNS)
+        .into_tuple()
+        .all(scope.db())
+        .await?;
+    for run in runs {
+        let lines: Vec<push_line::Model> = scope
+            .select::<push_line::Entity>()
+            .filter(push_line::Column::RunId.eq(run))
+            .filter(push_line::Column::Accounts.contains(account))
+            .order_by_asc(push_line::Column::Seq)
+            .all(scope.db())
+            .await?
+            .into_iter()
+            .filter(|line| line.accounts.split(", ").any(|name| name == account))
+            .collect();
+        if !lines.is_empty() {
+            return Ok(lines);
+        }
+    }
+    Ok(Vec::new())
+}

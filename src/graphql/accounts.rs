@@ -6,7 +6,9 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 
 use super::guard::MinRole;
+use super::input::Totals;
 use super::plans::Plan;
+use super::push::PushLine;
 use super::services::{Metric, Product};
 use super::{input, loaders, scope};
 use crate::auth::Role;
@@ -14,6 +16,7 @@ use crate::db::accounts::{
     self, AccountFilter, AccountInput as NewAccount, SubscriptionInput as NewSubscription,
 };
 use crate::db::entity::{account, subscription, usage_sample};
+use crate::db::push as runs;
 use crate::db::usage::{self, UsageInput as NewUsage};
 use crate::error::{AppError, AppResult};
 
@@ -97,6 +100,15 @@ impl Account {
             reason: link.reason,
             synced_at: link.synced_at,
         }))
+    }
+    /// Its lines in the newest finished, real push that had lines for it (among the last
+    /// 30 runs): what was last written, found unchanged, or skipped and why.
+    async fn last_pushed(&self, ctx: &Context<'_>) -> Result<Vec<PushLine>> {
+        Ok(runs::last_pushed_for(scope(ctx), &self.0.name)
+            .await?
+            .into_iter()
+            .map(PushLine::from)
+            .collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -184,13 +196,7 @@ impl UsageSample {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct AccountTotals {
-    /// Accounts matching the filter, on all pages.
-    pub total_count: i32,
-}
-
-pub type AccountConnection = Connection<OpaqueCursor<String>, Account, AccountTotals>;
+pub type AccountConnection = Connection<OpaqueCursor<String>, Account, Totals>;
 
 #[derive(InputObject)]
 pub struct AccountInput {
@@ -261,6 +267,15 @@ pub struct AccountQuery;
 
 #[Object]
 impl AccountQuery {
+    async fn account(&self, ctx: &Context<'_>, id: ID) -> Result<Account> {
+        let id = input::id("id", &id)?;
+        loaders(ctx)
+            .account
+            .load_one(id)
+            .await?
+            .map(Account)
+            .ok_or_else(|| AppError::not_found("account", id).into())
+    }
     /// Accounts by name, a page at a time, optionally only those subscribed to a service,
     /// product or plan, or whose name or link identifier contains `search`.
     #[allow(clippy::too_many_arguments)]
@@ -294,9 +309,7 @@ impl AccountQuery {
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
             page.has_next,
-            AccountTotals {
-                total_count: i32::try_from(page.total).unwrap_or(i32::MAX),
-            },
+            Totals::of(page.total),
         );
         connection.edges.extend(
             page.accounts

@@ -1,7 +1,7 @@
 //! Checks on input values that do not need the database. Every error names its field.
 
-use async_graphql::ID;
 use async_graphql::connection::{CursorType, OpaqueCursor};
+use async_graphql::{ID, SimpleObject};
 
 use crate::db::mappings::PlanChoice;
 use crate::error::{AppError, AppResult};
@@ -110,6 +110,21 @@ pub fn note(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         Some(text) => name(field, text).map(Some),
         None => Ok(None),
+    }
+}
+
+/// The count beside a page of a connection.
+#[derive(SimpleObject)]
+pub struct Totals {
+    /// Items matching the filter, on all pages.
+    pub total_count: i32,
+}
+
+impl Totals {
+    pub fn of(total: u64) -> Self {
+        Totals {
+            total_count: i32::try_from(total).unwrap_or(i32::MAX),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::audit;
 use super::guard::MinRole;
 use super::{input, loaders, scope};
 use crate::auth::Role;
@@ -104,15 +105,25 @@ impl LevelMutation {
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn create_level(&self, ctx: &Context<'_>, input: CreateLevelInput) -> Result<Level> {
         let name = input::exact("name", &input.name)?;
-        Ok(Level(
-            levels::create(scope(ctx), name, DomainSource::Manual).await?,
-        ))
+        let level = levels::create(scope(ctx), name, DomainSource::Manual).await?;
+        let summary = format!("created level {:?}", level.name);
+        audit::record(ctx, "level", "create", Some(level.id), summary).await?;
+        Ok(Level(level))
     }
 
     /// Refused while a mapping uses the level.
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn delete_level(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
-        levels::delete(scope(ctx), input::id("id", &id)?).await?;
+        let key = input::id("id", &id)?;
+        levels::delete(scope(ctx), key).await?;
+        audit::record(
+            ctx,
+            "level",
+            "delete",
+            Some(key),
+            format!("deleted level {key}"),
+        )
+        .await?;
         Ok(id)
     }
 }

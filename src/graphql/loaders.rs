@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use crate::db::entity::{
     account, account_link, billing_mapping, level, level_cross_reference, metric, plan, product,
-    service, subscription, usage_sample,
+    push_run, service, subscription, usage_sample,
 };
-use crate::db::{Scope, accounts, catalog, levels, mappings, psa, usage};
+use crate::db::{Scope, accounts, catalog, levels, mappings, psa, push, usage};
 
 type Error = async_graphql::Error;
 
@@ -120,6 +120,25 @@ impl Loader<i64> for SubscriptionCountsOfProduct {
     }
 }
 
+/// The newest real run that pushed each service: its own or one for all services.
+pub struct LastRunOfService(Scope);
+impl Loader<i64> for LastRunOfService {
+    type Value = push_run::Model;
+    type Error = Error;
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Error> {
+        let latest = push::latest_by_service(&self.0).await?;
+        let for_all = latest.iter().find(|r| r.service_id.is_none());
+        Ok(keys
+            .iter()
+            .filter_map(|&key| {
+                let own = latest.iter().find(|r| r.service_id == Some(key));
+                let newest = [own, for_all].into_iter().flatten().max_by_key(|r| r.id)?;
+                Some((key, newest.clone()))
+            })
+            .collect())
+    }
+}
+
 /// Every loader of one request.
 pub struct Loaders {
     pub service: DataLoader<ServiceById, HashMapCache>,
@@ -137,6 +156,7 @@ pub struct Loaders {
     pub subscription_counts: DataLoader<SubscriptionCountsOfProduct, HashMapCache>,
     pub cross_references_of_level: DataLoader<CrossReferencesOfLevel, HashMapCache>,
     pub link_of_account: DataLoader<LinkOfAccount, HashMapCache>,
+    pub last_run_of_service: DataLoader<LastRunOfService, HashMapCache>,
 }
 
 impl Loaders {
@@ -162,6 +182,7 @@ impl Loaders {
             subscription_counts: make(SubscriptionCountsOfProduct(scope.clone())),
             cross_references_of_level: make(CrossReferencesOfLevel(scope.clone())),
             link_of_account: make(LinkOfAccount(scope.clone())),
+            last_run_of_service: make(LastRunOfService(scope.clone())),
         }
     }
 }

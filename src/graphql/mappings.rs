@@ -3,6 +3,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::audit;
 use super::guard::MinRole;
 use super::levels::Level;
 use super::plans::Plan;
@@ -144,6 +145,17 @@ impl MappingQuery {
     }
 }
 
+/// A mapping in the audit log's words (ids, since names can change later).
+fn describe(m: &billing_mapping::Model) -> String {
+    let plan = m
+        .plan_id
+        .map_or_else(|| "(All plans)".to_owned(), |p| format!("plan {p}"));
+    format!(
+        "product {} / {plan} → level {} ({})",
+        m.product_id, m.level_id, m.usage_value
+    )
+}
+
 #[derive(Default)]
 pub struct MappingMutation;
 
@@ -167,9 +179,10 @@ impl MappingMutation {
             usage_value: input.usage_value.into(),
             managed_externally: input.managed_externally,
         };
-        Ok(mappings::add(scope(ctx), new, &viewer(ctx).subject)
-            .await?
-            .into())
+        let saved = mappings::add(scope(ctx), new, &viewer(ctx).subject).await?;
+        let summary = format!("added mapping {}", describe(&saved.mapping));
+        audit::record(ctx, "mapping", "create", Some(saved.mapping.id), summary).await?;
+        Ok(saved.into())
     }
 
     /// Changes the plan, level or usage value; refused (`READ_ONLY`) for mappings managed
@@ -187,17 +200,25 @@ impl MappingMutation {
             level: input.level.map(|l| input::exact("level", &l)).transpose()?,
             usage_value: input.usage_value.map(Into::into),
         };
-        Ok(
-            mappings::update(scope(ctx), id, patch, &viewer(ctx).subject)
-                .await?
-                .into(),
-        )
+        let saved = mappings::update(scope(ctx), id, patch, &viewer(ctx).subject).await?;
+        let summary = format!("changed mapping to {}", describe(&saved.mapping));
+        audit::record(ctx, "mapping", "update", Some(id), summary).await?;
+        Ok(saved.into())
     }
 
     /// The trash can; refused (`READ_ONLY`) for mappings managed externally.
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn delete_billing_mapping(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
-        mappings::delete(scope(ctx), input::id("id", &id)?).await?;
+        let key = input::id("id", &id)?;
+        mappings::delete(scope(ctx), key).await?;
+        audit::record(
+            ctx,
+            "mapping",
+            "delete",
+            Some(key),
+            format!("deleted mapping {key}"),
+        )
+        .await?;
         Ok(id)
     }
 
@@ -206,8 +227,12 @@ impl MappingMutation {
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn take_over_billing_mapping(&self, ctx: &Context<'_>, id: ID) -> Result<BillingMapping> {
         let id = input::id("id", &id)?;
-        Ok(BillingMapping(
-            mappings::take_over(scope(ctx), id, &viewer(ctx).subject).await?,
-        ))
+        let mapping = mappings::take_over(scope(ctx), id, &viewer(ctx).subject).await?;
+        let summary = format!(
+            "took over mapping {} from the legacy platform",
+            describe(&mapping)
+        );
+        audit::record(ctx, "mapping", "take_over", Some(id), summary).await?;
+        Ok(BillingMapping(mapping))
     }
 }

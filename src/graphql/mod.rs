@@ -2,6 +2,7 @@
 //! Resolvers translate only; the rules live in `db/` and `domain/`.
 
 mod accounts;
+mod audit;
 mod guard;
 mod http;
 mod input;
@@ -40,6 +41,7 @@ pub struct Query(
     users::UserQuery,
     tokens::TokenQuery,
     webhooks::WebhookQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]

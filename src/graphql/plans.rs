@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 
+use super::audit;
 use super::guard::MinRole;
 use super::services::Product;
 use super::{input, loaders, scope};
@@ -125,9 +126,10 @@ impl PlanMutation {
                     .transpose()?,
             ),
         };
-        Ok(Plan(
-            catalog::create_plan(scope(ctx), product_id, spec).await?,
-        ))
+        let plan = catalog::create_plan(scope(ctx), product_id, spec).await?;
+        let summary = format!("created plan {:?} of product {product_id}", plan.unique_id);
+        audit::record(ctx, "plan", "create", Some(plan.id), summary).await?;
+        Ok(Plan(plan))
     }
 
     #[graphql(guard = "MinRole(Role::Editor)")]
@@ -146,13 +148,28 @@ impl PlanMutation {
             price: optional("price", input.price, input::non_negative)?,
             block_size_gb: optional("blockSizeGb", input.block_size_gb, input::positive)?,
         };
-        Ok(Plan(catalog::update_plan(scope(ctx), id, spec).await?))
+        let plan = catalog::update_plan(scope(ctx), id, spec).await?;
+        let summary = format!(
+            "updated plan {:?}: base {} GB, block {:?} GB, price {:?}",
+            plan.unique_id, plan.base_size_gb, plan.block_size_gb, plan.price
+        );
+        audit::record(ctx, "plan", "update", Some(id), summary).await?;
+        Ok(Plan(plan))
     }
 
     /// Refused while a mapping or a subscription uses the plan.
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn delete_plan(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
-        catalog::delete_plan(scope(ctx), input::id("id", &id)?).await?;
+        let key = input::id("id", &id)?;
+        catalog::delete_plan(scope(ctx), key).await?;
+        audit::record(
+            ctx,
+            "plan",
+            "delete",
+            Some(key),
+            format!("deleted plan {key}"),
+        )
+        .await?;
         Ok(id)
     }
 }

@@ -4,6 +4,7 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::audit;
 use super::guard::MinRole;
 use super::levels::Level;
 use super::{input, psa_context, scope, viewer};
@@ -173,6 +174,7 @@ impl PsaMutation {
                 other => other,
             },
         };
+        let key_changed = connection.private_key.is_some();
         let saved = psa::save(
             scope(ctx),
             &psa_context(ctx).master_key,
@@ -180,6 +182,15 @@ impl PsaMutation {
             &viewer(ctx).subject,
         )
         .await?;
+        let summary = format!(
+            "connected to {} as company {:?}, public key {:?}, integration {:?}{}",
+            saved.site,
+            saved.company_id,
+            saved.public_key,
+            saved.integration,
+            if key_changed { ", new private key" } else { "" }
+        );
+        audit::record(ctx, "connection", "save", Some(saved.id), summary).await?;
         Ok(PsaConnection(saved))
     }
 
@@ -209,13 +220,23 @@ impl PsaMutation {
     /// account links. Levels and mappings stay.
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn disconnect_psa(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(psa::delete(scope(ctx)).await?)
+        let existed = psa::delete(scope(ctx)).await?;
+        if existed {
+            let summary = "disconnected from ConnectWise".to_owned();
+            audit::record(ctx, "connection", "delete", None, summary).await?;
+        }
+        Ok(existed)
     }
 
     /// Reads the integration's cross-references into the levels.
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn sync_levels(&self, ctx: &Context<'_>) -> Result<SyncLevelsPayload> {
         let sync = psa_context(ctx).sync_levels(scope(ctx)).await?;
+        let summary = format!(
+            "synced levels: {} created, {} updated, {} cross-references",
+            sync.created, sync.updated, sync.cross_references
+        );
+        audit::record(ctx, "level", "sync", None, summary).await?;
         Ok(SyncLevelsPayload {
             created: count(sync.created),
             updated: count(sync.updated),

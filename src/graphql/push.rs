@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use std::time::Duration;
 
+use super::audit;
 use super::guard::MinRole;
+use super::input::Totals;
 use super::services::Service;
 use super::{input, loaders, pusher, scope, viewer};
 use crate::auth::Role;
@@ -247,11 +249,6 @@ fn counts(run: &push_run::Model) -> PushCounts {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct LineTotals {
-    pub total_count: i32,
-}
-
 pub struct PushRun(pub push_run::Model);
 
 #[Object]
@@ -311,7 +308,7 @@ impl PushRun {
         action: Option<PushAction>,
         outcome: Option<LineOutcome>,
         reason: Option<SkipReason>,
-    ) -> Result<Connection<OpaqueCursor<i32>, PushLine, LineTotals>> {
+    ) -> Result<Connection<OpaqueCursor<i32>, PushLine, Totals>> {
         let first = input::page_size(first, 1000)?;
         let after = input::cursor::<i32>(after)?;
         let page = runs::lines_page(
@@ -327,9 +324,7 @@ impl PushRun {
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
             page.has_next,
-            LineTotals {
-                total_count: page.total as i32,
-            },
+            Totals::of(page.total),
         );
         connection.edges.extend(
             page.lines
@@ -338,11 +333,6 @@ impl PushRun {
         );
         Ok(connection)
     }
-}
-
-#[derive(SimpleObject)]
-pub struct RunTotals {
-    pub total_count: i32,
 }
 
 /// When scheduled pushes run.
@@ -440,16 +430,14 @@ impl PushQuery {
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
         status: Option<PushStatus>,
-    ) -> Result<Connection<OpaqueCursor<i64>, PushRun, RunTotals>> {
+    ) -> Result<Connection<OpaqueCursor<i64>, PushRun, Totals>> {
         let first = input::page_size(first, 100)?;
         let after = input::cursor::<i64>(after)?;
         let page = runs::page(scope(ctx), status.map(name), after, first).await?;
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
             page.has_next,
-            RunTotals {
-                total_count: page.total as i32,
-            },
+            Totals::of(page.total),
         );
         connection.edges.extend(
             page.runs
@@ -519,13 +507,25 @@ impl PushMutation {
             time_zone: time_zone.trim().to_owned(),
             cron,
         };
-        schedules::save(
+        let summary = match &saved.cron {
+            Some(cron) => format!("schedule: cron {cron:?} in {}", saved.time_zone),
+            None => format!(
+                "schedule: daily at {} {}",
+                saved.time_of_day, saved.time_zone
+            ),
+        } + if saved.enabled {
+            ", enabled"
+        } else {
+            ", disabled"
+        };
+        let row = schedules::save(
             scope(ctx),
             saved,
             &viewer(ctx).subject,
             pusher(ctx).clock.now(),
         )
         .await?;
+        audit::record(ctx, "schedule", "update", Some(row.id), summary).await?;
         schedule_of(scope(ctx)).await
     }
 }

@@ -3,9 +3,11 @@
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::audit;
 use super::guard::MinRole;
 use super::mappings::BillingMapping;
 use super::plans::Plan;
+use super::push::PushRun;
 use super::{input, loaders, scope};
 use crate::auth::Role;
 use crate::db::catalog::{self, MetricSpec};
@@ -91,6 +93,15 @@ impl Service {
             .await?
             .iter()
             .any(|m| m.managed_externally))
+    }
+    /// The newest real push of this service (a run for all services counts), running or
+    /// finished; `null` before the first.
+    async fn last_run(&self, ctx: &Context<'_>) -> Result<Option<PushRun>> {
+        Ok(loaders(ctx)
+            .last_run_of_service
+            .load_one(self.0.id)
+            .await?
+            .map(PushRun))
     }
     async fn billing_status(&self, ctx: &Context<'_>) -> Result<BillingStatus> {
         let products: Vec<i64> = self
@@ -360,9 +371,10 @@ impl ServiceMutation {
     ) -> Result<Service> {
         let name = input::name("name", &input.name)?;
         let description = input.description.filter(|d| !d.trim().is_empty());
-        Ok(Service(
-            catalog::create_service(scope(ctx), name, description).await?,
-        ))
+        let service = catalog::create_service(scope(ctx), name, description).await?;
+        let summary = format!("created service {:?}", service.name);
+        audit::record(ctx, "service", "create", Some(service.id), summary).await?;
+        Ok(Service(service))
     }
 
     #[graphql(guard = "MinRole(Role::Editor)")]
@@ -379,15 +391,25 @@ impl ServiceMutation {
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Value(d) => Some(Some(d).filter(|d| !d.trim().is_empty())),
         };
-        Ok(Service(
-            catalog::update_service(scope(ctx), id, name, description).await?,
-        ))
+        let service = catalog::update_service(scope(ctx), id, name, description).await?;
+        let summary = format!("updated service {:?}", service.name);
+        audit::record(ctx, "service", "update", Some(id), summary).await?;
+        Ok(Service(service))
     }
 
     /// Refused while the service has products.
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn delete_service(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
-        catalog::delete_service(scope(ctx), input::id("id", &id)?).await?;
+        let key = input::id("id", &id)?;
+        catalog::delete_service(scope(ctx), key).await?;
+        audit::record(
+            ctx,
+            "service",
+            "delete",
+            Some(key),
+            format!("deleted service {key}"),
+        )
+        .await?;
         Ok(id)
     }
 
@@ -400,9 +422,10 @@ impl ServiceMutation {
         let service_id = input::id("serviceId", &input.service_id)?;
         let name = input::name("name", &input.name)?;
         let metrics = metric_specs(input.metrics)?;
-        Ok(Product(
-            catalog::create_product(scope(ctx), service_id, name, metrics).await?,
-        ))
+        let product = catalog::create_product(scope(ctx), service_id, name, metrics).await?;
+        let summary = format!("created product {:?}", product.name);
+        audit::record(ctx, "product", "create", Some(product.id), summary).await?;
+        Ok(Product(product))
     }
 
     #[graphql(guard = "MinRole(Role::Editor)")]
@@ -415,16 +438,26 @@ impl ServiceMutation {
         let id = input::id("id", &id)?;
         let name = input.name.map(|n| input::name("name", &n)).transpose()?;
         let metrics = input.metrics.map(metric_specs).transpose()?;
-        Ok(Product(
-            catalog::update_product(scope(ctx), id, name, metrics).await?,
-        ))
+        let product = catalog::update_product(scope(ctx), id, name, metrics).await?;
+        let summary = format!("updated product {:?}", product.name);
+        audit::record(ctx, "product", "update", Some(id), summary).await?;
+        Ok(Product(product))
     }
 
     /// Refused while the product has mappings or subscriptions; removes its plans,
     /// metrics and their history with it.
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn delete_product(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
-        catalog::delete_product(scope(ctx), input::id("id", &id)?).await?;
+        let key = input::id("id", &id)?;
+        catalog::delete_product(scope(ctx), key).await?;
+        audit::record(
+            ctx,
+            "product",
+            "delete",
+            Some(key),
+            format!("deleted product {key}"),
+        )
+        .await?;
         Ok(id)
     }
 }

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
+use super::audit;
 use super::guard::MinRole;
 use super::{input, scope, viewer};
 use crate::auth::Role;
@@ -115,6 +116,13 @@ impl TokenMutation {
                 expires_at.timestamp(),
             )
             .map_err(|e| AppError::internal("signing an API token", e))?;
+        let summary = format!(
+            "created API token {:?} ({}, expires {})",
+            row.name,
+            row.role,
+            row.expires_at.to_rfc3339()
+        );
+        audit::record(ctx, "api_token", "create", Some(row.id), summary).await?;
         Ok(CreatedApiToken {
             api_token: ApiToken(row),
             token,
@@ -124,8 +132,9 @@ impl TokenMutation {
     /// Takes effect on the token's next request.
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> Result<ApiToken> {
-        Ok(ApiToken(
-            api_tokens::revoke(scope(ctx), input::id("id", &id)?).await?,
-        ))
+        let row = api_tokens::revoke(scope(ctx), input::id("id", &id)?).await?;
+        let summary = format!("revoked API token {:?}", row.name);
+        audit::record(ctx, "api_token", "revoke", Some(row.id), summary).await?;
+        Ok(ApiToken(row))
     }
 }

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
+use super::audit;
 use super::guard::MinRole;
 use super::{input, scope, viewer};
 use crate::auth::Role;
@@ -125,23 +126,28 @@ impl UserMutation {
             role: input.role,
             password: input.password,
         };
-        Ok(User(users::create(scope(ctx), new).await?))
+        let user = users::create(scope(ctx), new).await?;
+        let summary = format!("added user {} as {}", user.email, user.role);
+        audit::record(ctx, "user", "create", Some(user.id), summary).await?;
+        Ok(User(user))
     }
 
     /// Refused when it would leave the tenant without an active admin.
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn update_user_role(&self, ctx: &Context<'_>, id: ID, role: Role) -> Result<User> {
-        Ok(User(
-            users::set_role(scope(ctx), input::id("id", &id)?, role).await?,
-        ))
+        let user = users::set_role(scope(ctx), input::id("id", &id)?, role).await?;
+        let summary = format!("made {} {}", user.email, user.role);
+        audit::record(ctx, "user", "update_role", Some(user.id), summary).await?;
+        Ok(User(user))
     }
 
     /// Refused for the last active admin.
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
-        Ok(User(
-            users::deactivate(scope(ctx), input::id("id", &id)?).await?,
-        ))
+        let user = users::deactivate(scope(ctx), input::id("id", &id)?).await?;
+        let summary = format!("deactivated {}", user.email);
+        audit::record(ctx, "user", "deactivate", Some(user.id), summary).await?;
+        Ok(User(user))
     }
 }
 

@@ -5,7 +5,9 @@ use async_graphql::connection::{Connection, Edge, OpaqueCursor};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::audit;
 use super::guard::MinRole;
+use super::input::Totals;
 use super::{input, psa_context, pusher, scope, viewer};
 use crate::auth::Role;
 use crate::db::entity::{webhook, webhook_attempt, webhook_delivery};
@@ -132,11 +134,6 @@ impl WebhookDelivery {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct DeliveryTotals {
-    pub total_count: i32,
-}
-
 #[derive(Default)]
 pub struct WebhookQuery;
 
@@ -160,7 +157,7 @@ impl WebhookQuery {
         webhook_id: ID,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
-    ) -> Result<Connection<OpaqueCursor<i64>, WebhookDelivery, DeliveryTotals>> {
+    ) -> Result<Connection<OpaqueCursor<i64>, WebhookDelivery, Totals>> {
         let webhook_id = input::id("webhookId", &webhook_id)?;
         let first = input::page_size(first, 100)?;
         let after = input::cursor::<i64>(after)?;
@@ -168,9 +165,7 @@ impl WebhookQuery {
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
             page.has_next,
-            DeliveryTotals {
-                total_count: page.total as i32,
-            },
+            Totals::of(page.total),
         );
         connection
             .edges
@@ -207,6 +202,8 @@ impl WebhookMutation {
             pusher(ctx).clock.now(),
         )
         .await?;
+        let summary = format!("added webhook to {}", webhook.url);
+        audit::record(ctx, "webhook", "create", Some(webhook.id), summary).await?;
         Ok(CreateWebhookPayload {
             webhook: Webhook(webhook),
             secret,
@@ -216,7 +213,16 @@ impl WebhookMutation {
     /// Deletes a webhook with its deliveries; a delivery in flight is not retried.
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn delete_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
-        hooks::delete(scope(ctx), input::id("id", &id)?).await?;
+        let key = input::id("id", &id)?;
+        hooks::delete(scope(ctx), key).await?;
+        audit::record(
+            ctx,
+            "webhook",
+            "delete",
+            Some(key),
+            format!("deleted webhook {key}"),
+        )
+        .await?;
         Ok(id)
     }
 }

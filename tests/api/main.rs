@@ -2,6 +2,7 @@
 //! `TEST_DATABASE_URL` is set).
 
 mod accounts;
+mod audit;
 mod auth;
 mod catalog;
 mod common;

@@ -151,6 +151,8 @@ async fn levels_are_matched_exactly_with_a_suggestion() {
     assert_eq!(error["extensions"]["field"], "level");
     let message = error["message"].as_str().unwrap();
     assert!(message.contains(r#"did you mean "Silver"?"#), "{message}");
+    // Clients offer the suggestion without parsing the message.
+    assert_eq!(error["extensions"]["suggestion"], "Silver");
     // A typo.
     let error = app
         .err(
@@ -166,7 +168,7 @@ async fn levels_are_matched_exactly_with_a_suggestion() {
             .contains(r#"did you mean "Silver"?"#),
         "{error}"
     );
-    // Nothing close: the known levels are listed.
+    // Nothing close: the known levels are listed, and nothing is suggested.
     let error = app
         .err(
             &token,
@@ -178,6 +180,7 @@ async fn levels_are_matched_exactly_with_a_suggestion() {
         error["message"].as_str().unwrap().contains(r#""Gold""#),
         "{error}"
     );
+    assert!(error["extensions"]["suggestion"].is_null(), "{error}");
     assert_eq!(app.count("billing_mappings").await, 0);
 }
 

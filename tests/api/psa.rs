@@ -303,6 +303,7 @@ async fn levels_come_from_connectwise_and_mappings_must_match_them_exactly() {
             .contains(r#"did you mean "Premium"?"#),
         "{error}"
     );
+    assert_eq!(error["extensions"]["suggestion"], "Premium");
     // Only inactive cross-references: refused.
     let error = app
         .err(

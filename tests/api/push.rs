@@ -588,3 +588,105 @@ async fn the_schedule_is_validated_and_shows_its_next_run() {
         "FORBIDDEN"
     );
 }
+
+#[tokio::test]
+async fn services_and_accounts_show_their_last_push() {
+    let app = TestApp::start().await;
+    let editor = demo(&app).await;
+    const SERVICES: &str = "{ services { id name lastRun { id status } } }";
+    let services = app.ok(&editor, SERVICES, json!({})).await["services"].clone();
+    assert!(
+        services
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["lastRun"].is_null()),
+        "{services}"
+    );
+    let backup = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Intronis Backup")
+        .unwrap()["id"]
+        .clone();
+
+    // A dry run does not count; a push of one service counts for that service only.
+    let dry = app
+        .ok(
+            &editor,
+            "mutation($s: ID) { pushUsage(serviceId: $s, dryRun: true) { id } }",
+            json!({ "s": backup }),
+        )
+        .await;
+    wait(&app, &editor, &dry["pushUsage"]["id"]).await;
+    let first = push(&app, &editor, backup.as_str()).await;
+    let services = app.ok(&editor, SERVICES, json!({})).await["services"].clone();
+    for service in services.as_array().unwrap() {
+        if service["id"] == backup {
+            assert_eq!(service["lastRun"]["id"], first["id"], "{service}");
+            assert_eq!(service["lastRun"]["status"], "SUCCEEDED");
+        } else {
+            assert!(service["lastRun"].is_null(), "{service}");
+        }
+    }
+    // A push of all services counts for every one.
+    let second = push(&app, &editor, None).await;
+    let services = app.ok(&editor, SERVICES, json!({})).await["services"].clone();
+    assert!(
+        services
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["lastRun"]["id"] == second["id"]),
+        "{services}"
+    );
+
+    // An account's page: what was last pushed for it.
+    let found = app
+        .ok(
+            &editor,
+            r#"{ accounts(search: "acme-dental") { nodes { id name } } }"#,
+            json!({}),
+        )
+        .await;
+    let id = found["accounts"]["nodes"][0]["id"].clone();
+    let account = app
+        .ok(
+            &editor,
+            "query($id: ID!) { account(id: $id) { name lastPushed { accounts outcome metric newQuantity } } }",
+            json!({ "id": id }),
+        )
+        .await["account"]
+        .clone();
+    assert_eq!(account["name"], "acme-dental");
+    let lines = account["lastPushed"].as_array().unwrap();
+    assert!(!lines.is_empty(), "{account}");
+    for line in lines {
+        assert!(
+            line["accounts"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("acme-dental")),
+            "{line}"
+        );
+        // The second push found everything already right (or skipped it, saying why).
+        assert!(
+            ["UNCHANGED", "SKIPPED"].contains(&line["outcome"].as_str().unwrap()),
+            "{line}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l["outcome"] == "UNCHANGED"),
+        "{account}"
+    );
+    assert_eq!(
+        app.code(
+            &editor,
+            "query($id: ID!) { account(id: $id) { name } }",
+            json!({ "id": "999999" })
+        )
+        .await,
+        "NOT_FOUND"
+    );
+}

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod account_link;
 pub mod api_token;
+pub mod audit_event;
 pub mod billing_mapping;
 pub mod level;
 pub mod level_cross_reference;

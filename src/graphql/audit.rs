@@ -1,0 +1,114 @@
+//! The audit log, for admins: who changed which mapping, plan, level, schedule,
+//! connection, user, token or webhook, and when.
+
+use async_graphql::connection::{Connection, Edge, OpaqueCursor};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::guard::MinRole;
+use super::input::{self, Totals};
+use super::{scope, viewer};
+use crate::auth::Role;
+use crate::db::audit::{self, Change};
+use crate::error::AppResult;
+
+/// Entity kinds the log knows, for the `entity` filter.
+const ENTITIES: [&str; 10] = [
+    "service",
+    "product",
+    "plan",
+    "level",
+    "mapping",
+    "connection",
+    "schedule",
+    "user",
+    "api_token",
+    "webhook",
+];
+
+/// One change.
+#[derive(SimpleObject)]
+pub struct AuditEvent {
+    pub id: ID,
+    pub at: DateTime<Utc>,
+    /// The user's email or the API token's subject.
+    pub actor: String,
+    /// `<entity>.<verb>`, e.g. `mapping.create`, `api_token.revoke`.
+    pub action: String,
+    /// `service`, `product`, `plan`, `level`, `mapping`, `connection`, `schedule`,
+    /// `user`, `api_token` or `webhook`.
+    pub entity: String,
+    pub entity_id: Option<ID>,
+    /// What changed, in words (never a secret).
+    pub summary: String,
+}
+
+/// Records a change under the caller's name. Called by every audited mutation once the
+/// change is made.
+pub async fn record(
+    ctx: &Context<'_>,
+    entity: &'static str,
+    verb: &'static str,
+    entity_id: Option<i64>,
+    summary: String,
+) -> AppResult<()> {
+    debug_assert!(ENTITIES.contains(&entity));
+    let change = Change {
+        entity,
+        verb,
+        entity_id: entity_id.map(|id| id.to_string()),
+        summary,
+    };
+    audit::record(scope(ctx), &viewer(ctx).subject, change).await?;
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Changes, newest first, optionally of one kind of entity (`mapping`, `plan`,
+    /// `level`, `connection`, `schedule`, `user`, `api_token`, `webhook`, …).
+    #[graphql(guard = "MinRole(Role::Admin)")]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+        entity: Option<String>,
+    ) -> Result<Connection<OpaqueCursor<i64>, AuditEvent, Totals>> {
+        let first = input::page_size(first, 200)?;
+        let after = input::cursor::<i64>(after)?;
+        if let Some(entity) = entity.as_deref()
+            && !ENTITIES.contains(&entity)
+        {
+            return Err(crate::error::AppError::bad_input(
+                "entity",
+                format!("give one of {}", ENTITIES.join(", ")),
+            )
+            .into());
+        }
+        let page = audit::page(scope(ctx), entity.as_deref(), after, first).await?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next,
+            Totals::of(page.total),
+        );
+        connection.edges.extend(page.events.into_iter().map(|e| {
+            Edge::new(
+                OpaqueCursor(e.id),
+                AuditEvent {
+                    id: e.id.into(),
+                    at: e.at,
+                    actor: e.actor,
+                    action: e.action,
+                    entity: e.entity,
+                    entity_id: e.entity_id.map(ID::from),
+                    summary: e.summary,
+                },
+            )
+        }));
+        Ok(connection)
+    }
+}
