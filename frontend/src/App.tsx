@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { AccountPage } from './features/accounts/AccountPage';
 import { AccountsPage } from './features/accounts/AccountsPage';
 import { LoginPage } from './features/auth/LoginPage';
 import { BillingPage } from './features/billing/BillingPage';
@@ -20,6 +21,7 @@ function page(path: string) {
   if (path === '/history') return <RunsPage />;
   if ((params = match('/history/:id', path))) return <RunPage key={params.id} id={params.id} />;
   if (path === '/accounts') return <AccountsPage />;
+  if ((params = match('/accounts/:id', path))) return <AccountPage key={params.id} id={params.id} />;
   if (path === '/settings') return <SettingsPage />;
   return (
     <>

@@ -3,8 +3,10 @@ import { graphql } from '../../gql';
 import { Link } from '../../router';
 import { Badge } from '../../ui/Badge';
 import { Empty, Loaded } from '../../ui/Feedback';
+import { formatDateTime } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
+import { STATUS_TONE } from '../history/status';
 import { BILLING_STATE, READ_ONLY_EXPLANATION } from './labels';
 
 const BillingServices = graphql(`
@@ -14,6 +16,15 @@ const BillingServices = graphql(`
       name
       description
       readOnly
+      lastRun {
+        id
+        status
+        startedAt
+        counts {
+          done
+          failed
+        }
+      }
       billingStatus {
         state
         mappedProducts
@@ -43,6 +54,7 @@ export function BillingPage() {
                   <th scope="col">Billing status</th>
                   <th scope="col">Mapped products</th>
                   <th scope="col">Accounts covered</th>
+                  <th scope="col">Last push</th>
                 </tr>
               </thead>
               <tbody>
@@ -69,6 +81,19 @@ export function BillingPage() {
                       <td>
                         {status.coveredSubscriptions} of {status.subscriptions}
                         <div className="muted">subscriptions</div>
+                      </td>
+                      <td>
+                        {service.lastRun ? (
+                          <>
+                            <Link to={`/history/${service.lastRun.id}`}>{formatDateTime(service.lastRun.startedAt)}</Link>{' '}
+                            <Badge tone={STATUS_TONE[service.lastRun.status]}>{service.lastRun.status}</Badge>
+                            <div className="muted">
+                              {service.lastRun.counts.done} written, {service.lastRun.counts.failed} failed
+                            </div>
+                          </>
+                        ) : (
+                          <span className="muted">Never pushed</span>
+                        )}
                       </td>
                     </tr>
                   );

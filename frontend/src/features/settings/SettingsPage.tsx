@@ -1,5 +1,6 @@
 import { useCan } from '../../session/Session';
 import { PageTitle } from '../../ui/PageTitle';
+import { AuditSection } from './AuditSection';
 import { ConnectionSection } from './ConnectionSection';
 import { ScheduleSection } from './ScheduleSection';
 import { TokensSection } from './TokensSection';
@@ -18,6 +19,7 @@ export function SettingsPage() {
         <>
           <TokensSection />
           <UsersSection />
+          <AuditSection />
         </>
       )}
     </>
