@@ -364,7 +364,9 @@ test(
     // A company without one is shown as such; a skipped line has no quantity change.
     assert.ok(byAccount('quartz-labs').every((l) => l['Company'] === '—' && l['Quantity'] === '—'));
     assert.ok(lines.every((l) => /How to fix: \S/.test(l['Outcome'])), 'every skipped line says how to fix it');
-    await visible(page.getByRole('row').filter({ hasText: 'quartz-labs' }).first());
+    const quartzRow = page.getByRole('row').filter({ hasText: 'quartz-labs' }).first();
+    await visible(quartzRow);
+    await quartzRow.scrollIntoViewIfNeeded();
     await shot(page, '12-run-skipped');
   }),
 );
@@ -446,5 +448,18 @@ test(
       refused.status === 401 || code === 'UNAUTHENTICATED',
       `a revoked token is refused (HTTP ${refused.status}, ${JSON.stringify(refused.body)})`,
     );
+  }),
+);
+
+test(
+  '9. sign out: back on /login, and the app asks to sign in again',
+  { timeout: 60_000 },
+  scenario(env, 'sign-out', async (page) => {
+    await page.getByRole('banner').getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL('**/login');
+    await visible(page.getByRole('button', { name: 'Sign in', exact: true }));
+    await page.goto('/billing');
+    await page.waitForURL('**/login');
+    await visible(page.getByLabel('Password', { exact: true }));
   }),
 );
