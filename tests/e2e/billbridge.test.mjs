@@ -368,6 +368,15 @@ test(
     await visible(quartzRow);
     await quartzRow.scrollIntoViewIfNeeded();
     await shot(page, '12-run-skipped');
+
+    // Billing shows it as each service's last push, linking back to the run.
+    await navigate(page, 'Billing');
+    const services = page.getByRole('table', { name: 'Services' });
+    const intronis = services.getByRole('row').filter({ has: page.getByRole('link', { name: SERVICE, exact: true }) });
+    const last = await rowByHeaders(services, await visible(intronis));
+    assert.match(last['Last push'], /SUCCEEDED/);
+    const runHref = await intronis.getByRole('link').filter({ hasNotText: SERVICE }).getAttribute('href');
+    assert.equal(runHref, `/history/${runId}`, 'the last push links to the run');
   }),
 );
 
@@ -397,6 +406,12 @@ test(
     await table.getByRole('link', { name: 'quartz-labs', exact: true }).click();
     await page.waitForURL(/\/accounts\/[^/]+$/);
     await visible(heading(page, 'quartz-labs'));
+    await visible(page.getByText('Ambiguous', { exact: true }));
+    await visible(page.getByRole('heading', { level: 2, name: 'Usage over time', exact: true }));
+    // The push of scenario 6 skipped it, and the account page says why.
+    const pushed = await tableRows(await visible(page.getByRole('table', { name: 'Last pushed' })));
+    assert.ok(pushed.length > 0, 'the account page lists the last pushed lines');
+    for (const l of pushed) assert.match(l['Outcome'], /Several ConnectWise companies claim the account/);
     await shot(page, '14-account');
   }),
 );
@@ -406,11 +421,15 @@ test(
   { timeout: 60_000 },
   scenario(env, 'api-token', async (page) => {
     await navigate(page, 'Settings');
-    // (The contract's "Audit log" section is not built: the API has no audit log.)
-    for (const name of ['ConnectWise connection', 'Push schedule', 'API tokens', 'Users']) {
+    for (const name of ['ConnectWise connection', 'Push schedule', 'API tokens', 'Users', 'Audit log']) {
       await visible(page.getByRole('heading', { level: 2, name, exact: true }));
     }
     await visible(section(page, 'ConnectWise connection').getByRole('button', { name: 'Test connection', exact: true }));
+    // The mappings added and deleted in scenarios 2–4 are in the audit log, by the admin.
+    const audit = await tableRows(await visible(page.getByRole('table', { name: 'Audit log' })));
+    const mine = audit.filter((e) => e['Who'] === DEMO.email);
+    assert.ok(mine.some((e) => /added mapping/.test(e['What changed'])), `audit log: ${JSON.stringify(audit.slice(0, 5))}`);
+    assert.ok(mine.some((e) => /deleted mapping/.test(e['What changed'])), 'the deletion is in the audit log');
     await shot(page, '15-settings');
 
     const tokens = section(page, 'API tokens');
