@@ -128,7 +128,7 @@ export function AccountPage({ id }: { id: string }) {
                   <ul className="plain">
                     {account.subscriptions.map((s) => (
                       <li key={s.id}>
-                        <Link to={`/billing/${s.product.service.id}`}>{s.product.name}</Link>: {s.plan ? `${s.plan.uniqueId} (${s.plan.baseSizeGb} GB)` : 'no plan'}
+                        <Link to={`/billing/${s.product.service.id}`}>{s.product.name}</Link>: {s.plan ? s.plan.uniqueId + (s.plan.baseSizeGb > 0 ? ` (${s.plan.baseSizeGb} GB)` : '') : 'no plan'}
                       </li>
                     ))}
                   </ul>

@@ -7,9 +7,9 @@ export interface Sample {
   measuredAt: string;
 }
 
-const WIDTH = 600;
-const HEIGHT = 200;
-const PAD = { top: 12, right: 16, bottom: 28, left: 52 };
+const WIDTH = 360;
+const HEIGHT = 160;
+const PAD = { top: 10, right: 12, bottom: 24, left: 44 };
 
 /** A round top for the y axis (1, 2 or 5 times a power of ten) above `max`. */
 export function niceCeiling(max: number): number {
