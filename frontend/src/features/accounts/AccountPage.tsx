@@ -6,6 +6,7 @@ import { Empty, Loaded } from '../../ui/Feedback';
 import { formatDateTime } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
+import { OUTCOME_LABEL } from '../history/outcomes';
 import { Change, SkipExplanation } from '../push/PreviewTable';
 import { LINK_STATE } from './link';
 import { UsageChart, type Sample } from './UsageChart';
@@ -185,7 +186,7 @@ export function AccountPage({ id }: { id: string }) {
                         </td>
                         <td>{line.action === 'SKIP' ? '—' : <Change before={line.currentQuantity} after={line.newQuantity} />}</td>
                         <td>
-                          {line.outcome ?? line.action}
+                          {line.outcome ? OUTCOME_LABEL[line.outcome] : line.action}
                           {line.finishedAt && <div className="muted">{formatDateTime(line.finishedAt)}</div>}
                           {line.reason && <SkipExplanation reason={line.reason} detail={line.detail} />}
                           {line.error && <p className="error-text">ConnectWise: {line.error}</p>}

@@ -23,8 +23,8 @@ const SETUP: BillingSetupQuery = {
   },
   services: [],
   levels: [
-    { id: '1', name: '1', source: 'CONNECTWISE', crossReferences: ['BackupUsage', 'LocalBackup'].map((vendorType) => ({ vendorType, active: true })) },
-    { id: '2', name: 'Silver', source: 'CONNECTWISE', crossReferences: [{ vendorType: 'BackupUsage', active: true }] },
+    { id: '1', name: '1', source: 'CONNECTWISE', crossReferences: ['BackupUsage', 'LocalBackup'].map((vendorType) => ({ vendorType, agreementTypeName: null, productIdentifier: null, active: true })) },
+    { id: '2', name: 'Silver', source: 'CONNECTWISE', crossReferences: [{ vendorType: 'BackupUsage', agreementTypeName: null, productIdentifier: null, active: true }] },
   ],
 };
 

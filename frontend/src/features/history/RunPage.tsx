@@ -11,6 +11,7 @@ import { PageTitle } from '../../ui/PageTitle';
 import { Pager, useCursorPages } from '../../ui/Pager';
 import { Table } from '../../ui/Table';
 import { Change, SkipExplanation } from '../push/PreviewTable';
+import { OUTCOME_LABEL, OUTCOMES } from './outcomes';
 import { STATUS_TONE } from './status';
 
 const PushRunLines = graphql(`
@@ -62,19 +63,6 @@ const PushRunLines = graphql(`
     }
   }
 `);
-
-const OUTCOMES: { value: LineOutcome | ''; label: string }[] = [
-  { value: '', label: 'All' },
-  { value: 'DONE', label: 'Written' },
-  { value: 'UNCHANGED', label: 'Unchanged' },
-  { value: 'SKIPPED', label: 'Skipped' },
-  { value: 'FAILED', label: 'Failed' },
-  { value: 'CANCELLED', label: 'Cancelled' },
-  { value: 'PLANNED', label: 'Planned (dry run)' },
-  { value: 'PENDING', label: 'Pending' },
-];
-
-const OUTCOME_LABEL = Object.fromEntries(OUTCOMES.map((o) => [o.value, o.label])) as Record<LineOutcome, string>;
 
 export function RunPage({ id }: { id: string }) {
   const [outcome, setOutcome] = useState<LineOutcome | ''>('');
