@@ -33,6 +33,7 @@ function serve(role: Role) {
     Me: () => ({ me: { subject: 'ann@example.com', role, tenant: 'demo', user: null } }),
     BillingSetup: () => SETUP,
     DeleteBillingMapping: ({ id }) => ({ deleteBillingMapping: id }),
+    TakeOverBillingMapping: ({ id }) => ({ takeOverBillingMapping: { id } }),
   });
 }
 
@@ -86,5 +87,16 @@ describe('Billing Setup', () => {
     expect(calls.some((c) => c.operation === 'DeleteBillingMapping')).toBe(false);
     await user.click(confirm.getByRole('button', { name: 'Delete' }));
     expect(calls.filter((c) => c.operation === 'DeleteBillingMapping').map((c) => c.variables)).toEqual([{ id: '2' }]);
+    expect(screen.queryByRole('button', { name: /^Take over/ })).toBeNull();
+  });
+
+  it('lets an admin take over the read-only row, after confirming', async () => {
+    const calls = serve('ADMIN');
+    await renderPage('ADMIN');
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Take over Intronis Backup Plan / IB-OLD' }));
+    await user.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Take over' }));
+    expect(calls.filter((c) => c.operation === 'TakeOverBillingMapping').map((c) => c.variables)).toEqual([{ id: '3' }]);
+    expect(screen.queryByRole('button', { name: 'Delete mapping for Intronis Backup Plan / IB-OLD' })).toBeNull();
   });
 });

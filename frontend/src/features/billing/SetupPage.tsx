@@ -90,6 +90,14 @@ const BillingSetup = graphql(`
   }
 `);
 
+const TakeOverBillingMapping = graphql(`
+  mutation TakeOverBillingMapping($id: ID!) {
+    takeOverBillingMapping(id: $id) {
+      id
+    }
+  }
+`);
+
 const DeleteBillingMapping = graphql(`
   mutation DeleteBillingMapping($id: ID!) {
     deleteBillingMapping(id: $id)
@@ -116,11 +124,14 @@ export function mappingWarnings(mapping: Mapping, levels: Setup['levels']): stri
 export function SetupPage({ serviceId }: { serviceId: string }) {
   const query = useQuery(BillingSetup, { id: serviceId });
   const canEdit = useCan('EDITOR');
+  const isAdmin = useCan('ADMIN');
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<Mapping | null>(null);
   const [deleting, setDeleting] = useState<Mapping | null>(null);
   const [notice, setNotice] = useState<{ text: string; warnings: string[] } | null>(null);
+  const [takingOver, setTakingOver] = useState<Mapping | null>(null);
   const remove = useMutation(DeleteBillingMapping);
+  const takeOver = useMutation(TakeOverBillingMapping);
 
   const title = query.data ? `Billing Setup — ${query.data.service.name}` : 'Billing Setup';
   return (
@@ -133,6 +144,8 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
         {(setup) => {
           const { service, levels } = setup;
           const editable = canEdit && !service.readOnly;
+          // Mappings managed in ECHOplatform change only by an admin taking them over.
+          const actions = editable || (isAdmin && service.mappings.some((m) => m.managedExternally));
           return (
             <>
               <div className="toolbar">
@@ -171,7 +184,7 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                       <th scope="col">Level</th>
                       <th scope="col">Usage Value</th>
                       <th scope="col">Warnings</th>
-                      {editable && (
+                      {actions && (
                         <th scope="col">
                           <span className="visually-hidden">Actions</span>
                         </th>
@@ -210,30 +223,42 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                               ))
                             )}
                           </td>
-                          {editable && (
+                          {actions && (
                             <td>
-                              {!mapping.managedExternally && (
-                                <span className="row-actions">
+                              {mapping.managedExternally && isAdmin && (
                                 <button
                                   type="button"
                                   className="button button--small button--secondary"
-                                  aria-label={`Edit mapping for ${mapping.product.name} / ${planLabel(mapping)}`}
-                                  onClick={() => setEditing(mapping)}
-                                >
-                                  Edit
-                                </button>
-                                <button
-                                  type="button"
-                                  className="icon-button"
-                                  aria-label={`Delete mapping for ${mapping.product.name} / ${planLabel(mapping)}`}
-                                  title="Delete"
                                   onClick={() => {
-                                    remove.reset();
-                                    setDeleting(mapping);
+                                    takeOver.reset();
+                                    setTakingOver(mapping);
                                   }}
                                 >
-                                  <TrashIcon />
+                                  Take over {mapping.product.name} / {planLabel(mapping)}
                                 </button>
+                              )}
+                              {!mapping.managedExternally && editable && (
+                                <span className="row-actions">
+                                  <button
+                                    type="button"
+                                    className="button button--small button--secondary"
+                                    aria-label={`Edit mapping for ${mapping.product.name} / ${planLabel(mapping)}`}
+                                    onClick={() => setEditing(mapping)}
+                                  >
+                                    Edit
+                                  </button>
+                                  <button
+                                    type="button"
+                                    className="icon-button"
+                                    aria-label={`Delete mapping for ${mapping.product.name} / ${planLabel(mapping)}`}
+                                    title="Delete"
+                                    onClick={() => {
+                                      remove.reset();
+                                      setDeleting(mapping);
+                                    }}
+                                  >
+                                    <TrashIcon />
+                                  </button>
                                 </span>
                               )}
                             </td>
@@ -274,6 +299,27 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                     query.refetch();
                   }}
                 />
+              )}
+              {takingOver && (
+                <ConfirmDialog
+                  title="Take over from ECHOplatform"
+                  confirmLabel="Take over"
+                  error={takeOver.error}
+                  pending={takeOver.pending}
+                  onClose={() => setTakingOver(null)}
+                  onConfirm={async () => {
+                    if (await takeOver.run({ id: takingOver.id })) {
+                      setTakingOver(null);
+                      setNotice({ text: `billbridge now bills ${takingOver.product.name} / ${planLabel(takingOver)}.`, warnings: [] });
+                      query.refetch();
+                    }
+                  }}
+                >
+                  <p>
+                    Bill <strong>{takingOver.product.name}</strong> / <strong>{planLabel(takingOver)}</strong> from billbridge? It can then be
+                    edited here and is pushed by billbridge: stop billing it in ECHOplatform, or accounts are billed twice.
+                  </p>
+                </ConfirmDialog>
               )}
               {deleting && (
                 <ConfirmDialog
