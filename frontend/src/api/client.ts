@@ -90,7 +90,3 @@ export async function request<TResult, TVariables>(
   }
   return body.data;
 }
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

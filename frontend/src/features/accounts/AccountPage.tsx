@@ -75,7 +75,7 @@ interface Series {
 }
 
 /** The history split per metric, in the order the metrics first appear. */
-export function seriesByMetric(
+function seriesByMetric(
   history: { quantity: number; measuredAt: string; metric: { id: string; name: string; crossReferenceType: string; unit: string } }[],
 ): Series[] {
   const series = new Map<string, Series>();

@@ -11,7 +11,7 @@ import { Field } from '../../ui/Field';
 import { ALL_PLANS } from './labels';
 import { workedExample } from './usageValue';
 
-export const AddBillingMapping = graphql(`
+const AddBillingMapping = graphql(`
   mutation AddBillingMapping($input: AddBillingMappingInput!) {
     addBillingMapping(input: $input) {
       mapping {

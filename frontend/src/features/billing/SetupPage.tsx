@@ -111,7 +111,7 @@ type Mapping = Setup['service']['mappings'][number];
  * What may bill less than expected: metrics of the product that the level has no
  * active ConnectWise cross-reference for. Only known once levels were synced.
  */
-export function mappingWarnings(mapping: Mapping, levels: Setup['levels']): string[] {
+function mappingWarnings(mapping: Mapping, levels: Setup['levels']): string[] {
   const synced = levels.some((level) => level.crossReferences.length > 0);
   if (!synced || mapping.managedExternally) return [];
   const level = levels.find((l) => l.id === mapping.level.id);

@@ -31,7 +31,7 @@ const ACTION: Record<PushAction, { label: string; tone: Tone }> = {
 };
 
 /** Lines by company name, companies in alphabetical order and lines without one last. */
-export function groupByCompany<T extends Pick<PreviewLine, 'companyName' | 'companyId'>>(lines: T[]): [string, T[]][] {
+function groupByCompany<T extends Pick<PreviewLine, 'companyName' | 'companyId'>>(lines: T[]): [string, T[]][] {
   const groups = new Map<string, T[]>();
   for (const line of lines) {
     const company = line.companyName ?? (line.companyId ? `Company ${line.companyId}` : NO_COMPANY);

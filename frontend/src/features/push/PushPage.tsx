@@ -19,7 +19,7 @@ const PushServices = graphql(`
   }
 `);
 
-export const PreviewPush = graphql(`
+const PreviewPush = graphql(`
   query PreviewPush($serviceId: ID) {
     previewPush(serviceId: $serviceId) {
       summary {

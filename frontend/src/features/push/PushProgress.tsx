@@ -8,7 +8,7 @@ import { Link } from '../../router';
 import { ErrorAlert } from '../../ui/Feedback';
 import type { ApiError } from '../../api/client';
 
-export const PushRunProgressDocument = graphql(`
+const PushRunProgressDocument = graphql(`
   subscription PushRunProgress($runId: ID!) {
     pushRunProgress(runId: $runId) {
       runId
