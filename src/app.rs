@@ -8,26 +8,21 @@ use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Role;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::session::{self, Throttle};
 use crate::clock::{Clock, SystemClock};
 use crate::graphql::{self, AppSchema};
+use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
 use crate::psa::Psa;
 use crate::push::{PushOptions, Pusher};
 use crate::{web, webhooks};
-
-/// Requests larger than this are refused before they are read (the GraphQL extractor would
-/// otherwise buffer whatever it is sent).
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// No request may hold a connection longer than this.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -39,18 +34,53 @@ pub struct AppState {
     pub secure_cookies: bool,
     pub pusher: Pusher,
     pub schema: AppSchema,
+    /// Without introspection and suggestions: for non-admins in production.
+    pub restricted: Option<AppSchema>,
+    pub limits: Limits,
+    /// GraphQL requests per caller.
+    pub requests: Arc<RateLimiter>,
+    /// Sign-in attempts per client address.
+    pub logins: Arc<RateLimiter>,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, jwt: JwtKeys, pusher: Pusher) -> Self {
         let jwt = Arc::new(jwt);
+        let limits = Limits::default();
         AppState {
             db,
             jwt: jwt.clone(),
             throttle: Arc::new(Throttle::default()),
             secure_cookies: false,
-            schema: graphql::schema_with(pusher.clone(), jwt),
+            schema: graphql::schema_with(pusher.clone(), jwt, &limits, false),
+            restricted: None,
+            requests: Arc::new(RateLimiter::new(limits.requests_per_minute)),
+            logins: Arc::new(RateLimiter::new(limits.logins_per_minute)),
+            limits,
             pusher,
+        }
+    }
+
+    /// Applies `limits`, and in production the hardening: Secure cookies, and neither
+    /// introspection nor suggestions for non-admins.
+    pub fn configure(mut self, limits: Limits, production: bool) -> Self {
+        self.secure_cookies = production;
+        let schema = |restricted| {
+            graphql::schema_with(self.pusher.clone(), self.jwt.clone(), &limits, restricted)
+        };
+        self.schema = schema(false);
+        self.restricted = production.then(|| schema(true));
+        self.requests = Arc::new(RateLimiter::new(limits.requests_per_minute));
+        self.logins = Arc::new(RateLimiter::new(limits.logins_per_minute));
+        self.limits = limits;
+        self
+    }
+
+    /// The schema `role` gets.
+    pub fn schema_for(&self, role: Role) -> &AppSchema {
+        match &self.restricted {
+            Some(restricted) if role != Role::Admin => restricted,
+            _ => &self.schema,
         }
     }
 
@@ -72,6 +102,7 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let (body_bytes, timeout) = (state.limits.body_bytes, state.limits.timeout);
     Router::new()
         .route(
             "/graphql",
@@ -85,10 +116,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(web::spa)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Larger bodies are refused before they are read.
+        .layer(RequestBodyLimitLayer::new(body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            timeout,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -15,6 +15,7 @@ use crate::auth::Role;
 use crate::auth::jwt::JwtKeys;
 use crate::config::{self, Config};
 use crate::crypto::MasterKey;
+use crate::limits::Limits;
 use crate::psa::Psa;
 use crate::push::PushOptions;
 use crate::push::scheduler::Scheduler;
@@ -524,17 +525,16 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
 }
 
 fn master_key(data_dir: &Path, production: bool) -> anyhow::Result<MasterKey> {
-    let from_env = std::env::var("BILLBRIDGE_MASTER_KEY")
-        .ok()
-        .filter(|s| !s.is_empty());
-    config::master_key(from_env, data_dir, production)
+    config::master_key(env("BILLBRIDGE_MASTER_KEY"), data_dir, production)
+}
+
+/// A non-empty environment variable.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|s| !s.is_empty())
 }
 
 fn jwt_secret(data_dir: &Path, production: bool) -> anyhow::Result<config::Secret> {
-    let from_env = std::env::var("BILLBRIDGE_JWT_SECRET")
-        .ok()
-        .filter(|s| !s.is_empty());
-    config::jwt_secret(from_env, data_dir, production)
+    config::jwt_secret(env("BILLBRIDGE_JWT_SECRET"), data_dir, production)
 }
 
 /// Connects (creating the data folder for the default SQLite file) and migrates.
@@ -578,6 +578,10 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
             .unwrap_or_else(|| config::default_database_url(data_dir)),
         data_dir: data_dir.to_owned(),
         jwt_secret: jwt_secret(data_dir, production)?,
+        previous_jwt_secret: config::previous_jwt_secret(
+            env("BILLBRIDGE_JWT_PREVIOUS_SECRET"),
+            env("BILLBRIDGE_JWT_PREVIOUS_UNTIL"),
+        )?,
         public_url: config::public_url(args.public_url.clone(), args.listen)?,
         production,
     };
@@ -588,20 +592,25 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
         );
     }
     tracing::debug!(?config, "configuration");
-    let keys = JwtKeys::new(config.jwt_secret.expose())?;
+    let mut keys = JwtKeys::new(config.jwt_secret.expose())?;
+    if let Some((previous, until)) = &config.previous_jwt_secret {
+        keys = keys.accepting(previous.expose(), *until)?;
+        tracing::info!(until = %until.to_rfc3339(), "tokens signed with the previous JWT secret are accepted until then");
+    }
     let psa = Psa::new(
         master_key(data_dir, production)?,
         connectwise::Settings::default(),
     );
     let db = open(data_dir, &args.db).await?;
-    let mut state = AppState::standard(
+    let limits = Limits::from_env(env)?;
+    let state = AppState::standard(
         db.clone(),
         keys,
         psa,
         PushOptions::default(),
         &config.public_url,
-    );
-    state.secure_cookies = production;
+    )
+    .configure(limits, production);
     let demo_token = if args.demo {
         demo::seed(&db).await.context("creating the demo tenant")?;
         let listener = tokio::net::TcpListener::bind(args.sandbox_listen)
@@ -634,8 +643,12 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
     println!("billbridge is serving http://{address}  (GraphQL: /graphql, GraphiQL: /graphiql)");
     if let Some(token) = demo_token {
         println!(
-            "\nDemo tenant `demo` is ready. Paste this admin token into the web app (valid 12 hours):\n\n{token}\n\n\
-             Later tokens: billbridge token --tenant demo --role admin\n"
+            "\nDemo tenant `demo` is ready. Sign in at http://{address}/ with tenant `{}`, {} / {}.\n\
+             For GraphiQL and scripts, an admin API token (valid 12 hours):\n\n{token}\n\n\
+             Later tokens: billbridge token --tenant demo --role admin\n",
+            demo::TENANT,
+            demo::ADMIN_EMAIL,
+            demo::ADMIN_PASSWORD,
         );
     }
     let scheduler = Scheduler {

@@ -2,6 +2,7 @@
 //! are masked in `Debug`.
 
 use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use std::fmt;
 use std::net::SocketAddr;
@@ -35,6 +36,8 @@ pub struct Config {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub jwt_secret: Secret,
+    /// A secret rotated out, accepted until the given time.
+    pub previous_jwt_secret: Option<(Secret, DateTime<Utc>)>,
     /// Where browsers reach this server; links in webhook events start with it.
     pub public_url: String,
     /// Production refuses generated secrets and defaults that only suit a laptop.
@@ -108,6 +111,38 @@ pub fn jwt_secret(
     write_private(&path, &secret)?;
     tracing::info!(path = %path.display(), "generated a JWT secret for this machine");
     Ok(Secret::new(secret))
+}
+
+/// The JWT secret rotated out (`BILLBRIDGE_JWT_PREVIOUS_SECRET`) and the end of its grace
+/// period (`BILLBRIDGE_JWT_PREVIOUS_UNTIL`, RFC 3339): tokens it signed are accepted until
+/// then. Both or neither must be set.
+pub fn previous_jwt_secret(
+    secret: Option<String>,
+    until: Option<String>,
+) -> anyhow::Result<Option<(Secret, DateTime<Utc>)>> {
+    match (secret, until) {
+        (None, None) => Ok(None),
+        (Some(_), None) => bail!(
+            "BILLBRIDGE_JWT_PREVIOUS_SECRET needs BILLBRIDGE_JWT_PREVIOUS_UNTIL: the end of its grace period, e.g. 2026-12-01T00:00:00Z"
+        ),
+        (None, Some(_)) => {
+            bail!("BILLBRIDGE_JWT_PREVIOUS_UNTIL is set without BILLBRIDGE_JWT_PREVIOUS_SECRET")
+        }
+        (Some(secret), Some(until)) => {
+            if secret.len() < MIN_SECRET_BYTES {
+                bail!(
+                    "BILLBRIDGE_JWT_PREVIOUS_SECRET must be at least {MIN_SECRET_BYTES} bytes; it has {}",
+                    secret.len()
+                );
+            }
+            let until = DateTime::parse_from_rfc3339(until.trim())
+                .with_context(|| {
+                    format!("BILLBRIDGE_JWT_PREVIOUS_UNTIL {until:?} is not an RFC 3339 time such as 2026-12-01T00:00:00Z")
+                })?
+                .with_timezone(&Utc);
+            Ok(Some((Secret::new(secret.into_bytes()), until)))
+        }
+    }
 }
 
 /// The key that seals stored ConnectWise private keys: `BILLBRIDGE_MASTER_KEY` (32 bytes,
@@ -208,6 +243,29 @@ mod tests {
             "https://x.example/?a=1",
         ] {
             assert!(public_url(Some(bad.into()), listen).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn previous_secret_needs_its_grace_period() {
+        let secret = || Some("p".repeat(32));
+        assert!(previous_jwt_secret(None, None).unwrap().is_none());
+        let (_, until) = previous_jwt_secret(secret(), Some("2026-12-01T00:00:00Z".into()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(until.to_rfc3339(), "2026-12-01T00:00:00+00:00");
+        for (s, u, says) in [
+            (secret(), None, "needs BILLBRIDGE_JWT_PREVIOUS_UNTIL"),
+            (None, Some("2026-12-01T00:00:00Z".into()), "without"),
+            (secret(), Some("next week".into()), "RFC 3339"),
+            (
+                Some("short".into()),
+                Some("2026-12-01T00:00:00Z".into()),
+                "32 bytes",
+            ),
+        ] {
+            let err = previous_jwt_secret(s, u).unwrap_err();
+            assert!(format!("{err:#}").contains(says), "{err:#}");
         }
     }
 

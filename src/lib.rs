@@ -27,6 +27,8 @@ pub mod domain;
 pub mod error;
 /// The GraphQL schema, one file per feature.
 pub mod graphql;
+/// Limits on GraphQL operations, request size and time, and request rates.
+pub mod limits;
 /// Prometheus counters for /metrics.
 pub mod metrics;
 /// A tenant's ConnectWise: connection test, level and company syncs.

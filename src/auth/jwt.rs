@@ -1,9 +1,16 @@
 //! Signing and checking bearer JWTs: HS256 only, `exp`, `iss` and `aud` required, `nbf`
 //! checked, 30 s leeway.
+//!
+//! Key rotation: every token names its key in the header (`kid`, derived from the secret,
+//! so replicas agree without configuring ids). After a rotation the previous secret is
+//! still accepted until the end of its grace period, then refused.
 
-use chrono::Utc;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 use super::Role;
@@ -62,10 +69,25 @@ pub struct TokenIdentity {
 }
 
 pub struct JwtKeys {
+    kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Keys rotated out, each accepted until its grace period ends.
+    previous: Vec<Previous>,
     api: Validation,
     browser: Validation,
+}
+
+struct Previous {
+    kid: String,
+    decoding: DecodingKey,
+    until: DateTime<Utc>,
+}
+
+/// The key id of a secret: the first 8 bytes of its SHA-256, in hex. Not secret: it only
+/// tells which key signed a token.
+fn key_id(secret: &[u8]) -> String {
+    hex::encode(&Sha256::digest(secret)[..8])
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -95,11 +117,51 @@ impl JwtKeys {
             validation
         };
         Ok(JwtKeys {
+            kid: key_id(secret),
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            previous: Vec::new(),
             api: validation(Audience::Api),
             browser: validation(Audience::Browser),
         })
+    }
+
+    /// Also accepts tokens signed with `secret` (a key rotated out) until `until`.
+    pub fn accepting(mut self, secret: &[u8], until: DateTime<Utc>) -> Result<Self, JwtError> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(JwtError::WeakSecret(secret.len()));
+        }
+        self.previous.push(Previous {
+            kid: key_id(secret),
+            decoding: DecodingKey::from_secret(secret),
+            until,
+        });
+        Ok(self)
+    }
+
+    /// The id of the key new tokens are signed with.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The key that must have signed `token`, by its `kid`. Tokens without one predate
+    /// rotation and can only be checked against the current key.
+    fn key_for(&self, token: &str) -> Result<&DecodingKey, JwtError> {
+        let header = decode_header(token).map_err(|e| JwtError::Invalid(e.to_string()))?;
+        let Some(kid) = header.kid else {
+            return Ok(&self.decoding);
+        };
+        if kid == self.kid {
+            return Ok(&self.decoding);
+        }
+        match self.previous.iter().find(|p| p.kid == kid) {
+            Some(previous) if Utc::now() < previous.until => Ok(&previous.decoding),
+            Some(previous) => Err(JwtError::Invalid(format!(
+                "signed with a key rotated out; its grace period ended {}",
+                previous.until.to_rfc3339()
+            ))),
+            None => Err(JwtError::Invalid("signed with an unknown key".into())),
+        }
     }
 
     /// An API token for `tenant` with `role`, valid for `ttl` from now.
@@ -167,8 +229,9 @@ impl JwtKeys {
             exp,
             jti,
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| JwtError::Sign(e.to_string()))
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        encode(&header, &claims, &self.encoding).map_err(|e| JwtError::Sign(e.to_string()))
     }
 
     /// Checks an API token: signature, algorithm, issuer, audience and times.
@@ -182,11 +245,11 @@ impl JwtKeys {
             Audience::Api => &self.api,
             Audience::Browser => &self.browser,
         };
-        let data =
-            decode::<Claims>(token, &self.decoding, validation).map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtError::Expired,
-                _ => JwtError::Invalid(e.to_string()),
-            })?;
+        let key = self.key_for(token)?;
+        let data = decode::<Claims>(token, key, validation).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtError::Expired,
+            _ => JwtError::Invalid(e.to_string()),
+        })?;
         let role = data.claims.role.parse().map_err(JwtError::Invalid)?;
         Ok(TokenIdentity {
             tenant: data.claims.tenant,
@@ -247,5 +310,53 @@ mod tests {
             .issue("acme", Role::Admin, "cli", Duration::from_secs(60))
             .unwrap();
         assert!(matches!(keys.verify(&token), Err(JwtError::Invalid(_))));
+    }
+
+    #[test]
+    fn rotated_key_accepted_during_its_grace_only() {
+        const OLD: &[u8] = b"the-old-secret-the-old-secret-123";
+        let old = JwtKeys::new(OLD).unwrap();
+        let token = old
+            .issue("acme", Role::Viewer, "cli", Duration::from_secs(60))
+            .unwrap();
+        let in_grace = JwtKeys::new(SECRET)
+            .unwrap()
+            .accepting(OLD, Utc::now() + chrono::Duration::hours(1))
+            .unwrap();
+        assert_eq!(in_grace.verify(&token).unwrap().tenant, "acme");
+        // New tokens are signed with the new key, which the old setup does not know.
+        let new = in_grace
+            .issue("acme", Role::Viewer, "cli", Duration::from_secs(60))
+            .unwrap();
+        assert_ne!(in_grace.kid(), old.kid());
+        assert!(matches!(old.verify(&new), Err(JwtError::Invalid(m)) if m.contains("unknown key")));
+        let after_grace = JwtKeys::new(SECRET)
+            .unwrap()
+            .accepting(OLD, Utc::now() - chrono::Duration::seconds(1))
+            .unwrap();
+        assert!(
+            matches!(after_grace.verify(&token), Err(JwtError::Invalid(m)) if m.contains("grace period ended"))
+        );
+        // A kid naming one key does not unlock another: the signature still decides.
+        let forged = {
+            let mut header = Header::new(Algorithm::HS256);
+            header.kid = Some(in_grace.kid().to_owned());
+            let claims: serde_json::Value = serde_json::from_slice(
+                &base64::Engine::decode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    token.split('.').nth(1).unwrap(),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+            encode(&header, &claims, &EncodingKey::from_secret(OLD)).unwrap()
+        };
+        assert!(in_grace.verify(&forged).is_err());
+        assert!(matches!(
+            JwtKeys::new(SECRET)
+                .unwrap()
+                .accepting(b"short", Utc::now()),
+            Err(JwtError::WeakSecret(5))
+        ));
     }
 }

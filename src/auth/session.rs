@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -18,6 +18,7 @@ use super::{Role, Viewer, password};
 use crate::app::AppState;
 use crate::db::{Scope, tenants, users};
 use crate::error::{AppError, refuse};
+use crate::limits::too_many;
 
 /// Every failed sign-in takes at least this long, so timing tells nothing.
 const FAILURE_FLOOR: Duration = Duration::from_millis(400);
@@ -103,6 +104,12 @@ pub async fn login(
             "send JSON with tenant, email and password",
         );
     };
+    if let Err(wait) = state.logins.check(&peer.ip().to_string()) {
+        return too_many(
+            wait,
+            "too many sign-in attempts from this address; try again later",
+        );
+    }
     let started = Instant::now();
     let account = format!(
         "account:{}/{}",
@@ -114,15 +121,7 @@ pub async fn login(
         (format!("address:{}", peer.ip()), MAX_PER_ADDRESS),
     ];
     if let Some(wait) = state.throttle.blocked(&keys) {
-        let mut response = refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
-            "too many failed sign-ins; try again later",
-        );
-        if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return response;
+        return too_many(wait, "too many failed sign-ins; try again later");
     }
     match check(&state, &login).await {
         Ok(viewer) => {

@@ -19,6 +19,7 @@ use crate::app::AppState;
 use crate::auth::{Viewer, request};
 use crate::db::Scope;
 use crate::error::{AppError, refuse};
+use crate::limits::too_many;
 
 pub async fn graphql_post(
     State(state): State<AppState>,
@@ -61,6 +62,9 @@ pub async fn graphql_post(
             "BAD_REQUEST",
             "batched operations are not accepted; send one operation per request",
         );
+    }
+    if let Err(refused) = within_rate(&state, &auth.viewer) {
+        return *refused;
     }
     match serde_json::from_value::<async_graphql::Request>(value) {
         Ok(operation) => {
@@ -121,7 +125,21 @@ pub async fn graphql_get(
         Ok(auth) => auth,
         Err(e) => return unauthorized(e),
     };
+    if let Err(refused) = within_rate(&state, &auth.viewer) {
+        return *refused;
+    }
     execute(&state, auth.viewer, request).await
+}
+
+/// Each caller (API token, CLI token subject or signed-in user) has its own allowance.
+fn within_rate(state: &AppState, viewer: &Viewer) -> Result<(), Box<Response>> {
+    let key = format!("{}/{}", viewer.tenant_id, viewer.subject);
+    state.requests.check(&key).map_err(|wait| {
+        Box::new(too_many(
+            wait,
+            "too many requests for this token; slow down and retry after the Retry-After seconds",
+        ))
+    })
 }
 
 /// A GraphiQL page for people trying the API (paste a token under "Headers").
@@ -137,8 +155,9 @@ pub async fn graphiql() -> Html<String> {
 async fn execute(state: &AppState, viewer: Viewer, request: async_graphql::Request) -> Response {
     let scope = Scope::for_tenant_id(state.db.clone(), viewer.tenant_id);
     let loaders = Loaders::new(&scope);
+    let schema = state.schema_for(viewer.role);
     let request = request.data(scope).data(loaders).data(viewer);
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+    GraphQLResponse::from(schema.execute(request).await).into_response()
 }
 
 /// graphql-ws (and the older subscriptions-transport-ws) for subscriptions. The token goes
@@ -154,7 +173,11 @@ pub async fn graphql_ws(
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            let schema = state.schema.clone();
+            // Subscriptions need no introspection: in production, nobody gets it here.
+            let schema = state
+                .restricted
+                .clone()
+                .unwrap_or_else(|| state.schema.clone());
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let token = ["Authorization", "authorization", "token"]
@@ -172,6 +195,11 @@ pub async fn graphql_ws(
                             .into());
                         }
                     };
+                    if within_rate(&state, &viewer).is_err() {
+                        return Err(async_graphql::Error::new(
+                            "too many requests for this token; retry later",
+                        ));
+                    }
                     let scope = Scope::for_tenant_id(state.db.clone(), viewer.tenant_id);
                     let mut data = Data::default();
                     data.insert(Loaders::new(&scope));

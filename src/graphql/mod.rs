@@ -25,6 +25,7 @@ pub use loaders::Loaders;
 use crate::auth::Viewer;
 use crate::auth::jwt::JwtKeys;
 use crate::db::Scope;
+use crate::limits::Limits;
 use crate::psa::Psa;
 use crate::push::Pusher;
 use std::sync::Arc;
@@ -64,30 +65,35 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 pub struct Subscription(push::PushSubscription);
 
 /// Limits that keep one request from costing the server more than a page load should.
-const MAX_DEPTH: usize = 12;
-const MAX_COMPLEXITY: usize = 5_000;
-const MAX_DIRECTIVES: usize = 16;
-
-fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(
         Query::default(),
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
-    .limit_directives(MAX_DIRECTIVES)
+    .limit_depth(limits.depth)
+    .limit_complexity(limits.complexity)
+    .limit_directives(limits.directives)
 }
 
-/// The schema with what resolvers need beyond the request: the pusher (and its PSA
-/// context) and the JWT keys.
-pub fn schema_with(pusher: Pusher, jwt: Arc<JwtKeys>) -> AppSchema {
-    builder().data(pusher).data(jwt).finish()
+/// The schema, within `limits`. A `restricted` one answers no introspection and makes no
+/// "did you mean" suggestions: in production that is what non-admins get, so the API's
+/// shape is not handed to anyone holding a token.
+pub fn schema_with(
+    pusher: Pusher,
+    jwt: Arc<JwtKeys>,
+    limits: &Limits,
+    restricted: bool,
+) -> AppSchema {
+    let mut builder = builder(limits).data(pusher).data(jwt);
+    if restricted {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
 }
 
-/// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder(&Limits::default()).finish().sdl()
 }
 
 /// The tenant scope of the request (set by the HTTP handler after authentication).

@@ -4,7 +4,10 @@ use billbridge::auth::Role;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
-use crate::common::{SECRET, TestApp, catalogue};
+use billbridge::auth::jwt::JwtKeys;
+use std::time::Duration;
+
+use crate::common::{RETIRED, ROTATED, SECRET, TestApp, catalogue};
 
 fn claims(overrides: Value) -> Value {
     let now = chrono::Utc::now().timestamp();
@@ -85,6 +88,15 @@ async fn bad_tokens_are_unauthenticated() {
             "unknown role",
             Some(sign(&claims(json!({"role": "owner"})), SECRET)),
         ),
+        (
+            "rotated key after its grace period",
+            Some(
+                JwtKeys::new(RETIRED)
+                    .unwrap()
+                    .issue("alpha", Role::Admin, "t", Duration::from_secs(600))
+                    .unwrap(),
+            ),
+        ),
     ];
     for (name, token) in cases {
         let mut request = app
@@ -104,9 +116,15 @@ async fn bad_tokens_are_unauthenticated() {
         );
         assert!(body.get("data").is_none(), "{name}");
     }
-    // The control: a good token works.
+    // The controls: a good token works, and so does one signed with the key rotated out
+    // an hour ago, during its grace period.
     let good = sign(&claims(json!({})), SECRET);
     app.ok(&good, "{ services { id } }", json!({})).await;
+    let rotated = JwtKeys::new(ROTATED)
+        .unwrap()
+        .issue("alpha", Role::Admin, "t", Duration::from_secs(600))
+        .unwrap();
+    app.ok(&rotated, "{ services { id } }", json!({})).await;
 }
 
 #[tokio::test]
@@ -121,78 +139,223 @@ async fn expired_token_says_so() {
     );
 }
 
-/// Every mutation with arguments that would otherwise be valid enough to reach the guard.
-const MUTATIONS: &[&str] = &[
-    r#"mutation { createService(input: {name: "X"}) { id } }"#,
-    r#"mutation { updateService(id: "1", input: {name: "X"}) { id } }"#,
-    r#"mutation { deleteService(id: "1") }"#,
-    r#"mutation { createProduct(input: {serviceId: "1", name: "X", metrics: []}) { id } }"#,
-    r#"mutation { updateProduct(id: "1", input: {name: "X"}) { id } }"#,
-    r#"mutation { deleteProduct(id: "1") }"#,
-    r#"mutation { createPlan(input: {productId: "1", uniqueId: "X", baseSizeGb: 1}) { id } }"#,
-    r#"mutation { updatePlan(id: "1", input: {name: "X"}) { id } }"#,
-    r#"mutation { deletePlan(id: "1") }"#,
-    r#"mutation { createLevel(input: {name: "X"}) { id } }"#,
-    r#"mutation { deleteLevel(id: "1") }"#,
-    r#"mutation { addBillingMapping(input: {productId: "1", allPlans: true, level: "Gold", usageValue: TOTAL_USAGE}) { warnings } }"#,
-    r#"mutation { updateBillingMapping(id: "1", input: {level: "Gold"}) { warnings } }"#,
-    r#"mutation { deleteBillingMapping(id: "1") }"#,
-    r#"mutation { takeOverBillingMapping(id: "1") { id } }"#,
-    r#"mutation { upsertAccounts(input: [{name: "a", subscriptions: []}]) { id } }"#,
-    r#"mutation { deleteAccounts(names: ["a"]) { deleted } }"#,
-    r#"mutation { connectPsa(input: {site: "cw.example.com", companyId: "c", publicKey: "p", privateKey: "s", clientId: "x", integration: "i"}) { site } }"#,
-    r#"mutation { testPsaConnection { ok } }"#,
-    r#"mutation { createUser(input: {email: "u@x.example", displayName: "U", role: VIEWER, password: "long enough password"}) { id } }"#,
-    r#"mutation { updateUserRole(id: "1", role: VIEWER) { id } }"#,
-    r#"mutation { deactivateUser(id: "1") { id } }"#,
-    r#"mutation { createApiToken(input: {name: "t", role: VIEWER}) { token } }"#,
-    r#"mutation { revokeApiToken(id: "1") { id } }"#,
-    r#"mutation { disconnectPsa }"#,
-    r#"mutation { syncLevels { created } }"#,
-    r#"mutation { syncCompanies { linked } }"#,
-    r#"mutation { recordUsage(input: [{account: "a", metricId: "1", quantity: 1, measuredAt: "2026-01-01T00:00:00Z"}]) { recorded } }"#,
+use Role::{Admin, Editor, Viewer};
+
+/// Every mutation, the least role allowed to run it, and arguments valid enough to reach
+/// the guard.
+const MUTATIONS: &[(&str, Role, &str)] = &[
+    (
+        "createService",
+        Editor,
+        r#"mutation { createService(input: {name: "X"}) { id } }"#,
+    ),
+    (
+        "updateService",
+        Editor,
+        r#"mutation { updateService(id: "1", input: {name: "X"}) { id } }"#,
+    ),
+    (
+        "deleteService",
+        Editor,
+        r#"mutation { deleteService(id: "1") }"#,
+    ),
+    (
+        "createProduct",
+        Editor,
+        r#"mutation { createProduct(input: {serviceId: "1", name: "X", metrics: []}) { id } }"#,
+    ),
+    (
+        "updateProduct",
+        Editor,
+        r#"mutation { updateProduct(id: "1", input: {name: "X"}) { id } }"#,
+    ),
+    (
+        "deleteProduct",
+        Editor,
+        r#"mutation { deleteProduct(id: "1") }"#,
+    ),
+    (
+        "createPlan",
+        Editor,
+        r#"mutation { createPlan(input: {productId: "1", uniqueId: "X", baseSizeGb: 1}) { id } }"#,
+    ),
+    (
+        "updatePlan",
+        Editor,
+        r#"mutation { updatePlan(id: "1", input: {name: "X"}) { id } }"#,
+    ),
+    ("deletePlan", Editor, r#"mutation { deletePlan(id: "1") }"#),
+    (
+        "createLevel",
+        Editor,
+        r#"mutation { createLevel(input: {name: "X"}) { id } }"#,
+    ),
+    (
+        "deleteLevel",
+        Editor,
+        r#"mutation { deleteLevel(id: "1") }"#,
+    ),
+    (
+        "addBillingMapping",
+        Editor,
+        r#"mutation { addBillingMapping(input: {productId: "1", allPlans: true, level: "Gold", usageValue: TOTAL_USAGE}) { warnings } }"#,
+    ),
+    (
+        "updateBillingMapping",
+        Editor,
+        r#"mutation { updateBillingMapping(id: "1", input: {level: "Gold"}) { warnings } }"#,
+    ),
+    (
+        "deleteBillingMapping",
+        Editor,
+        r#"mutation { deleteBillingMapping(id: "1") }"#,
+    ),
+    (
+        "takeOverBillingMapping",
+        Admin,
+        r#"mutation { takeOverBillingMapping(id: "1") { id } }"#,
+    ),
+    (
+        "upsertAccounts",
+        Editor,
+        r#"mutation { upsertAccounts(input: [{name: "a", subscriptions: []}]) { id } }"#,
+    ),
+    (
+        "deleteAccounts",
+        Editor,
+        r#"mutation { deleteAccounts(names: ["a"]) { deleted } }"#,
+    ),
+    (
+        "recordUsage",
+        Editor,
+        r#"mutation { recordUsage(input: [{account: "a", metricId: "1", quantity: 1, measuredAt: "2026-01-01T00:00:00Z"}]) { recorded } }"#,
+    ),
+    (
+        "connectPsa",
+        Admin,
+        r#"mutation { connectPsa(input: {site: "cw.example.com", companyId: "c", publicKey: "p", privateKey: "s", clientId: "x", integration: "i"}) { site } }"#,
+    ),
+    (
+        "testPsaConnection",
+        Editor,
+        r#"mutation { testPsaConnection { ok } }"#,
+    ),
+    ("disconnectPsa", Admin, r#"mutation { disconnectPsa }"#),
+    (
+        "syncLevels",
+        Editor,
+        r#"mutation { syncLevels { created } }"#,
+    ),
+    (
+        "syncCompanies",
+        Editor,
+        r#"mutation { syncCompanies { linked } }"#,
+    ),
+    (
+        "pushUsage",
+        Editor,
+        r#"mutation { pushUsage(dryRun: true) { id } }"#,
+    ),
+    (
+        "cancelPushRun",
+        Editor,
+        r#"mutation { cancelPushRun(id: "1") { id } }"#,
+    ),
+    (
+        "updatePushSchedule",
+        Editor,
+        r#"mutation { updatePushSchedule(input: {enabled: false}) { enabled } }"#,
+    ),
+    (
+        "createUser",
+        Admin,
+        r#"mutation { createUser(input: {email: "u@x.example", displayName: "U", role: VIEWER, password: "long enough password"}) { id } }"#,
+    ),
+    (
+        "updateUserRole",
+        Admin,
+        r#"mutation { updateUserRole(id: "1", role: VIEWER) { id } }"#,
+    ),
+    (
+        "deactivateUser",
+        Admin,
+        r#"mutation { deactivateUser(id: "1") { id } }"#,
+    ),
+    (
+        "createApiToken",
+        Admin,
+        r#"mutation { createApiToken(input: {name: "t", role: VIEWER}) { token } }"#,
+    ),
+    (
+        "revokeApiToken",
+        Admin,
+        r#"mutation { revokeApiToken(id: "1") { id } }"#,
+    ),
+    (
+        "createWebhook",
+        Admin,
+        r#"mutation { createWebhook(input: {url: "https://hooks.example.com/x"}) { secret } }"#,
+    ),
+    (
+        "deleteWebhook",
+        Admin,
+        r#"mutation { deleteWebhook(id: "1") }"#,
+    ),
 ];
 
+/// The mutations the schema has, from its SDL (field lines, not their descriptions).
+fn schema_mutations() -> Vec<String> {
+    let sdl = billbridge::graphql::sdl();
+    let body = sdl.split("type Mutation {").nth(1).unwrap();
+    let body = &body[..body.find("\n}").unwrap()];
+    let mut in_description = false;
+    let mut names = Vec::new();
+    for line in body.lines().map(str::trim) {
+        if line == "\"\"\"" {
+            in_description = !in_description;
+        } else if !in_description
+            && !line.starts_with('"')
+            && let Some(name) = line.split(['(', ':']).next().filter(|n| !n.is_empty())
+        {
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
 #[tokio::test]
-async fn viewers_cannot_mutate_and_editors_cannot_take_over() {
+async fn every_role_against_every_mutation() {
+    // The table covers the whole schema: a new mutation must say who may run it.
+    let mut listed: Vec<&str> = MUTATIONS.iter().map(|(name, ..)| *name).collect();
+    let mut schema = schema_mutations();
+    listed.sort_unstable();
+    schema.sort_unstable();
+    assert_eq!(listed, schema, "MUTATIONS must list every mutation");
+
     let app = TestApp::start().await;
     let editor = app.editor();
     catalogue(&app, &editor).await;
-    let viewer = app.token("alpha", Role::Viewer);
     let services_before = app.count("services").await;
-    for mutation in MUTATIONS {
-        assert_eq!(
-            app.code(&viewer, mutation, json!({})).await,
-            "FORBIDDEN",
-            "{mutation}"
-        );
-    }
-    assert_eq!(
-        app.count("services").await,
-        services_before,
-        "nothing written"
-    );
-    // Viewers read.
-    app.ok(&viewer, "{ services { id } levels { name } }", json!({}))
-        .await;
-    // Editors pass the guard everywhere but on the admin-only take-over.
-    for mutation in MUTATIONS {
-        let body = app.post(&editor, mutation, json!({})).await;
-        let code = &body["errors"][0]["extensions"]["code"];
-        let admin_only = [
-            "takeOver",
-            "connectPsa",
-            "disconnectPsa",
-            "createUser",
-            "updateUserRole",
-            "deactivateUser",
-            "ApiToken",
-            "Webhook",
-        ];
-        if admin_only.iter().any(|m| mutation.contains(m)) {
-            assert_eq!(code, "FORBIDDEN");
-        } else {
-            assert_ne!(code, "FORBIDDEN", "{mutation}");
+    for role in [Viewer, Editor, Admin] {
+        let token = app.token("alpha", role);
+        for (name, least, mutation) in MUTATIONS {
+            let body = app.post(&token, mutation, json!({})).await;
+            let code = &body["errors"][0]["extensions"]["code"];
+            if role < *least {
+                assert_eq!(code, "FORBIDDEN", "{role:?} {name}: {body}");
+            } else {
+                assert_ne!(code, "FORBIDDEN", "{role:?} {name}: {body}");
+            }
+        }
+        if role == Viewer {
+            assert_eq!(
+                app.count("services").await,
+                services_before,
+                "viewers wrote nothing"
+            );
+            // Viewers read.
+            app.ok(&token, "{ services { id } levels { name } }", json!({}))
+                .await;
         }
     }
 }

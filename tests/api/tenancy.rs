@@ -20,6 +20,39 @@ async fn other_tenants_ids_are_not_found() {
     let mapping_id = id(&mapping["addBillingMapping"]["mapping"]["id"]);
     let level = id(&mapping["addBillingMapping"]["mapping"]["level"]["id"]);
 
+    let account = app
+        .ok(
+            &alpha,
+            r#"mutation { upsertAccounts(input: [{name: "alpha-account", subscriptions: []}]) { id } }"#,
+            json!({}),
+        )
+        .await;
+    let account = id(&account["upsertAccounts"][0]["id"]);
+    let user = app
+        .ok(
+            &alpha,
+            r#"mutation { createUser(input: {email: "ops@alpha.example", displayName: "Ops", role: VIEWER, password: "long enough password"}) { id } }"#,
+            json!({}),
+        )
+        .await;
+    let user = id(&user["createUser"]["id"]);
+    let token = app
+        .ok(
+            &alpha,
+            r#"mutation { createApiToken(input: {name: "t", role: VIEWER}) { apiToken { id } } }"#,
+            json!({}),
+        )
+        .await;
+    let token = id(&token["createApiToken"]["apiToken"]["id"]);
+    let webhook = app
+        .ok(
+            &alpha,
+            r#"mutation { createWebhook(input: {url: "https://hooks.example.com/x"}) { webhook { id } } }"#,
+            json!({}),
+        )
+        .await;
+    let webhook = id(&webhook["createWebhook"]["webhook"]["id"]);
+
     let beta = app.token("beta", Role::Admin);
     // Beta sees nothing of alpha's.
     let data = app
@@ -111,6 +144,30 @@ async fn other_tenants_ids_are_not_found() {
             "mutation($id: ID!) { takeOverBillingMapping(id: $id) { id } }",
             json!({ "id": mapping_id }),
         ),
+        (
+            "query($id: ID!) { account(id: $id) { name } }",
+            json!({ "id": account }),
+        ),
+        (
+            "mutation($id: ID!) { updateUserRole(id: $id, role: ADMIN) { id } }",
+            json!({ "id": user }),
+        ),
+        (
+            "mutation($id: ID!) { deactivateUser(id: $id) { id } }",
+            json!({ "id": user }),
+        ),
+        (
+            "mutation($id: ID!) { revokeApiToken(id: $id) { id } }",
+            json!({ "id": token }),
+        ),
+        (
+            "query($id: ID!) { webhookDeliveries(webhookId: $id) { totalCount } }",
+            json!({ "id": webhook }),
+        ),
+        (
+            "mutation($id: ID!) { deleteWebhook(id: $id) }",
+            json!({ "id": webhook }),
+        ),
     ];
     for (query, variables) in &operations {
         assert_eq!(
@@ -150,6 +207,26 @@ async fn other_tenants_ids_are_not_found() {
             .await,
         "CONFLICT"
     );
+
+    // Runs too.
+    let run = app
+        .ok(
+            &alpha,
+            "mutation { pushUsage(dryRun: true) { id } }",
+            json!({}),
+        )
+        .await;
+    let run = id(&run["pushUsage"]["id"]);
+    for query in [
+        "query($id: ID!) { pushRun(id: $id) { id } }",
+        "mutation($id: ID!) { cancelPushRun(id: $id) { id } }",
+    ] {
+        assert_eq!(
+            app.code(&beta, query, json!({ "id": run })).await,
+            "NOT_FOUND",
+            "{query}"
+        );
+    }
 
     // Alpha's data is untouched and still its own.
     let data = app

@@ -7,6 +7,7 @@ use billbridge::auth::jwt::JwtKeys;
 use billbridge::connectwise::Settings;
 use billbridge::crypto::MasterKey;
 use billbridge::db;
+use billbridge::limits::Limits;
 use billbridge::psa::Psa;
 use billbridge::push::{PushOptions, Pusher};
 use billbridge::sandbox::{self, Sandbox};
@@ -17,6 +18,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
+/// A key rotated out an hour ago, still in its grace period.
+pub const ROTATED: &[u8] = b"rotated-secret-rotated-secret-rotated";
+/// A key rotated out whose grace period has ended.
+pub const RETIRED: &[u8] = b"retired-secret-retired-secret-retired";
 
 pub struct TestApp {
     pub base: String,
@@ -39,6 +44,11 @@ pub struct TestApp {
 impl TestApp {
     /// A server with two tenants, `alpha` and `beta`.
     pub async fn start() -> TestApp {
+        TestApp::start_with(Limits::default(), false).await
+    }
+
+    /// The same, with `limits`, and in production mode when `production`.
+    pub async fn start_with(limits: Limits, production: bool) -> TestApp {
         let (options, dir) = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if !url.is_empty() => (postgres_schema(&url).await, None),
             _ => {
@@ -80,11 +90,17 @@ impl TestApp {
         let psa = Psa::new(MasterKey::generate(), fast_settings());
         let state = AppState::standard(
             conn.clone(),
-            JwtKeys::new(SECRET).expect("keys"),
+            JwtKeys::new(SECRET)
+                .and_then(|k| k.accepting(ROTATED, chrono::Utc::now() + chrono::Duration::hours(1)))
+                .and_then(|k| {
+                    k.accepting(RETIRED, chrono::Utc::now() - chrono::Duration::minutes(1))
+                })
+                .expect("keys"),
             psa,
             fast_push(),
             &base,
-        );
+        )
+        .configure(limits, production);
         let pusher = state.pusher.clone();
         tokio::spawn(async move {
             app::serve(listener, state, async {

@@ -1,0 +1,160 @@
+//! Limits that hold against abuse: request rates per token and sign-ins per address (429
+//! with Retry-After), floods of aliases and directives refused before anything runs, and
+//! in production neither introspection nor suggestions for non-admins.
+
+use billbridge::auth::Role;
+use billbridge::limits::Limits;
+use serde_json::{Value, json};
+
+use crate::common::TestApp;
+
+async fn raw(app: &TestApp, token: &str, query: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_token_and_each_address_has_its_allowance() {
+    let limits = Limits {
+        requests_per_minute: 5,
+        logins_per_minute: 3,
+        ..Limits::default()
+    };
+    let app = TestApp::start_with(limits, false).await;
+    let editor = app.editor();
+    for _ in 0..5 {
+        assert_eq!(raw(&app, &editor, "{ levels { id } }").await.status(), 200);
+    }
+    let refused = raw(&app, &editor, "{ levels { id } }").await;
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=12).contains(&wait), "{wait}");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    // Mutations are refused the same way, before anything is written.
+    let write = raw(
+        &app,
+        &editor,
+        r#"mutation { createLevel(input: {name: "Late"}) { id } }"#,
+    )
+    .await;
+    assert_eq!(write.status(), 429);
+    assert_eq!(app.count("levels").await, 0);
+    // Another caller is not held back by the first.
+    let viewer = app.token("alpha", Role::Viewer);
+    assert_eq!(raw(&app, &viewer, "{ levels { id } }").await.status(), 200);
+
+    // Sign-in attempts per address, whether or not the credentials are right.
+    let login = || async {
+        app.client
+            .post(format!("{}/auth/login", app.base))
+            .json(&json!({ "tenant": "alpha", "email": "nobody@example.com", "password": "x" }))
+            .send()
+            .await
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(login().await.status(), 401);
+    }
+    let refused = login().await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn floods_are_refused_before_anything_runs() {
+    let app = TestApp::start().await;
+    let editor = app.editor();
+
+    // An alias flood: thousands of copies of one field.
+    let aliases: String = (0..6000)
+        .map(|i| format!("a{i}: services {{ id }} "))
+        .collect();
+    // What authenticating costs, with nothing to run.
+    let before = app.statements();
+    app.ok(&editor, "{ __typename }", json!({})).await;
+    let authenticating = app.statements() - before;
+    let before = app.statements();
+    let error = app
+        .err(&editor, &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("complex"),
+        "{error}"
+    );
+    assert_eq!(
+        app.statements() - before,
+        authenticating,
+        "refused before running anything"
+    );
+
+    // The same with a mutation: nothing is written.
+    let writes: String = (0..6000)
+        .map(|i| format!(r#"m{i}: createLevel(input: {{name: "L{i}"}}) {{ id }} "#))
+        .collect();
+    app.err(&editor, &format!("mutation {{ {writes} }}"), json!({}))
+        .await;
+    assert_eq!(app.count("levels").await, 0);
+
+    // A directive flood on one field.
+    let directives = "@include(if: true) ".repeat(200);
+    let error = app
+        .err(
+            &editor,
+            &format!("{{ services {directives} {{ id }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("directive"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn production_hides_the_schema_from_non_admins() {
+    const INTROSPECT: &str = "{ __schema { queryType { name } } }";
+    const TYPO: &str = "{ servics { id } }";
+    let production = TestApp::start_with(Limits::default(), true).await;
+    let viewer = production.token("alpha", Role::Viewer);
+    let editor = production.editor();
+    let admin = production.token("alpha", Role::Admin);
+    for token in [&viewer, &editor] {
+        let body = production.post(token, INTROSPECT, json!({})).await;
+        assert!(body["data"]["__schema"].is_null(), "{body}");
+        let typo = production.err(token, TYPO, json!({})).await;
+        assert!(
+            !typo["message"].as_str().unwrap().contains("Did you mean"),
+            "{typo}"
+        );
+    }
+    let body = production.ok(&admin, INTROSPECT, json!({})).await;
+    assert_eq!(body["__schema"]["queryType"]["name"], "Query");
+    let typo = production.err(&admin, TYPO, json!({})).await;
+    assert!(
+        typo["message"].as_str().unwrap().contains("Did you mean"),
+        "{typo}"
+    );
+
+    // Outside production everyone may look (GraphiQL, codegen).
+    let development = TestApp::start().await;
+    let viewer = development.token("alpha", Role::Viewer);
+    development.ok(&viewer, INTROSPECT, json!({})).await;
+}
