@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useQuery } from '../../api/hooks';
 import { graphql } from '../../gql';
+import type { LinkState } from '../../gql/graphql';
 import { Link } from '../../router';
 import { Badge } from '../../ui/Badge';
 import { Empty, Loaded } from '../../ui/Feedback';
@@ -12,8 +13,8 @@ import { Table } from '../../ui/Table';
 import { LINK_STATE } from './link';
 
 const Accounts = graphql(`
-  query Accounts($after: String, $search: String) {
-    accounts(first: 25, after: $after, search: $search) {
+  query Accounts($after: String, $search: String, $linkState: LinkState) {
+    accounts(first: 25, after: $after, search: $search, linkState: $linkState) {
       totalCount
       pageInfo {
         hasNextPage
@@ -62,11 +63,12 @@ function useSettled(value: string, ms = 300): string {
 
 export function AccountsPage() {
   const [text, setText] = useState('');
+  const [linkState, setLinkState] = useState<LinkState | ''>('');
   const search = useSettled(text.trim());
   const pages = useCursorPages();
   const { reset } = pages;
-  useEffect(reset, [search, reset]);
-  const query = useQuery(Accounts, { after: pages.after, search: search || null });
+  useEffect(reset, [search, linkState, reset]);
+  const query = useQuery(Accounts, { after: pages.after, search: search || null, linkState: linkState || null });
 
   return (
     <>
@@ -75,11 +77,23 @@ export function AccountsPage() {
         <Field label="Search accounts">
           {(p) => <input {...p} type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Name or link identifier" />}
         </Field>
+        <Field label="Link status">
+          {(p) => (
+            <select {...p} value={linkState} onChange={(e) => setLinkState(e.target.value as LinkState | '')}>
+              <option value="">All</option>
+              {(Object.keys(LINK_STATE) as LinkState[]).map((state) => (
+                <option key={state} value={state}>
+                  {LINK_STATE[state].label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
       </div>
       <Loaded query={query} what="accounts">
         {({ accounts }) =>
           accounts.nodes.length === 0 ? (
-            <Empty>{search ? `No account matches “${search}”.` : 'No accounts yet.'}</Empty>
+            <Empty>{search || linkState ? 'No account matches.' : 'No accounts yet.'}</Empty>
           ) : (
             <>
               <Table label="Accounts">

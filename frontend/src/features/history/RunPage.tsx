@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useQuery } from '../../api/hooks';
 import { graphql } from '../../gql';
 import type { LineOutcome } from '../../gql/graphql';
@@ -68,6 +68,14 @@ export function RunPage({ id }: { id: string }) {
   const [outcome, setOutcome] = useState<LineOutcome | ''>('');
   const pages = useCursorPages();
   const query = useQuery(PushRunLines, { id, outcome: outcome || null, after: pages.after });
+  // A run still going is read again every few seconds, so its lines fill in.
+  const running = query.data?.pushRun.status === 'RUNNING';
+  const { refetch } = query;
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(refetch, 3000);
+    return () => clearInterval(timer);
+  }, [running, refetch]);
 
   return (
     <>
