@@ -54,6 +54,18 @@ export function PushProgress({ runId, onFinished }: { runId: string; onFinished?
   const processed = progress ? total - progress.pending : 0;
   return (
     <div className="push-progress">
+      {/* The bar stays at its end once the run is over, above the summary. */}
+      <div
+        className="progress"
+        role="progressbar"
+        aria-label="Push progress"
+        aria-valuemin={0}
+        aria-valuemax={total}
+        aria-valuenow={processed}
+        aria-valuetext={progress ? `${processed} of ${total} lines` : 'Starting'}
+      >
+        <div className="progress-fill" style={{ width: total > 0 ? `${(processed / total) * 100}%` : '0%' }} />
+      </div>
       {progress?.finished ? (
         <div className="summary" role="status">
           <p>
@@ -63,22 +75,9 @@ export function PushProgress({ runId, onFinished }: { runId: string; onFinished?
           <Link to={`/history/${runId}`}>View run</Link>
         </div>
       ) : (
-        <>
-          <div
-            className="progress"
-            role="progressbar"
-            aria-label="Push progress"
-            aria-valuemin={0}
-            aria-valuemax={total}
-            aria-valuenow={processed}
-            aria-valuetext={progress ? `${processed} of ${total} lines` : 'Starting'}
-          >
-            <div className="progress-fill" style={{ width: total > 0 ? `${(processed / total) * 100}%` : '0%' }} />
-          </div>
-          <p className="muted" aria-hidden="true">
-            {progress ? `${processed} of ${total} lines · ${progress.failed} failed` : 'Starting…'}
-          </p>
-        </>
+        <p className="muted" aria-hidden="true">
+          {progress ? `${processed} of ${total} lines · ${progress.failed} failed` : 'Starting…'}
+        </p>
       )}
       {error && <ErrorAlert error={error} title="Lost the live progress." />}
     </div>
