@@ -300,7 +300,7 @@ test(
 
     const summary = page.getByRole('status').filter({ hasText: /SUCCEEDED|PARTIAL|FAILED|CANCELLED/ });
     await visible(summary, 90_000);
-    await shot(page, '09-push-done');
+
     const link = summary.getByRole('link', { name: 'View run', exact: true });
     const href = await link.getAttribute('href');
     const m = /\/history\/(\d+)$/.exec(href ?? '');
@@ -314,6 +314,19 @@ test(
     const [written, unchanged, skipped, failed, total] = counts.slice(1).map(Number);
     assert.equal(written + unchanged + skipped + failed, total, 'the counts add up');
     assert.ok(written > 0 && skipped > 0 && failed === 0, `written ${written}, skipped ${skipped}, failed ${failed}`);
+    // Quantities are set, not added: once the preview has refreshed after the push,
+    // nothing is left to write.
+    const planLine = page.getByText(/^\d+ lines: \d+ to update, \d+ to create, \d+ unchanged, \d+ skipped\.$/);
+    const expected = `${total} lines: 0 to update, 0 to create, ${written} unchanged, ${skipped} skipped.`;
+    let shown = '';
+    try {
+      await until(`the preview to read "${expected}"`, async () => (shown = await planLine.innerText()) === expected);
+    } catch {
+      assert.equal(shown, expected, 'the preview after the push has nothing left to write');
+    }
+
+    await shot(page, '09-push-done');
+
     const seen = await page.evaluate(() => window.__pushProgress);
     assert.ok(seen.length > 0, 'a progress bar named Push progress was shown');
     const [now, max] = seen[seen.length - 1];
