@@ -129,7 +129,7 @@ test(
     await page.getByLabel('Password', { exact: true }).fill('not-the-demo-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = await visible(page.getByRole('alert'));
-    assert.match(await alert.innerText(), /\S/, 'the alert says something');
+    assert.match(await alert.innerText(), /wrong|invalid|incorrect/i, 'the alert says the credentials are wrong');
     assert.equal(new URL(page.url()).pathname, '/login', 'a refused sign-in stays on /login');
     await shot(page, '02-login-refused');
 
@@ -177,6 +177,9 @@ test(
     assert.equal(cells['Unique ID/Plan'], 'IB-250');
     assert.equal(cells['Level'], 'Silver');
     assert.match(cells['Usage Value'], /total usage/i);
+    // Silver is cross-referenced in ConnectWise for storage only: the other metrics are flagged.
+    assert.match(cells['Warnings'], /Silver[\s\S]*LocalBackup/, `warnings: ${cells['Warnings']}`);
+    assert.doesNotMatch(cells['Warnings'], /BackupUsage/, 'storage (BackupUsage) is cross-referenced');
     assert.equal(await mappingRow(table, PRODUCT, 'IB-250').count(), 1, 'one IB-250 row');
   }),
 );
