@@ -474,6 +474,9 @@ test(
     await confirm.getByRole('button', { name: 'Revoke', exact: true }).click();
     await gone(confirm);
     await visible(row.getByText('Revoked', { exact: true }));
+    // The call made with it above is recorded as its last use.
+    const listed = await rowByHeaders(page.getByRole('table', { name: 'API tokens' }), row);
+    assert.match(listed['Last used'], /\d{4}/, `the token's last use is shown: ${JSON.stringify(listed)}`);
     assert.equal(await page.getByRole('button', { name: `Revoke ${name}` }).count(), 0, 'a revoked token has no Revoke button');
     await shot(page, '17-api-token-revoked');
 
