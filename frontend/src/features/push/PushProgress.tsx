@@ -1,5 +1,5 @@
 // A running push, live: the progress bar follows `pushRunProgress` over graphql-ws
-// and turns into the run's summary when the last message says it has ended.
+// and stays, at its end, above the run's summary once the last message says the run has ended.
 import { useEffect, useRef, useState } from 'react';
 import { subscribe } from '../../api/subscriptions';
 import { graphql } from '../../gql';
