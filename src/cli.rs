@@ -480,7 +480,7 @@ async fn push(data_dir: &Path, production: bool, args: PushArgs) -> anyhow::Resu
     let failed = db::push::lines_page(&scope, run.id, None, Some("FAILED"), None, None, 20)
         .await
         .map_err(|e| anyhow::anyhow!(e.message()))?;
-    for line in failed.lines {
+    for line in failed.rows {
         println!(
             "  failed: {} {} on agreement {}: {}",
             line.accounts,

@@ -9,7 +9,7 @@ use sea_orm::{
 use std::collections::{HashMap, HashSet};
 
 use super::entity::{account, account_link, plan, product, subscription};
-use super::{Scope, catalog};
+use super::{Page, Scope, catalog, read_page};
 use crate::error::{AppError, AppResult};
 
 /// The most rows one batch mutation takes; larger imports are split by the caller.
@@ -212,13 +212,6 @@ pub struct AccountFilter {
     pub link_state: Option<&'static str>,
 }
 
-/// One page of accounts ordered by name, after the account named `after`.
-pub struct AccountPage {
-    pub accounts: Vec<account::Model>,
-    pub has_next: bool,
-    pub total: u64,
-}
-
 fn subscribed(scope: &Scope, column: subscription::Column, ids: SubQueryIds) -> Condition {
     let mut sub = Query::select();
     sub.column(subscription::Column::AccountId)
@@ -251,7 +244,7 @@ pub async fn page(
     filter: &AccountFilter,
     after: Option<&str>,
     first: u64,
-) -> AppResult<AccountPage> {
+) -> AppResult<Page<account::Model>> {
     // Filters naming another tenant's (or no) record answer NOT_FOUND, not an empty page.
     if let Some(id) = filter.service_id {
         catalog::service(scope, id).await?;
@@ -309,18 +302,8 @@ pub async fn page(
     if let Some(after) = after {
         query = query.filter(account::Column::Name.gt(after));
     }
-    let mut accounts = query
-        .order_by_asc(account::Column::Name)
-        .limit(first + 1)
-        .all(scope.db())
-        .await?;
-    let has_next = accounts.len() as u64 > first;
-    accounts.truncate(first as usize);
-    Ok(AccountPage {
-        accounts,
-        has_next,
-        total,
-    })
+    let query = query.order_by_asc(account::Column::Name);
+    Ok(read_page(scope.db(), query, first, total).await?)
 }
 
 /// Escapes `%`, `_` and the escape character itself for a LIKE pattern.

@@ -2,10 +2,10 @@
 //! users, tokens and webhooks. Rows are only added, never changed.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
-use super::Scope;
 use super::entity::audit_event;
+use super::{Page, Scope, read_page};
 use crate::error::AppResult;
 
 /// What changed.
@@ -32,19 +32,13 @@ pub async fn record(scope: &Scope, actor: &str, change: Change) -> AppResult<aud
     Ok(scope.insert(scope.db(), row).await?)
 }
 
-pub struct EventPage {
-    pub events: Vec<audit_event::Model>,
-    pub has_next: bool,
-    pub total: u64,
-}
-
 /// Events newest first, after the event `after`, optionally of one entity kind.
 pub async fn page(
     scope: &Scope,
     entity: Option<&str>,
     after: Option<i64>,
     first: u64,
-) -> AppResult<EventPage> {
+) -> AppResult<Page<audit_event::Model>> {
     let mut query = scope.select::<audit_event::Entity>();
     if let Some(entity) = entity {
         query = query.filter(audit_event::Column::Entity.eq(entity));
@@ -53,16 +47,6 @@ pub async fn page(
     if let Some(after) = after {
         query = query.filter(audit_event::Column::Id.lt(after));
     }
-    let mut events = query
-        .order_by_desc(audit_event::Column::Id)
-        .limit(first + 1)
-        .all(scope.db())
-        .await?;
-    let has_next = events.len() as u64 > first;
-    events.truncate(first as usize);
-    Ok(EventPage {
-        events,
-        has_next,
-        total,
-    })
+    let query = query.order_by_desc(audit_event::Column::Id);
+    Ok(read_page(scope.db(), query, first, total).await?)
 }

@@ -26,7 +26,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
     DatabaseConnection, DbErr, DeleteMany, EntityTrait, Insert, IntoActiveModel, PrimaryKeyTrait,
-    QueryFilter, Select, UpdateMany,
+    QueryFilter, QuerySelect, Select, UpdateMany,
 };
 use std::time::Duration;
 
@@ -61,6 +61,31 @@ pub async fn connect(options: ConnectOptions) -> Result<DatabaseConnection, DbEr
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// One page of rows, whether more follow, and how many match on all pages.
+pub struct Page<M> {
+    pub rows: Vec<M>,
+    pub has_next: bool,
+    pub total: u64,
+}
+
+/// Reads up to `first` rows of `query` (filtered, ordered and past its cursor): asks for
+/// one more to know whether another page follows.
+pub async fn read_page<E: EntityTrait>(
+    db: &DatabaseConnection,
+    query: Select<E>,
+    first: u64,
+    total: u64,
+) -> Result<Page<E::Model>, DbErr> {
+    let mut rows = query.limit(first + 1).all(db).await?;
+    let has_next = rows.len() as u64 > first;
+    rows.truncate(first as usize);
+    Ok(Page {
+        rows,
+        has_next,
+        total,
+    })
 }
 
 /// A table whose rows belong to one tenant.

@@ -7,8 +7,8 @@ use sea_orm::{
     QuerySelect, Set, TransactionTrait,
 };
 
-use super::Scope;
 use super::entity::{push_line, push_run};
+use super::{Page, Scope, read_page};
 use crate::error::{AppError, AppResult};
 
 pub const RUNNING: &str = "RUNNING";
@@ -89,19 +89,13 @@ pub async fn get(scope: &Scope, id: i64) -> AppResult<push_run::Model> {
         .ok_or_else(|| AppError::not_found("push run", id))
 }
 
-pub struct RunPage {
-    pub runs: Vec<push_run::Model>,
-    pub has_next: bool,
-    pub total: u64,
-}
-
 /// Runs newest first, after the run `after`.
 pub async fn page(
     scope: &Scope,
     status: Option<&str>,
     after: Option<i64>,
     first: u64,
-) -> AppResult<RunPage> {
+) -> AppResult<Page<push_run::Model>> {
     let mut query = scope.select::<push_run::Entity>();
     if let Some(status) = status {
         query = query.filter(push_run::Column::Status.eq(status));
@@ -110,18 +104,8 @@ pub async fn page(
     if let Some(after) = after {
         query = query.filter(push_run::Column::Id.lt(after));
     }
-    let mut runs = query
-        .order_by_desc(push_run::Column::Id)
-        .limit(first + 1)
-        .all(scope.db())
-        .await?;
-    let has_next = runs.len() as u64 > first;
-    runs.truncate(first as usize);
-    Ok(RunPage {
-        runs,
-        has_next,
-        total,
-    })
+    let query = query.order_by_desc(push_run::Column::Id);
+    Ok(read_page(scope.db(), query, first, total).await?)
 }
 
 /// Records a run's plan and counts it.
@@ -158,12 +142,6 @@ pub async fn pending_lines(scope: &Scope, run_id: i64) -> AppResult<Vec<push_lin
         .await?)
 }
 
-pub struct LinePage {
-    pub lines: Vec<push_line::Model>,
-    pub has_next: bool,
-    pub total: u64,
-}
-
 pub async fn lines_page(
     scope: &Scope,
     run_id: i64,
@@ -172,7 +150,7 @@ pub async fn lines_page(
     reason: Option<&str>,
     after_seq: Option<i32>,
     first: u64,
-) -> AppResult<LinePage> {
+) -> AppResult<Page<push_line::Model>> {
     let mut query = scope
         .select::<push_line::Entity>()
         .filter(push_line::Column::RunId.eq(run_id));
@@ -189,18 +167,8 @@ pub async fn lines_page(
     if let Some(after) = after_seq {
         query = query.filter(push_line::Column::Seq.gt(after));
     }
-    let mut lines = query
-        .order_by_asc(push_line::Column::Seq)
-        .limit(first + 1)
-        .all(scope.db())
-        .await?;
-    let has_next = lines.len() as u64 > first;
-    lines.truncate(first as usize);
-    Ok(LinePage {
-        lines,
-        has_next,
-        total,
-    })
+    let query = query.order_by_asc(push_line::Column::Seq);
+    Ok(read_page(scope.db(), query, first, total).await?)
 }
 
 /// What happened to one line.
@@ -408,20 +376,21 @@ pub async fn last_pushed_for(scope: &Scope, account: &str) -> AppResult<Vec<push
         .into_tuple()
         .all(scope.db())
         .await?;
-    for run in runs {
-        let lines: Vec<push_line::Model> = scope
-            .select::<push_line::Entity>()
-            .filter(push_line::Column::RunId.eq(run))
-            .filter(push_line::Column::Accounts.contains(account))
-            .order_by_asc(push_line::Column::Seq)
-            .all(scope.db())
-            .await?
-            .into_iter()
-            .filter(|line| line.accounts.split(", ").any(|name| name == account))
-            .collect();
-        if !lines.is_empty() {
-            return Ok(lines);
-        }
-    }
-    Ok(Vec::new())
+    // One read over those runs; LIKE narrows, the exact name check decides.
+    let lines: Vec<push_line::Model> = scope
+        .select::<push_line::Entity>()
+        .filter(push_line::Column::RunId.is_in(runs))
+        .filter(push_line::Column::Accounts.contains(account))
+        .order_by_desc(push_line::Column::RunId)
+        .order_by_asc(push_line::Column::Seq)
+        .all(scope.db())
+        .await?
+        .into_iter()
+        .filter(|line| line.accounts.split(", ").any(|name| name == account))
+        .collect();
+    let newest = lines.first().map(|line| line.run_id);
+    Ok(lines
+        .into_iter()
+        .filter(|line| Some(line.run_id) == newest)
+        .collect())
 }

@@ -7,13 +7,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
-    TransactionTrait,
+    ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
 };
 use std::collections::HashMap;
 
-use super::Scope;
 use super::entity::{webhook, webhook_attempt, webhook_delivery};
+use super::{Page, Scope, read_page};
 use crate::crypto::MasterKey;
 use crate::error::{AppError, AppResult};
 
@@ -119,12 +118,8 @@ pub async fn enqueue(
     Ok(created)
 }
 
-pub struct DeliveryPage {
-    /// Newest first, each with its attempts in order.
-    pub deliveries: Vec<(webhook_delivery::Model, Vec<webhook_attempt::Model>)>,
-    pub has_next: bool,
-    pub total: u64,
-}
+/// A delivery with its attempts in order.
+pub type DeliveryWithAttempts = (webhook_delivery::Model, Vec<webhook_attempt::Model>);
 
 /// A webhook's deliveries newest first, after the delivery `after`, with their attempts
 /// (fetched in one statement for the page, so the page costs the same whatever its size).
@@ -133,7 +128,7 @@ pub async fn deliveries(
     webhook_id: i64,
     after: Option<i64>,
     first: u64,
-) -> AppResult<DeliveryPage> {
+) -> AppResult<Page<DeliveryWithAttempts>> {
     get(scope, webhook_id).await?;
     let query = scope
         .select::<webhook_delivery::Entity>()
@@ -143,14 +138,9 @@ pub async fn deliveries(
         Some(after) => query.filter(webhook_delivery::Column::Id.lt(after)),
         None => query,
     };
-    let mut page = query
-        .order_by_desc(webhook_delivery::Column::Id)
-        .limit(first + 1)
-        .all(scope.db())
-        .await?;
-    let has_next = page.len() as u64 > first;
-    page.truncate(first as usize);
-    let ids: Vec<i64> = page.iter().map(|d| d.id).collect();
+    let query = query.order_by_desc(webhook_delivery::Column::Id);
+    let page = read_page(scope.db(), query, first, total).await?;
+    let ids: Vec<i64> = page.rows.iter().map(|d| d.id).collect();
     let attempts = if ids.is_empty() {
         Vec::new()
     } else {
@@ -169,16 +159,17 @@ pub async fn deliveries(
             .push(attempt);
     }
     let deliveries = page
+        .rows
         .into_iter()
         .map(|d| {
             let attempts = by_delivery.remove(&d.id).unwrap_or_default();
             (d, attempts)
         })
         .collect();
-    Ok(DeliveryPage {
-        deliveries,
-        has_next,
-        total,
+    Ok(Page {
+        rows: deliveries,
+        has_next: page.has_next,
+        total: page.total,
     })
 }
 

@@ -312,7 +312,7 @@ impl AccountQuery {
             Totals::of(page.total),
         );
         connection.edges.extend(
-            page.accounts
+            page.rows
                 .into_iter()
                 .map(|a| Edge::new(OpaqueCursor(a.name.clone()), Account(a))),
         );

@@ -95,7 +95,7 @@ impl AuditQuery {
             page.has_next,
             Totals::of(page.total),
         );
-        connection.edges.extend(page.events.into_iter().map(|e| {
+        connection.edges.extend(page.rows.into_iter().map(|e| {
             Edge::new(
                 OpaqueCursor(e.id),
                 AuditEvent {

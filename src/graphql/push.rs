@@ -327,7 +327,7 @@ impl PushRun {
             Totals::of(page.total),
         );
         connection.edges.extend(
-            page.lines
+            page.rows
                 .into_iter()
                 .map(|l| Edge::new(OpaqueCursor(l.seq), PushLine::from(l))),
         );
@@ -440,7 +440,7 @@ impl PushQuery {
             Totals::of(page.total),
         );
         connection.edges.extend(
-            page.runs
+            page.rows
                 .into_iter()
                 .map(|r| Edge::new(OpaqueCursor(r.id), PushRun(r))),
         );

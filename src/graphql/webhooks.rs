@@ -169,7 +169,7 @@ impl WebhookQuery {
         );
         connection
             .edges
-            .extend(page.deliveries.into_iter().map(|(row, attempts)| {
+            .extend(page.rows.into_iter().map(|(row, attempts)| {
                 Edge::new(OpaqueCursor(row.id), WebhookDelivery { row, attempts })
             }));
         Ok(connection)
