@@ -165,6 +165,8 @@ async fn run(
             client_id: "bench".into(),
             integration: sandbox::DEMO_INTEGRATION.into(),
             max_requests_per_second: None,
+            codebase: None,
+            api_version: None,
         },
         "bench",
     )

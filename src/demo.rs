@@ -433,6 +433,7 @@ pub async fn connect_sandbox(
         .await?
         .ok_or_else(|| SeedError::Rule("the demo tenant does not exist".into()))?;
     let scope = Scope::new(db.clone(), &tenant);
+    let codebase = psa.discover(site, sandbox::DEMO_COMPANY_ID).await?;
     let connection = crate::db::psa::ConnectionInput {
         site: site.to_owned(),
         company_id: sandbox::DEMO_COMPANY_ID.into(),
@@ -441,6 +442,8 @@ pub async fn connect_sandbox(
         client_id: "billbridge-demo".into(),
         integration: sandbox::DEMO_INTEGRATION.into(),
         max_requests_per_second: None,
+        codebase: Some(codebase),
+        api_version: None,
     };
     crate::db::psa::save(&scope, &psa.master_key, connection, "demo").await?;
     let levels = psa.sync_levels(&scope).await?;

@@ -10,6 +10,7 @@ mod m20261122_000004_webhook_once;
 mod m20261122_000005_users;
 mod m20261122_000006_api_tokens;
 mod m20261122_000007_audit;
+mod m20261127_000008_connectwise_contract;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_users::Migration),
             Box::new(m20261122_000006_api_tokens::Migration),
             Box::new(m20261122_000007_audit::Migration),
+            Box::new(m20261127_000008_connectwise_contract::Migration),
         ]
     }
 }

@@ -167,6 +167,17 @@ impl Condition {
         Self::compare(field, "like", &Value::from(pattern))
     }
 
+    /// `field not contains "text"`: the field is a string that does not contain `text`.
+    pub fn not_contains(field: &str, text: &str) -> Self {
+        Self::compare(field, "not contains", &Value::from(text))
+    }
+
+    /// `field not like "pattern"`: the field is a string that does not match `pattern`
+    /// (`*` matches any run of characters).
+    pub fn not_like(field: &str, pattern: &str) -> Self {
+        Self::compare(field, "not like", &Value::from(pattern))
+    }
+
     /// `field in (v1, v2, …)`.
     ///
     /// ConnectWise has no syntax for an empty list, so an empty `values` renders the
@@ -373,6 +384,14 @@ mod tests {
                 r#"name contains "Dental""#,
             ),
             (Condition::like("name", "Acme*"), r#"name like "Acme*""#),
+            (
+                Condition::not_contains("name", "test"),
+                r#"name not contains "test""#,
+            ),
+            (
+                Condition::not_like("name", r#"Bob "*"#),
+                r#"name not like "Bob \"*""#,
+            ),
             (
                 Condition::is_in("type/name", ["Managed Backup", "Email"]),
                 r#"type/name in ("Managed Backup", "Email")"#,

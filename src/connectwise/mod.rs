@@ -6,5 +6,8 @@ pub mod conditions;
 mod error;
 pub mod model;
 
-pub use client::{CallObserver, Client, Credentials, ListQuery, PAGE_SIZE, Settings, base_url};
+pub use client::{
+    Call, CallObserver, Client, Credentials, DEFAULT_API_VERSION, DEFAULT_CODEBASE, ListQuery,
+    Listed, PAGE_SIZE, Paging, Settings, base_url, company_info, normalize_codebase,
+};
 pub use error::Error;

@@ -31,6 +31,10 @@ pub struct ConnectionInput {
     pub integration: String,
     /// ConnectWise requests per second the push may make; `None` is unlimited.
     pub max_requests_per_second: Option<i32>,
+    /// The codebase `companyinfo` named.
+    pub codebase: Option<String>,
+    /// The model version to pin; `None` for the client's default.
+    pub api_version: Option<String>,
 }
 
 pub async fn get(scope: &Scope) -> AppResult<Option<psa_connection::Model>> {
@@ -68,6 +72,8 @@ pub async fn save(
             row.client_id = Set(input.client_id);
             row.integration = Set(input.integration);
             row.max_requests_per_second = Set(input.max_requests_per_second);
+            row.codebase = Set(input.codebase);
+            row.api_version = Set(input.api_version);
             row.updated_by = Set(who.to_owned());
             row.updated_at = Set(now);
             Ok(row.update(scope.db()).await?)
@@ -81,6 +87,8 @@ pub async fn save(
                 client_id: Set(input.client_id),
                 integration: Set(input.integration),
                 max_requests_per_second: Set(input.max_requests_per_second),
+                codebase: Set(input.codebase),
+                api_version: Set(input.api_version),
                 levels_synced_at: Set(None),
                 companies_synced_at: Set(None),
                 updated_by: Set(who.to_owned()),
@@ -90,6 +98,16 @@ pub async fn save(
             Ok(scope.insert(scope.db(), row).await?)
         }
     }
+}
+
+/// Records the codebase `companyinfo` names now (sites move to new releases).
+pub async fn set_codebase(scope: &Scope, codebase: Option<String>) -> AppResult<()> {
+    if let Some(connection) = get(scope).await? {
+        let mut row = connection.into_active_model();
+        row.codebase = Set(codebase);
+        row.update(scope.db()).await?;
+    }
+    Ok(())
 }
 
 /// Removes the connection and what was learnt through it (cross-references, links).
@@ -129,6 +147,8 @@ pub async fn credentials(scope: &Scope, master: &MasterKey) -> AppResult<Option<
             public_key: connection.public_key,
             private_key,
             client_id: connection.client_id,
+            codebase: connection.codebase,
+            api_version: connection.api_version,
         },
         integration: connection.integration,
         max_requests_per_second: connection.max_requests_per_second,
@@ -152,6 +172,8 @@ pub struct LevelSync {
     pub created: usize,
     pub updated: usize,
     pub cross_references: usize,
+    /// Rows of ConnectWise's table left out, each named with why.
+    pub warnings: Vec<String>,
 }
 
 /// Makes the tenant's levels and their cross-references what ConnectWise holds: a level
@@ -230,6 +252,7 @@ pub async fn replace_cross_references(
         created,
         updated,
         cross_references: count,
+        warnings: Vec::new(),
     })
 }
 

@@ -3,9 +3,12 @@
 //! agreements and additions involved, the lines a push would write — or why it would not.
 //!
 //! Rules: accounts linked to one company add up per (agreement, product); an existing
-//! addition for the product on that agreement is adopted, never duplicated; two or more
-//! active agreements of the cross-referenced type are reported, never guessed between.
+//! billable addition for the product on that agreement is adopted, never duplicated; two or
+//! more billable agreements of the cross-referenced type are reported, never guessed between.
+//! Whether an agreement or an addition may be billed is decided here from its fields, whatever
+//! the query that found it narrowed: ConnectWise's own filters are not trusted with money.
 
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::billing::{MappingKey, PlanSize, applicable_mapping, quantity};
@@ -76,22 +79,121 @@ pub struct Level {
     pub cross_references: Vec<CrossReference>,
 }
 
-/// An active (not cancelled) ConnectWise agreement.
+/// A date ConnectWise gave (ISO 8601), or did not, or gave in a form we cannot read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Stamp {
+    #[default]
+    Absent,
+    At(DateTime<Utc>),
+    Unreadable(String),
+}
+
+impl Stamp {
+    pub fn parse(text: Option<&str>) -> Stamp {
+        match text.map(str::trim).filter(|t| !t.is_empty()) {
+            None => Stamp::Absent,
+            Some(t) => DateTime::parse_from_rfc3339(t)
+                .map(|d| Stamp::At(d.with_timezone(&Utc)))
+                .unwrap_or_else(|_| Stamp::Unreadable(t.to_owned())),
+        }
+    }
+}
+
+/// The statuses ConnectWise publishes for an agreement; any other is kept as given.
+pub const AGREEMENT_STATUSES: [&str; 4] = ["Active", "Cancelled", "Expired", "Inactive"];
+
+/// A ConnectWise agreement as found, whatever its state.
 #[derive(Clone, Debug)]
 pub struct Agreement {
     pub id: i64,
     pub name: String,
     pub company_id: i64,
     pub type_id: i64,
+    /// `agreementStatus` as given (`None` when absent).
+    pub status: Option<String>,
+    pub cancelled: bool,
+    pub end_date: Stamp,
+    pub no_ending_date: bool,
+    /// The agreement this one bills through (id, name).
+    pub parent: Option<(i64, String)>,
 }
 
-/// A ConnectWise agreement addition (not cancelled).
+impl Agreement {
+    /// `None` when it may receive additions (Active, not cancelled, and no ending date or
+    /// one in the future); otherwise why not, in words that name what was found.
+    pub fn unbillable(&self, now: DateTime<Utc>) -> Option<String> {
+        let who = format!("{:?} ({})", self.name, self.id);
+        match self.status.as_deref() {
+            Some("Active") => {}
+            Some(other) if AGREEMENT_STATUSES.contains(&other) => {
+                return Some(format!("{who} is {other}"));
+            }
+            Some(other) => {
+                return Some(format!(
+                    "{who} has status {other:?}, which ConnectWise does not publish; billbridge bills only Active agreements"
+                ));
+            }
+            None => return Some(format!("{who} has no status")),
+        }
+        if self.cancelled {
+            return Some(format!("{who} is cancelled"));
+        }
+        if self.no_ending_date {
+            return None;
+        }
+        match &self.end_date {
+            Stamp::Absent => None,
+            Stamp::At(end) if *end > now => None,
+            Stamp::At(end) => Some(format!("{who} ended {}", end.format("%Y-%m-%d"))),
+            Stamp::Unreadable(text) => Some(format!("{who} has an unreadable end date {text:?}")),
+        }
+    }
+}
+
+/// A ConnectWise agreement addition as found, whatever its state.
 #[derive(Clone, Debug)]
 pub struct Addition {
     pub id: i64,
     pub agreement_id: i64,
     pub product_id: i64,
     pub quantity: f64,
+    /// `billCustomer` as given.
+    pub bill_customer: Option<String>,
+    pub cancelled: Stamp,
+}
+
+impl Addition {
+    /// Still billing at `now`: not cancelled, or cancelled from a later date.
+    pub fn live(&self, now: DateTime<Utc>) -> bool {
+        match &self.cancelled {
+            Stamp::Absent => true,
+            Stamp::At(at) => *at > now,
+            // Cannot tell: treat as billing, so nothing is added beside it.
+            Stamp::Unreadable(_) => true,
+        }
+    }
+
+    /// `None` when billbridge may take it over: `Billable` and not cancelled at all.
+    /// Otherwise (if it still bills) why not.
+    pub fn unadoptable(&self) -> Option<String> {
+        match (&self.cancelled, self.bill_customer.as_deref()) {
+            (Stamp::Absent, Some("Billable")) => None,
+            (Stamp::At(at), _) => Some(format!(
+                "addition {} is cancelled from {} and bills until then",
+                self.id,
+                at.format("%Y-%m-%d")
+            )),
+            (Stamp::Unreadable(text), _) => Some(format!(
+                "addition {} has an unreadable cancelled date {text:?}",
+                self.id
+            )),
+            (Stamp::Absent, Some(other)) => Some(format!(
+                "addition {} is {other}: someone chose not to bill it this way",
+                self.id
+            )),
+            (Stamp::Absent, None) => Some(format!("addition {} has no billCustomer", self.id)),
+        }
+    }
 }
 
 /// Everything the planner reads.
@@ -107,6 +209,8 @@ pub struct Input {
     pub levels: HashMap<i64, Level>,
     pub agreements: Vec<Agreement>,
     pub additions: Vec<Addition>,
+    /// When the plan is made: decides which agreements and additions still bill.
+    pub now: DateTime<Utc>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -119,6 +223,7 @@ pub enum SkipReason {
     NoAgreement,
     AmbiguousAgreement,
     NoUsage,
+    AdditionNotAdoptable,
 }
 
 impl SkipReason {
@@ -132,6 +237,7 @@ impl SkipReason {
             SkipReason::NoAgreement => "NO_AGREEMENT",
             SkipReason::AmbiguousAgreement => "AMBIGUOUS_AGREEMENT",
             SkipReason::NoUsage => "NO_USAGE",
+            SkipReason::AdditionNotAdoptable => "ADDITION_NOT_ADOPTABLE",
         }
     }
 }
@@ -164,6 +270,9 @@ pub struct Line {
     pub level: Option<String>,
     pub agreement_id: Option<i64>,
     pub agreement_name: Option<String>,
+    /// The agreement this one bills through (a child agreement's parent).
+    pub parent_agreement_id: Option<i64>,
+    pub parent_agreement_name: Option<String>,
     /// The addition to update (or adopted and unchanged); `None` when one is to be created.
     pub addition_id: Option<i64>,
     pub product_id: Option<i64>,
@@ -192,6 +301,8 @@ impl Line {
             level: None,
             agreement_id: None,
             agreement_name: None,
+            parent_agreement_id: None,
+            parent_agreement_name: None,
             addition_id: None,
             product_id: None,
             product_identifier: None,
@@ -227,12 +338,17 @@ pub fn plan(input: &Input) -> Vec<Line> {
     let (targets, mut skips) = targets(input);
     let mut lines = Vec::with_capacity(targets.len() + skips.len());
     for ((agreement_id, product_id), target) in targets {
-        // Adopt an existing addition for the product; with duplicates already in
-        // ConnectWise, the oldest one (lowest id) is the one kept up to date.
-        let existing = input
+        let for_product: Vec<&Addition> = input
             .additions
             .iter()
             .filter(|a| a.agreement_id == agreement_id && a.product_id == product_id)
+            .filter(|a| a.live(input.now))
+            .collect();
+        // Adopt a billable addition for the product; with duplicates already in
+        // ConnectWise, the oldest one (lowest id) is the one kept up to date.
+        let existing = for_product
+            .iter()
+            .filter(|a| a.unadoptable().is_none())
             .min_by_key(|a| a.id);
         let (action, addition_id, current, detail) = match existing {
             Some(addition) if (addition.quantity - target.quantity).abs() < SAME => (
@@ -250,6 +366,22 @@ pub fn plan(input: &Input) -> Vec<Line> {
                     addition.id, addition.quantity, target.quantity
                 ),
             ),
+            // One still bills that billbridge may not take over: a second line beside it
+            // would bill twice, so nothing is written until a person decides.
+            None if !for_product.is_empty() => {
+                let why: Vec<String> = for_product.iter().filter_map(|a| a.unadoptable()).collect();
+                (
+                    Action::Skip(SkipReason::AdditionNotAdoptable),
+                    None,
+                    None,
+                    format!(
+                        "{}; billbridge will not add a second {} line beside it (make it Billable, or remove it, to let billbridge bill {})",
+                        why.join("; "),
+                        target.product_identifier,
+                        target.quantity
+                    ),
+                )
+            }
             None => (
                 Action::Create,
                 None,
@@ -260,6 +392,11 @@ pub fn plan(input: &Input) -> Vec<Line> {
                 ),
             ),
         };
+        let (parent_agreement_id, parent_agreement_name) = match target.agreement.parent {
+            Some((id, name)) => (Some(id), Some(name)),
+            None => (None, None),
+        };
+        let skipped = matches!(action, Action::Skip(_));
         lines.push(Line {
             accounts: target.accounts,
             company_id: Some(target.company_id),
@@ -268,11 +405,13 @@ pub fn plan(input: &Input) -> Vec<Line> {
             level: Some(target.level),
             agreement_id: Some(agreement_id),
             agreement_name: Some(target.agreement.name),
+            parent_agreement_id,
+            parent_agreement_name,
             addition_id,
             product_id: Some(product_id),
             product_identifier: Some(target.product_identifier),
             current_quantity: current,
-            new_quantity: Some(target.quantity),
+            new_quantity: (!skipped).then_some(target.quantity),
             action,
             detail,
         });
@@ -303,11 +442,14 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
         .collect();
     let accounts: HashMap<i64, &Account> = input.accounts.iter().map(|a| (a.id, a)).collect();
     let mut agreements_of: HashMap<(i64, i64), Vec<&Agreement>> = HashMap::new();
+    // Agreements of the type that may not bill, with why: named when nothing else is found.
+    let mut unbillable_of: HashMap<(i64, i64), Vec<String>> = HashMap::new();
     for agreement in &input.agreements {
-        agreements_of
-            .entry((agreement.company_id, agreement.type_id))
-            .or_default()
-            .push(agreement);
+        let key = (agreement.company_id, agreement.type_id);
+        match agreement.unbillable(input.now) {
+            None => agreements_of.entry(key).or_default().push(agreement),
+            Some(why) => unbillable_of.entry(key).or_default().push(why),
+        }
     }
     let mut targets: Targets = BTreeMap::new();
     let mut skips = Vec::new();
@@ -401,11 +543,15 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
                 .unwrap_or_default();
             let agreement = match candidates {
                 [] => {
+                    let found = unbillable_of
+                        .get(&(company_id, xref.agreement_type_id))
+                        .map(|why| format!(": {}", why.join("; ")))
+                        .unwrap_or_default();
                     skips.push(with(Line::skip(
                         account,
                         SkipReason::NoAgreement,
                         format!(
-                            "{company_name} has no active agreement of the cross-referenced type"
+                            "{company_name} has no billable agreement of the cross-referenced type{found}"
                         ),
                     )));
                     continue;
@@ -420,7 +566,7 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
                         account,
                         SkipReason::AmbiguousAgreement,
                         format!(
-                            "{company_name} has {} active agreements of the type: {}",
+                            "{company_name} has {} billable agreements of the type: {}",
                             many.len(),
                             names.join(", ")
                         ),
@@ -494,7 +640,27 @@ mod tests {
             name: format!("Agreement {id}"),
             company_id,
             type_id: BACKUP_TYPE,
+            status: Some("Active".into()),
+            cancelled: false,
+            end_date: Stamp::Absent,
+            no_ending_date: true,
+            parent: None,
         }
+    }
+
+    fn addition(id: i64, product_id: i64, quantity: f64) -> Addition {
+        Addition {
+            id,
+            agreement_id: 201,
+            product_id,
+            quantity,
+            bill_customer: Some("Billable".into()),
+            cancelled: Stamp::Absent,
+        }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
     }
 
     fn xref(vendor_type: &str, product_id: i64) -> CrossReference {
@@ -574,6 +740,7 @@ mod tests {
                 agreement(206, 5),
             ],
             additions: Vec::new(),
+            now: at("2026-11-27T12:00:00Z"),
         }
     }
 
@@ -632,18 +799,8 @@ mod tests {
         assert_eq!(lines[0].product_id, Some(STORAGE_PRODUCT));
         // Existing additions are adopted: one changes, one does not.
         input.additions = vec![
-            Addition {
-                id: 9,
-                agreement_id: 201,
-                product_id: STORAGE_PRODUCT,
-                quantity: 20.0,
-            },
-            Addition {
-                id: 8,
-                agreement_id: 201,
-                product_id: LOCAL_PRODUCT,
-                quantity: 3.0,
-            },
+            addition(9, STORAGE_PRODUCT, 20.0),
+            addition(8, LOCAL_PRODUCT, 3.0),
         ];
         let lines = plan(&input);
         assert_eq!(lines[0].action, Action::Update);
@@ -654,12 +811,7 @@ mod tests {
         assert_eq!(lines[1].action, Action::Unchanged);
         assert_eq!(lines[1].addition_id, Some(8));
         // A duplicate already in ConnectWise: the oldest is kept up to date, none is added.
-        input.additions.push(Addition {
-            id: 3,
-            agreement_id: 201,
-            product_id: STORAGE_PRODUCT,
-            quantity: 1.0,
-        });
+        input.additions.push(addition(3, STORAGE_PRODUCT, 1.0));
         assert_eq!(plan(&input)[0].addition_id, Some(3));
         assert_eq!(agreements_touched(&input), BTreeSet::from([201]));
     }
@@ -817,5 +969,163 @@ mod tests {
                 .filter(|l| l.accounts[0] == "linked")
                 .all(|l| l.action == Action::Skip(SkipReason::ManagedExternally))
         );
+    }
+
+    #[test]
+    fn which_agreements_bill() {
+        let now = at("2026-11-27T12:00:00Z");
+        let base = agreement(201, 1);
+        let with = |f: &dyn Fn(&mut Agreement)| {
+            let mut a = base.clone();
+            f(&mut a);
+            a.unbillable(now)
+        };
+        let cases: Vec<(&str, Option<String>, Option<&str>)> = vec![
+            ("active, no end", with(&|_| {}), None),
+            (
+                "ends later",
+                with(&|a| {
+                    a.no_ending_date = false;
+                    a.end_date = Stamp::parse(Some("2026-12-31T00:00:00Z"));
+                }),
+                None,
+            ),
+            (
+                "no flag, no date",
+                with(&|a| a.no_ending_date = false),
+                None,
+            ),
+            (
+                "ended",
+                with(&|a| {
+                    a.no_ending_date = false;
+                    a.end_date = Stamp::parse(Some("2026-10-31T00:00:00Z"));
+                }),
+                Some("ended 2026-10-31"),
+            ),
+            (
+                "flag wins over a past date",
+                with(&|a| a.end_date = Stamp::parse(Some("2026-10-31T00:00:00Z"))),
+                None,
+            ),
+            (
+                "expired",
+                with(&|a| a.status = Some("Expired".into())),
+                Some("is Expired"),
+            ),
+            (
+                "inactive",
+                with(&|a| a.status = Some("Inactive".into())),
+                Some("is Inactive"),
+            ),
+            (
+                "status cancelled",
+                with(&|a| a.status = Some("Cancelled".into())),
+                Some("is Cancelled"),
+            ),
+            (
+                "active but flagged cancelled",
+                with(&|a| a.cancelled = true),
+                Some("is cancelled"),
+            ),
+            (
+                "unknown status",
+                with(&|a| a.status = Some("Pending".into())),
+                Some("\"Pending\", which ConnectWise does not publish"),
+            ),
+            ("no status", with(&|a| a.status = None), Some("has no status")),
+            (
+                "unreadable end",
+                with(&|a| {
+                    a.no_ending_date = false;
+                    a.end_date = Stamp::parse(Some("31/12/2026"));
+                }),
+                Some("unreadable end date"),
+            ),
+        ];
+        for (name, got, expected) in cases {
+            match (got, expected) {
+                (None, None) => {}
+                (Some(why), Some(part)) => assert!(why.contains(part), "{name}: {why}"),
+                (got, expected) => panic!("{name}: got {got:?}, expected {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn only_billable_agreements_receive_lines_and_the_rest_are_named() {
+        let mut input = input(
+            vec![account(1, "a", linked(1)), account(6, "f", linked(6))],
+            UsageValue::Total,
+        );
+        let mut expired = agreement(207, 6);
+        expired.status = Some("Expired".into());
+        let mut ended = agreement(208, 6);
+        ended.no_ending_date = false;
+        ended.end_date = Stamp::parse(Some("2026-06-30T00:00:00Z"));
+        let mut cancelled = agreement(209, 1);
+        cancelled.cancelled = true;
+        input.agreements.extend([expired, ended, cancelled]);
+        // Company 1's child agreement bills through its parent.
+        input.agreements[0].parent = Some((200, "Acme master".into()));
+        let lines = plan(&input);
+        let a: Vec<&Line> = lines.iter().filter(|l| l.accounts[0] == "a").collect();
+        assert!(a.iter().all(|l| l.action == Action::Create && l.agreement_id == Some(201)));
+        assert_eq!(a[0].parent_agreement_id, Some(200));
+        assert_eq!(a[0].parent_agreement_name.as_deref(), Some("Acme master"));
+        let f = lines.iter().find(|l| l.accounts[0] == "f").unwrap();
+        assert_eq!(f.action, Action::Skip(SkipReason::NoAgreement));
+        assert!(
+            f.detail.contains("\"Agreement 207\" (207) is Expired")
+                && f.detail.contains("\"Agreement 208\" (208) ended 2026-06-30"),
+            "{}",
+            f.detail
+        );
+        // An expired agreement alone is named as well.
+        input.agreements[1].status = Some("Expired".into());
+        input.accounts[1].link = linked(2);
+        input.subscriptions[1].account_id = 6;
+        let lines = plan(&input);
+        assert!(
+            lines
+                .iter()
+                .filter(|l| l.accounts[0] == "f")
+                .all(|l| l.action == Action::Skip(SkipReason::NoAgreement))
+        );
+    }
+
+    #[test]
+    fn additions_billbridge_may_not_take_over_are_never_doubled() {
+        let mut input = input(vec![account(1, "a", linked(1))], UsageValue::Total);
+        let now = input.now;
+        let mut past = addition(5, STORAGE_PRODUCT, 7.0);
+        past.cancelled = Stamp::At(now - chrono::Duration::days(30));
+        let mut not_billed = addition(6, LOCAL_PRODUCT, 1.0);
+        not_billed.bill_customer = Some("DoNotBill".into());
+        input.additions = vec![past, not_billed];
+        let lines = plan(&input);
+        // The addition cancelled in the past no longer bills: a new line is created.
+        assert_eq!(lines[0].metric.as_deref(), Some("BackupUsage"));
+        assert_eq!(lines[0].action, Action::Create);
+        // DoNotBill: someone chose not to bill; billbridge neither adopts nor adds beside it.
+        assert_eq!(lines[1].action, Action::Skip(SkipReason::AdditionNotAdoptable));
+        assert_eq!(lines[1].new_quantity, None);
+        assert!(lines[1].detail.contains("addition 6 is DoNotBill"), "{}", lines[1].detail);
+
+        // Cancelled from a later date: it bills until then, so nothing is added beside it.
+        let mut ending = addition(7, STORAGE_PRODUCT, 7.0);
+        ending.cancelled = Stamp::At(now + chrono::Duration::days(4));
+        input.additions.push(ending);
+        let lines = plan(&input);
+        assert_eq!(lines[0].action, Action::Skip(SkipReason::AdditionNotAdoptable));
+        assert!(
+            lines[0].detail.contains("addition 7 is cancelled from 2026-12-01"),
+            "{}",
+            lines[0].detail
+        );
+        // A Billable live one beside them is adopted as usual.
+        input.additions.push(addition(9, STORAGE_PRODUCT, 25.0));
+        assert_eq!(plan(&input)[0].action, Action::Unchanged);
+        assert_eq!(plan(&input)[0].addition_id, Some(9));
     }
 }

@@ -45,6 +45,19 @@ impl PsaConnection {
     async fn max_requests_per_second(&self) -> Option<i32> {
         self.0.max_requests_per_second
     }
+    /// The codebase ConnectWise named for the company (`GET /login/companyinfo`), e.g.
+    /// `v2025_1`; billbridge calls `https://{site}/{codebase}/apis/3.0`. Asked again by
+    /// `testPsaConnection`.
+    async fn codebase(&self) -> Option<&str> {
+        self.0.codebase.as_deref()
+    }
+    /// The model version pinned in every request's `Accept` header.
+    async fn api_version(&self) -> &str {
+        self.0
+            .api_version
+            .as_deref()
+            .unwrap_or(connectwise::DEFAULT_API_VERSION)
+    }
     async fn levels_synced_at(&self) -> Option<DateTime<Utc>> {
         self.0.levels_synced_at
     }
@@ -76,6 +89,9 @@ pub struct ConnectPsaInput {
     pub integration: String,
     /// ConnectWise requests per second a push may make (leave out for no limit).
     pub max_requests_per_second: Option<i32>,
+    /// The ConnectWise model version to pin (`Accept: application/vnd.connectwise.com+json;
+    /// version=…`), e.g. `2025.1`; leave out for billbridge's default.
+    pub api_version: Option<String>,
 }
 
 /// One permission the push needs, as ConnectWise answered it.
@@ -106,6 +122,9 @@ pub struct SyncLevelsPayload {
     pub updated: i32,
     pub cross_references: i32,
     pub levels: Vec<Level>,
+    /// Rows of ConnectWise's cross-reference table left out (no vendor type or level, or
+    /// not readable), each named with why.
+    pub warnings: Vec<String>,
 }
 
 #[derive(SimpleObject)]
@@ -113,6 +132,17 @@ pub struct SyncCompaniesPayload {
     pub linked: i32,
     pub not_found: i32,
     pub ambiguous: i32,
+}
+
+/// A release like `2025.1` (year, dot, number).
+fn api_version_ok(version: &str) -> bool {
+    let Some((year, release)) = version.split_once('.') else {
+        return false;
+    };
+    year.len() == 4
+        && year.chars().all(|c| c.is_ascii_digit())
+        && (1..=2).contains(&release.len())
+        && release.chars().all(|c| c.is_ascii_digit())
 }
 
 fn count(n: usize) -> i32 {
@@ -136,16 +166,29 @@ pub struct PsaMutation;
 
 #[Object]
 impl PsaMutation {
-    /// Saves the connection (the private key sealed with AES-256-GCM). Nothing is called
-    /// yet: `testPsaConnection` checks it, `syncLevels` and `syncCompanies` use it.
+    /// Saves the connection (the private key sealed with AES-256-GCM) after asking the site
+    /// where the company's API lives (`GET /login/companyinfo/{companyId}`, no credentials
+    /// needed): a site that does not answer as ConnectWise is refused. `testPsaConnection`
+    /// checks the credentials and permissions; `syncLevels` and `syncCompanies` use it.
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn connect_psa(
         &self,
         ctx: &Context<'_>,
         input: ConnectPsaInput,
     ) -> Result<PsaConnection> {
-        connectwise::base_url(&input.site)
+        connectwise::base_url(&input.site, None)
             .map_err(|e| AppError::bad_input("site", e.to_string()))?;
+        let api_version = match input.api_version.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(v) if api_version_ok(v) => Some(v.to_owned()),
+            Some(_) => {
+                return Err(AppError::bad_input(
+                    "apiVersion",
+                    "give a ConnectWise release such as 2025.1, or leave it out for the default",
+                )
+                .into());
+            }
+        };
         let private_key = match input.private_key {
             Some(key) if key.trim().is_empty() => {
                 return Err(AppError::bad_input(
@@ -173,6 +216,15 @@ impl PsaMutation {
                 }
                 other => other,
             },
+            codebase: None,
+            api_version,
+        };
+        let codebase = psa_context(ctx)
+            .discover(&connection.site, &connection.company_id)
+            .await?;
+        let connection = psa::ConnectionInput {
+            codebase: Some(codebase),
+            ..connection
         };
         let key_changed = connection.private_key.is_some();
         let saved = psa::save(
@@ -241,6 +293,7 @@ impl PsaMutation {
             created: count(sync.created),
             updated: count(sync.updated),
             cross_references: count(sync.cross_references),
+            warnings: sync.warnings,
             levels: levels::list(scope(ctx))
                 .await?
                 .into_iter()

@@ -57,6 +57,9 @@ pub enum SkipReason {
     AmbiguousAgreement,
     /// No usage was recorded for the metric.
     NoUsage,
+    /// An addition for the product still bills on the agreement but is not billbridge's to
+    /// change (not `Billable`, or cancelled from a later date): nothing is added beside it.
+    AdditionNotAdoptable,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +111,9 @@ pub struct PushLine {
     pub level: Option<String>,
     pub agreement_id: Option<ID>,
     pub agreement_name: Option<String>,
+    /// The agreement this one bills through, when it is a child agreement.
+    pub parent_agreement_id: Option<ID>,
+    pub parent_agreement_name: Option<String>,
     /// The addition written (or to update); null when one is to be created.
     pub addition_id: Option<ID>,
     pub product_id: Option<ID>,
@@ -141,6 +147,8 @@ impl From<Line> for PushLine {
             level: line.level,
             agreement_id: line.agreement_id.map(ID::from),
             agreement_name: line.agreement_name,
+            parent_agreement_id: line.parent_agreement_id.map(ID::from),
+            parent_agreement_name: line.parent_agreement_name,
             addition_id: line.addition_id.map(ID::from),
             product_id: line.product_id.map(ID::from),
             product_identifier: line.product_identifier,
@@ -167,6 +175,8 @@ impl From<push_line::Model> for PushLine {
             level: line.level,
             agreement_id: line.agreement_id.map(ID::from),
             agreement_name: line.agreement_name,
+            parent_agreement_id: line.parent_agreement_id.map(ID::from),
+            parent_agreement_name: line.parent_agreement_name,
             addition_id: line.addition_id.map(ID::from),
             product_id: line.product_id.map(ID::from),
             product_identifier: line.product_identifier,

@@ -2,12 +2,12 @@
 //! connection, the connection test with its permission report, and the syncs that bring
 //! levels (cross-references) and account links home.
 
-use reqwest::Method;
 use std::sync::Arc;
 
 use crate::connectwise::conditions::Condition;
 use crate::connectwise::model::ManagedDevicesIntegration;
-use crate::connectwise::{self, CallObserver, Client, ListQuery};
+use crate::connectwise::model::CompanyInfo;
+use crate::connectwise::{self, Call, CallObserver, Client, ListQuery};
 use crate::crypto::MasterKey;
 use crate::db::Scope;
 use crate::db::psa::{self, LevelSync, LinkCounts, SyncedCrossReference};
@@ -62,55 +62,47 @@ impl TestReport {
     }
 }
 
-/// The calls the push makes, each probed once: (name, permission, method, path).
-const PROBES: &[(&str, &str, &str, &str)] = &[
+/// The calls the push makes, each probed once: (name, permission, call).
+const PROBES: &[(&str, &str, Call)] = &[
     (
         "Read companies",
         "Companies › Company Maintenance: Inquire",
-        "GET",
-        "/company/companies?pageSize=1",
+        Call::Companies,
     ),
     (
         "Read agreements",
         "Finance › Agreements: Inquire",
-        "GET",
-        "/finance/agreements?pageSize=1",
+        Call::Agreements,
     ),
     (
         "Read agreement types",
         "Finance › Agreements: Inquire",
-        "GET",
-        "/finance/agreements/types?pageSize=1",
+        Call::AgreementTypes,
     ),
     (
         "Read agreement additions",
         "Finance › Agreements: Inquire",
-        "GET",
-        "/finance/agreements/0/additions?pageSize=1",
+        Call::Additions,
     ),
     (
         "Add agreement additions",
         "Finance › Agreements: Add",
-        "POST",
-        "/finance/agreements/0/additions",
+        Call::CreateAddition,
     ),
     (
         "Edit agreement additions",
         "Finance › Agreements: Edit",
-        "PATCH",
-        "/finance/agreements/0/additions/0",
+        Call::PatchAddition,
     ),
     (
         "Read the product catalog",
         "Procurement › Product Catalog: Inquire",
-        "GET",
-        "/procurement/catalog?pageSize=1",
+        Call::Catalog,
     ),
     (
         "Read managed devices integrations",
         "System › Table Setup: Inquire",
-        "GET",
-        "/company/managedDevicesIntegrations?pageSize=1",
+        Call::Integrations,
     ),
 ];
 
@@ -150,8 +142,49 @@ impl Psa {
             .ok_or_else(not_connected)
     }
 
-    /// Reachability, credentials, and every permission the push needs, one by one.
+    /// Where `company`'s API lives on `site` (`GET /login/companyinfo/{company}`): the
+    /// codebase to call (`v2025_1`). A site that does not answer as ConnectWise is refused.
+    pub async fn discover(&self, site: &str, company: &str) -> AppResult<String> {
+        let info: CompanyInfo = connectwise::company_info(site, company, &self.settings)
+            .await
+            .map_err(|error| match error {
+                connectwise::Error::Config(message) => AppError::bad_input("site", message),
+                other => other.into(),
+            })?;
+        info.codebase
+            .as_deref()
+            .and_then(connectwise::normalize_codebase)
+            .ok_or_else(|| AppError::bad_input("site", "ConnectWise named no codebase"))
+    }
+
+    /// Reachability, the codebase (asked again: a site moves to a new release now and then,
+    /// and the stored one is updated), credentials, and every permission the push needs,
+    /// one by one.
     pub async fn test(&self, scope: &Scope) -> AppResult<TestReport> {
+        let stored = psa::get(scope).await?.ok_or_else(not_connected)?;
+        let info = match connectwise::company_info(&stored.site, &stored.company_id, &self.settings)
+            .await
+        {
+            Ok(info) => info,
+            Err(error) => {
+                return Ok(TestReport {
+                    reachable: !matches!(
+                        error,
+                        connectwise::Error::Unreachable(_) | connectwise::Error::Timeout(_)
+                    ),
+                    authenticated: false,
+                    message: error.to_string(),
+                    checks: Vec::new(),
+                });
+            }
+        };
+        let codebase = info
+            .codebase
+            .as_deref()
+            .and_then(connectwise::normalize_codebase);
+        if codebase.is_some() && codebase != stored.codebase {
+            psa::set_codebase(scope, codebase.clone()).await?;
+        }
         let Connected {
             client,
             integration,
@@ -160,9 +193,8 @@ impl Psa {
         match client.system_info().await {
             Ok(info) => {
                 let mut checks = Vec::new();
-                for (name, permission, method, path) in PROBES {
-                    let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
-                    let result = client.probe(method, path).await;
+                for (name, permission, call) in PROBES {
+                    let result = client.probe(*call).await;
                     checks.push(Check {
                         name: (*name).to_owned(),
                         permission,
@@ -172,7 +204,10 @@ impl Psa {
                 }
                 let found = find_integration(&client, &integration).await;
                 let references = match &found {
-                    Ok(found) => client.cross_references(found.id).await.map(|x| x.len()),
+                    Ok(found) => client
+                        .cross_references(found.id)
+                        .await
+                        .map(|x| x.items.len()),
                     Err(e) => Err(e.clone()),
                 };
                 checks.push(Check {
@@ -193,7 +228,11 @@ impl Psa {
                 Ok(TestReport {
                     reachable: true,
                     authenticated: true,
-                    message: format!("connected to ConnectWise {}", info.version),
+                    message: format!(
+                        "connected to ConnectWise {} at {}",
+                        info.version,
+                        client.base()
+                    ),
                     checks,
                 })
             }
@@ -223,21 +262,41 @@ impl Psa {
             ..
         } = self.client(scope).await?;
         let found = find_integration(&client, &integration).await?;
-        let references = client.cross_references(found.id).await?;
-        let synced = references
-            .into_iter()
-            .map(|x| SyncedCrossReference {
+        let listed = client.cross_references(found.id).await?;
+        let mut warnings = listed.warnings;
+        let mut synced = Vec::new();
+        for x in listed.items {
+            let (Some(vendor_type), Some(vendor_level)) = (
+                x.vendor_type.filter(|t| !t.is_empty()),
+                x.vendor_level.filter(|l| !l.is_empty()),
+            ) else {
+                warnings.push(format!(
+                    "cross-reference {} (product {}) has no vendor type or level; left out",
+                    x.id,
+                    x.product
+                        .as_ref()
+                        .and_then(|p| p.identifier.clone())
+                        .unwrap_or_else(|| "none".into())
+                ));
+                continue;
+            };
+            synced.push(SyncedCrossReference {
                 connectwise_id: x.id,
-                vendor_type: x.vendor_type,
-                vendor_level: x.vendor_level,
+                vendor_type,
+                vendor_level,
                 agreement_type_id: x.agreement_type.as_ref().map(|t| t.id),
                 agreement_type_name: x.agreement_type.and_then(|t| t.name),
                 product_id: x.product.as_ref().map(|p| p.id),
                 product_identifier: x.product.and_then(|p| p.identifier),
                 inactive: x.inactive_flag,
-            })
-            .collect();
-        psa::replace_cross_references(scope, synced).await
+            });
+        }
+        for warning in &warnings {
+            tracing::warn!(%warning, "syncLevels");
+        }
+        let mut sync = psa::replace_cross_references(scope, synced).await?;
+        sync.warnings = warnings;
+        Ok(sync)
     }
 
     /// Reads every company (a paged list, a call per thousand) and links each account.

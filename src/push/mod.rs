@@ -120,7 +120,14 @@ impl Pusher {
     pub async fn preview(&self, scope: &Scope, service_id: Option<i64>) -> AppResult<Vec<Line>> {
         let (client, limiter) = self.client(scope).await?;
         let mut input = snapshot::local(scope, service_id).await?;
-        snapshot::remote(&mut input, &client, &limiter, self.options.concurrency).await?;
+        snapshot::remote(
+            &mut input,
+            &client,
+            &limiter,
+            self.options.concurrency,
+            self.clock.now(),
+        )
+        .await?;
         Ok(plan(&input))
     }
 
@@ -261,7 +268,14 @@ impl Pusher {
         let planned = resumed && runs::has_lines(scope, run.id).await?;
         if !planned {
             let mut input = snapshot::local(scope, run.service_id).await?;
-            snapshot::remote(&mut input, &client, &limiter, self.options.concurrency).await?;
+            snapshot::remote(
+            &mut input,
+            &client,
+            &limiter,
+            self.options.concurrency,
+            self.clock.now(),
+        )
+        .await?;
             let lines = plan(&input);
             let rows = lines
                 .into_iter()
@@ -280,17 +294,16 @@ impl Pusher {
         // A resumed run's writes may have reached ConnectWise before its owner died without
         // being recorded: read those agreements again, so a line already right is marked
         // unchanged and an addition already created is adopted — nothing is written twice.
-        let adopted: HashMap<(i64, i64), (i64, f64)> = if resumed {
+        let adopted = if resumed {
             let mut agreements: Vec<i64> = pending.iter().filter_map(|l| l.agreement_id).collect();
             agreements.sort_unstable();
             agreements.dedup();
-            snapshot::additions(&client, &limiter, self.options.concurrency, agreements)
-                .await?
-                .into_iter()
-                .map(|a| ((a.agreement_id, a.product_id), (a.id, a.quantity)))
-                .collect()
+            let found =
+                snapshot::additions(&client, &limiter, self.options.concurrency, agreements)
+                    .await?;
+            Found::new(found, self.clock.now())
         } else {
-            HashMap::new()
+            Found::default()
         };
 
         let cancelled = Arc::new(AtomicBool::new(false));
@@ -349,7 +362,7 @@ impl Pusher {
         &self,
         client: &Client,
         line: &push_line::Model,
-        adopted: &HashMap<(i64, i64), (i64, f64)>,
+        adopted: &Found,
     ) -> Outcome {
         let at = |outcome: &'static str,
                   addition: Option<i64>,
@@ -372,7 +385,30 @@ impl Pusher {
                 Some("the line lacks its agreement, product or quantity".into()),
             );
         };
-        let now_there = adopted.get(&(agreement, product)).copied();
+        // Cancelled or set not to bill since the plan: ConnectWise refuses (or a person
+        // decided); never written.
+        if let Some(id) = line.addition_id
+            && let Some(why) = adopted.unadoptable.get(&id)
+        {
+            return at(
+                "FAILED",
+                Some(id),
+                None,
+                Some(format!("{why} since the plan; not changed")),
+            );
+        }
+        let now_there = adopted.billable.get(&(agreement, product)).copied();
+        if line.addition_id.is_none()
+            && now_there.is_none()
+            && let Some(why) = adopted.blocking.get(&(agreement, product))
+        {
+            return at(
+                "FAILED",
+                None,
+                None,
+                Some(format!("{why}; not adding a second line beside it")),
+            );
+        }
         if let Some((id, current)) = now_there
             && (current - quantity).abs() < 1e-9
         {
@@ -468,6 +504,45 @@ fn first_of_month(now: DateTime<Utc>) -> String {
     format!("{:04}-{:02}-01T00:00:00Z", now.year(), now.month())
 }
 
+/// What a resumed run found in ConnectWise before writing: the billable addition per
+/// (agreement, product) it may adopt, and the additions it must no longer touch.
+#[derive(Default)]
+struct Found {
+    billable: HashMap<(i64, i64), (i64, f64)>,
+    unadoptable: HashMap<i64, String>,
+    /// (agreement, product) with a line that still bills but is not billbridge's to change:
+    /// creating beside it would bill twice.
+    blocking: HashMap<(i64, i64), String>,
+}
+
+impl Found {
+    fn new(additions: Vec<crate::domain::push::Addition>, now: DateTime<Utc>) -> Found {
+        let mut found = Found::default();
+        for a in additions {
+            match a.unadoptable() {
+                None => {
+                    let key = (a.agreement_id, a.product_id);
+                    let keep = found.billable.get(&key).is_none_or(|(id, _)| a.id < *id);
+                    if keep {
+                        found.billable.insert(key, (a.id, a.quantity));
+                    }
+                }
+                Some(why) if a.live(now) => {
+                    found
+                        .blocking
+                        .insert((a.agreement_id, a.product_id), why.clone());
+                    found.unadoptable.insert(a.id, why);
+                }
+                Some(_) => {
+                    let why = format!("addition {} was cancelled", a.id);
+                    found.unadoptable.insert(a.id, why);
+                }
+            }
+        }
+        found
+    }
+}
+
 /// A planned line as recorded: writes start `PENDING` (`PLANNED` in a dry run).
 fn line_row(run: &push_run::Model, seq: usize, line: Line) -> push_line::ActiveModel {
     use sea_orm::Set;
@@ -487,6 +562,8 @@ fn line_row(run: &push_run::Model, seq: usize, line: Line) -> push_line::ActiveM
         level: Set(line.level),
         agreement_id: Set(line.agreement_id),
         agreement_name: Set(line.agreement_name),
+        parent_agreement_id: Set(line.parent_agreement_id),
+        parent_agreement_name: Set(line.parent_agreement_name),
         addition_id: Set(line.addition_id),
         product_id: Set(line.product_id),
         product_identifier: Set(line.product_identifier),

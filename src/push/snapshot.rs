@@ -2,16 +2,17 @@
 //! queries, ConnectWise's side in bulk (paged agreement lists, then one additions list per
 //! agreement the plan touches).
 
+use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, TryStreamExt};
 use std::collections::{HashMap, HashSet};
 
 use super::limiter::Limiter;
 use crate::connectwise::conditions::Condition;
-use crate::connectwise::{Client, ListQuery};
+use crate::connectwise::{Client, ListQuery, model};
 use crate::db::entity::level_cross_reference;
 use crate::db::{Scope, accounts, catalog, levels, mappings, psa, usage};
 use crate::domain::billing::PlanSize;
-use crate::domain::push::{self as plan, AccountLink, Input};
+use crate::domain::push::{self as plan, AccountLink, Input, Stamp};
 use crate::domain::{MetricUnit, UsageValue};
 use crate::error::{AppError, AppResult};
 
@@ -151,17 +152,22 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
         levels,
         agreements: Vec::new(),
         additions: Vec::new(),
+        now: chrono::Utc::now(),
     })
 }
 
-/// ConnectWise's side: the active agreements of every cross-referenced type (paged lists),
-/// then the additions of each agreement the plan touches (one list each, concurrently).
+/// ConnectWise's side: every agreement of the cross-referenced types (forward-only pages),
+/// whatever its state — the planner decides which may bill, and names the others in its
+/// skip reasons — then the additions of each agreement the plan touches (one list each,
+/// concurrently).
 pub async fn remote(
     input: &mut Input,
     client: &Client,
     limiter: &Limiter,
     concurrency: usize,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
+    input.now = now;
     let mut types: Vec<i64> = input
         .levels
         .values()
@@ -174,28 +180,43 @@ pub async fn remote(
     }
     limiter.acquire().await;
     let agreements = client
-        .agreements(ListQuery::conditions(
-            Condition::is_in("type/id", types)
-                .and(Condition::eq("cancelledFlag", false))
-                .and(Condition::eq("agreementStatus", "Active")),
-        ))
+        .agreements(ListQuery::conditions(Condition::is_in("type/id", types)))
         .await?;
-    input.agreements = agreements
-        .into_iter()
-        .map(|a| plan::Agreement {
-            id: a.id,
-            name: a.name,
-            company_id: a.company.id,
-            type_id: a.agreement_type.id,
-        })
-        .collect();
+    input.agreements = agreements.into_iter().filter_map(agreement).collect();
     let touched = plan::agreements_touched(input);
     input.additions =
         additions(client, limiter, concurrency, touched.into_iter().collect()).await?;
     Ok(())
 }
 
-/// The live (not cancelled) additions of the given agreements.
+/// ConnectWise's agreement as the planner sees it; one without a company or type cannot be
+/// billed through and is left out (with a warning).
+fn agreement(a: model::Agreement) -> Option<plan::Agreement> {
+    let (Some(company), Some(agreement_type)) = (&a.company, &a.agreement_type) else {
+        tracing::warn!(
+            agreement = a.id,
+            "ConnectWise agreement without a company or type left out"
+        );
+        return None;
+    };
+    Some(plan::Agreement {
+        id: a.id,
+        company_id: company.id,
+        type_id: agreement_type.id,
+        status: a.agreement_status,
+        cancelled: a.cancelled_flag,
+        end_date: Stamp::parse(a.end_date.as_deref()),
+        no_ending_date: a.no_ending_date_flag,
+        parent: a.parent_agreement.map(|p| {
+            let name = p.name.unwrap_or_else(|| format!("agreement {}", p.id));
+            (p.id, name)
+        }),
+        name: a.name,
+    })
+}
+
+/// Every addition of the given agreements, in whatever state: the planner and the executor
+/// decide what may be adopted or written.
 pub async fn additions(
     client: &Client,
     limiter: &Limiter,
@@ -205,23 +226,18 @@ pub async fn additions(
     let lists: Vec<Vec<plan::Addition>> = futures_util::stream::iter(agreements)
         .map(|agreement| async move {
             limiter.acquire().await;
-            let rows = client
-                .additions(
-                    agreement,
-                    ListQuery::conditions(Condition::eq(
-                        "cancelledDate",
-                        crate::connectwise::conditions::Value::Null,
-                    )),
-                )
-                .await?;
+            let rows = client.additions(agreement, ListQuery::default()).await?;
             Ok::<_, AppError>(
                 rows.into_iter()
-                    .filter(|a| a.cancelled_date.is_none())
-                    .map(|a| plan::Addition {
-                        id: a.id,
-                        agreement_id: agreement,
-                        product_id: a.product.id,
-                        quantity: a.quantity,
+                    .filter_map(|a| {
+                        Some(plan::Addition {
+                            id: a.id,
+                            agreement_id: agreement,
+                            product_id: a.product?.id,
+                            quantity: a.quantity,
+                            bill_customer: a.bill_customer,
+                            cancelled: Stamp::parse(a.cancelled_date.as_deref()),
+                        })
                     })
                     .collect(),
             )

@@ -17,12 +17,21 @@
 //! field      := segment ( "/" segment )*        segment: ASCII letters, digits, `_`, `-`
 //! value      := string | number | "true" | "false" | "null" | date
 //! string     := '"' ( any char but `"` and `\` | `\"` | `\\` )* '"'
+//!             | "'" ( any char but `'` and `\` | `\'` | `\\` )* "'"
 //! number     := [ "-" ] digits [ "." digits ]
 //! date       := "[" RFC 3339 date-time, or YYYY-MM-DD (midnight UTC) "]"
 //! ```
 //!
 //! Keywords (`and`, `or`, `not`, `contains`, `like`, `in`, `true`, `false`, `null`) are
 //! case-insensitive; `and` and `or` cannot be field names.
+//!
+//! Strings may be double- or single-quoted; the two forms mean the same. Inside either, a
+//! backslash escapes only the enclosing quote or another backslash (`"a\"b"`, `'O\'Brien'`,
+//! `"C:\\temp"`); the other quote needs no escape (`"O'Brien"`, `'say "hi"'`), and any other
+//! escape is an error.
+//!
+//! `not` is only the infix form shown above (`name not like "A*"`); a prefix `not` before a
+//! field or a parenthesised group is refused with an error saying so.
 //!
 //! # Evaluation
 //!
@@ -132,6 +141,29 @@ pub fn parse(input: &str) -> Result<Expr, ConditionError> {
 }
 
 impl Expr {
+    /// Every field path the expression names (`company/id`, `type/name`, …), in the order
+    /// they appear in the input, repeats included: `id = 1 or id = 2` gives `["id", "id"]`.
+    /// Callers that want each field once can sort and dedup.
+    pub fn fields(&self) -> Vec<&str> {
+        let mut fields = Vec::new();
+        self.collect_fields(&mut fields);
+        fields
+    }
+
+    fn collect_fields<'a>(&'a self, fields: &mut Vec<&'a str>) {
+        match self {
+            Expr::And(operands) | Expr::Or(operands) => {
+                for operand in operands {
+                    operand.collect_fields(fields);
+                }
+            }
+            Expr::Compare { field, .. }
+            | Expr::Contains { field, .. }
+            | Expr::Like { field, .. }
+            | Expr::In { field, .. } => fields.push(field),
+        }
+    }
+
     /// Whether `record` (a JSON object) satisfies the condition.
     pub fn matches(&self, record: &Json) -> bool {
         match self {
@@ -322,18 +354,12 @@ impl Lexer<'_> {
                 self.pos += 1;
                 TokenKind::Comma
             }
-            '"' => self.string()?,
+            quote @ ('"' | '\'') => self.string(quote)?,
             '[' => self.date()?,
             c if is_operator_char(c) => self.operator()?,
             c if is_word_char(c) => {
                 self.pos += self.run_len(is_word_char);
                 TokenKind::Word
-            }
-            '\'' => {
-                return Err(lex_error(
-                    start,
-                    "unexpected `'`; strings are written in double quotes".into(),
-                ));
             }
             c => return Err(lex_error(start, format!("unexpected character `{c}`"))),
         };
@@ -366,23 +392,27 @@ impl Lexer<'_> {
         Ok(TokenKind::Op(op))
     }
 
-    fn string(&mut self) -> Result<TokenKind, ConditionError> {
+    /// A string enclosed in `quote` (`"` or `'`), in which a backslash escapes `quote` or
+    /// another backslash and nothing else.
+    fn string(&mut self, quote: char) -> Result<TokenKind, ConditionError> {
         let start = self.pos;
         let mut value = String::new();
         let mut chars = self.input[start + 1..].char_indices();
         while let Some((i, c)) = chars.next() {
             match c {
-                '"' => {
+                c if c == quote => {
                     self.pos = start + 1 + i + 1;
                     return Ok(TokenKind::Str(value));
                 }
                 '\\' => match chars.next() {
-                    Some((_, escaped @ ('"' | '\\'))) => value.push(escaped),
+                    Some((_, escaped)) if escaped == quote || escaped == '\\' => {
+                        value.push(escaped);
+                    }
                     Some((_, other)) => {
                         return Err(lex_error(
                             start + 1 + i,
                             format!(
-                                "invalid escape `\\{other}` in string; only `\\\"` and `\\\\` are allowed"
+                                "invalid escape `\\{other}` in string; only `\\{quote}` and `\\\\` are allowed"
                             ),
                         ));
                     }
@@ -391,7 +421,11 @@ impl Lexer<'_> {
                 c => value.push(c),
             }
         }
-        Err(lex_error(start, "unterminated string".into()))
+        let name = if quote == '"' { "double" } else { "single" };
+        Err(lex_error(
+            start,
+            format!("unterminated string; expected a closing {name} quote `{quote}`"),
+        ))
     }
 
     fn date(&mut self) -> Result<TokenKind, ConditionError> {
@@ -542,6 +576,14 @@ impl<'a> Parser<'a> {
                 if !valid {
                     return Err(self.error(Some(&word), format!("invalid field name `{field}`")));
                 }
+                if self.is_keyword(&word, "not") && self.prefix_not_follows()? {
+                    return Err(self.error(
+                        Some(&word),
+                        "`not` goes after the field, not before it: write `field not like …`, \
+                         `field not contains …`, `field not in (…)` or `field != value`"
+                            .into(),
+                    ));
+                }
                 self.predicate(field.to_owned())
             }
             other => {
@@ -552,6 +594,22 @@ impl<'a> Parser<'a> {
                 Err(self.expected(&what, other.as_ref()))
             }
         }
+    }
+
+    /// After a word `not` in field position: whether the next token shows it to be a prefix
+    /// `not` (a field or a `(` follows) rather than a field called `not`.
+    fn prefix_not_follows(&mut self) -> Result<bool, ConditionError> {
+        let input = self.input;
+        Ok(match self.peek()? {
+            Some(token) if token.kind == TokenKind::LParen => true,
+            Some(token) if token.kind == TokenKind::Word => {
+                let text = &input[token.start..token.end];
+                !["not", "like", "contains", "in"]
+                    .iter()
+                    .any(|k| text.eq_ignore_ascii_case(k))
+            }
+            _ => false,
+        })
     }
 
     fn predicate(&mut self, field: String) -> Result<Expr, ConditionError> {
@@ -664,7 +722,9 @@ impl<'a> Parser<'a> {
                 .ok_or_else(|| self.error(Some(&token), format!("invalid number `{text}`")));
         }
         let mut error = expected(self, Some(&token));
-        error.message.push_str(" (strings must be double-quoted)");
+        error
+            .message
+            .push_str(" (strings must be quoted, in double or single quotes)");
         Err(error)
     }
 }
@@ -982,7 +1042,19 @@ mod tests {
             ("name = \"abc", 7, "unterminated string"),
             ("name = \"abc\\\"", 7, "unterminated string"),
             ("name = \"a\\x\"", 9, "invalid escape `\\x`"),
-            ("name = 'abc'", 7, "double quotes"),
+            (
+                "name = 'abc",
+                7,
+                "unterminated string; expected a closing single quote",
+            ),
+            ("name = 'abc\\'", 7, "unterminated string"),
+            ("name = 'a\\\"b'", 9, "invalid escape `\\\"`"),
+            ("name = \"a\\'b\"", 9, "invalid escape `\\'`"),
+            ("name = \"abc'", 7, "expected a closing double quote"),
+            ("name = 'abc\"", 7, "expected a closing single quote"),
+            ("not name contains 'test'", 0, "`not` goes after the field"),
+            ("not (id = 1)", 0, "`not` goes after the field"),
+            ("id = 1 and not id = 2", 11, "`not` goes after the field"),
             ("id => 5", 3, "unknown operator `=>`"),
             ("id == 5", 3, "unknown operator `==`"),
             ("id <> 5", 3, "unknown operator `<>`"),
@@ -1019,7 +1091,7 @@ mod tests {
                 "expected an operator after `id`, found `foo`",
             ),
             ("id (5)", 3, "expected an operator after `id`"),
-            ("name = Acme", 7, "strings must be double-quoted"),
+            ("name = Acme", 7, "strings must be quoted"),
             ("name = ,", 7, "expected a value after `=`, found `,`"),
             ("id in 1, 2", 6, "expected `(` after `in`, found `1`"),
             ("id in (1, 2", 11, "expected `,` or `)` in the list"),
@@ -1079,6 +1151,108 @@ mod tests {
                 error.message
             );
             assert_eq!(error.position, *position, "{input:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn lexes_single_quoted_strings() {
+        let str_eq = |field: &str, text: &str| Expr::Compare {
+            field: field.into(),
+            op: CompareOp::Eq,
+            value: Literal::Str(text.into()),
+        };
+        let cases: &[(&str, &str)] = &[
+            ("name = 'Acme'", "Acme"),
+            ("name = ''", ""),
+            ("name='Acme'", "Acme"),
+            (r"name = 'O\'Brien'", "O'Brien"),
+            (r"name = 'C:\\temp'", r"C:\temp"),
+            (r"name = '\\\''", r"\'"),
+            (r#"name = 'say "hi"'"#, r#"say "hi""#),
+            (r#"name = "O'Brien""#, "O'Brien"),
+            ("name = 'a and b or c'", "a and b or c"),
+            ("name = 'Zoë'", "Zoë"),
+            ("name = '(x, y)'", "(x, y)"),
+        ];
+        for (input, text) in cases {
+            let expr = parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(expr, str_eq("name", text), "{input:?}");
+        }
+        assert_eq!(
+            parse(r#"type/name in ('Managed Backup', "Email", 'it\'s')"#).unwrap(),
+            Expr::In {
+                field: "type/name".into(),
+                values: vec![
+                    Literal::Str("Managed Backup".into()),
+                    Literal::Str("Email".into()),
+                    Literal::Str("it's".into()),
+                ],
+                negated: false,
+            }
+        );
+        assert_eq!(
+            parse("name not like 'Acme*'").unwrap(),
+            Expr::Like {
+                field: "name".into(),
+                pattern: "Acme*".into(),
+                negated: true,
+            }
+        );
+        assert_eq!(
+            parse("name contains 'x' and id = 1").unwrap(),
+            Expr::And(vec![
+                Expr::Contains {
+                    field: "name".into(),
+                    text: "x".into(),
+                    negated: false,
+                },
+                Expr::Compare {
+                    field: "id".into(),
+                    op: CompareOp::Eq,
+                    value: Literal::Int(1),
+                },
+            ])
+        );
+        // Both quote styles select the same records.
+        let record = json!({ "name": "O'Brien \"Bob\"" });
+        for input in [
+            r#"name = 'o\'brien "bob"'"#,
+            r#"name = "o'brien \"bob\"""#,
+            "name like 'O\\'B*'",
+            r#"name contains '"bob"'"#,
+        ] {
+            assert!(parse(input).unwrap().matches(&record), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_field_called_not_is_still_a_field() {
+        for input in [
+            "not = 1",
+            "not not like 'x'",
+            "not in (1)",
+            "not contains 'x'",
+        ] {
+            let expr = parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(expr.fields(), ["not"], "{input:?}");
+        }
+    }
+
+    #[test]
+    fn lists_the_fields_named() {
+        let cases: &[(&str, &[&str])] = &[
+            ("id = 1", &["id"]),
+            (
+                "(type/id = 7 or type/id = 8) and company/identifier != 'acme'",
+                &["type/id", "type/id", "company/identifier"],
+            ),
+            (
+                "name not like 'A*' or tags contains 'x' and parentAgreement/id in (1, 2)",
+                &["name", "tags", "parentAgreement/id"],
+            ),
+        ];
+        for (input, fields) in cases {
+            assert_eq!(parse(input).unwrap().fields(), *fields, "{input:?}");
         }
     }
 

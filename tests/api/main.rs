@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod catalog;
 mod common;
+mod conditions;
 mod connectwise;
 mod database;
 mod demo;

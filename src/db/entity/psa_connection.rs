@@ -19,6 +19,10 @@ pub struct Model {
     pub companies_synced_at: Option<DateTimeUtc>,
     /// The tenant's ConnectWise request budget; `None` is unlimited.
     pub max_requests_per_second: Option<i32>,
+    /// The codebase `companyinfo` named when connecting (`v2025_1`); `None` before it was asked.
+    pub codebase: Option<String>,
+    /// The model version pinned in `Accept`; `None` uses the client's default.
+    pub api_version: Option<String>,
     pub updated_by: String,
     pub updated_at: DateTimeUtc,
 }

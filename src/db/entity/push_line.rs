@@ -17,6 +17,9 @@ pub struct Model {
     pub level: Option<String>,
     pub agreement_id: Option<i64>,
     pub agreement_name: Option<String>,
+    /// The agreement this one bills through, if it is a child agreement.
+    pub parent_agreement_id: Option<i64>,
+    pub parent_agreement_name: Option<String>,
     pub addition_id: Option<i64>,
     pub product_id: Option<i64>,
     pub product_identifier: Option<String>,

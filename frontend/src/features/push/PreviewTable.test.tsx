@@ -69,4 +69,18 @@ describe('push preview', () => {
     // A skipped line changes nothing, so it shows no quantities.
     expect(row.queryByText(/→/)).toBeNull();
   });
+
+  it('names the parent a child agreement bills through', () => {
+    render(<PreviewTable lines={[line({ agreementName: 'Acme — Backup (site 2)', parentAgreementName: 'Acme — Master', action: 'CREATE', currentQuantity: null })]} />);
+    const acme = within(screen.getByRole('table', { name: 'Additions for Acme' }));
+    expect(acme.getByText('bills through Acme — Master')).toBeTruthy();
+  });
+
+  it('explains an addition billbridge may not take over', () => {
+    const detail = 'addition 41 is DoNotBill: someone chose not to bill it this way';
+    render(<PreviewTable lines={[line({ action: 'SKIP', reason: 'ADDITION_NOT_ADOPTABLE', detail, newQuantity: null })]} />);
+    const acme = within(screen.getByRole('table', { name: 'Additions for Acme' }));
+    expect(acme.getByText(/addition 41 is DoNotBill/)).toBeTruthy();
+    expect(acme.getByText(/How to fix: In ConnectWise, make that addition Billable/)).toBeTruthy();
+  });
 });

@@ -13,6 +13,7 @@ export interface PreviewLine {
   metric?: string | null;
   level?: string | null;
   agreementName?: string | null;
+  parentAgreementName?: string | null;
   productIdentifier?: string | null;
   currentQuantity?: number | null;
   newQuantity?: number | null;
@@ -73,6 +74,7 @@ export function PreviewTable({ lines }: { lines: PreviewLine[] }) {
                   <td>{line.level ? <code>{line.level}</code> : '—'}</td>
                   <td>
                     {line.agreementName ?? '—'}
+                    {line.parentAgreementName && <div className="muted">bills through {line.parentAgreementName}</div>}
                     {line.productIdentifier && <div className="muted">{line.productIdentifier}</div>}
                   </td>
                   <td>{line.action === 'SKIP' ? '—' : <Change before={line.currentQuantity} after={line.newQuantity} />}</td>

@@ -40,6 +40,7 @@ const PreviewPush = graphql(`
         metric
         level
         agreementName
+        parentAgreementName
         productIdentifier
         currentQuantity
         newQuantity

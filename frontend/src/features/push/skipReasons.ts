@@ -23,15 +23,19 @@ export const SKIP_REASON: Record<SkipReason, { label: string; fix: string }> = {
     fix: 'Add the cross-reference (type, level) to the Managed Devices Integration in ConnectWise and sync levels, or map to a level that has one.',
   },
   NO_AGREEMENT: {
-    label: 'No active agreement of the cross-referenced type',
-    fix: 'Give the company an active agreement of that type in ConnectWise.',
+    label: 'No billable agreement of the cross-referenced type',
+    fix: 'Give the company an Active, not cancelled agreement of that type in ConnectWise, with no end date or one in the future (expired, cancelled and ended agreements never receive additions).',
   },
   AMBIGUOUS_AGREEMENT: {
-    label: 'Two or more active agreements of the type',
+    label: 'Two or more billable agreements of the type',
     fix: 'Cancel all but one of the company’s agreements of that type in ConnectWise.',
   },
   NO_USAGE: {
     label: 'No usage recorded for the metric',
     fix: 'Record usage for the metric; the next push sends it.',
+  },
+  ADDITION_NOT_ADOPTABLE: {
+    label: 'An addition billbridge may not change already bills the product',
+    fix: 'In ConnectWise, make that addition Billable (billbridge then keeps its quantity up to date) or remove it; billbridge never adds a second line beside one that bills.',
   },
 };
