@@ -4,15 +4,16 @@
 //! conditions, paging with `Link`, JSON Patch, error JSON, and 429 with `Retry-After`.
 
 pub mod conditions;
+pub mod schema;
 mod seed;
 mod server;
 mod store;
 
 pub use seed::{
-    BACKUP_AGREEMENT, DEMO_COMPANY_ID, DEMO_INTEGRATION, DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY,
+    BACKUP_AGREEMENT, PROSPECTS, hard_cases, DEMO_COMPANY_ID, DEMO_INTEGRATION, DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY,
     EMAIL_AGREEMENT, LIMITED_PRIVATE_KEY, LIMITED_PUBLIC_KEY, WEB_AGREEMENT,
 };
-pub use server::{API_PREFIX, Fault};
+pub use server::{ALIAS_CODEBASE, API_PREFIX, CODEBASE, Fault, VERSIONED_PREFIX};
 pub use store::{Member, Store};
 
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,8 @@
 //! What the sandbox holds at start: nothing but the demo API member (`empty`), or a
 //! ConnectWise that matches the demo tenant (`demo`).
 
+use serde_json::json;
+
 use super::store::{Member, Store};
 use crate::demo;
 
@@ -14,6 +16,29 @@ pub const LIMITED_PRIVATE_KEY: &str = "limited-private-key";
 pub const DEMO_INTEGRATION: &str = "Barracuda Intronis Backup";
 
 pub const BACKUP_AGREEMENT: &str = "Managed Backup";
+/// Companies beyond the demo's customers (prospects), so that the company list spans more
+/// than one page of the most ConnectWise serves (1,000).
+pub const PROSPECTS: usize = 1_000;
+
+/// The hard cases the demo's ConnectWise holds, by account (README, "What is in the demo").
+pub mod hard_cases {
+    /// Its only backup agreement is Expired: its backup lines are skipped, naming it.
+    pub const EXPIRED_AGREEMENT: &str = "tidewater-marine";
+    /// Its backup agreement is Active but ended last June: skipped, naming the date.
+    pub const ENDED_AGREEMENT: &str = "sierra-auto";
+    /// An old, cancelled backup agreement beside the current one: not ambiguous.
+    pub const CANCELLED_AGREEMENT: &str = "pacific-brewing";
+    /// Its backup agreement ends next year: it bills until then.
+    pub const FUTURE_ENDING_AGREEMENT: &str = "orchid-florists";
+    /// Its backup agreement is a child of a master agreement: the preview names the parent.
+    pub const CHILD_AGREEMENT: &str = "nimbus-software";
+    /// A storage addition cancelled last quarter: ignored, a new one is created.
+    pub const CANCELLED_ADDITION: &str = "keystone-credit";
+    /// A storage addition cancelled from next month: it still bills, so nothing is added.
+    pub const ENDING_ADDITION: &str = "jade-architects";
+    /// A local-backup addition someone set to DoNotBill: never adopted, nothing added.
+    pub const DO_NOT_BILL_ADDITION: &str = "maple-pediatrics";
+}
 pub const EMAIL_AGREEMENT: &str = "Email Security";
 pub const WEB_AGREEMENT: &str = "Web Filtering";
 
@@ -92,6 +117,9 @@ pub fn demo(store: &mut Store) {
         "IB-STORAGE-L1",
         true,
     );
+    // Rows real tables hold now and then: syncLevels leaves them out with a warning.
+    store.add_odd_cross_reference(integration, Some("BackupUsage"), None, "IB-STORAGE-L1");
+    store.add_odd_cross_reference(integration, None, None, "IB-LOCAL-L1");
     store.add_cross_reference(integration, "Seats", "2", email, "ESS-SEAT", false);
     store.add_cross_reference(integration, "ShieldUsers", "3", web, "CS-USER", false);
     let other = store.add_integration("Other RMM");
@@ -104,6 +132,12 @@ pub fn demo(store: &mut Store) {
         false,
     );
 
+    let block_time = store
+        .agreement_types
+        .iter()
+        .find(|t| t["name"] == "Block Time")
+        .and_then(|t| t["id"].as_i64())
+        .unwrap_or_default();
     store.start_ids_at(250);
     for (i, account) in demo::ACCOUNTS.iter().enumerate() {
         if *account == demo::NOT_IN_PSA {
@@ -129,10 +163,89 @@ pub fn demo(store: &mut Store) {
             let body = serde_json::json!({ "product": { "id": product }, "quantity": 1.0, "billCustomer": "Billable", "effectiveDate": "2026-01-01T00:00:00Z" });
             let _ = store.add_addition(backup_agreement, &body);
         }
+        hard_case(store, account, company, backup, block_time, backup_agreement);
+    }
+    for n in 1..=PROSPECTS {
+        store.add_company(
+            &format!("prospect-{n:04}"),
+            &format!("Prospect {n:04}"),
+            None,
+        );
     }
     // The other claimant: a company whose echo_username names an account that already has
     // a company by Company ID.
     let impostor = store.add_company("QL-EAST", "Quartz Labs East", Some(demo::CLAIMED_TWICE));
     store.add_agreement(impostor, backup, "Quartz Labs East — Managed Backup");
     store.add_company("unrelated-customer", "Unrelated Customer", None);
+}
+
+/// Gives `account`'s company the state its hard case names (see [`hard_cases`]).
+fn hard_case(
+    store: &mut Store,
+    account: &str,
+    company: i64,
+    backup: i64,
+    block_time: i64,
+    backup_agreement: i64,
+) {
+    use hard_cases::*;
+    let name = demo::company_name(account);
+    let addition = |store: &mut Store, product: &str, bill_customer: &str| {
+        let product = store.catalog_id(product).unwrap_or_default();
+        let body = json!({ "product": { "id": product }, "quantity": 3.0, "billCustomer": bill_customer, "effectiveDate": "2026-01-01T00:00:00Z" });
+        store
+            .add_addition(backup_agreement, &body)
+            .ok()
+            .and_then(|a| a["id"].as_i64())
+            .unwrap_or_default()
+    };
+    match account {
+        EXPIRED_AGREEMENT => store.change_agreement(
+            backup_agreement,
+            json!({ "agreementStatus": "Expired", "noEndingDateFlag": false, "endDate": "2026-03-31T00:00:00Z" }),
+        ),
+        ENDED_AGREEMENT => store.change_agreement(
+            backup_agreement,
+            json!({ "noEndingDateFlag": false, "endDate": "2026-06-30T00:00:00Z" }),
+        ),
+        CANCELLED_AGREEMENT => {
+            let old = store.add_agreement(company, backup, &format!("{name} — Managed Backup (2024)"));
+            store.change_agreement(
+                old,
+                json!({ "agreementStatus": "Cancelled", "cancelledFlag": true, "dateCancelled": "2025-12-31T00:00:00Z", "reasonCancelled": "Renewed" }),
+            );
+        }
+        FUTURE_ENDING_AGREEMENT => store.change_agreement(
+            backup_agreement,
+            json!({ "noEndingDateFlag": false, "endDate": "2027-06-30T00:00:00Z" }),
+        ),
+        CHILD_AGREEMENT => {
+            let master = store.add_agreement(company, block_time, &format!("{name} — Master Services"));
+            store.set_parent_agreement(backup_agreement, master);
+        }
+        CANCELLED_ADDITION => {
+            let id = addition(store, "IB-STORAGE-L1", "Billable");
+            store.change_addition(id, json!({ "cancelledDate": "2026-09-30T00:00:00Z" }));
+        }
+        ENDING_ADDITION => {
+            let id = addition(store, "IB-STORAGE-L1", "Billable");
+            let next_month = next_month_start(chrono::Utc::now());
+            store.change_addition(id, json!({ "cancelledDate": next_month }));
+        }
+        DO_NOT_BILL_ADDITION => {
+            addition(store, "IB-LOCAL-L1", "DoNotBill");
+        }
+        _ => {}
+    }
+}
+
+/// The first day of the month after `now`, as ConnectWise writes dates.
+fn next_month_start(now: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::Datelike;
+    let (year, month) = if now.month() == 12 {
+        (now.year() + 1, 1)
+    } else {
+        (now.year(), now.month() + 1)
+    };
+    format!("{year:04}-{month:02}-01T00:00:00Z")
 }

@@ -1,6 +1,9 @@
-//! The sandbox's HTTP side: the ConnectWise paths, Basic auth with `clientId`, security-role
-//! areas, conditions, ordering, paging with `Link`, JSON Patch, error JSON, rate limiting,
-//! injected latency and failures, and the `/_sandbox/state` inspection endpoint.
+//! The sandbox's HTTP side: the ConnectWise paths under a versioned codebase (`v2025_1`) and
+//! its `v4_6_release` alias, `GET /login/companyinfo/{company}`, Basic auth with `clientId`,
+//! security-role areas, conditions (unknown fields refused), ordering, numbered and
+//! forward-only paging with `Link` headers naming the versioned codebase, JSON Patch, error
+//! JSON (the gateway's shape for 429), rate limiting, injected latency and failures, and the
+//! `/_sandbox/state` inspection endpoint.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,10 +19,17 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::conditions;
 use super::store::{Member, Store};
+use super::{conditions, schema};
 
+/// The codebase the sandbox's release is served under, as `companyinfo` names it.
+pub const CODEBASE: &str = "v2025_1";
+/// The alias every cloud site also answers under.
+pub const ALIAS_CODEBASE: &str = "v4_6_release";
+/// The alias's API base path (what a client that never asked `companyinfo` calls).
 pub const API_PREFIX: &str = "/v4_6_release/apis/3.0";
+/// The versioned API base path, which `Link` headers name.
+pub const VERSIONED_PREFIX: &str = "/v2025_1/apis/3.0";
 const DEFAULT_PAGE_SIZE: usize = 25;
 const MAX_PAGE_SIZE: usize = 1000;
 
@@ -92,9 +102,50 @@ impl Shared {
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route(&format!("{API_PREFIX}/{{*path}}"), any(api))
+        .route("/{codebase}/apis/3.0/{*path}", any(api))
+        .route("/login/companyinfo/{company}", get(company_info))
         .route("/_sandbox/state", get(inspect))
         .with_state(shared)
+}
+
+/// `GET /login/companyinfo/{company}`: where the company's API lives. No authentication, as
+/// on ConnectWise; a company the site does not host gets a 404.
+async fn company_info(
+    State(shared): State<Arc<Shared>>,
+    Path(company): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let mut store = shared.store();
+    *store
+        .calls
+        .entry("GET /login/companyinfo/{id}".into())
+        .or_default() += 1;
+    let known = store
+        .members
+        .iter()
+        .any(|m| m.company_id.eq_ignore_ascii_case(&company));
+    if !known {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "message": format!("Company {company:?} was not found.") })),
+        )
+            .into_response();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let body = json!({
+        "CompanyName": "billbridge demo MSP",
+        "Codebase": format!("{CODEBASE}/"),
+        "VersionCode": "v2025.1",
+        "VersionNumber": "v4.6.2025.1",
+        "CompanyID": company,
+        "IsCloud": true,
+        "SiteUrl": host,
+    });
+    store.record_answer("GET /login/companyinfo/{id}", 200, &body);
+    axum::Json(body).into_response()
 }
 
 /// ConnectWise's error JSON.
@@ -104,6 +155,8 @@ struct CwError {
     message: String,
     errors: Vec<Value>,
     retry_after: Option<u64>,
+    /// Answered by the API gateway in its own shape (`{"error", "message"}`), as a 429 is.
+    gateway: bool,
 }
 
 impl CwError {
@@ -114,7 +167,45 @@ impl CwError {
             message: message.into(),
             errors: Vec::new(),
             retry_after: None,
+            gateway: false,
         }
+    }
+
+    /// A 429 from the gateway, in its own shape.
+    fn rate_limited(seconds: u64) -> Self {
+        let mut error = CwError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            format!("Rate limit exceeded. Try again in {seconds} second(s)."),
+        );
+        error.retry_after = Some(seconds);
+        error.gateway = true;
+        error
+    }
+
+    /// A 400 for a `conditions` (or `orderBy`) that names a field the model does not have.
+    fn unknown_field(parameter: &str, field: &str, model: &str) -> Self {
+        let mut error = CwError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidObject",
+            format!("{parameter}: {field:?} is not a field of {model}"),
+        );
+        error.errors.push(json!({ "code": "InvalidField", "message": format!("Unknown field {field:?}"), "resource": model, "field": parameter }));
+        error
+    }
+
+    /// The body ConnectWise answers with. `errors` is `null` when there are none, as
+    /// ConnectWise sends it.
+    fn body(&self) -> Value {
+        if self.gateway {
+            return json!({ "error": "ConnectWiseAPI", "message": self.message });
+        }
+        let errors = if self.errors.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(self.errors.clone())
+        };
+        json!({ "code": self.code, "message": self.message, "errors": errors })
     }
     fn invalid(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
@@ -136,12 +227,7 @@ impl CwError {
     fn from_status(status: u16) -> Self {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         match status.as_u16() {
-            429 => {
-                let mut e =
-                    CwError::new(status, "TooManyRequests", "Too many requests; slow down.");
-                e.retry_after = Some(1);
-                e
-            }
+            429 => CwError::rate_limited(1),
             401 => CwError::new(status, "Unauthorized", "The credentials were not accepted."),
             403 => CwError::new(
                 status,
@@ -154,10 +240,35 @@ impl CwError {
     }
 }
 
-impl IntoResponse for CwError {
+impl CwError {
+    fn answer(self) -> Answer {
+        Answer {
+            status: self.status,
+            body: self.body(),
+            link: None,
+            retry_after: self.retry_after,
+        }
+    }
+}
+
+/// What goes back: status, JSON, `Link`, `Retry-After`.
+struct Answer {
+    status: StatusCode,
+    body: Value,
+    link: Option<String>,
+    retry_after: Option<u64>,
+}
+
+impl IntoResponse for Answer {
     fn into_response(self) -> Response {
-        let body = json!({ "code": self.code, "message": self.message, "errors": self.errors });
-        let mut response = (self.status, axum::Json(body)).into_response();
+        let mut response = if self.status == StatusCode::NO_CONTENT {
+            self.status.into_response()
+        } else {
+            (self.status, axum::Json(self.body)).into_response()
+        };
+        if let Some(link) = self.link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response.headers_mut().insert(header::LINK, link);
+        }
         if let Some(seconds) = self.retry_after
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
@@ -190,8 +301,11 @@ struct Call<'a> {
     segments: Vec<&'a str>,
     params: Vec<(String, String)>,
     body: Bytes,
-    /// `http://host/v4_6_release/apis/3.0/path`, for `Link` headers.
+    /// `http://host/v2025_1/apis/3.0/path` (the versioned codebase, whichever the request
+    /// used), for `Link` headers.
     url: String,
+    /// `pagination-type: forward-only` was asked for.
+    forward_only: bool,
 }
 
 impl Call<'_> {
@@ -206,7 +320,7 @@ impl Call<'_> {
 async fn api(
     State(shared): State<Arc<Shared>>,
     method: Method,
-    Path(path): Path<String>,
+    Path((codebase, path)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -224,40 +338,69 @@ async fn api(
             .collect::<Vec<_>>()
             .join("/")
     );
-    *shared.store().calls.entry(pattern).or_default() += 1;
+    let write = method != Method::GET;
+    let answer = answer(&shared, &method, &codebase, &segments, query, &headers, &body);
+    let mut store = shared.store();
+    *store.calls.entry(pattern.clone()).or_default() += 1;
+    *store.codebases.entry(codebase).or_default() += 1;
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    *store.accepts.entry(accept).or_default() += 1;
+    if write {
+        // Every write tried, accepted or refused, so tests can assert what was attempted.
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        store.writes.push(json!({
+            "method": method.as_str(),
+            "path": format!("/{}", segments.join("/")),
+            "body": body,
+            "status": answer.status.as_u16(),
+        }));
+    }
+    store.record_answer(&pattern, answer.status.as_u16(), &answer.body);
+    drop(store);
+    answer.into_response()
+}
 
+fn answer(
+    shared: &Shared,
+    method: &Method,
+    codebase: &str,
+    segments: &[&str],
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Answer {
     // A gateway answers these before ConnectWise looks at who is asking.
     let write = method != Method::GET;
     {
         let mut faults = shared.faults();
         if let Some(wait) = faults.take_token() {
-            let mut error = CwError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                "Rate limit exceeded; retry later.",
-            );
-            error.retry_after = Some(wait);
-            return error.into_response();
+            return CwError::rate_limited(wait).answer();
         }
         if let Some(status) = faults.injected(write) {
-            return CwError::from_status(status).into_response();
+            return CwError::from_status(status).answer();
         }
         if faults.fail_rate > 0.0 && rand::random::<f64>() < faults.fail_rate {
-            return CwError::from_status(503).into_response();
+            return CwError::from_status(503).answer();
         }
     }
-
-    let member = match authenticate(&shared, &headers) {
+    if codebase != CODEBASE && codebase != ALIAS_CODEBASE {
+        return CwError::not_found(&format!("codebase {codebase:?}")).answer();
+    }
+    let member = match authenticate(shared, headers) {
         Ok(member) => member,
-        Err(error) => return error.into_response(),
+        Err(error) => return error.answer(),
     };
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
     let call = Call {
-        method,
-        segments,
+        method: method.clone(),
+        segments: segments.to_vec(),
         params: query
             .as_deref()
             .map(|q| {
@@ -266,31 +409,21 @@ async fn api(
                     .unwrap_or_default()
             })
             .unwrap_or_default(),
-        body,
-        url: format!("http://{host}{API_PREFIX}/{}", path.trim_start_matches('/')),
+        body: body.clone(),
+        url: format!("http://{host}{VERSIONED_PREFIX}/{}", segments.join("/")),
+        forward_only: headers
+            .get("pagination-type")
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("forward-only")),
     };
-    match route(&shared, &member, &call) {
-        Ok(reply) => {
-            if write && reply.status.is_success() {
-                let body: Value = serde_json::from_slice(&call.body).unwrap_or(Value::Null);
-                shared.store().writes.push(json!({
-                    "method": call.method.as_str(),
-                    "path": format!("/{}", call.segments.join("/")),
-                    "body": body,
-                    "status": reply.status.as_u16(),
-                }));
-            }
-            let mut response = if reply.status == StatusCode::NO_CONTENT {
-                reply.status.into_response()
-            } else {
-                (reply.status, axum::Json(reply.body)).into_response()
-            };
-            if let Some(link) = reply.link.and_then(|l| HeaderValue::from_str(&l).ok()) {
-                response.headers_mut().insert(header::LINK, link);
-            }
-            response
-        }
-        Err(error) => error.into_response(),
+    match route(shared, &member, &call) {
+        Ok(reply) => Answer {
+            status: reply.status,
+            body: reply.body,
+            link: reply.link,
+            retry_after: None,
+        },
+        Err(error) => error.answer(),
     }
 }
 
@@ -362,7 +495,7 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 "companies:read",
                 "Companies / Company Maintenance: Inquire",
             )?;
-            list(shared.store().companies.clone(), call)
+            list(shared.store().companies.clone(), call, "Company")
         }
         (["company", "companies", company], true) => {
             allow(
@@ -374,11 +507,11 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
         }
         (["finance", "agreements"], true) => {
             allow(member, "agreements:read", "Finance / Agreements: Inquire")?;
-            list(shared.store().agreements.clone(), call)
+            list(shared.store().agreements.clone(), call, "Agreement")
         }
         (["finance", "agreements", "types"], true) => {
             allow(member, "agreements:read", "Finance / Agreements: Inquire")?;
-            list(shared.store().agreement_types.clone(), call)
+            list(shared.store().agreement_types.clone(), call, "AgreementType")
         }
         (["finance", "agreements", agreement], true) => {
             allow(member, "agreements:read", "Finance / Agreements: Inquire")?;
@@ -401,10 +534,14 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 Method::GET => {
                     let rows = store.additions.get(&agreement).cloned().unwrap_or_default();
                     drop(store);
-                    list(rows, call)
+                    list(rows, call, "Addition")
                 }
                 Method::POST => {
                     let body = json_body(call)?;
+                    let record = store.agreements.iter().find(|a| a["id"] == agreement);
+                    if let Some(why) = record.and_then(closed_agreement) {
+                        return Err(CwError::invalid("agreement", why));
+                    }
                     let created = store
                         .add_addition(agreement, &body)
                         .map_err(|(field, message)| CwError::invalid(&field, message))?;
@@ -440,12 +577,14 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 Method::GET => Ok(Reply::ok(additions[position].clone())),
                 Method::PATCH => {
                     let record = &mut additions[position];
+                    refuse_cancelled(record)?;
                     apply_patch(record, &call.body)?;
                     Ok(Reply::ok(record.clone()))
                 }
                 Method::PUT => {
                     let body = json_body(call)?;
                     let record = &mut additions[position];
+                    refuse_cancelled(record)?;
                     for field in PATCHABLE {
                         if let Some(value) = body.get(*field) {
                             record[*field] = value.clone();
@@ -474,11 +613,11 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 "catalog:read",
                 "Procurement / Product Catalog: Inquire",
             )?;
-            list(shared.store().catalog.clone(), call)
+            list(shared.store().catalog.clone(), call, "CatalogItem")
         }
         (["company", "managedDevicesIntegrations"], true) => {
             allow(member, "integrations:read", "System / Table Setup: Inquire")?;
-            list(shared.store().integrations.clone(), call)
+            list(shared.store().integrations.clone(), call, "ManagedDevicesIntegration")
         }
         (
             [
@@ -510,7 +649,7 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 })
                 .collect();
             drop(store);
-            list(rows, call)
+            list(rows, call, "ManagedDevicesIntegrationCrossReference")
         }
         (_, false) if !call.segments.is_empty() => Err(CwError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -518,6 +657,29 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
             "This resource does not accept that method.",
         )),
         _ => Err(CwError::not_found("resource")),
+    }
+}
+
+/// ConnectWise does not edit a cancelled addition.
+fn refuse_cancelled(record: &Value) -> Result<(), CwError> {
+    match record["cancelledDate"].as_str() {
+        Some(date) => Err(CwError::invalid(
+            "cancelledDate",
+            format!("the addition was cancelled ({date}) and cannot be edited"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Why an agreement cannot take a new addition: cancelled, or not Active.
+fn closed_agreement(agreement: &Value) -> Option<String> {
+    if agreement["cancelledFlag"] == true {
+        return Some("the agreement is cancelled".into());
+    }
+    match agreement["agreementStatus"].as_str() {
+        Some("Active") => None,
+        Some(status) => Some(format!("the agreement is {status}")),
+        None => Some("the agreement has no status".into()),
     }
 }
 
@@ -588,9 +750,11 @@ fn find(records: &[Value], id: i64, what: &str) -> Result<Reply, CwError> {
         .ok_or_else(|| CwError::not_found(&format!("{what} with id {id}")))
 }
 
-/// Filters with `conditions` and `customFieldConditions`, orders with `orderBy`, and
-/// serves one page with its `Link` header.
-fn list(records: Vec<Value>, call: &Call<'_>) -> Result<Reply, CwError> {
+/// Filters with `conditions` and `customFieldConditions` (a field `model` does not have is a
+/// 400), then serves one page: numbered (`orderBy`, `page`, `Link` first/prev/next/last) or,
+/// with `pagination-type: forward-only`, the rows after `pageId` in id order (`Link` next
+/// only; `orderBy` refused). Links name the versioned codebase, as ConnectWise writes them.
+fn list(records: Vec<Value>, call: &Call<'_>, model: &str) -> Result<Reply, CwError> {
     let bad = |what: &str, e: conditions::ConditionError| {
         CwError::new(
             StatusCode::BAD_REQUEST,
@@ -598,16 +762,18 @@ fn list(records: Vec<Value>, call: &Call<'_>) -> Result<Reply, CwError> {
             format!("{what}: {e}"),
         )
     };
-    let filter = call
-        .param("conditions")
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| conditions::parse(c).map_err(|e| bad("conditions", e)))
-        .transpose()?;
-    let custom = call
-        .param("customFieldConditions")
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| conditions::parse(c).map_err(|e| bad("customFieldConditions", e)))
-        .transpose()?;
+    let parse = |name: &str, model: &str| -> Result<Option<conditions::Expr>, CwError> {
+        let Some(text) = call.param(name).filter(|c| !c.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let expr = conditions::parse(text).map_err(|e| bad(name, e))?;
+        if let Some(field) = expr.fields().into_iter().find(|f| !schema::has_path(model, f)) {
+            return Err(CwError::unknown_field(name, field, model));
+        }
+        Ok(Some(expr))
+    };
+    let filter = parse("conditions", model)?;
+    let custom = parse("customFieldConditions", "CustomFieldValue")?;
     let mut rows: Vec<Value> = records
         .into_iter()
         .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
@@ -619,16 +785,75 @@ fn list(records: Vec<Value>, call: &Call<'_>) -> Result<Reply, CwError> {
             })
         })
         .collect();
-    if let Some(order) = call.param("orderBy") {
-        let keys: Vec<(Vec<String>, bool)> = order
-            .split(',')
-            .filter_map(|part| {
-                let mut words = part.split_whitespace();
-                let field = words.next()?;
-                let descending = words.next().is_some_and(|w| w.eq_ignore_ascii_case("desc"));
-                Some((field.split('/').map(str::to_owned).collect(), descending))
-            })
+    let number = |name: &str, default: usize, least: usize| -> Result<usize, CwError> {
+        match call.param(name) {
+            None => Ok(default),
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= least)
+                .ok_or_else(|| {
+                    CwError::new(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidObject",
+                        format!("{name} must be a whole number ≥ {least}"),
+                    )
+                }),
+        }
+    };
+    let size = number("pageSize", DEFAULT_PAGE_SIZE, 1)?.min(MAX_PAGE_SIZE);
+    let page_url = |name: &str, value: usize| {
+        let mut url = reqwest::Url::parse(&call.url).expect("our own URL");
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in call
+                .params
+                .iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("page") && !k.eq_ignore_ascii_case("pageId"))
+            {
+                pairs.append_pair(k, v);
+            }
+            pairs.append_pair(name, &value.to_string());
+        }
+        url.to_string()
+    };
+    if call.forward_only {
+        if call.param("orderBy").is_some() {
+            return Err(CwError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidObject",
+                "orderBy cannot be used with forward-only pagination",
+            ));
+        }
+        let after = number("pageId", 0, 0)?;
+        rows.sort_by_key(|r| r["id"].as_i64().unwrap_or_default());
+        let rest: Vec<Value> = rows
+            .into_iter()
+            .filter(|r| r["id"].as_i64().unwrap_or_default() > after as i64)
             .collect();
+        let more = rest.len() > size;
+        let body: Vec<Value> = rest.into_iter().take(size).collect();
+        let link = match body.last().and_then(|r| r["id"].as_u64()) {
+            Some(last) if more => Some(format!("<{}>; rel=\"next\"", page_url("pageId", last as usize))),
+            _ => None,
+        };
+        return Ok(Reply {
+            status: StatusCode::OK,
+            body: Value::Array(body),
+            link,
+        });
+    }
+    if let Some(order) = call.param("orderBy") {
+        let mut keys: Vec<(Vec<String>, bool)> = Vec::new();
+        for part in order.split(',') {
+            let mut words = part.split_whitespace();
+            let Some(field) = words.next() else { continue };
+            if !schema::has_path(model, field) {
+                return Err(CwError::unknown_field("orderBy", field, model));
+            }
+            let descending = words.next().is_some_and(|w| w.eq_ignore_ascii_case("desc"));
+            keys.push((field.split('/').map(str::to_owned).collect(), descending));
+        }
         rows.sort_by(|a, b| {
             keys.iter()
                 .map(|(path, descending)| {
@@ -643,50 +868,19 @@ fn list(records: Vec<Value>, call: &Call<'_>) -> Result<Reply, CwError> {
                 .unwrap_or(Ordering::Equal)
         });
     }
-    let number = |name: &str, default: usize| -> Result<usize, CwError> {
-        match call.param(name) {
-            None => Ok(default),
-            Some(text) => text
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| {
-                    CwError::new(
-                        StatusCode::BAD_REQUEST,
-                        "InvalidObject",
-                        format!("{name} must be a whole number ≥ 1"),
-                    )
-                }),
-        }
-    };
-    let page = number("page", 1)?;
-    let size = number("pageSize", DEFAULT_PAGE_SIZE)?.min(MAX_PAGE_SIZE);
+    let page = number("page", 1, 1)?;
     let start = (page - 1).saturating_mul(size);
     let total = rows.len();
+    let last = total.div_ceil(size).max(1);
     let body: Vec<Value> = rows.into_iter().skip(start).take(size).collect();
-    let page_url = |n: usize| {
-        let mut url = reqwest::Url::parse(&call.url).expect("our own URL");
-        {
-            let mut pairs = url.query_pairs_mut();
-            for (k, v) in call
-                .params
-                .iter()
-                .filter(|(k, _)| !k.eq_ignore_ascii_case("page"))
-            {
-                pairs.append_pair(k, v);
-            }
-            pairs.append_pair("page", &n.to_string());
-        }
-        url.to_string()
-    };
-    let mut links = vec![format!("<{}>; rel=\"first\"", page_url(1))];
-    if start + size < total {
-        links.push(format!("<{}>; rel=\"next\"", page_url(page + 1)));
-        links.push(format!(
-            "<{}>; rel=\"last\"",
-            page_url(total.div_ceil(size))
-        ));
+    let mut links = vec![format!("<{}>; rel=\"first\"", page_url("page", 1))];
+    if page > 1 {
+        links.push(format!("<{}>; rel=\"prev\"", page_url("page", (page - 1).min(last))));
     }
+    if start + size < total {
+        links.push(format!("<{}>; rel=\"next\"", page_url("page", page + 1)));
+    }
+    links.push(format!("<{}>; rel=\"last\"", page_url("page", last)));
     Ok(Reply {
         status: StatusCode::OK,
         body: Value::Array(body),
@@ -724,5 +918,7 @@ async fn inspect(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
         "crossReferences": store.cross_references.len(),
         "writes": store.writes,
         "calls": store.calls,
+        "codebases": store.codebases,
+        "accepts": store.accepts,
     }))
 }

@@ -33,9 +33,22 @@ pub struct Store {
     pub writes: Vec<Value>,
     /// Calls by `METHOD /path/with/{id}`.
     pub calls: BTreeMap<String, u64>,
+    /// API calls by the codebase in their path (`v2025_1`, `v4_6_release`).
+    pub codebases: BTreeMap<String, u64>,
+    /// API calls by their `Accept` header (the pinned model version).
+    pub accepts: BTreeMap<String, u64>,
+    /// When set (tests), every answer is kept here: `{pattern, status, body}`.
+    pub answers: Option<Vec<Value>>,
 }
 
 impl Store {
+    /// Keeps an answer when recording (the contract test validates each one).
+    pub fn record_answer(&mut self, pattern: &str, status: u16, body: &Value) {
+        if let Some(answers) = &mut self.answers {
+            answers.push(json!({ "pattern": pattern, "status": status, "body": body }));
+        }
+    }
+
     pub fn id(&mut self) -> i64 {
         self.next_id += 1;
         self.next_id
@@ -72,8 +85,14 @@ impl Store {
 
     pub fn add_agreement_type(&mut self, name: &str) -> i64 {
         let id = self.id();
-        self.agreement_types
-            .push(json!({ "id": id, "name": name, "inactiveFlag": false }));
+        self.agreement_types.push(json!({
+            "id": id, "name": name, "inactiveFlag": false, "defaultFlag": false,
+            "billTime": "Billable", "billExpenses": "Billable", "billProducts": "Billable",
+            "employeeCompRate": "Actual", "employeeCompNotExceed": "Billing",
+            "invoicingCycle": "ContractYear", "prorateFlag": true,
+            "applicationUnlimitedFlag": false, "applicationCycle": "CalendarMonth",
+            "_info": { "lastUpdated": "2026-01-01T00:00:00Z" }
+        }));
         id
     }
 
@@ -97,15 +116,68 @@ impl Store {
             "company": { "id": company_id, "identifier": company["identifier"], "name": company["name"] },
             "agreementStatus": "Active",
             "cancelledFlag": false,
+            "dateCancelled": null,
             "startDate": "2026-01-01T00:00:00Z",
+            "endDate": null,
+            "noEndingDateFlag": true,
+            "parentAgreement": null,
+            "billTime": "Billable", "billExpenses": "Billable", "billProducts": "Billable",
+            "employeeCompRate": "Actual", "employeeCompNotExceed": "Billing",
+            "invoicingCycle": "ContractYear", "periodType": "Current",
+            "applicationUnlimitedFlag": false, "billOneTimeFlag": false,
+            "_info": { "lastUpdated": "2026-01-01T00:00:00Z" }
         }));
         self.agreement_ids.insert(id);
         id
     }
 
+    /// Changes an agreement's fields (its state: status, cancelled, end date, parent).
+    pub fn change_agreement(&mut self, id: i64, fields: Value) {
+        if let Some(record) = self.agreements.iter_mut().find(|a| a["id"] == id)
+            && let (Some(record), Some(fields)) = (record.as_object_mut(), fields.as_object())
+        {
+            for (k, v) in fields {
+                record.insert(k.clone(), v.clone());
+            }
+        }
+    }
+
+    /// Makes `child` a child agreement of `parent` (it bills through the parent's invoice).
+    pub fn set_parent_agreement(&mut self, child: i64, parent: i64) {
+        let name = self
+            .agreements
+            .iter()
+            .find(|a| a["id"] == parent)
+            .map(|a| a["name"].clone())
+            .unwrap_or(Value::Null);
+        self.change_agreement(
+            child,
+            json!({ "parentAgreement": { "id": parent, "name": name } }),
+        );
+    }
+
+    /// Changes an addition's fields (`cancelledDate`, `billCustomer`, …) in place.
+    pub fn change_addition(&mut self, id: i64, fields: Value) {
+        for record in self.additions.values_mut().flatten() {
+            if record["id"] == id
+                && let (Some(record), Some(fields)) = (record.as_object_mut(), fields.as_object())
+            {
+                for (k, v) in fields {
+                    record.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+
     pub fn add_catalog_item(&mut self, identifier: &str, description: &str) -> i64 {
         let id = self.id();
-        self.catalog.push(json!({ "id": id, "identifier": identifier, "description": description, "inactiveFlag": false }));
+        self.catalog.push(json!({
+            "id": id, "identifier": identifier, "description": description,
+            "customerDescription": description, "inactiveFlag": false,
+            "productClass": "Agreement", "billableOption": "Billable",
+            "recurringFlag": true, "price": 0.0, "cost": 0.0,
+            "_info": { "lastUpdated": "2026-01-01T00:00:00Z" }
+        }));
         id
     }
 
@@ -123,7 +195,13 @@ impl Store {
 
     pub fn add_integration(&mut self, name: &str) -> i64 {
         let id = self.id();
-        self.integrations.push(json!({ "id": id, "name": name, "solution": "Custom", "portalUrl": "", "loginBy": "GlobalCredentials", "globalLoginUsername": "" }));
+        self.integrations.push(json!({
+            "id": id, "name": name, "solution": "Custom", "portalUrl": "",
+            "loginBy": "Global", "globalLoginUsername": "",
+            "defaultBillingLevel": "Summary", "configBillCustomerFlag": false,
+            "matchOnSerialNumberFlag": false, "disableNewCrossReferencesFlag": false,
+            "_info": { "lastUpdated": "2026-01-01T00:00:00Z" }
+        }));
         id
     }
 
@@ -144,14 +222,44 @@ impl Store {
             .cloned()
             .unwrap_or(Value::Null);
         let product_id = self.catalog_id(product_identifier);
+        let integration = self
+            .integrations
+            .iter()
+            .find(|i| i["id"] == integration_id)
+            .map(|i| i["name"].clone())
+            .unwrap_or(Value::Null);
         self.cross_references.push(json!({
             "id": id, "integrationId": integration_id,
+            "managedDevicesIntegration": { "id": integration_id, "name": integration },
             "vendorType": vendor_type, "vendorLevel": vendor_level,
             "agreementType": { "id": agreement_type_id, "name": agreement_type["name"] },
             "product": { "id": product_id, "identifier": product_identifier },
             "configurationType": null,
             "inactiveFlag": inactive,
+            "_info": { "lastUpdated": "2026-01-01T00:00:00Z" }
         }));
+    }
+
+    /// A row as real tables hold them now and then: no vendor type and/or no level.
+    pub fn add_odd_cross_reference(
+        &mut self,
+        integration_id: i64,
+        vendor_type: Option<&str>,
+        vendor_level: Option<&str>,
+        product_identifier: &str,
+    ) -> i64 {
+        let id = self.id();
+        let product_id = self.catalog_id(product_identifier);
+        self.cross_references.push(json!({
+            "id": id, "integrationId": integration_id,
+            "managedDevicesIntegration": { "id": integration_id },
+            "vendorType": vendor_type, "vendorLevel": vendor_level,
+            "agreementType": null,
+            "product": { "id": product_id, "identifier": product_identifier },
+            "configurationType": null,
+            "inactiveFlag": false,
+        }));
+        id
     }
 
     /// Creates an addition as `POST …/additions` would; `Err` names the missing field.
@@ -174,6 +282,12 @@ impl Store {
                     format!("product {product_id} does not exist"),
                 )
             })?;
+        if !matches!(body.get("quantity"), None | Some(Value::Number(_))) {
+            return Err((
+                "quantity".to_owned(),
+                "quantity must be a number".to_owned(),
+            ));
+        }
         let bill_customer = body["billCustomer"]
             .as_str()
             .filter(|b| ["Billable", "DoNotBill", "NoCharge"].contains(b))
@@ -184,6 +298,12 @@ impl Store {
                 )
             })?
             .to_owned();
+        let agreement_status = self
+            .agreements
+            .iter()
+            .find(|a| a["id"] == agreement_id)
+            .map(|a| a["agreementStatus"].clone())
+            .unwrap_or(Value::Null);
         let id = self.id();
         let addition = json!({
             "id": id,
@@ -191,9 +311,19 @@ impl Store {
             "quantity": body["quantity"].as_f64().unwrap_or(0.0),
             "billCustomer": bill_customer,
             "effectiveDate": body.get("effectiveDate").cloned().unwrap_or(Value::Null),
-            "cancelledDate": Value::Null,
+            "cancelledDate": body.get("cancelledDate").cloned().unwrap_or(Value::Null),
             "agreementId": agreement_id,
-            "description": product["description"],
+            "agreementStatus": agreement_status,
+            "description": body.get("description").cloned().unwrap_or(product["description"].clone()),
+            "invoiceDescription": product["customerDescription"],
+            "unitPrice": body.get("unitPrice").cloned().unwrap_or(json!(0.0)),
+            "unitCost": 0.0,
+            "lessIncluded": 0.0,
+            "taxableFlag": false,
+            "purchaseItemFlag": false,
+            "specialOrderFlag": false,
+            "prorateCurrentPeriodFlag": true,
+            "_info": { "lastUpdated": "2026-01-01T00:00:00Z" }
         });
         self.additions
             .entry(agreement_id)

@@ -27,6 +27,8 @@ fn credentials(site: &str, public_key: &str, private_key: &str) -> Credentials {
         public_key: public_key.into(),
         private_key: private_key.into(),
         client_id: "tests".into(),
+        codebase: None,
+        api_version: None,
     }
 }
 
@@ -185,7 +187,7 @@ async fn rate_limits_are_waited_out_as_asked() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(1)),
+        matches!(error, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(1)),
         "{error:?}"
     );
 
