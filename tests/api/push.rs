@@ -56,10 +56,19 @@ fn writes(app: &TestApp) -> u64 {
         .sum()
 }
 
-/// (agreement id, product identifier) → quantities of the additions there.
+/// (agreement id, product identifier) → quantities of the additions that still bill there
+/// (those cancelled from a past date are left out; the demo holds one).
 fn additions(state: &Value) -> HashMap<(i64, String), Vec<f64>> {
     let mut map: HashMap<(i64, String), Vec<f64>> = HashMap::new();
+    let now = chrono::Utc::now();
     for a in state["additions"].as_array().unwrap() {
+        let ended = a["cancelledDate"]
+            .as_str()
+            .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+            .is_some_and(|d| d < now);
+        if ended {
+            continue;
+        }
         map.entry((
             a["agreementId"].as_i64().unwrap(),
             a["product"]["identifier"].as_str().unwrap().to_owned(),
