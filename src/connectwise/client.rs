@@ -318,8 +318,9 @@ pub fn normalize_codebase(codebase: &str) -> Option<String> {
 pub fn base_url(site: &str, codebase: Option<&str>) -> Result<String, Error> {
     let codebase = match codebase {
         None => DEFAULT_CODEBASE.to_owned(),
-        Some(c) => normalize_codebase(c)
-            .ok_or_else(|| Error::Config(format!("codebase {c:?} is not a ConnectWise codebase")))?,
+        Some(c) => normalize_codebase(c).ok_or_else(|| {
+            Error::Config(format!("codebase {c:?} is not a ConnectWise codebase"))
+        })?,
     };
     Ok(format!("{}/{codebase}/apis/3.0", origin(site)?))
 }
@@ -640,7 +641,8 @@ impl Client {
                     Err(e) => listed.warnings.push(format!(
                         "{} row {} left out: {e}",
                         call.template(),
-                        id.map(|v| v.to_string()).unwrap_or_else(|| "without an id".into())
+                        id.map(|v| v.to_string())
+                            .unwrap_or_else(|| "without an id".into())
                     )),
                 }
             }
@@ -922,7 +924,8 @@ mod tests {
 
     #[test]
     fn next_page_parameters_from_any_codebase() {
-        let link = "https://na.myconnectwise.net/v2025_1/apis/3.0/company/companies?pageSize=1000&page=3";
+        let link =
+            "https://na.myconnectwise.net/v2025_1/apis/3.0/company/companies?pageSize=1000&page=3";
         assert_eq!(link_param(link, "page").as_deref(), Some("3"));
         assert_eq!(link_param(link, "pageId"), None);
         let link = "/v2025_1/apis/3.0/company/companies?pageSize=2&pageId=250";

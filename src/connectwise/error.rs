@@ -139,11 +139,18 @@ mod tests {
                 r#"{"code":"InvalidObject","message":"bad","errors":[{"code":null,"message":null,"field":null}]}"#,
                 "bad; invalid",
             ),
-            ("<html>Bad gateway</html>", "the answer was not ConnectWise's JSON"),
+            (
+                "<html>Bad gateway</html>",
+                "the answer was not ConnectWise's JSON",
+            ),
             ("", "no message"),
         ];
         for (body, expected) in cases {
-            assert_eq!(ErrorBody::parse(body.as_bytes()).describe(), *expected, "{body}");
+            assert_eq!(
+                ErrorBody::parse(body.as_bytes()).describe(),
+                *expected,
+                "{body}"
+            );
         }
     }
 }

@@ -660,7 +660,9 @@ mod tests {
     }
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn xref(vendor_type: &str, product_id: i64) -> CrossReference {
@@ -1033,7 +1035,11 @@ mod tests {
                 with(&|a| a.status = Some("Pending".into())),
                 Some("\"Pending\", which ConnectWise does not publish"),
             ),
-            ("no status", with(&|a| a.status = None), Some("has no status")),
+            (
+                "no status",
+                with(&|a| a.status = None),
+                Some("has no status"),
+            ),
             (
                 "unreadable end",
                 with(&|a| {
@@ -1070,14 +1076,18 @@ mod tests {
         input.agreements[0].parent = Some((200, "Acme master".into()));
         let lines = plan(&input);
         let a: Vec<&Line> = lines.iter().filter(|l| l.accounts[0] == "a").collect();
-        assert!(a.iter().all(|l| l.action == Action::Create && l.agreement_id == Some(201)));
+        assert!(
+            a.iter()
+                .all(|l| l.action == Action::Create && l.agreement_id == Some(201))
+        );
         assert_eq!(a[0].parent_agreement_id, Some(200));
         assert_eq!(a[0].parent_agreement_name.as_deref(), Some("Acme master"));
         let f = lines.iter().find(|l| l.accounts[0] == "f").unwrap();
         assert_eq!(f.action, Action::Skip(SkipReason::NoAgreement));
         assert!(
             f.detail.contains("\"Agreement 207\" (207) is Expired")
-                && f.detail.contains("\"Agreement 208\" (208) ended 2026-06-30"),
+                && f.detail
+                    .contains("\"Agreement 208\" (208) ended 2026-06-30"),
             "{}",
             f.detail
         );
@@ -1108,18 +1118,30 @@ mod tests {
         assert_eq!(lines[0].metric.as_deref(), Some("BackupUsage"));
         assert_eq!(lines[0].action, Action::Create);
         // DoNotBill: someone chose not to bill; billbridge neither adopts nor adds beside it.
-        assert_eq!(lines[1].action, Action::Skip(SkipReason::AdditionNotAdoptable));
+        assert_eq!(
+            lines[1].action,
+            Action::Skip(SkipReason::AdditionNotAdoptable)
+        );
         assert_eq!(lines[1].new_quantity, None);
-        assert!(lines[1].detail.contains("addition 6 is DoNotBill"), "{}", lines[1].detail);
+        assert!(
+            lines[1].detail.contains("addition 6 is DoNotBill"),
+            "{}",
+            lines[1].detail
+        );
 
         // Cancelled from a later date: it bills until then, so nothing is added beside it.
         let mut ending = addition(7, STORAGE_PRODUCT, 7.0);
         ending.cancelled = Stamp::At(now + chrono::Duration::days(4));
         input.additions.push(ending);
         let lines = plan(&input);
-        assert_eq!(lines[0].action, Action::Skip(SkipReason::AdditionNotAdoptable));
+        assert_eq!(
+            lines[0].action,
+            Action::Skip(SkipReason::AdditionNotAdoptable)
+        );
         assert!(
-            lines[0].detail.contains("addition 7 is cancelled from 2026-12-01"),
+            lines[0]
+                .detail
+                .contains("addition 7 is cancelled from 2026-12-01"),
             "{}",
             lines[0].detail
         );

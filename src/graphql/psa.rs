@@ -220,7 +220,9 @@ impl PsaMutation {
             api_version,
         };
         if connection.private_key.is_none() && psa::get(scope(ctx)).await?.is_none() {
-            return Err(AppError::bad_input("privateKey", "is required for a new connection").into());
+            return Err(
+                AppError::bad_input("privateKey", "is required for a new connection").into(),
+            );
         }
         let codebase = psa_context(ctx)
             .discover(&connection.site, &connection.company_id)

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use crate::connectwise::conditions::Condition;
-use crate::connectwise::model::ManagedDevicesIntegration;
 use crate::connectwise::model::CompanyInfo;
+use crate::connectwise::model::ManagedDevicesIntegration;
 use crate::connectwise::{self, Call, CallObserver, Client, ListQuery};
 use crate::crypto::MasterKey;
 use crate::db::Scope;

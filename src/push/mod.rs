@@ -269,13 +269,13 @@ impl Pusher {
         if !planned {
             let mut input = snapshot::local(scope, run.service_id).await?;
             snapshot::remote(
-            &mut input,
-            &client,
-            &limiter,
-            self.options.concurrency,
-            self.clock.now(),
-        )
-        .await?;
+                &mut input,
+                &client,
+                &limiter,
+                self.options.concurrency,
+                self.clock.now(),
+            )
+            .await?;
             let lines = plan(&input);
             let rows = lines
                 .into_iter()
@@ -358,12 +358,7 @@ impl Pusher {
     }
 
     /// One write: PATCH the quantity of an existing addition, or POST a new one.
-    async fn write(
-        &self,
-        client: &Client,
-        line: &push_line::Model,
-        adopted: &Found,
-    ) -> Outcome {
+    async fn write(&self, client: &Client, line: &push_line::Model, adopted: &Found) -> Outcome {
         let at = |outcome: &'static str,
                   addition: Option<i64>,
                   current: Option<f64>,

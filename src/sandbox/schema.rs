@@ -126,8 +126,8 @@ mod tests {
     /// The copy in the repository is the published one (where `shared/` is beside the clone).
     #[test]
     fn the_copy_matches_the_published_schemas() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/connectwise/schemas");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/connectwise/schemas");
         if !dir.is_dir() {
             return;
         }

@@ -163,7 +163,14 @@ pub fn demo(store: &mut Store) {
             let body = serde_json::json!({ "product": { "id": product }, "quantity": 1.0, "billCustomer": "Billable", "effectiveDate": "2026-01-01T00:00:00Z" });
             let _ = store.add_addition(backup_agreement, &body);
         }
-        hard_case(store, account, company, backup, block_time, backup_agreement);
+        hard_case(
+            store,
+            account,
+            company,
+            backup,
+            block_time,
+            backup_agreement,
+        );
     }
     for n in 1..=PROSPECTS {
         store.add_company(

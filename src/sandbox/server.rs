@@ -339,7 +339,9 @@ async fn api(
             .join("/")
     );
     let write = method != Method::GET;
-    let answer = answer(&shared, &method, &codebase, &segments, query, &headers, &body);
+    let answer = answer(
+        &shared, &method, &codebase, &segments, query, &headers, &body,
+    );
     let mut store = shared.store();
     *store.calls.entry(pattern.clone()).or_default() += 1;
     *store.codebases.entry(codebase).or_default() += 1;
@@ -511,7 +513,11 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
         }
         (["finance", "agreements", "types"], true) => {
             allow(member, "agreements:read", "Finance / Agreements: Inquire")?;
-            list(shared.store().agreement_types.clone(), call, "AgreementType")
+            list(
+                shared.store().agreement_types.clone(),
+                call,
+                "AgreementType",
+            )
         }
         (["finance", "agreements", agreement], true) => {
             allow(member, "agreements:read", "Finance / Agreements: Inquire")?;
@@ -617,7 +623,11 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
         }
         (["company", "managedDevicesIntegrations"], true) => {
             allow(member, "integrations:read", "System / Table Setup: Inquire")?;
-            list(shared.store().integrations.clone(), call, "ManagedDevicesIntegration")
+            list(
+                shared.store().integrations.clone(),
+                call,
+                "ManagedDevicesIntegration",
+            )
         }
         (
             [
@@ -767,7 +777,11 @@ fn list(records: Vec<Value>, call: &Call<'_>, model: &str) -> Result<Reply, CwEr
             return Ok(None);
         };
         let expr = conditions::parse(text).map_err(|e| bad(name, e))?;
-        if let Some(field) = expr.fields().into_iter().find(|f| !schema::has_path(model, f)) {
+        if let Some(field) = expr
+            .fields()
+            .into_iter()
+            .find(|f| !schema::has_path(model, f))
+        {
             return Err(CwError::unknown_field(name, field, model));
         }
         Ok(Some(expr))
@@ -806,11 +820,9 @@ fn list(records: Vec<Value>, call: &Call<'_>, model: &str) -> Result<Reply, CwEr
         let mut url = reqwest::Url::parse(&call.url).expect("our own URL");
         {
             let mut pairs = url.query_pairs_mut();
-            for (k, v) in call
-                .params
-                .iter()
-                .filter(|(k, _)| !k.eq_ignore_ascii_case("page") && !k.eq_ignore_ascii_case("pageId"))
-            {
+            for (k, v) in call.params.iter().filter(|(k, _)| {
+                !k.eq_ignore_ascii_case("page") && !k.eq_ignore_ascii_case("pageId")
+            }) {
                 pairs.append_pair(k, v);
             }
             pairs.append_pair(name, &value.to_string());
@@ -834,7 +846,10 @@ fn list(records: Vec<Value>, call: &Call<'_>, model: &str) -> Result<Reply, CwEr
         let more = rest.len() > size;
         let body: Vec<Value> = rest.into_iter().take(size).collect();
         let link = match body.last().and_then(|r| r["id"].as_u64()) {
-            Some(last) if more => Some(format!("<{}>; rel=\"next\"", page_url("pageId", last as usize))),
+            Some(last) if more => Some(format!(
+                "<{}>; rel=\"next\"",
+                page_url("pageId", last as usize)
+            )),
             _ => None,
         };
         return Ok(Reply {
@@ -875,7 +890,10 @@ fn list(records: Vec<Value>, call: &Call<'_>, model: &str) -> Result<Reply, CwEr
     let body: Vec<Value> = rows.into_iter().skip(start).take(size).collect();
     let mut links = vec![format!("<{}>; rel=\"first\"", page_url("page", 1))];
     if page > 1 {
-        links.push(format!("<{}>; rel=\"prev\"", page_url("page", (page - 1).min(last))));
+        links.push(format!(
+            "<{}>; rel=\"prev\"",
+            page_url("page", (page - 1).min(last))
+        ));
     }
     if start + size < total {
         links.push(format!("<{}>; rel=\"next\"", page_url("page", page + 1)));

@@ -3,9 +3,12 @@
 
 use billbridge::connectwise::conditions::Condition;
 use billbridge::connectwise::model::NewAddition;
-use billbridge::connectwise::{Client, Credentials, Error, ListQuery, Settings, model::Reference};
+use billbridge::connectwise::{
+    Client, Credentials, Error, ListQuery, Paging, Settings, model::Reference,
+};
 use billbridge::sandbox::{self, Fault, Sandbox, Seed};
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::common::fast_settings;
@@ -293,9 +296,7 @@ async fn credentials_and_permissions_are_not_retried() {
             .all(|w| w["status"] == 403),
         "{writes}"
     );
-    assert!(
-        !writes.as_array().unwrap().is_empty()
-    );
+    assert!(!writes.as_array().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -498,5 +499,226 @@ async fn the_sandbox_speaks_connectwise_errors() {
     assert!(
         page[0]["identifier"].as_str() > page[9]["identifier"].as_str(),
         "ordered descending"
+    );
+}
+
+/// 2,500 companies and 3,000 additions, read with numbered pages and forward-only, by a
+/// client on the `v4_6_release` alias while every `Link` names the versioned codebase: the
+/// client follows the page (or `pageId`) on its own base, and sees every row once.
+#[tokio::test]
+async fn pages_across_codebases_both_ways() {
+    let (sandbox, site) = sandbox(Seed::Empty).await;
+    let agreement = sandbox.with_store(|store| {
+        for i in 0..2_500 {
+            store.add_company(&format!("c-{i:05}"), &format!("Company {i}"), None);
+        }
+        let kind = store.add_agreement_type("Managed Backup");
+        let company = store.companies[0]["id"].as_i64().unwrap();
+        let agreement = store.add_agreement(company, kind, "Big");
+        let product = store.add_catalog_item("IB-STORAGE", "Storage");
+        for _ in 0..3_000 {
+            let body = serde_json::json!({ "product": { "id": product }, "quantity": 1.0, "billCustomer": "Billable" });
+            store.add_addition(agreement, &body).unwrap();
+        }
+        agreement
+    });
+    // The raw answers: links on the versioned codebase; forward-only's next carries pageId.
+    let numbered = raw_get(&site, "/company/companies?pageSize=1000&page=2").await;
+    let link = numbered.headers()["link"].to_str().unwrap().to_owned();
+    for rel in ["first", "prev", "next", "last"] {
+        assert!(link.contains(&format!("rel=\"{rel}\"")), "{rel} in {link}");
+    }
+    assert!(
+        link.contains(sandbox::VERSIONED_PREFIX) && !link.contains(sandbox::API_PREFIX),
+        "{link}"
+    );
+    let forward = reqwest::Client::new()
+        .get(format!(
+            "{site}{}/company/companies?pageSize=1000",
+            sandbox::API_PREFIX
+        ))
+        .basic_auth(
+            format!("{}+{}", sandbox::DEMO_COMPANY_ID, sandbox::DEMO_PUBLIC_KEY),
+            Some(sandbox::DEMO_PRIVATE_KEY),
+        )
+        .header("clientId", "tests")
+        .header("pagination-type", "forward-only")
+        .send()
+        .await
+        .unwrap();
+    let link = forward.headers()["link"].to_str().unwrap().to_owned();
+    let page: Vec<Value> = forward.json().await.unwrap();
+    let last_id = page.last().unwrap()["id"].as_i64().unwrap();
+    assert!(
+        link.contains(&format!("pageId={last_id}")) && link.contains("rel=\"next\""),
+        "{link}"
+    );
+    assert!(link.contains(sandbox::VERSIONED_PREFIX), "{link}");
+
+    let client = client(&site, fast_settings());
+    for paging in [Paging::Numbered, Paging::ForwardOnly] {
+        let before = sandbox.calls();
+        let query = ListQuery {
+            paging,
+            ..Default::default()
+        };
+        let companies = client.companies(query.clone()).await.unwrap();
+        let ids: Vec<i64> = companies.iter().map(|c| c.id).collect();
+        assert_eq!(ids.len(), 2_500, "{paging:?}");
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "{paging:?}: in order, none twice"
+        );
+        let additions = client.additions(agreement, query).await.unwrap();
+        let ids: BTreeSet<i64> = additions.iter().map(|a| a.id).collect();
+        assert_eq!(ids.len(), 3_000, "{paging:?}");
+        let after = sandbox.calls();
+        let made = |pattern: &str| {
+            after.get(pattern).copied().unwrap_or(0) - before.get(pattern).copied().unwrap_or(0)
+        };
+        assert_eq!(
+            made("GET /company/companies"),
+            3,
+            "{paging:?}: three pages of 1,000"
+        );
+        assert_eq!(
+            made("GET /finance/agreements/{id}/additions"),
+            3,
+            "{paging:?}"
+        );
+    }
+    // Smaller pages, forward-only: 2,500 / 300 → 9 calls, still every row once.
+    let small = client
+        .companies(ListQuery {
+            paging: Paging::ForwardOnly,
+            page_size: Some(300),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        small.iter().map(|c| c.id).collect::<BTreeSet<_>>().len(),
+        2_500
+    );
+    // Every call stayed on the client's own codebase, though every link named another.
+    let state = inspect(&site).await;
+    assert_eq!(
+        state["codebases"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["v4_6_release"]
+    );
+    // Forward-only refuses an order, as ConnectWise does; the client says so before calling.
+    let ordered = client
+        .companies(ListQuery {
+            paging: Paging::ForwardOnly,
+            order_by: Some("name asc".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(ordered, Error::Config(_)), "{ordered:?}");
+}
+
+/// The client pins the model version in `Accept` and calls the codebase it was given; the
+/// sandbox records both.
+#[tokio::test]
+async fn version_pinned_and_codebase_called() {
+    let (_sandbox, site) = sandbox(Seed::Demo).await;
+    let mut credentials = credentials(&site, sandbox::DEMO_PUBLIC_KEY, sandbox::DEMO_PRIVATE_KEY);
+    credentials.codebase = Some(format!("{}/", sandbox::CODEBASE));
+    credentials.api_version = Some("2024.2".into());
+    let client = Client::new(&credentials, fast_settings()).unwrap();
+    assert!(
+        client.base().ends_with("/v2025_1/apis/3.0"),
+        "{}",
+        client.base()
+    );
+    client.system_info().await.unwrap();
+    let state = inspect(&site).await;
+    assert_eq!(state["codebases"]["v2025_1"], 1, "{}", state["codebases"]);
+    assert_eq!(
+        state["accepts"]["application/vnd.connectwise.com+json; version=2024.2"], 1,
+        "{}",
+        state["accepts"]
+    );
+    // An unknown codebase is not served.
+    let other = reqwest::Client::new()
+        .get(format!("{site}/v1999_1/apis/3.0/system/info"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    // companyinfo names the codebase; a company the site does not host, or a site that is
+    // not ConnectWise, is a clear error.
+    let info =
+        billbridge::connectwise::company_info(&site, sandbox::DEMO_COMPANY_ID, &fast_settings())
+            .await
+            .unwrap();
+    assert_eq!(info.codebase.as_deref(), Some("v2025_1/"));
+    let unknown = billbridge::connectwise::company_info(&site, "nobody", &fast_settings())
+        .await
+        .unwrap_err();
+    assert!(
+        unknown
+            .to_string()
+            .contains("does not answer as ConnectWise Manage"),
+        "{unknown}"
+    );
+}
+
+/// Error bodies in every shape ConnectWise sends decode, keeping its message: `errors: null`
+/// (404) and the gateway's 429 (`{"error", "message"}`).
+#[tokio::test]
+async fn error_bodies_keep_connectwise_words() {
+    let (sandbox, site) = sandbox(Seed::Demo).await;
+    let client = client(
+        &site,
+        Settings {
+            retries: 0,
+            ..fast_settings()
+        },
+    );
+    let missing = client.addition(1, 1).await.unwrap_err();
+    assert!(matches!(&missing, Error::NotFound(_)), "{missing:?}");
+    let raw = raw_get(&site, "/finance/agreements/999999/additions").await;
+    let body: Value = raw.json().await.unwrap();
+    assert!(body["errors"].is_null(), "{body}");
+    sandbox.set_rate_limit(Some(1));
+    let mut limited = None;
+    for _ in 0..5 {
+        if let Err(e) = client.system_info().await {
+            limited = Some(e);
+            break;
+        }
+    }
+    match limited {
+        Some(Error::RateLimited {
+            message,
+            retry_after,
+        }) => {
+            assert!(message.contains("Rate limit exceeded"), "{message}");
+            assert!(retry_after.is_some());
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    let raw = raw_get(&site, "/system/info").await;
+    assert_eq!(raw.status(), 429);
+    let body: Value = raw.json().await.unwrap();
+    assert_eq!(
+        body["error"], "ConnectWiseAPI",
+        "the gateway's shape: {body}"
+    );
+    // An unknown field in conditions: ConnectWise's 400, naming it.
+    sandbox.set_rate_limit(None);
+    let unknown = client
+        .companies(ListQuery::conditions(Condition::eq("colour", "red")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&unknown, Error::Rejected(m) if m.contains("\"colour\" is not a field of Company")),
+        "{unknown:?}"
     );
 }

@@ -118,8 +118,8 @@ async fn secrets_never_reach_the_logs() {
     assert_eq!(used.status(), 200);
     const PRIVATE_KEY: &str = "Private-Key-5e1c9a77";
     // connectPsa asks the site where the company's API lives: use the demo's sandbox.
-    let site = graphql("{ psaConnection { site companyId } }", json!({})).await["psaConnection"]
-        .clone();
+    let site =
+        graphql("{ psaConnection { site companyId } }", json!({})).await["psaConnection"].clone();
     graphql(
         "mutation($i: ConnectPsaInput!) { connectPsa(input: $i) { site } }",
         json!({ "i": { "site": site["site"], "companyId": site["companyId"], "publicKey": "pub", "privateKey": PRIVATE_KEY, "clientId": "client", "integration": "Backup" } }),

@@ -8,6 +8,7 @@ mod catalog;
 mod common;
 mod conditions;
 mod connectwise;
+mod contract;
 mod database;
 mod demo;
 mod limits;

@@ -546,3 +546,152 @@ async fn inspect_companies(app: &TestApp) -> usize {
         .unwrap();
     state["companies"].as_u64().unwrap() as usize
 }
+
+/// connectPsa asks the site where the company's API lives and keeps the codebase; the
+/// client then calls it with the pinned model version. A site that is not ConnectWise, a
+/// company it does not host, or a malformed version is refused, naming the field.
+#[tokio::test]
+async fn connect_discovers_the_codebase_and_pins_the_version() {
+    let app = TestApp::start().await;
+    let admin = app.token("alpha", Role::Admin);
+    let connected = app
+        .connect_psa("alpha", sandbox::DEMO_PUBLIC_KEY, sandbox::DEMO_PRIVATE_KEY)
+        .await;
+    assert!(connected["connectPsa"]["site"].is_string());
+    let connection = app
+        .ok(
+            &admin,
+            "{ psaConnection { codebase apiVersion } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        connection["psaConnection"],
+        json!({ "codebase": "v2025_1", "apiVersion": "2025.1" })
+    );
+    assert_eq!(app.sandbox.calls()["GET /login/companyinfo/{id}"], 1);
+    app.ok(&admin, "mutation { syncLevels { created } }", json!({}))
+        .await;
+    let state: Value = reqwest::get(format!("{}/_sandbox/state", app.site))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        state["codebases"]["v2025_1"].as_u64().unwrap() >= 2,
+        "{state:?}"
+    );
+    assert!(
+        state["codebases"].get("v4_6_release").is_none(),
+        "{}",
+        state["codebases"]
+    );
+    assert!(
+        state["accepts"]["application/vnd.connectwise.com+json; version=2025.1"]
+            .as_u64()
+            .unwrap()
+            >= 2,
+        "{}",
+        state["accepts"]
+    );
+
+    let connect = |site: String, company: &'static str, version: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.post(
+                &admin,
+                "mutation($i: ConnectPsaInput!) { connectPsa(input: $i) { codebase apiVersion } }",
+                json!({ "i": { "site": site, "companyId": company, "publicKey": "pk", "clientId": "c", "integration": sandbox::DEMO_INTEGRATION, "apiVersion": version } }),
+            )
+            .await
+        }
+    };
+    // The version is settable per connection, and checked.
+    let pinned = connect(app.site.clone(), sandbox::DEMO_COMPANY_ID, json!("2024.2")).await;
+    assert_eq!(
+        pinned["data"]["connectPsa"]["apiVersion"], "2024.2",
+        "{pinned}"
+    );
+    let bad = connect(app.site.clone(), sandbox::DEMO_COMPANY_ID, json!("latest")).await;
+    assert_eq!(
+        bad["errors"][0]["extensions"]["field"], "apiVersion",
+        "{bad}"
+    );
+    // billbridge's own server answers companyinfo with its web app: not ConnectWise.
+    let not_cw = connect(app.base.clone(), sandbox::DEMO_COMPANY_ID, Value::Null).await;
+    let error = &not_cw["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{not_cw}");
+    assert_eq!(error["extensions"]["field"], "site");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not answer as ConnectWise Manage"),
+        "{error}"
+    );
+    let unknown = connect(app.site.clone(), "nobody", Value::Null).await;
+    assert_eq!(
+        unknown["errors"][0]["extensions"]["field"], "site",
+        "{unknown}"
+    );
+    // The refused attempts changed nothing.
+    let kept = app
+        .ok(
+            &admin,
+            "{ psaConnection { companyId apiVersion } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        kept["psaConnection"],
+        json!({ "companyId": sandbox::DEMO_COMPANY_ID, "apiVersion": "2024.2" })
+    );
+}
+
+/// Real cross-reference tables hold rows without a type or level: syncLevels leaves them
+/// out, names them in its warnings, and syncs the rest.
+#[tokio::test]
+async fn sync_levels_warns_about_odd_rows() {
+    let app = TestApp::start().await;
+    app.connect_psa("alpha", sandbox::DEMO_PUBLIC_KEY, sandbox::DEMO_PRIVATE_KEY)
+        .await;
+    let editor = app.token("alpha", Role::Editor);
+    let synced = app
+        .ok(
+            &editor,
+            "mutation { syncLevels { crossReferences warnings levels { name } } }",
+            json!({}),
+        )
+        .await["syncLevels"]
+        .clone();
+    let warnings: Vec<&str> = synced["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.starts_with("cross-reference ") && w.contains("no vendor type or level")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains("IB-STORAGE-L1")),
+        "{warnings:?}"
+    );
+    let levels: Vec<&str> = synced["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    for level in ["1", "Gold", "Premium", "Silver", "2", "3"] {
+        assert!(levels.contains(&level), "{level} in {levels:?}");
+    }
+    // The demo integration's 21 rows, less the 2 odd ones.
+    assert_eq!(synced["crossReferences"], 19);
+}

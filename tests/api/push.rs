@@ -7,7 +7,7 @@ use billbridge::domain::{MetricUnit, UsageValue};
 use billbridge::sandbox::{self, Fault};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use crate::common::{TestApp, demo};
@@ -697,5 +697,148 @@ async fn services_and_accounts_show_their_last_push() {
         )
         .await,
         "NOT_FOUND"
+    );
+}
+
+/// The demo's ConnectWise holds agreements and additions in every state: only billable ones
+/// receive lines, the others are named in the skip reasons, a child agreement shows its
+/// parent, and nothing is written beside an addition billbridge may not take over.
+#[tokio::test]
+async fn agreements_and_additions_as_they_are() {
+    use sandbox::hard_cases::*;
+    let app = TestApp::start().await;
+    let editor = demo(&app).await;
+    let preview = app
+        .ok(
+            &editor,
+            "{ previewPush { lines { accounts metric action reason detail agreementName parentAgreementName newQuantity } } }",
+            json!({}),
+        )
+        .await["previewPush"]["lines"]
+        .clone();
+    let lines = preview.as_array().unwrap();
+    let of = |account: &str, metric: &str| -> Value {
+        lines
+            .iter()
+            .find(|l| {
+                l["accounts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a == account)
+                    && l["metric"] == metric
+            })
+            .unwrap_or_else(|| panic!("no {metric} line for {account}"))
+            .clone()
+    };
+    let skipped = |line: &Value, reason: &str, words: &str| {
+        assert_eq!(line["action"], "SKIP", "{line}");
+        assert_eq!(line["reason"], reason, "{line}");
+        assert!(
+            line["detail"].as_str().unwrap().contains(words),
+            "{words}: {line}"
+        );
+        assert!(line["newQuantity"].is_null(), "{line}");
+    };
+    skipped(
+        &of(EXPIRED_AGREEMENT, "BackupUsage"),
+        "NO_AGREEMENT",
+        "Managed Backup\" (",
+    );
+    skipped(
+        &of(EXPIRED_AGREEMENT, "BackupUsage"),
+        "NO_AGREEMENT",
+        "is Expired",
+    );
+    skipped(
+        &of(ENDED_AGREEMENT, "BackupUsage"),
+        "NO_AGREEMENT",
+        "ended 2026-06-30",
+    );
+    skipped(
+        &of(ENDING_ADDITION, "BackupUsage"),
+        "ADDITION_NOT_ADOPTABLE",
+        "is cancelled from",
+    );
+    skipped(
+        &of(DO_NOT_BILL_ADDITION, "LocalBackup"),
+        "ADDITION_NOT_ADOPTABLE",
+        "is DoNotBill",
+    );
+    // A cancelled agreement beside the current one is no ambiguity; a future end still bills.
+    for account in [
+        CANCELLED_AGREEMENT,
+        FUTURE_ENDING_AGREEMENT,
+        CANCELLED_ADDITION,
+    ] {
+        let line = of(account, "BackupUsage");
+        assert!(
+            matches!(line["action"].as_str(), Some("CREATE" | "UPDATE")),
+            "{account}: {line}"
+        );
+    }
+    let child = of(CHILD_AGREEMENT, "BackupUsage");
+    assert_eq!(
+        child["parentAgreementName"], "Nimbus Software — Master Services",
+        "{child}"
+    );
+
+    let run = push(&app, &editor, None).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    let state = state(&app).await;
+    // billbridge never attempted a write ConnectWise refuses.
+    let refused: Vec<&Value> = state["writes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["status"].as_u64().unwrap() >= 300)
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+    // Nothing went to a closed agreement, and nothing beside the ending or DoNotBill lines.
+    let closed: BTreeSet<i64> = state["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["agreementStatus"] != "Active"
+                || a["cancelledFlag"] == true
+                || a["endDate"] == "2026-06-30T00:00:00Z"
+        })
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert!(closed.len() >= 3, "{closed:?}");
+    for write in state["writes"].as_array().unwrap() {
+        let agreement: i64 = write["path"]
+            .as_str()
+            .unwrap()
+            .split('/')
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            !closed.contains(&agreement),
+            "a write to closed agreement {agreement}: {write}"
+        );
+    }
+    let ending = backup_agreement(&state, ENDING_ADDITION);
+    let do_not_bill = backup_agreement(&state, DO_NOT_BILL_ADDITION);
+    let on = |agreement: i64, product: &str| {
+        state["additions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["agreementId"] == agreement && a["product"]["identifier"] == product)
+            .count()
+    };
+    assert_eq!(
+        on(ending, "IB-STORAGE-L1"),
+        1,
+        "no second storage line beside the ending one"
+    );
+    assert_eq!(
+        on(do_not_bill, "IB-LOCAL-L1"),
+        1,
+        "no billed line beside the DoNotBill one"
     );
 }
