@@ -150,6 +150,9 @@ impl Agreement {
     }
 }
 
+/// The `billCustomer` values ConnectWise publishes for an addition.
+pub const BILL_CUSTOMER: [&str; 3] = ["Billable", "DoNotBill", "NoCharge"];
+
 /// A ConnectWise agreement addition as found, whatever its state.
 #[derive(Clone, Debug)]
 pub struct Addition {
@@ -187,8 +190,12 @@ impl Addition {
                 "addition {} has an unreadable cancelled date {text:?}",
                 self.id
             )),
-            (Stamp::Absent, Some(other)) => Some(format!(
+            (Stamp::Absent, Some(other)) if BILL_CUSTOMER.contains(&other) => Some(format!(
                 "addition {} is {other}: someone chose not to bill it this way",
+                self.id
+            )),
+            (Stamp::Absent, Some(other)) => Some(format!(
+                "addition {} has billCustomer {other:?}, which ConnectWise does not publish",
                 self.id
             )),
             (Stamp::Absent, None) => Some(format!("addition {} has no billCustomer", self.id)),
@@ -1144,6 +1151,15 @@ mod tests {
                 .contains("addition 7 is cancelled from 2026-12-01"),
             "{}",
             lines[0].detail
+        );
+        // A value ConnectWise does not publish is reported, not fatal.
+        input.additions[1].bill_customer = Some("Sometimes".into());
+        assert!(
+            plan(&input)[1]
+                .detail
+                .contains("billCustomer \"Sometimes\", which ConnectWise does not publish"),
+            "{}",
+            plan(&input)[1].detail
         );
         // A Billable live one beside them is adopted as usual.
         input.additions.push(addition(9, STORAGE_PRODUCT, 25.0));

@@ -722,3 +722,41 @@ async fn error_bodies_keep_connectwise_words() {
         "{unknown:?}"
     );
 }
+
+/// One odd row never fails a whole list: a company without its required `identifier` and an
+/// addition whose quantity is text are left out (and logged), the rest is read.
+#[tokio::test]
+async fn one_odd_row_never_fails_a_list() {
+    let (sandbox, site) = sandbox(Seed::Empty).await;
+    let agreement = sandbox.with_store(|store| {
+        store.add_company("good-1", "Good One", None);
+        let odd = store.id();
+        store
+            .companies
+            .push(serde_json::json!({ "id": odd, "name": "No identifier" }));
+        store.add_company("good-2", "Good Two", None);
+        let kind = store.add_agreement_type("Managed Backup");
+        let company = store.companies[0]["id"].as_i64().unwrap();
+        let agreement = store.add_agreement(company, kind, "Backup");
+        let product = store.add_catalog_item("P", "P");
+        let body = serde_json::json!({ "product": { "id": product }, "quantity": 2.0, "billCustomer": "Billable" });
+        let kept = store.add_addition(agreement, &body).unwrap();
+        let odd = store.add_addition(agreement, &body).unwrap();
+        store.change_addition(
+            odd["id"].as_i64().unwrap(),
+            serde_json::json!({ "quantity": "two" }),
+        );
+        assert!(kept["id"].is_i64());
+        agreement
+    });
+    let client = client(&site, fast_settings());
+    let companies = client.companies(ListQuery::default()).await.unwrap();
+    let names: Vec<&str> = companies.iter().map(|c| c.identifier.as_str()).collect();
+    assert_eq!(names, ["good-1", "good-2"]);
+    let additions = client
+        .additions(agreement, ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(additions.len(), 1);
+    assert_eq!(additions[0].quantity, 2.0);
+}

@@ -596,6 +596,32 @@ async fn connect_discovers_the_codebase_and_pins_the_version() {
         state["accepts"]
     );
 
+    // testPsaConnection asks again, and keeps what the site names now.
+    app.db
+        .execute_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "UPDATE psa_connections SET codebase = 'v2024_1'".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let tested = app
+        .ok(
+            &admin,
+            "mutation { testPsaConnection { message } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        tested["testPsaConnection"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/v2025_1/apis/3.0"),
+        "{tested}"
+    );
+    let again = app
+        .ok(&admin, "{ psaConnection { codebase } }", json!({}))
+        .await;
+    assert_eq!(again["psaConnection"]["codebase"], "v2025_1");
     let connect = |site: String, company: &'static str, version: Value| {
         let app = &app;
         let admin = admin.clone();

@@ -22,6 +22,8 @@ const PsaConnection = graphql(`
       clientId
       integration
       maxRequestsPerSecond
+      codebase
+      apiVersion
       levelsSyncedAt
       companiesSyncedAt
       updatedBy
@@ -61,6 +63,7 @@ const SyncLevels = graphql(`
       created
       updated
       crossReferences
+      warnings
     }
   }
 `);
@@ -93,6 +96,7 @@ export function ConnectionSection() {
   const [editing, setEditing] = useState(false);
   const [confirmDisconnect, setConfirmDisconnect] = useState(false);
   const [synced, setSynced] = useState<string | null>(null);
+  const [syncWarnings, setSyncWarnings] = useState<string[]>([]);
 
   return (
     <section className="section">
@@ -108,6 +112,8 @@ export function ConnectionSection() {
                 <Fact term="Private key">{connection.hasPrivateKey ? 'Stored (never shown)' : 'Missing'}</Fact>
                 <Fact term="Integration">{connection.integration}</Fact>
                 <Fact term="Requests per second">{connection.maxRequestsPerSecond ?? 'No limit'}</Fact>
+                <Fact term="Codebase">{connection.codebase ?? 'Not asked yet (v4_6_release)'}</Fact>
+                <Fact term="Model version">{connection.apiVersion}</Fact>
                 <Fact term="Levels synced">{formatDateTime(connection.levelsSyncedAt)}</Fact>
                 <Fact term="Companies synced">{formatDateTime(connection.companiesSyncedAt)}</Fact>
                 <Fact term="Changed">
@@ -130,8 +136,9 @@ export function ConnectionSection() {
                     onClick={async () => {
                       const r = await syncLevels.run({});
                       if (r) {
-                        const { created, updated, crossReferences } = r.syncLevels;
+                        const { created, updated, crossReferences, warnings } = r.syncLevels;
                         setSynced(`Levels synced: ${created} new, ${updated} updated, ${crossReferences} cross-references.`);
+                        setSyncWarnings(warnings);
                         query.refetch();
                       }
                     }}
@@ -147,6 +154,7 @@ export function ConnectionSection() {
                       if (r) {
                         const { linked, notFound, ambiguous } = r.syncCompanies;
                         setSynced(`Companies synced: ${linked} accounts linked, ${notFound} not found, ${ambiguous} ambiguous.`);
+                        setSyncWarnings([]);
                         query.refetch();
                       }
                     }}
@@ -170,6 +178,16 @@ export function ConnectionSection() {
               <p className="alert alert--ok" role="status">
                 {synced}
               </p>
+            )}
+            {syncWarnings.length > 0 && (
+              <div className="alert alert--warn" role="status">
+                <p>Rows of ConnectWise’s cross-reference table left out:</p>
+                <ul>
+                  {syncWarnings.map((w) => (
+                    <li key={w}>{w}</li>
+                  ))}
+                </ul>
+              </div>
             )}
             {[test.error, syncLevels.error, syncCompanies.error].map((e, i) => e && <ErrorAlert key={i} error={e} />)}
             {test.data && <TestReport report={test.data.testPsaConnection} />}
@@ -262,6 +280,7 @@ function ConnectionForm({ current, onSaved }: { current: Connection | null; onSa
     clientId: current?.clientId ?? '',
     integration: current?.integration ?? '',
     maxRequestsPerSecond: current?.maxRequestsPerSecond?.toString() ?? '',
+    apiVersion: current?.apiVersion ?? '',
   });
   const save = useMutation(ConnectPsa);
   const set = (key: keyof typeof form) => (e: ChangeEvent<HTMLInputElement>) => setForm({ ...form, [key]: e.target.value });
@@ -277,6 +296,7 @@ function ConnectionForm({ current, onSaved }: { current: Connection | null; onSa
       // Left empty, the stored key is kept.
       ...(form.privateKey ? { privateKey: form.privateKey } : {}),
       ...(form.maxRequestsPerSecond ? { maxRequestsPerSecond: Number(form.maxRequestsPerSecond) } : {}),
+      ...(form.apiVersion ? { apiVersion: form.apiVersion } : {}),
     };
     if (await save.run({ input })) onSaved();
   };
@@ -297,6 +317,9 @@ function ConnectionForm({ current, onSaved }: { current: Connection | null; onSa
       </Field>
       <Field label="Requests per second" hint="Leave empty for no limit.">
         {(p) => <input {...p} type="number" min="1" value={form.maxRequestsPerSecond} onChange={set('maxRequestsPerSecond')} />}
+      </Field>
+      <Field label="Model version" hint="The ConnectWise release pinned in every request, e.g. 2025.1. Leave empty for billbridge’s default.">
+        {(p) => <input {...p} value={form.apiVersion} onChange={set('apiVersion')} />}
       </Field>
       {save.error && <ErrorAlert error={save.error} title="Not saved." />}
       <div className="actions">
