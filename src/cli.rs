@@ -509,14 +509,17 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let router = sandbox::Sandbox::new(&options).router();
     println!(
-        "ConnectWise sandbox on http://{address}{} ({:?} seed)\n\
+        "ConnectWise sandbox on http://{address}{} (alias {}; {:?} seed)\n\
          site: http://{address}\ncompany ID: {}\npublic key: {}\nprivate key: {}\nclientId: any\n\
+         codebase: http://{address}/login/companyinfo/{}\n\
          inspect what was written: http://{address}/_sandbox/state",
+        sandbox::VERSIONED_PREFIX,
         sandbox::API_PREFIX,
         args.seed,
         sandbox::DEMO_COMPANY_ID,
         sandbox::DEMO_PUBLIC_KEY,
-        sandbox::DEMO_PRIVATE_KEY
+        sandbox::DEMO_PRIVATE_KEY,
+        sandbox::DEMO_COMPANY_ID
     );
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
