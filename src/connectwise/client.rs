@@ -325,6 +325,16 @@ pub fn base_url(site: &str, codebase: Option<&str>) -> Result<String, Error> {
     Ok(format!("{}/{codebase}/apis/3.0", origin(site)?))
 }
 
+/// An HTTP client with the policy's timeouts.
+fn http_client(settings: &Settings) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .connect_timeout(settings.connect_timeout)
+        .timeout(settings.request_timeout)
+        .user_agent(concat!("billbridge/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+}
+
 /// Asks the site where `company`'s API lives (`GET /login/companyinfo/{company}`, which
 /// needs no credentials). A site that does not answer as ConnectWise Manage, or does not
 /// know the company, gets an error that says so.
@@ -343,12 +353,7 @@ pub async fn company_info(
     url.path_segments_mut()
         .map_err(|_| Error::Config(format!("site {site:?} cannot carry a path")))?
         .extend(segments);
-    let http = reqwest::Client::builder()
-        .connect_timeout(settings.connect_timeout)
-        .timeout(settings.request_timeout)
-        .user_agent(concat!("billbridge/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+    let http = http_client(settings)?;
     let not_connectwise = |why: String| {
         Error::Config(format!(
             "{origin} does not answer as ConnectWise Manage for company {company:?} ({why}); check the site and the company ID"
@@ -409,14 +414,8 @@ impl Client {
             "application/vnd.connectwise.com+json; version={version}"
         ))
         .map_err(|_| Error::Config(format!("API version {version:?} cannot go in a header")))?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
-            .user_agent(concat!("billbridge/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
-            http,
+            http: http_client(&settings)?,
             base,
             auth,
             client_id,
@@ -453,15 +452,14 @@ impl Client {
         Ok(self.list(Call::AgreementTypes, &[], &query).await?.logged())
     }
 
+    /// An agreement's additions, with a warning for each row that did not decode: the
+    /// caller must not write beside a line it could not read.
     pub async fn additions(
         &self,
         agreement_id: i64,
         query: ListQuery,
-    ) -> Result<Vec<Addition>, Error> {
-        Ok(self
-            .list(Call::Additions, &[agreement_id], &query)
-            .await?
-            .logged())
+    ) -> Result<Listed<Addition>, Error> {
+        self.list(Call::Additions, &[agreement_id], &query).await
     }
 
     pub async fn addition(&self, agreement_id: i64, addition_id: i64) -> Result<Addition, Error> {

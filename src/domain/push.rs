@@ -216,6 +216,9 @@ pub struct Input {
     pub levels: HashMap<i64, Level>,
     pub agreements: Vec<Agreement>,
     pub additions: Vec<Addition>,
+    /// Agreements with additions ConnectWise returned that could not be read, with what was
+    /// wrong: a line there might be one of them, so nothing is written there.
+    pub unreadable: HashMap<i64, Vec<String>>,
     /// When the plan is made: decides which agreements and additions still bill.
     pub now: DateTime<Utc>,
 }
@@ -357,7 +360,18 @@ pub fn plan(input: &Input) -> Vec<Line> {
             .iter()
             .filter(|a| a.unadoptable().is_none())
             .min_by_key(|a| a.id);
+        let unreadable = input.unreadable.get(&agreement_id);
         let (action, addition_id, current, detail) = match existing {
+            // An addition billbridge could not read may bill this very product.
+            _ if unreadable.is_some() => (
+                Action::Skip(SkipReason::AdditionNotAdoptable),
+                None,
+                None,
+                format!(
+                    "ConnectWise returned additions on this agreement that billbridge cannot read ({}); nothing is written there until they are fixed",
+                    unreadable.map(|w| w.join("; ")).unwrap_or_default()
+                ),
+            ),
             Some(addition) if (addition.quantity - target.quantity).abs() < SAME => (
                 Action::Unchanged,
                 Some(addition.id),
@@ -749,6 +763,7 @@ mod tests {
                 agreement(206, 5),
             ],
             additions: Vec::new(),
+            unreadable: HashMap::new(),
             now: at("2026-11-27T12:00:00Z"),
         }
     }
@@ -1161,6 +1176,14 @@ mod tests {
             "{}",
             plan(&input)[1].detail
         );
+        // An addition ConnectWise returned that could not be read: nothing is written there.
+        input
+            .unreadable
+            .insert(201, vec!["row 12 left out: invalid type".into()]);
+        assert!(plan(&input).iter().all(|l| l.action
+            == Action::Skip(SkipReason::AdditionNotAdoptable)
+            && l.detail.contains("row 12 left out")));
+        input.unreadable.clear();
         // A Billable live one beside them is adopted as usual.
         input.additions.push(addition(9, STORAGE_PRODUCT, 25.0));
         assert_eq!(plan(&input)[0].action, Action::Unchanged);

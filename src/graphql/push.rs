@@ -58,7 +58,8 @@ pub enum SkipReason {
     /// No usage was recorded for the metric.
     NoUsage,
     /// An addition for the product still bills on the agreement but is not billbridge's to
-    /// change (not `Billable`, or cancelled from a later date): nothing is added beside it.
+    /// change (not `Billable`, or cancelled from a later date), or ConnectWise returned an
+    /// addition there that billbridge cannot read: nothing is written beside it.
     AdditionNotAdoptable,
 }
 

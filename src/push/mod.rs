@@ -298,10 +298,10 @@ impl Pusher {
             let mut agreements: Vec<i64> = pending.iter().filter_map(|l| l.agreement_id).collect();
             agreements.sort_unstable();
             agreements.dedup();
-            let found =
+            let (found, unreadable) =
                 snapshot::additions(&client, &limiter, self.options.concurrency, agreements)
                     .await?;
-            Found::new(found, self.clock.now())
+            Found::new(found, unreadable, self.clock.now())
         } else {
             Found::default()
         };
@@ -395,7 +395,11 @@ impl Pusher {
         let now_there = adopted.billable.get(&(agreement, product)).copied();
         if line.addition_id.is_none()
             && now_there.is_none()
-            && let Some(why) = adopted.blocking.get(&(agreement, product))
+            && let Some(why) = adopted
+                .blocking
+                .get(&(agreement, product))
+                .cloned()
+                .or_else(|| adopted.unreadable.get(&agreement).map(|w| w.join("; ")))
         {
             return at(
                 "FAILED",
@@ -508,11 +512,20 @@ struct Found {
     /// (agreement, product) with a line that still bills but is not billbridge's to change:
     /// creating beside it would bill twice.
     blocking: HashMap<(i64, i64), String>,
+    /// Agreements with additions that could not be read: nothing is created there.
+    unreadable: HashMap<i64, Vec<String>>,
 }
 
 impl Found {
-    fn new(additions: Vec<crate::domain::push::Addition>, now: DateTime<Utc>) -> Found {
-        let mut found = Found::default();
+    fn new(
+        additions: Vec<crate::domain::push::Addition>,
+        unreadable: HashMap<i64, Vec<String>>,
+        now: DateTime<Utc>,
+    ) -> Found {
+        let mut found = Found {
+            unreadable,
+            ..Found::default()
+        };
         for a in additions {
             match a.unadoptable() {
                 None => {

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::limiter::Limiter;
 use crate::connectwise::conditions::Condition;
-use crate::connectwise::{Client, ListQuery, model};
+use crate::connectwise::{Client, ListQuery, Listed, model};
 use crate::db::entity::level_cross_reference;
 use crate::db::{Scope, accounts, catalog, levels, mappings, psa, usage};
 use crate::domain::billing::PlanSize;
@@ -152,6 +152,7 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
         levels,
         agreements: Vec::new(),
         additions: Vec::new(),
+        unreadable: HashMap::new(),
         now: chrono::Utc::now(),
     })
 }
@@ -184,7 +185,7 @@ pub async fn remote(
         .await?;
     input.agreements = agreements.into_iter().filter_map(agreement).collect();
     let touched = plan::agreements_touched(input);
-    input.additions =
+    (input.additions, input.unreadable) =
         additions(client, limiter, concurrency, touched.into_iter().collect()).await?;
     Ok(())
 }
@@ -215,35 +216,48 @@ fn agreement(a: model::Agreement) -> Option<plan::Agreement> {
     })
 }
 
-/// Every addition of the given agreements, in whatever state: the planner and the executor
-/// decide what may be adopted or written.
+/// Every addition of the given agreements, in whatever state (the planner and the executor
+/// decide what may be adopted or written), and for each agreement with rows that could not
+/// be read, what they were: nothing is written beside a line billbridge cannot see.
 pub async fn additions(
     client: &Client,
     limiter: &Limiter,
     concurrency: usize,
     agreements: Vec<i64>,
-) -> AppResult<Vec<plan::Addition>> {
-    let lists: Vec<Vec<plan::Addition>> = futures_util::stream::iter(agreements)
+) -> AppResult<(Vec<plan::Addition>, HashMap<i64, Vec<String>>)> {
+    let lists: Vec<(i64, Listed<model::Addition>)> = futures_util::stream::iter(agreements)
         .map(|agreement| async move {
             limiter.acquire().await;
-            let rows = client.additions(agreement, ListQuery::default()).await?;
-            Ok::<_, AppError>(
-                rows.into_iter()
-                    .filter_map(|a| {
-                        Some(plan::Addition {
-                            id: a.id,
-                            agreement_id: agreement,
-                            product_id: a.product?.id,
-                            quantity: a.quantity,
-                            bill_customer: a.bill_customer,
-                            cancelled: Stamp::parse(a.cancelled_date.as_deref()),
-                        })
-                    })
-                    .collect(),
-            )
+            let listed = client.additions(agreement, ListQuery::default()).await?;
+            Ok::<_, AppError>((agreement, listed))
         })
         .buffer_unordered(concurrency.max(1))
         .try_collect()
         .await?;
-    Ok(lists.into_iter().flatten().collect())
+    let mut additions = Vec::new();
+    let mut unreadable: HashMap<i64, Vec<String>> = HashMap::new();
+    for (agreement, listed) in lists {
+        if !listed.warnings.is_empty() {
+            for warning in &listed.warnings {
+                tracing::warn!(agreement, %warning, "ConnectWise addition left out");
+            }
+            unreadable.insert(agreement, listed.warnings);
+        }
+        for a in listed.items {
+            let Some(product) = a.product else {
+                let why = format!("addition {} names no product", a.id);
+                unreadable.entry(agreement).or_default().push(why);
+                continue;
+            };
+            additions.push(plan::Addition {
+                id: a.id,
+                agreement_id: agreement,
+                product_id: product.id,
+                quantity: a.quantity,
+                bill_customer: a.bill_customer,
+                cancelled: Stamp::parse(a.cancelled_date.as_deref()),
+            });
+        }
+    }
+    Ok((additions, unreadable))
 }

@@ -569,7 +569,7 @@ async fn pages_across_codebases_both_ways() {
             ids.windows(2).all(|w| w[0] < w[1]),
             "{paging:?}: in order, none twice"
         );
-        let additions = client.additions(agreement, query).await.unwrap();
+        let additions = client.additions(agreement, query).await.unwrap().items;
         let ids: BTreeSet<i64> = additions.iter().map(|a| a.id).collect();
         assert_eq!(ids.len(), 3_000, "{paging:?}");
         let after = sandbox.calls();
@@ -757,6 +757,12 @@ async fn one_odd_row_never_fails_a_list() {
         .additions(agreement, ListQuery::default())
         .await
         .unwrap();
-    assert_eq!(additions.len(), 1);
-    assert_eq!(additions[0].quantity, 2.0);
+    assert_eq!(additions.items.len(), 1);
+    assert_eq!(additions.items[0].quantity, 2.0);
+    assert_eq!(additions.warnings.len(), 1, "{:?}", additions.warnings);
+    assert!(
+        additions.warnings[0].contains("row"),
+        "{:?}",
+        additions.warnings
+    );
 }

@@ -146,6 +146,7 @@ async fn every_answer_and_every_body_follows_the_published_models() {
                 .additions(a.id, ListQuery::default())
                 .await
                 .unwrap()
+                .items
                 .first()
             {
                 found = Some((a.id, first.id));

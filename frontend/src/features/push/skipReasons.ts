@@ -36,6 +36,6 @@ export const SKIP_REASON: Record<SkipReason, { label: string; fix: string }> = {
   },
   ADDITION_NOT_ADOPTABLE: {
     label: 'An addition billbridge may not change already bills the product',
-    fix: 'In ConnectWise, make that addition Billable (billbridge then keeps its quantity up to date) or remove it; billbridge never adds a second line beside one that bills.',
+    fix: 'In ConnectWise, make that addition Billable (billbridge then keeps its quantity up to date) or remove it — or fix the addition record the reason quotes as unreadable; billbridge never adds a second line beside one that bills.',
   },
 };
