@@ -222,10 +222,15 @@ fn hard_case(
                 json!({ "agreementStatus": "Cancelled", "cancelledFlag": true, "dateCancelled": "2025-12-31T00:00:00Z", "reasonCancelled": "Renewed" }),
             );
         }
-        FUTURE_ENDING_AGREEMENT => store.change_agreement(
-            backup_agreement,
-            json!({ "noEndingDateFlag": false, "endDate": "2027-06-30T00:00:00Z" }),
-        ),
+        FUTURE_ENDING_AGREEMENT => {
+            use chrono::Datelike;
+            let now = chrono::Utc::now();
+            let next_year = format!("{:04}-{:02}-01T00:00:00Z", now.year() + 1, now.month());
+            store.change_agreement(
+                backup_agreement,
+                json!({ "noEndingDateFlag": false, "endDate": next_year }),
+            );
+        }
         CHILD_AGREEMENT => {
             let master = store.add_agreement(company, block_time, &format!("{name} — Master Services"));
             store.set_parent_agreement(backup_agreement, master);
