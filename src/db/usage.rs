@@ -90,7 +90,20 @@ pub async fn record(scope: &Scope, rows: Vec<UsageInput>) -> AppResult<usize> {
                 format!("{} is not a quantity; give a number ≥ 0", row.quantity),
             ));
         }
-        if metric.unit.parse() == Ok(MetricUnit::Count) && row.quantity.fract() != 0.0 {
+        let unit: MetricUnit = metric.unit.parse().unwrap_or(MetricUnit::Count);
+        if row.quantity > unit.max_measurement() {
+            return Err(bad(
+                "quantity",
+                format!(
+                    "{} is more than the largest {:?} measurement billbridge accepts ({} {})",
+                    row.quantity,
+                    metric.cross_reference_type,
+                    unit.max_measurement(),
+                    unit.label()
+                ),
+            ));
+        }
+        if unit == MetricUnit::Count && row.quantity.fract() != 0.0 {
             return Err(bad(
                 "quantity",
                 format!(

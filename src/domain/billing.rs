@@ -1,11 +1,16 @@
 //! Which mapping bills a subscription, and what quantity each metric sends.
 //!
-//! Rounding rule: ConnectWise bills a started gigabyte, so a GB quantity is rounded *up*
-//! to the next whole GB (25.2 GB → 26). Measurements are first rounded to the nearest
-//! megabyte-ish thousandth of a GB so that floating-point noise (25.000000001) never
-//! costs a customer a whole GB. With a plan block size, additional usage is rounded up to
-//! whole blocks (50 GB blocks, 5 GB over → 50). Counts are whole numbers (recording a
-//! fractional count is refused), so a count is sent as measured.
+//! Rounding rule — exact per account, rounded once on the sum: each account's part is
+//! computed exactly ([`exact`]): its total GB, or the GB over *its own* plan's base size, in
+//! whole blocks of *its own* plan when the plan has a block size (blocks belong to a plan).
+//! The parts of the accounts that share an addition are added, and the sum is rounded to
+//! whole units once ([`round_once`]): ConnectWise bills a started gigabyte, so GB round *up*
+//! (two accounts using 100.2 and 10.2 GB bill 110.4 → 111 GB, where rounding each first
+//! would bill 101 + 11 = 112).
+//! Values are first settled to thousandths of a GB so that floating-point noise
+//! (25.000000001) never costs a customer a whole GB. Counts are whole numbers (recording a
+//! fractional count is refused) and are sent as counted. A measurement that is not a finite
+//! number yields a non-finite quantity, which the planner refuses to send.
 
 use super::{MetricUnit, UsageValue};
 
@@ -49,23 +54,41 @@ pub struct PlanSize {
     pub block_gb: Option<f64>,
 }
 
-/// The quantity to send for one metric of one account.
-pub fn quantity(unit: MetricUnit, usage: UsageValue, measured: f64, plan: Option<PlanSize>) -> f64 {
+/// One account's exact part of a quantity, before rounding (see the module's rule). A
+/// measurement that is not finite gives NaN, so the sum it joins is refused, never sent.
+pub fn exact(unit: MetricUnit, usage: UsageValue, measured: f64, plan: Option<PlanSize>) -> f64 {
+    if !measured.is_finite() {
+        return f64::NAN;
+    }
     let measured = settle(measured.max(0.0));
     match unit {
-        MetricUnit::Count => measured.round(),
+        MetricUnit::Count => measured,
         MetricUnit::Gb => match usage {
-            UsageValue::Total => measured.ceil(),
+            UsageValue::Total => measured,
             UsageValue::Additional => {
                 let base = plan.map_or(0.0, |p| p.base_gb);
                 let over = settle(measured - base).max(0.0);
                 match plan.and_then(|p| p.block_gb).filter(|b| *b > 0.0) {
                     Some(block) => (over / block).ceil() * block,
-                    None => over.ceil(),
+                    None => over,
                 }
             }
         },
     }
+}
+
+/// The quantity that goes on an addition: the sum of the accounts' exact parts, rounded to
+/// whole units once (GB up, counts to the nearest).
+pub fn round_once(unit: MetricUnit, sum: f64) -> f64 {
+    match unit {
+        MetricUnit::Count => sum.round(),
+        MetricUnit::Gb => settle(sum).ceil(),
+    }
+}
+
+/// The quantity one account alone would send for a metric.
+pub fn quantity(unit: MetricUnit, usage: UsageValue, measured: f64, plan: Option<PlanSize>) -> f64 {
+    round_once(unit, exact(unit, usage, measured, plan))
 }
 
 /// Rounds to thousandths of a GB, removing floating-point noise before rounding up.
@@ -156,5 +179,59 @@ mod tests {
                 "{unit:?} {usage:?} {measured} {plan:?}"
             );
         }
+    }
+
+    #[test]
+    fn rounded_once_on_the_sum() {
+        use MetricUnit::*;
+        use UsageValue::*;
+        let p100 = Some(PlanSize {
+            base_gb: 100.0,
+            block_gb: None,
+        });
+        let p20_blocks = Some(PlanSize {
+            base_gb: 20.0,
+            block_gb: Some(50.0),
+        });
+        /// (unit, usage, [(measured, plan)] of the accounts, expected on the addition)
+        type Row<'a> = (MetricUnit, UsageValue, &'a [(f64, Option<PlanSize>)], f64);
+        let table: &[Row] = &[
+            (Gb, Total, &[(100.4, p100), (10.7, p100)], 112.0),
+            // 100.2 + 10.2 = 110.4 → 111, where one by one gave 101 + 11 = 112
+            (Gb, Total, &[(100.2, p100), (10.2, p100)], 111.0),
+            // additional usage over each account's own base: 0.3 + 0.3 over → 1, not 2
+            (Gb, Additional, &[(100.3, p100), (100.3, p100)], 1.0),
+            // blocks per account, since blocks belong to a plan: 50 + 50
+            (
+                Gb,
+                Additional,
+                &[(25.0, p20_blocks), (21.0, p20_blocks)],
+                100.0,
+            ),
+            (Count, Total, &[(3.0, None), (4.0, None)], 7.0),
+        ];
+        for &(unit, usage, accounts, expected) in table {
+            let sum: f64 = accounts
+                .iter()
+                .map(|&(measured, plan)| exact(unit, usage, measured, plan))
+                .sum();
+            assert_eq!(
+                round_once(unit, sum),
+                expected,
+                "{unit:?} {usage:?} {accounts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_measurement_that_is_not_a_number_never_becomes_one() {
+        for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+            let q = quantity(MetricUnit::Gb, UsageValue::Total, bad, None);
+            assert!(!q.is_finite(), "{bad} gave {q}");
+        }
+        assert!(
+            MetricUnit::Gb.max_measurement() < 1e15,
+            "sums stay exact in whole units"
+        );
     }
 }

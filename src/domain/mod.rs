@@ -67,6 +67,26 @@ stored_enum!(UsageValue { Total => "TOTAL_USAGE", Additional => "ADDITIONAL_USAG
 stored_enum!(MetricUnit { Gb => "GB", Count => "COUNT" });
 stored_enum!(LevelSource { Manual => "MANUAL", ConnectWise => "CONNECTWISE" });
 
+impl MetricUnit {
+    /// The largest measurement of one account accepted: far above any real account (10 PB;
+    /// a million devices or seats) and far below where sums of `f64` lose whole units, so
+    /// no recorded value can make a quantity nobody can explain.
+    pub fn max_measurement(self) -> f64 {
+        match self {
+            MetricUnit::Gb => 10_000_000.0,
+            MetricUnit::Count => 1_000_000.0,
+        }
+    }
+
+    /// How people write the unit.
+    pub fn label(self) -> &'static str {
+        match self {
+            MetricUnit::Gb => "GB",
+            MetricUnit::Count => "count",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

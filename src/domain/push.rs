@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::billing::{MappingKey, PlanSize, applicable_mapping, quantity};
+use super::billing::{MappingKey, PlanSize, applicable_mapping, exact, round_once};
 use super::{MetricUnit, UsageValue};
 
 /// Quantities closer than this are the same quantity.
@@ -234,6 +234,7 @@ pub enum SkipReason {
     AmbiguousAgreement,
     NoUsage,
     AdditionNotAdoptable,
+    InvalidQuantity,
 }
 
 impl SkipReason {
@@ -248,6 +249,7 @@ impl SkipReason {
             SkipReason::AmbiguousAgreement => "AMBIGUOUS_AGREEMENT",
             SkipReason::NoUsage => "NO_USAGE",
             SkipReason::AdditionNotAdoptable => "ADDITION_NOT_ADOPTABLE",
+            SkipReason::InvalidQuantity => "INVALID_QUANTITY",
         }
     }
 }
@@ -333,6 +335,10 @@ struct Target {
     level: String,
     agreement: Agreement,
     product_identifier: String,
+    unit: MetricUnit,
+    /// The accounts' exact parts added up; rounded once when the line is made.
+    exact: f64,
+    /// `exact` rounded once.
     quantity: f64,
 }
 
@@ -347,7 +353,33 @@ pub fn agreements_touched(input: &Input) -> BTreeSet<i64> {
 pub fn plan(input: &Input) -> Vec<Line> {
     let (targets, mut skips) = targets(input);
     let mut lines = Vec::with_capacity(targets.len() + skips.len());
-    for ((agreement_id, product_id), target) in targets {
+    for ((agreement_id, product_id), mut target) in targets {
+        let quantity = round_once(target.unit, target.exact);
+        // Never send what nobody can explain: a quantity that is not a finite number ≥ 0.
+        if !quantity.is_finite() || quantity < 0.0 {
+            lines.push(Line {
+                accounts: target.accounts,
+                company_id: Some(target.company_id),
+                company_name: Some(target.company_name),
+                metric: Some(target.metric),
+                level: Some(target.level),
+                agreement_id: Some(agreement_id),
+                agreement_name: Some(target.agreement.name),
+                parent_agreement_id: None,
+                parent_agreement_name: None,
+                addition_id: None,
+                product_id: Some(product_id),
+                product_identifier: Some(target.product_identifier),
+                current_quantity: None,
+                new_quantity: None,
+                action: Action::Skip(SkipReason::InvalidQuantity),
+                detail: format!(
+                    "the usage adds up to {quantity}, which is not a quantity; nothing is sent (check the recorded usage)"
+                ),
+            });
+            continue;
+        }
+        target.quantity = quantity;
         let for_product: Vec<&Addition> = input
             .additions
             .iter()
@@ -595,7 +627,7 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
                     continue;
                 }
             };
-            let amount = quantity(metric.unit, mapping.usage_value, *measured, plan);
+            let part = exact(metric.unit, mapping.usage_value, *measured, plan);
             let target = targets
                 .entry((agreement.id, xref.product_id))
                 .or_insert_with(|| Target {
@@ -606,9 +638,11 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
                     level: level_name.clone(),
                     agreement: agreement.clone(),
                     product_identifier: xref.product_identifier.clone(),
+                    unit: metric.unit,
+                    exact: 0.0,
                     quantity: 0.0,
                 });
-            target.quantity += amount;
+            target.exact += part;
             if !target.accounts.contains(&account.name) {
                 target.accounts.push(account.name.clone());
             }
@@ -1188,5 +1222,49 @@ mod tests {
         input.additions.push(addition(9, STORAGE_PRODUCT, 25.0));
         assert_eq!(plan(&input)[0].action, Action::Unchanged);
         assert_eq!(plan(&input)[0].addition_id, Some(9));
+    }
+
+    #[test]
+    fn a_quantity_that_is_not_a_number_is_never_sent() {
+        let mut input = input(
+            vec![account(1, "a", linked(1)), account(2, "b", linked(1))],
+            UsageValue::Total,
+        );
+        input.usage.insert((2, STORAGE), f64::INFINITY);
+        let lines = plan(&input);
+        let storage = lines
+            .iter()
+            .find(|l| l.metric.as_deref() == Some("BackupUsage"))
+            .unwrap();
+        assert_eq!(storage.action, Action::Skip(SkipReason::InvalidQuantity));
+        assert_eq!(storage.new_quantity, None);
+        assert_eq!(storage.accounts, ["a", "b"]);
+        // The other metric of the same accounts is unaffected.
+        let local = lines
+            .iter()
+            .find(|l| l.metric.as_deref() == Some("LocalBackup"))
+            .unwrap();
+        assert_eq!(
+            (local.action, local.new_quantity),
+            (Action::Create, Some(6.0))
+        );
+        input.usage.insert((2, STORAGE), f64::NAN);
+        assert_eq!(
+            plan(&input)[0].action,
+            Action::Skip(SkipReason::InvalidQuantity)
+        );
+    }
+
+    #[test]
+    fn accounts_of_one_company_are_rounded_once() {
+        let mut input = input(
+            vec![account(1, "a", linked(1)), account(2, "b", linked(1))],
+            UsageValue::Total,
+        );
+        input.usage.insert((1, STORAGE), 100.2);
+        input.usage.insert((2, STORAGE), 10.2);
+        let lines = plan(&input);
+        // 110.4 GB → 111, where rounding each account first would bill 101 + 11 = 112.
+        assert_eq!(lines[0].new_quantity, Some(111.0));
     }
 }

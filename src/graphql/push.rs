@@ -61,6 +61,9 @@ pub enum SkipReason {
     /// change (not `Billable`, or cancelled from a later date), or ConnectWise returned an
     /// addition there that billbridge cannot read: nothing is written beside it.
     AdditionNotAdoptable,
+    /// The usage adds up to something that is not a quantity (not a finite number ≥ 0):
+    /// nothing is sent, and the run ends `PARTIAL`.
+    InvalidQuantity,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use crate::connectwise::model::{NewAddition, Reference};
 use crate::db::entity::{push_line, push_run};
 use crate::db::push::{self as runs, Outcome, Trigger};
 use crate::db::{Scope, catalog};
-use crate::domain::push::{Action, Line, plan};
+use crate::domain::push::{Action, Line, SkipReason, plan};
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 use crate::psa::Psa;
@@ -555,6 +555,10 @@ impl Found {
 fn line_row(run: &push_run::Model, seq: usize, line: Line) -> push_line::ActiveModel {
     use sea_orm::Set;
     let (reason, outcome) = match line.action {
+        // Nothing is sent for it, and the run must not say it all went well.
+        Action::Skip(reason @ SkipReason::InvalidQuantity) => {
+            (Some(reason.as_str().to_owned()), "FAILED")
+        }
         Action::Skip(reason) => (Some(reason.as_str().to_owned()), "SKIPPED"),
         Action::Unchanged => (None, "UNCHANGED"),
         Action::Update | Action::Create if run.dry_run => (None, "PLANNED"),

@@ -181,6 +181,15 @@ async fn usage_is_recorded_idempotently_with_history_and_latest() {
             usage("acme", &seats, 2.5, "2026-11-02T00:00:00Z"),
             "input[1].quantity",
         ),
+        // Finite, but more than any account measures: it would overflow a bill.
+        (
+            usage("acme", &storage, 1e306, "2026-11-02T00:00:00Z"),
+            "input[1].quantity",
+        ),
+        (
+            usage("acme", &seats, 1_000_001.0, "2026-11-02T00:00:00Z"),
+            "input[1].quantity",
+        ),
         (
             usage("acme", &storage, 1.0, "2099-01-01T00:00:00Z"),
             "input[1].measuredAt",

@@ -34,6 +34,10 @@ export const SKIP_REASON: Record<SkipReason, { label: string; fix: string }> = {
     label: 'No usage recorded for the metric',
     fix: 'Record usage for the metric; the next push sends it.',
   },
+  INVALID_QUANTITY: {
+    label: 'The usage does not add up to a quantity',
+    fix: 'Check the usage recorded for these accounts: nothing is sent for this line until it adds up to a finite number of at least 0.',
+  },
   ADDITION_NOT_ADOPTABLE: {
     label: 'An addition billbridge may not change already bills the product',
     fix: 'In ConnectWise, make that addition Billable (billbridge then keeps its quantity up to date) or remove it — or fix the addition record the reason quotes as unreadable; billbridge never adds a second line beside one that bills.',
