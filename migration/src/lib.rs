@@ -11,6 +11,7 @@ mod m20261122_000005_users;
 mod m20261122_000006_api_tokens;
 mod m20261122_000007_audit;
 mod m20261127_000008_connectwise_contract;
+mod m20261127_000009_ownership;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_api_tokens::Migration),
             Box::new(m20261122_000007_audit::Migration),
             Box::new(m20261127_000008_connectwise_contract::Migration),
+            Box::new(m20261127_000009_ownership::Migration),
         ]
     }
 }

@@ -493,6 +493,20 @@ impl Client {
             .await
     }
 
+    /// Cancels an addition from `from` (a JSON Patch `replace` of `cancelledDate`): it bills
+    /// until then.
+    pub async fn cancel_addition(
+        &self,
+        agreement_id: i64,
+        addition_id: i64,
+        from: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Addition, Error> {
+        let date = from.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let body = serde_json::json!([{ "op": "replace", "path": "cancelledDate", "value": date }]);
+        self.write(Call::PatchAddition, &[agreement_id, addition_id], &body)
+            .await
+    }
+
     pub async fn catalog(&self, query: ListQuery) -> Result<Vec<CatalogItem>, Error> {
         Ok(self.list(Call::Catalog, &[], &query).await?.logged())
     }

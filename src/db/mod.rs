@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod entity;
 pub mod levels;
 pub mod mappings;
+pub mod ownership;
 pub mod psa;
 pub mod push;
 pub mod schedules;
@@ -118,6 +119,8 @@ owned!(
     push_run,
     push_line,
     push_schedule,
+    push_settings,
+    owned_addition,
     push_slot,
     webhook,
     webhook_delivery,

@@ -268,6 +268,14 @@ async fn recount<C: sea_orm::ConnectionTrait>(
     row.unchanged = Set(of(&["UNCHANGED"]));
     row.skipped = Set(of(&["SKIPPED", "PLANNED", "CANCELLED"]));
     row.failed = Set(of(&["FAILED"]));
+    let retired = scope
+        .select::<push_line::Entity>()
+        .filter(push_line::Column::RunId.eq(run_id))
+        .filter(push_line::Column::Action.eq("RETIRE"))
+        .filter(push_line::Column::Outcome.eq("DONE"))
+        .count(conn)
+        .await?;
+    row.retired = Set(i32::try_from(retired).unwrap_or(i32::MAX));
     Ok(row.update(conn).await?)
 }
 

@@ -20,6 +20,24 @@ pub enum UsageValue {
     Additional,
 }
 
+/// What a push does with an owned addition no mapping wants any more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RetireMode {
+    /// Set its quantity to 0 (the line stays, billing nothing).
+    Zero,
+    /// Cancel it from the first of next month (it bills the current month).
+    Cancel,
+}
+
+/// What a push does with an owned addition a person edited since billbridge wrote it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OnManualEdit {
+    /// Write the quantity billbridge computes (the preview shows the line as drifted).
+    Overwrite,
+    /// Leave it as the person set it (the line is skipped as `DRIFTED`).
+    Skip,
+}
+
 /// The unit a metric reports in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MetricUnit {
@@ -66,6 +84,8 @@ macro_rules! stored_enum {
 stored_enum!(UsageValue { Total => "TOTAL_USAGE", Additional => "ADDITIONAL_USAGE" });
 stored_enum!(MetricUnit { Gb => "GB", Count => "COUNT" });
 stored_enum!(LevelSource { Manual => "MANUAL", ConnectWise => "CONNECTWISE" });
+stored_enum!(RetireMode { Zero => "ZERO", Cancel => "CANCEL" });
+stored_enum!(OnManualEdit { Overwrite => "OVERWRITE", Skip => "SKIP" });
 
 impl MetricUnit {
     /// The largest measurement of one account accepted: far above any real account (10 PB;

@@ -8,11 +8,11 @@
 //! Whether an agreement or an addition may be billed is decided here from its fields, whatever
 //! the query that found it narrowed: ConnectWise's own filters are not trusted with money.
 
-use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::billing::{MappingKey, PlanSize, applicable_mapping, exact, round_once};
-use super::{MetricUnit, UsageValue};
+use super::{MetricUnit, OnManualEdit, RetireMode, UsageValue};
 
 /// Quantities closer than this are the same quantity.
 const SAME: f64 = 1e-9;
@@ -57,6 +57,7 @@ pub struct Metric {
 
 #[derive(Clone, Debug)]
 pub struct Mapping {
+    pub id: i64,
     pub product_id: i64,
     pub plan_id: Option<i64>,
     pub level_id: i64,
@@ -203,6 +204,39 @@ impl Addition {
     }
 }
 
+/// An addition billbridge created or adopted, as it last wrote it.
+#[derive(Clone, Debug)]
+pub struct Owned {
+    pub addition_id: i64,
+    pub agreement_id: i64,
+    /// ConnectWise's catalog product.
+    pub product_id: i64,
+    pub company_id: i64,
+    /// billbridge's product it served (`None` when unknown).
+    pub local_product_id: Option<i64>,
+    pub metric: String,
+    /// What billbridge last wrote: ConnectWise holding anything else means a person edited it.
+    pub last_quantity: f64,
+    /// Already retired by billbridge (set to 0 or cancelled): left alone unless wanted again.
+    pub retired: bool,
+}
+
+/// How a tenant's pushes treat what no mapping wants and what a person edited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub retire_mode: RetireMode,
+    pub on_manual_edit: OnManualEdit,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            retire_mode: RetireMode::Zero,
+            on_manual_edit: OnManualEdit::Overwrite,
+        }
+    }
+}
+
 /// Everything the planner reads.
 #[derive(Default)]
 pub struct Input {
@@ -219,6 +253,12 @@ pub struct Input {
     /// Agreements with additions ConnectWise returned that could not be read, with what was
     /// wrong: a line there might be one of them, so nothing is written there.
     pub unreadable: HashMap<i64, Vec<String>>,
+    /// The additions billbridge owns.
+    pub owned: Vec<Owned>,
+    pub settings: Settings,
+    /// billbridge products the plan covers (a push of one service); `None` for all. Owned
+    /// additions of other products are neither retired nor touched.
+    pub scope: Option<HashSet<i64>>,
     /// When the plan is made: decides which agreements and additions still bill.
     pub now: DateTime<Utc>,
 }
@@ -235,6 +275,7 @@ pub enum SkipReason {
     NoUsage,
     AdditionNotAdoptable,
     InvalidQuantity,
+    Drifted,
 }
 
 impl SkipReason {
@@ -250,6 +291,7 @@ impl SkipReason {
             SkipReason::NoUsage => "NO_USAGE",
             SkipReason::AdditionNotAdoptable => "ADDITION_NOT_ADOPTABLE",
             SkipReason::InvalidQuantity => "INVALID_QUANTITY",
+            SkipReason::Drifted => "DRIFTED",
         }
     }
 }
@@ -259,6 +301,9 @@ pub enum Action {
     Update,
     Create,
     Unchanged,
+    /// An owned addition no mapping wants any more: set to 0, or cancelled at the end of
+    /// the month (the tenant's `retireMode`).
+    Retire,
     Skip(SkipReason),
 }
 
@@ -268,6 +313,7 @@ impl Action {
             Action::Update => "UPDATE",
             Action::Create => "CREATE",
             Action::Unchanged => "UNCHANGED",
+            Action::Retire => "RETIRE",
             Action::Skip(_) => "SKIP",
         }
     }
@@ -294,6 +340,16 @@ pub struct Line {
     pub action: Action,
     /// For people: what the line does, or why it does not.
     pub detail: String,
+    /// billbridge's product and the mapping the line serves.
+    pub local_product_id: Option<i64>,
+    pub mapping_id: Option<i64>,
+    /// What billbridge last wrote to the addition, when it owns it.
+    pub last_written_quantity: Option<f64>,
+    /// ConnectWise holds another quantity than billbridge last wrote: a person edited it.
+    pub drifted: bool,
+    /// When a new addition starts (a successor, when its predecessor's cancellation does),
+    /// or when a retired one is cancelled from.
+    pub effective_date: Option<DateTime<Utc>>,
 }
 
 impl Line {
@@ -322,8 +378,26 @@ impl Line {
             new_quantity: None,
             action: Action::Skip(reason),
             detail,
+            local_product_id: None,
+            mapping_id: None,
+            last_written_quantity: None,
+            drifted: false,
+            effective_date: None,
         }
     }
+}
+
+/// The first instant of the month after `now`: a `CANCEL` retire bills to the end of the
+/// current month.
+pub fn next_month(now: DateTime<Utc>) -> DateTime<Utc> {
+    let (year, month) = if now.month() == 12 {
+        (now.year() + 1, 1)
+    } else {
+        (now.year(), now.month() + 1)
+    };
+    Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now)
 }
 
 /// A quantity for one (agreement, catalog product), before additions are consulted.
@@ -335,139 +409,78 @@ struct Target {
     level: String,
     agreement: Agreement,
     product_identifier: String,
+    local_product_id: i64,
+    mapping_id: i64,
     unit: MetricUnit,
     /// The accounts' exact parts added up; rounded once when the line is made.
     exact: f64,
-    /// `exact` rounded once.
-    quantity: f64,
 }
 
-/// The agreements a plan would write to: the ones whose additions must be read first.
+/// The agreements a plan would write to, and those holding owned additions it may retire:
+/// the ones whose additions must be read first.
 pub fn agreements_touched(input: &Input) -> BTreeSet<i64> {
-    let (targets, _) = targets(input);
-    targets.keys().map(|(agreement, _)| *agreement).collect()
+    let gathered = targets(input);
+    let mut touched: BTreeSet<i64> = gathered.targets.keys().map(|(a, _)| *a).collect();
+    touched.extend(
+        input
+            .owned
+            .iter()
+            .filter(|o| !o.retired && in_scope(input, o))
+            .map(|o| o.agreement_id),
+    );
+    touched
 }
 
-/// The lines a push would write, in a stable order: writes and unchanged lines by company,
-/// agreement and product, then skipped lines by account.
+fn in_scope(input: &Input, owned: &Owned) -> bool {
+    match (&input.scope, owned.local_product_id) {
+        (None, _) => true,
+        (Some(scope), Some(product)) => scope.contains(&product),
+        (Some(_), None) => false,
+    }
+}
+
+/// The lines a push would write, in a stable order: writes, unchanged and retire lines by
+/// company, agreement and product, then skipped lines by account.
 pub fn plan(input: &Input) -> Vec<Line> {
-    let (targets, mut skips) = targets(input);
+    let Gathered {
+        targets,
+        mut skips,
+        wanted,
+        uncertain,
+    } = targets(input);
+    let owned: HashMap<i64, &Owned> = input.owned.iter().map(|o| (o.addition_id, o)).collect();
     let mut lines = Vec::with_capacity(targets.len() + skips.len());
-    for ((agreement_id, product_id), mut target) in targets {
-        let quantity = round_once(target.unit, target.exact);
-        // Never send what nobody can explain: a quantity that is not a finite number ≥ 0.
-        if !quantity.is_finite() || quantity < 0.0 {
-            lines.push(Line {
-                accounts: target.accounts,
-                company_id: Some(target.company_id),
-                company_name: Some(target.company_name),
-                metric: Some(target.metric),
-                level: Some(target.level),
-                agreement_id: Some(agreement_id),
-                agreement_name: Some(target.agreement.name),
-                parent_agreement_id: None,
-                parent_agreement_name: None,
-                addition_id: None,
-                product_id: Some(product_id),
-                product_identifier: Some(target.product_identifier),
-                current_quantity: None,
-                new_quantity: None,
-                action: Action::Skip(SkipReason::InvalidQuantity),
-                detail: format!(
-                    "the usage adds up to {quantity}, which is not a quantity; nothing is sent (check the recorded usage)"
-                ),
-            });
+    for ((agreement_id, product_id), target) in targets {
+        lines.push(line(input, &owned, agreement_id, product_id, target));
+    }
+    let chosen: HashSet<i64> = lines.iter().filter_map(|l| l.addition_id).collect();
+    let names: HashMap<i64, &str> = input
+        .accounts
+        .iter()
+        .filter_map(|a| match &a.link {
+            AccountLink::Linked {
+                company_id,
+                company_name,
+            } => Some((*company_id, company_name.as_str())),
+            _ => None,
+        })
+        .collect();
+    for o in &input.owned {
+        if o.retired || !in_scope(input, o) || chosen.contains(&o.addition_id) {
             continue;
         }
-        target.quantity = quantity;
-        let for_product: Vec<&Addition> = input
-            .additions
-            .iter()
-            .filter(|a| a.agreement_id == agreement_id && a.product_id == product_id)
-            .filter(|a| a.live(input.now))
-            .collect();
-        // Adopt a billable addition for the product; with duplicates already in
-        // ConnectWise, the oldest one (lowest id) is the one kept up to date.
-        let existing = for_product
-            .iter()
-            .filter(|a| a.unadoptable().is_none())
-            .min_by_key(|a| a.id);
-        let unreadable = input.unreadable.get(&agreement_id);
-        let (action, addition_id, current, detail) = match existing {
-            // An addition billbridge could not read may bill this very product.
-            _ if unreadable.is_some() => (
-                Action::Skip(SkipReason::AdditionNotAdoptable),
-                None,
-                None,
-                format!(
-                    "ConnectWise returned additions on this agreement that billbridge cannot read ({}); nothing is written there until they are fixed",
-                    unreadable.map(|w| w.join("; ")).unwrap_or_default()
-                ),
-            ),
-            Some(addition) if (addition.quantity - target.quantity).abs() < SAME => (
-                Action::Unchanged,
-                Some(addition.id),
-                Some(addition.quantity),
-                format!("addition {} already bills {}", addition.id, target.quantity),
-            ),
-            Some(addition) => (
-                Action::Update,
-                Some(addition.id),
-                Some(addition.quantity),
-                format!(
-                    "set addition {} from {} to {}",
-                    addition.id, addition.quantity, target.quantity
-                ),
-            ),
-            // One still bills that billbridge may not take over: a second line beside it
-            // would bill twice, so nothing is written until a person decides.
-            None if !for_product.is_empty() => {
-                let why: Vec<String> = for_product.iter().filter_map(|a| a.unadoptable()).collect();
-                (
-                    Action::Skip(SkipReason::AdditionNotAdoptable),
-                    None,
-                    None,
-                    format!(
-                        "{}; billbridge will not add a second {} line beside it (make it Billable, or remove it, to let billbridge bill {})",
-                        why.join("; "),
-                        target.product_identifier,
-                        target.quantity
-                    ),
-                )
+        if wanted.contains(&(o.company_id, o.product_id)) {
+            // Still wanted, but not written this time (no usage, agreement unclear, …):
+            // the skip lines say why; retiring it would stop billing what is owed.
+            continue;
+        }
+        if let Some(line) = retire(input, o, &uncertain, names.get(&o.company_id).copied()) {
+            if matches!(line.action, Action::Skip(_)) {
+                skips.push(line);
+            } else {
+                lines.push(line);
             }
-            None => (
-                Action::Create,
-                None,
-                None,
-                format!(
-                    "add {} × {} to the agreement",
-                    target.quantity, target.product_identifier
-                ),
-            ),
-        };
-        let (parent_agreement_id, parent_agreement_name) = match target.agreement.parent {
-            Some((id, name)) => (Some(id), Some(name)),
-            None => (None, None),
-        };
-        let skipped = matches!(action, Action::Skip(_));
-        lines.push(Line {
-            accounts: target.accounts,
-            company_id: Some(target.company_id),
-            company_name: Some(target.company_name),
-            metric: Some(target.metric),
-            level: Some(target.level),
-            agreement_id: Some(agreement_id),
-            agreement_name: Some(target.agreement.name),
-            parent_agreement_id,
-            parent_agreement_name,
-            addition_id,
-            product_id: Some(product_id),
-            product_identifier: Some(target.product_identifier),
-            current_quantity: current,
-            new_quantity: (!skipped).then_some(target.quantity),
-            action,
-            detail,
-        });
+        }
     }
     lines.sort_by(|a, b| {
         (&a.company_name, a.agreement_id, &a.product_identifier).cmp(&(
@@ -481,10 +494,254 @@ pub fn plan(input: &Input) -> Vec<Line> {
     lines
 }
 
+/// The line for one (agreement, product): adopt, update, create (or a successor), or why not.
+fn line(
+    input: &Input,
+    owned: &HashMap<i64, &Owned>,
+    agreement_id: i64,
+    product_id: i64,
+    target: Target,
+) -> Line {
+    let quantity = round_once(target.unit, target.exact);
+    let (parent_agreement_id, parent_agreement_name) = match &target.agreement.parent {
+        Some((id, name)) => (Some(*id), Some(name.clone())),
+        None => (None, None),
+    };
+    let mut line = Line {
+        accounts: target.accounts,
+        company_id: Some(target.company_id),
+        company_name: Some(target.company_name),
+        metric: Some(target.metric),
+        level: Some(target.level),
+        agreement_id: Some(agreement_id),
+        agreement_name: Some(target.agreement.name),
+        parent_agreement_id,
+        parent_agreement_name,
+        addition_id: None,
+        product_id: Some(product_id),
+        product_identifier: Some(target.product_identifier.clone()),
+        current_quantity: None,
+        new_quantity: None,
+        action: Action::Create,
+        detail: String::new(),
+        local_product_id: Some(target.local_product_id),
+        mapping_id: Some(target.mapping_id),
+        last_written_quantity: None,
+        drifted: false,
+        effective_date: None,
+    };
+    // Never send what nobody can explain: a quantity that is not a finite number ≥ 0.
+    if !quantity.is_finite() || quantity < 0.0 {
+        line.action = Action::Skip(SkipReason::InvalidQuantity);
+        line.detail = format!(
+            "the usage adds up to {quantity}, which is not a quantity; nothing is sent (check the recorded usage)"
+        );
+        return line;
+    }
+    // An addition billbridge could not read may bill this very product.
+    if let Some(unreadable) = input.unreadable.get(&agreement_id) {
+        line.action = Action::Skip(SkipReason::AdditionNotAdoptable);
+        line.detail = format!(
+            "ConnectWise returned additions on this agreement that billbridge cannot read ({}); nothing is written there until they are fixed",
+            unreadable.join("; ")
+        );
+        return line;
+    }
+    let for_product: Vec<&Addition> = input
+        .additions
+        .iter()
+        .filter(|a| a.agreement_id == agreement_id && a.product_id == product_id)
+        .filter(|a| a.live(input.now))
+        .collect();
+    // Adopt a billable addition for the product: the one billbridge owns, else the oldest
+    // (with duplicates already in ConnectWise, that one is kept up to date).
+    let existing = for_product
+        .iter()
+        .filter(|a| a.unadoptable().is_none())
+        .min_by_key(|a| (!owned.contains_key(&a.id), a.id));
+    line.new_quantity = Some(quantity);
+    let Some(addition) = existing else {
+        return create(input, line, &for_product, quantity, &target.product_identifier);
+    };
+    line.addition_id = Some(addition.id);
+    line.current_quantity = Some(addition.quantity);
+    if (addition.quantity - quantity).abs() < SAME {
+        line.action = Action::Unchanged;
+        line.detail = format!("addition {} already bills {quantity}", addition.id);
+        return line;
+    }
+    let by_us = owned.get(&addition.id).filter(|o| !o.retired);
+    if let Some(o) = by_us {
+        line.last_written_quantity = Some(o.last_quantity);
+        line.drifted = (addition.quantity - o.last_quantity).abs() >= SAME;
+    }
+    if line.drifted && input.settings.on_manual_edit == OnManualEdit::Skip {
+        line.action = Action::Skip(SkipReason::Drifted);
+        line.detail = format!(
+            "addition {} was changed in ConnectWise from {} (written by billbridge) to {}; not overwritten with {quantity} (onManualEdit: SKIP)",
+            addition.id,
+            line.last_written_quantity.unwrap_or_default(),
+            addition.quantity
+        );
+        return line;
+    }
+    line.action = Action::Update;
+    line.detail = if line.drifted {
+        format!(
+            "addition {} was changed in ConnectWise from {} (written by billbridge) to {}; set it to {quantity}",
+            addition.id,
+            line.last_written_quantity.unwrap_or_default(),
+            addition.quantity
+        )
+    } else {
+        format!(
+            "set addition {} from {} to {quantity}",
+            addition.id, addition.quantity
+        )
+    };
+    line
+}
+
+/// No billable addition to adopt: create one — after the one that still bills until its
+/// cancellation date, when that is all there is — or say why not.
+fn create(
+    input: &Input,
+    mut line: Line,
+    for_product: &[&Addition],
+    quantity: f64,
+    product: &str,
+) -> Line {
+    let ending: Vec<(&Addition, DateTime<Utc>)> = for_product
+        .iter()
+        .filter_map(|a| match (&a.cancelled, a.bill_customer.as_deref()) {
+            (Stamp::At(at), Some("Billable")) if *at > input.now => Some((*a, *at)),
+            _ => None,
+        })
+        .collect();
+    let blocking: Vec<String> = for_product
+        .iter()
+        .filter(|a| !ending.iter().any(|(e, _)| e.id == a.id))
+        .filter_map(|a| a.unadoptable())
+        .collect();
+    if !blocking.is_empty() {
+        // One still bills that billbridge may not take over: a second line beside it would
+        // bill twice, so nothing is written until a person decides.
+        line.action = Action::Skip(SkipReason::AdditionNotAdoptable);
+        line.new_quantity = None;
+        line.detail = format!(
+            "{}; billbridge will not add a second {product} line beside it (make it Billable, or remove it, to let billbridge bill {quantity})",
+            blocking.join("; ")
+        );
+        return line;
+    }
+    line.action = Action::Create;
+    match ending.iter().max_by_key(|(_, at)| *at) {
+        // The successor starts when its predecessor stops billing: never both at once.
+        Some((predecessor, at)) => {
+            line.effective_date = Some(*at);
+            line.detail = format!(
+                "add {quantity} × {product} from {}, when addition {} (cancelled from then) stops billing",
+                at.format("%Y-%m-%d"),
+                predecessor.id
+            );
+        }
+        None => line.detail = format!("add {quantity} × {product} to the agreement"),
+    }
+    line
+}
+
+/// The line for an owned addition no mapping wants any more, if it still bills: set it to
+/// 0 (or cancel it from next month), or say why it is left as it is.
+fn retire(
+    input: &Input,
+    o: &Owned,
+    uncertain: &HashMap<i64, String>,
+    company_name: Option<&str>,
+) -> Option<Line> {
+    // Gone from ConnectWise, cancelled, or set not to bill by a person: nothing to retire.
+    let addition = input.additions.iter().find(|a| a.id == o.addition_id)?;
+    if !addition.live(input.now) || addition.unadoptable().is_some() {
+        return None;
+    }
+    let agreement = input.agreements.iter().find(|a| a.id == o.agreement_id);
+    if agreement.is_some_and(|a| a.unbillable(input.now).is_some()) {
+        return None; // a closed agreement bills nothing
+    }
+    let cancel = input.settings.retire_mode == RetireMode::Cancel;
+    if !cancel && addition.quantity.abs() < SAME {
+        return None;
+    }
+    let mut line = Line {
+        accounts: Vec::new(),
+        company_id: Some(o.company_id),
+        company_name: company_name.map(str::to_owned),
+        metric: Some(o.metric.clone()),
+        level: None,
+        agreement_id: Some(o.agreement_id),
+        agreement_name: agreement.map(|a| a.name.clone()),
+        parent_agreement_id: agreement.and_then(|a| a.parent.as_ref().map(|p| p.0)),
+        parent_agreement_name: agreement.and_then(|a| a.parent.as_ref().map(|p| p.1.clone())),
+        addition_id: Some(o.addition_id),
+        product_id: Some(o.product_id),
+        product_identifier: None,
+        current_quantity: Some(addition.quantity),
+        new_quantity: Some(0.0),
+        action: Action::Retire,
+        detail: String::new(),
+        local_product_id: o.local_product_id,
+        mapping_id: None,
+        last_written_quantity: Some(o.last_quantity),
+        drifted: (addition.quantity - o.last_quantity).abs() >= SAME,
+        effective_date: cancel.then(|| next_month(input.now)),
+    };
+    // When unsure, skip: an account whose company is not known may still want it.
+    if let Some(account) = uncertain.get(&o.product_id) {
+        line.action = Action::Skip(SkipReason::AmbiguousCompany);
+        line.accounts = vec![account.clone()];
+        line.detail = format!(
+            "no mapping wants addition {} for this company, but account {account:?} (whose company is not known) may; not retired until it is linked",
+            o.addition_id
+        );
+        return Some(line);
+    }
+    if line.drifted && input.settings.on_manual_edit == OnManualEdit::Skip {
+        line.action = Action::Skip(SkipReason::Drifted);
+        line.detail = format!(
+            "no mapping wants addition {} any more, but it was changed in ConnectWise from {} (written by billbridge) to {}; not retired (onManualEdit: SKIP)",
+            o.addition_id, o.last_quantity, addition.quantity
+        );
+        return Some(line);
+    }
+    line.detail = match line.effective_date {
+        Some(from) => format!(
+            "no mapping wants addition {} ({}) any more: cancel it from {} (retireMode: CANCEL)",
+            o.addition_id,
+            o.metric,
+            from.format("%Y-%m-%d")
+        ),
+        None => format!(
+            "no mapping wants addition {} ({}) any more: set it from {} to 0",
+            o.addition_id, o.metric, addition.quantity
+        ),
+    };
+    Some(line)
+}
+
+/// What the subscriptions ask for: the quantities per (agreement, product), the skipped
+/// lines, every (company, ConnectWise product) some mapping still wants (whether or not it
+/// can be written this time), and the products wanted by accounts whose company is unknown.
+struct Gathered {
+    targets: Targets,
+    skips: Vec<Line>,
+    wanted: HashSet<(i64, i64)>,
+    /// ConnectWise product → an account whose company is not known that wants it.
+    uncertain: HashMap<i64, String>,
+}
+
 type Targets = BTreeMap<(i64, i64), Target>;
 
-/// Every (agreement, product) quantity, and every skipped line.
-fn targets(input: &Input) -> (Targets, Vec<Line>) {
+/// Every (agreement, product) quantity, every skipped line, and what is wanted.
+fn targets(input: &Input) -> Gathered {
     let keys: Vec<MappingKey> = input
         .mappings
         .iter()
@@ -506,6 +763,8 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
     }
     let mut targets: Targets = BTreeMap::new();
     let mut skips = Vec::new();
+    let mut wanted = HashSet::new();
+    let mut uncertain = HashMap::new();
 
     for sub in &input.subscriptions {
         let Some(account) = accounts.get(&sub.account_id) else {
@@ -527,6 +786,32 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
                 "the mapping is managed externally (ECHOplatform) and billed there".into(),
             ));
             continue;
+        }
+        let level = input.levels.get(&mapping.level_id);
+        // The ConnectWise products this subscription's mapping asks for, whatever happens
+        // below: an owned addition one of them names is never retired.
+        let products: Vec<i64> = input
+            .metrics
+            .iter()
+            .filter(|m| m.product_id == sub.product_id)
+            .filter_map(|m| {
+                level?
+                    .cross_references
+                    .iter()
+                    .find(|x| x.vendor_type == m.cross_reference_type)
+                    .map(|x| x.product_id)
+            })
+            .collect();
+        match &account.link {
+            AccountLink::Linked { company_id, .. } => {
+                wanted.extend(products.iter().map(|p| (*company_id, *p)));
+            }
+            AccountLink::Ambiguous { .. } | AccountLink::Unknown => {
+                for p in &products {
+                    uncertain.entry(*p).or_insert_with(|| account.name.clone());
+                }
+            }
+            AccountLink::NotFound { .. } => {}
         }
         let (company_id, company_name) = match &account.link {
             AccountLink::Linked {
@@ -554,7 +839,6 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
                 continue;
             }
         };
-        let level = input.levels.get(&mapping.level_id);
         let level_name = level.map(|l| l.name.clone()).unwrap_or_default();
         let plan = sub.plan_id.and_then(|p| input.plans.get(&p)).copied();
         for metric in input
@@ -638,9 +922,10 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
                     level: level_name.clone(),
                     agreement: agreement.clone(),
                     product_identifier: xref.product_identifier.clone(),
+                    local_product_id: sub.product_id,
+                    mapping_id: mapping.id,
                     unit: metric.unit,
                     exact: 0.0,
-                    quantity: 0.0,
                 });
             target.exact += part;
             if !target.accounts.contains(&account.name) {
@@ -648,12 +933,18 @@ fn targets(input: &Input) -> (Targets, Vec<Line>) {
             }
         }
     }
-    (targets, skips)
+    Gathered {
+        targets,
+        skips,
+        wanted,
+        uncertain,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{OnManualEdit, RetireMode};
 
     const BACKUP: i64 = 1; // product
     const MAIL: i64 = 2; // product without mapping
@@ -755,6 +1046,7 @@ mod tests {
                 },
             ],
             mappings: vec![Mapping {
+                id: 1,
                 product_id: BACKUP,
                 plan_id: None,
                 level_id: GOLD,
@@ -798,6 +1090,9 @@ mod tests {
             ],
             additions: Vec::new(),
             unreadable: HashMap::new(),
+            owned: Vec::new(),
+            settings: Settings::default(),
+            scope: None,
             now: at("2026-11-27T12:00:00Z"),
         }
     }
@@ -958,6 +1253,7 @@ mod tests {
             },
         );
         input.mappings.push(Mapping {
+            id: 2,
             product_id: BACKUP,
             plan_id: Some(101),
             level_id: SILVER,
@@ -1185,22 +1481,29 @@ mod tests {
             lines[1].detail
         );
 
-        // Cancelled from a later date: it bills until then, so nothing is added beside it.
+        // Cancelled from a later date: it bills until then, so its successor starts then,
+        // never overlapping it.
         let mut ending = addition(7, STORAGE_PRODUCT, 7.0);
-        ending.cancelled = Stamp::At(now + chrono::Duration::days(4));
+        let until = now + chrono::Duration::days(4);
+        ending.cancelled = Stamp::At(until);
         input.additions.push(ending);
         let lines = plan(&input);
-        assert_eq!(
-            lines[0].action,
-            Action::Skip(SkipReason::AdditionNotAdoptable)
-        );
+        assert_eq!(lines[0].action, Action::Create);
+        assert_eq!(lines[0].effective_date, Some(until));
         assert!(
-            lines[0]
-                .detail
-                .contains("addition 7 is cancelled from 2026-12-01"),
+            lines[0].detail.contains("from 2026-12-01, when addition 7"),
             "{}",
             lines[0].detail
         );
+        // But beside one someone chose not to bill, nothing is added.
+        let mut not_billed = addition(8, STORAGE_PRODUCT, 1.0);
+        not_billed.bill_customer = Some("NoCharge".into());
+        input.additions.push(not_billed);
+        assert_eq!(
+            plan(&input)[0].action,
+            Action::Skip(SkipReason::AdditionNotAdoptable)
+        );
+        input.additions.pop();
         // A value ConnectWise does not publish is reported, not fatal.
         input.additions[1].bill_customer = Some("Sometimes".into());
         assert!(
@@ -1266,5 +1569,153 @@ mod tests {
         let lines = plan(&input);
         // 110.4 GB → 111, where rounding each account first would bill 101 + 11 = 112.
         assert_eq!(lines[0].new_quantity, Some(111.0));
+    }
+
+    fn owned(addition_id: i64, product_id: i64, last_quantity: f64) -> Owned {
+        Owned {
+            addition_id,
+            agreement_id: 201,
+            product_id,
+            company_id: 1,
+            local_product_id: Some(BACKUP),
+            metric: "BackupUsage".into(),
+            last_quantity,
+            retired: false,
+        }
+    }
+
+    #[test]
+    fn owned_additions_no_mapping_wants_are_retired() {
+        const OLD_PRODUCT: i64 = 599; // what a level billed before it was remapped
+        let mut input = input(vec![account(1, "a", linked(1))], UsageValue::Total);
+        input.additions = vec![
+            addition(9, STORAGE_PRODUCT, 25.0),
+            addition(40, OLD_PRODUCT, 30.0),
+            addition(41, OLD_PRODUCT + 1, 0.0),
+        ];
+        input.owned = vec![
+            owned(9, STORAGE_PRODUCT, 25.0),
+            owned(40, OLD_PRODUCT, 30.0),
+            owned(41, OLD_PRODUCT + 1, 5.0),
+        ];
+        let lines = plan(&input);
+        let retire: Vec<&Line> = lines.iter().filter(|l| l.action == Action::Retire).collect();
+        // 41 already bills nothing: nothing to retire in ZERO mode.
+        assert_eq!(retire.len(), 1, "{lines:#?}");
+        assert_eq!(retire[0].addition_id, Some(40));
+        assert_eq!(
+            (retire[0].current_quantity, retire[0].new_quantity),
+            (Some(30.0), Some(0.0))
+        );
+        assert_eq!(retire[0].effective_date, None);
+        assert!(retire[0].detail.contains("no mapping wants addition 40"), "{}", retire[0].detail);
+        // The adopted, still wanted one is not retired.
+        assert_eq!(lines.iter().find(|l| l.addition_id == Some(9)).unwrap().action, Action::Unchanged);
+
+        // CANCEL: from the first of next month.
+        input.settings.retire_mode = RetireMode::Cancel;
+        let lines = plan(&input);
+        let cancel: Vec<&Line> = lines.iter().filter(|l| l.action == Action::Retire).collect();
+        assert_eq!(cancel.len(), 2, "in CANCEL mode a zero line is cancelled too");
+        assert!(cancel.iter().all(|l| l.effective_date == Some(at("2026-12-01T00:00:00Z"))));
+        input.settings.retire_mode = RetireMode::Zero;
+
+        // Edited by hand since billbridge wrote it: SKIP leaves it, OVERWRITE retires it.
+        input.owned[1].last_quantity = 12.0;
+        let line = |input: &Input| {
+            plan(input)
+                .into_iter()
+                .find(|l| l.addition_id == Some(40))
+                .unwrap()
+        };
+        assert_eq!(line(&input).action, Action::Retire);
+        assert!(line(&input).drifted);
+        input.settings.on_manual_edit = OnManualEdit::Skip;
+        assert_eq!(line(&input).action, Action::Skip(SkipReason::Drifted));
+        input.settings.on_manual_edit = OnManualEdit::Overwrite;
+
+        // Never: one already retired, one of another service, one someone cancelled or set
+        // not to bill, one that is gone from ConnectWise.
+        let untouched = |input: &Input| plan(input).iter().all(|l| l.action != Action::Retire);
+        input.owned[1].retired = true;
+        assert!(untouched(&input));
+        input.owned[1].retired = false;
+        input.scope = Some(HashSet::from([MAIL]));
+        assert!(untouched(&input));
+        input.scope = None;
+        input.additions[1].bill_customer = Some("DoNotBill".into());
+        assert!(untouched(&input));
+        input.additions[1].bill_customer = Some("Billable".into());
+        input.additions[1].cancelled = Stamp::At(input.now - chrono::Duration::days(1));
+        assert!(untouched(&input));
+        input.additions.remove(1);
+        assert!(untouched(&input));
+    }
+
+    #[test]
+    fn still_wanted_or_unsure_is_never_retired() {
+        let mut input = input(
+            vec![
+                account(1, "a", linked(1)),
+                account(
+                    2,
+                    "claimed-twice",
+                    AccountLink::Ambiguous {
+                        reason: "two companies".into(),
+                    },
+                ),
+            ],
+            UsageValue::Total,
+        );
+        // a's storage usage is missing this time: the mapping still wants the addition.
+        input.usage.remove(&(1, STORAGE));
+        input.additions = vec![addition(9, STORAGE_PRODUCT, 25.0)];
+        input.owned = vec![owned(9, STORAGE_PRODUCT, 25.0)];
+        let lines = plan(&input);
+        assert!(lines.iter().all(|l| l.action != Action::Retire), "{lines:#?}");
+        // Unlinked from company 1 for good: no longer wanted there — but the account whose
+        // company is unknown may want the same product, so it is skipped, not retired.
+        input.accounts[0].link = AccountLink::NotFound {
+            reason: "gone".into(),
+        };
+        let lines = plan(&input);
+        let kept = lines.iter().find(|l| l.addition_id == Some(9)).unwrap();
+        assert_eq!(kept.action, Action::Skip(SkipReason::AmbiguousCompany));
+        assert!(kept.detail.contains("claimed-twice"), "{}", kept.detail);
+        // Once nobody may want it, it is retired.
+        input.subscriptions.retain(|s| s.account_id != 2);
+        let lines = plan(&input);
+        assert_eq!(
+            lines.iter().find(|l| l.addition_id == Some(9)).unwrap().action,
+            Action::Retire
+        );
+    }
+
+    #[test]
+    fn a_person_s_edit_is_seen_as_drift() {
+        let mut input = input(vec![account(1, "a", linked(1))], UsageValue::Total);
+        // billbridge wrote 20; someone set 22; usage now says 25.
+        input.additions = vec![addition(9, STORAGE_PRODUCT, 22.0)];
+        input.owned = vec![owned(9, STORAGE_PRODUCT, 20.0)];
+        let storage = |input: &Input| plan(input).into_iter().next().unwrap();
+        let line = storage(&input);
+        assert_eq!(line.action, Action::Update);
+        assert!(line.drifted);
+        assert_eq!(
+            (line.last_written_quantity, line.current_quantity, line.new_quantity),
+            (Some(20.0), Some(22.0), Some(25.0))
+        );
+        input.settings.on_manual_edit = OnManualEdit::Skip;
+        let line = storage(&input);
+        assert_eq!(line.action, Action::Skip(SkipReason::Drifted));
+        assert_eq!(line.new_quantity, Some(25.0), "the preview still shows what it would write");
+        // Not owned: adopted as it is, no drift.
+        input.owned.clear();
+        let line = storage(&input);
+        assert_eq!((line.action, line.drifted), (Action::Update, false));
+        // With a duplicate, the owned one is kept up to date, whatever its id.
+        input.additions.push(addition(3, STORAGE_PRODUCT, 1.0));
+        input.owned = vec![owned(9, STORAGE_PRODUCT, 22.0)];
+        assert_eq!(storage(&input).addition_id, Some(9));
     }
 }

@@ -14,7 +14,9 @@ use super::services::Service;
 use super::{input, loaders, pusher, scope, viewer};
 use crate::auth::Role;
 use crate::db::Scope;
-use crate::db::entity::{push_line, push_run, push_schedule};
+use crate::db::entity::{push_line, push_run, push_schedule, push_settings};
+use crate::db::ownership;
+use crate::domain;
 use crate::db::push::{self as runs, Trigger};
 use crate::db::schedules::{self, ScheduleInput};
 use crate::domain::push::{Action, Line};
@@ -36,6 +38,9 @@ pub enum PushAction {
     Update,
     Create,
     Unchanged,
+    /// An addition billbridge owns that no mapping wants any more: set to 0, or cancelled
+    /// from next month (`retireMode`).
+    Retire,
     Skip,
 }
 
@@ -64,6 +69,9 @@ pub enum SkipReason {
     /// The usage adds up to something that is not a quantity (not a finite number ≥ 0):
     /// nothing is sent, and the run ends `PARTIAL`.
     InvalidQuantity,
+    /// A person changed the addition in ConnectWise since billbridge wrote it, and the
+    /// tenant's `onManualEdit` is `SKIP`.
+    Drifted,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +135,15 @@ pub struct PushLine {
     pub action: PushAction,
     pub reason: Option<SkipReason>,
     pub detail: String,
+    /// What billbridge last wrote to the addition, when it owns it.
+    pub last_written_quantity: Option<f64>,
+    /// ConnectWise holds another quantity than billbridge last wrote: a person edited it
+    /// (`currentQuantity` is theirs, `lastWrittenQuantity` billbridge's, `newQuantity` what
+    /// the push would write).
+    pub drifted: bool,
+    /// When a new addition starts (a successor starts when the addition it follows is
+    /// cancelled from), or when a retired one is cancelled from.
+    pub effective_date: Option<DateTime<Utc>>,
     /// Null in a preview.
     pub outcome: Option<LineOutcome>,
     /// ConnectWise's error, for failed lines.
@@ -140,6 +157,7 @@ impl From<Line> for PushLine {
             Action::Update => (PushAction::Update, None),
             Action::Create => (PushAction::Create, None),
             Action::Unchanged => (PushAction::Unchanged, None),
+            Action::Retire => (PushAction::Retire, None),
             Action::Skip(r) => (PushAction::Skip, parse(r.as_str())),
         };
         PushLine {
@@ -161,6 +179,9 @@ impl From<Line> for PushLine {
             action,
             reason,
             detail: line.detail,
+            last_written_quantity: line.last_written_quantity,
+            drifted: line.drifted,
+            effective_date: line.effective_date,
             outcome: None,
             error: None,
             finished_at: None,
@@ -189,6 +210,9 @@ impl From<push_line::Model> for PushLine {
             action: parse(&line.action).unwrap_or(PushAction::Skip),
             reason: line.reason.as_deref().and_then(parse),
             detail: line.detail,
+            last_written_quantity: line.last_written_quantity,
+            drifted: line.drifted,
+            effective_date: line.effective_date,
             outcome: parse(&line.outcome),
             error: line.error,
             finished_at: line.finished_at,
@@ -208,8 +232,12 @@ pub struct PushSummary {
     pub update: i32,
     pub create: i32,
     pub unchanged: i32,
+    /// Owned additions no mapping wants any more.
+    pub retire: i32,
     pub skip: i32,
     pub skipped_by_reason: Vec<ReasonCount>,
+    /// Lines whose addition a person changed since billbridge wrote it.
+    pub drifted: i32,
 }
 
 #[derive(SimpleObject)]
@@ -234,16 +262,20 @@ fn summarize(lines: &[PushLine]) -> PushSummary {
         update: count(&|l| l.action == PushAction::Update),
         create: count(&|l| l.action == PushAction::Create),
         unchanged: count(&|l| l.action == PushAction::Unchanged),
+        retire: count(&|l| l.action == PushAction::Retire),
         skip: count(&|l| l.action == PushAction::Skip),
         skipped_by_reason: by_reason,
+        drifted: count(&|l| l.drifted),
     }
 }
 
 #[derive(SimpleObject)]
 pub struct PushCounts {
     pub total: i32,
-    /// Lines written.
+    /// Lines written (retired ones included).
     pub done: i32,
+    /// `RETIRE` lines written.
+    pub retired: i32,
     pub unchanged: i32,
     /// Skipped, planned (dry run) or cancelled lines.
     pub skipped: i32,
@@ -256,6 +288,7 @@ fn counts(run: &push_run::Model) -> PushCounts {
     PushCounts {
         total: run.total_lines,
         done: run.done,
+        retired: run.retired,
         unchanged: run.unchanged,
         skipped: run.skipped,
         failed: run.failed,
@@ -464,6 +497,61 @@ impl PushQuery {
     async fn push_schedule(&self, ctx: &Context<'_>) -> Result<PushSchedule> {
         schedule_of(scope(ctx)).await
     }
+
+    /// How pushes treat owned additions no mapping wants and additions edited by hand.
+    async fn push_settings(&self, ctx: &Context<'_>) -> Result<PushSettings> {
+        let (settings, row) = ownership::settings(scope(ctx)).await?;
+        Ok(PushSettings::of(settings, row))
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum RetireMode {
+    /// Set its quantity to 0 (the line stays, billing nothing).
+    Zero,
+    /// Cancel it from the first of next month (it bills the current month).
+    Cancel,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum OnManualEdit {
+    /// Write the computed quantity; the preview marks the line drifted.
+    Overwrite,
+    /// Leave the person's quantity; the line is skipped as `DRIFTED`.
+    Skip,
+}
+
+#[derive(SimpleObject)]
+pub struct PushSettings {
+    /// What a push does with an addition billbridge owns that no mapping wants any more.
+    pub retire_mode: RetireMode,
+    /// What a push does with an owned addition a person changed since billbridge wrote it.
+    pub on_manual_edit: OnManualEdit,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl PushSettings {
+    fn of(settings: domain::push::Settings, row: Option<push_settings::Model>) -> Self {
+        PushSettings {
+            retire_mode: match settings.retire_mode {
+                domain::RetireMode::Zero => RetireMode::Zero,
+                domain::RetireMode::Cancel => RetireMode::Cancel,
+            },
+            on_manual_edit: match settings.on_manual_edit {
+                domain::OnManualEdit::Overwrite => OnManualEdit::Overwrite,
+                domain::OnManualEdit::Skip => OnManualEdit::Skip,
+            },
+            updated_by: row.as_ref().map(|r| r.updated_by.clone()),
+            updated_at: row.map(|r| r.updated_at),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct PushSettingsInput {
+    pub retire_mode: RetireMode,
+    pub on_manual_edit: OnManualEdit,
 }
 
 #[derive(Default)]
@@ -499,6 +587,40 @@ impl PushMutation {
         Ok(PushRun(
             runs::request_cancel(scope(ctx), input::id("id", &id)?).await?,
         ))
+    }
+
+    /// Sets how pushes treat owned additions no mapping wants (`retireMode`) and additions
+    /// a person edited (`onManualEdit`).
+    #[graphql(guard = "MinRole(Role::Editor)")]
+    async fn update_push_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: PushSettingsInput,
+    ) -> Result<PushSettings> {
+        let settings = domain::push::Settings {
+            retire_mode: match input.retire_mode {
+                RetireMode::Zero => domain::RetireMode::Zero,
+                RetireMode::Cancel => domain::RetireMode::Cancel,
+            },
+            on_manual_edit: match input.on_manual_edit {
+                OnManualEdit::Overwrite => domain::OnManualEdit::Overwrite,
+                OnManualEdit::Skip => domain::OnManualEdit::Skip,
+            },
+        };
+        let row = ownership::save_settings(
+            scope(ctx),
+            settings,
+            &viewer(ctx).subject,
+            pusher(ctx).clock.now(),
+        )
+        .await?;
+        let summary = format!(
+            "push settings: retire {}, manual edits {}",
+            settings.retire_mode.as_str(),
+            settings.on_manual_edit.as_str()
+        );
+        audit::record(ctx, "push_settings", "update", Some(row.id), summary).await?;
+        Ok(PushSettings::of(settings, Some(row)))
     }
 
     #[graphql(guard = "MinRole(Role::Editor)")]

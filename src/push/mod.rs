@@ -22,7 +22,7 @@ use crate::connectwise::Client;
 use crate::connectwise::model::{NewAddition, Reference};
 use crate::db::entity::{push_line, push_run};
 use crate::db::push::{self as runs, Outcome, Trigger};
-use crate::db::{Scope, catalog};
+use crate::db::{Scope, catalog, ownership};
 use crate::domain::push::{Action, Line, SkipReason, plan};
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
@@ -335,6 +335,9 @@ impl Pusher {
         if lost.load(Ordering::SeqCst) {
             return Ok(End::Abandoned);
         }
+        // What was written or adopted is billbridge's from now on (a resumed run records
+        // the lines its dead owner wrote too).
+        ownership::record_run(scope, run.id, self.clock.now()).await?;
         let current = runs::get(scope, run.id).await?;
         if cancelled.load(Ordering::SeqCst) || current.cancel_requested {
             runs::cancel_pending(scope, run.id, self.clock.now()).await?;
@@ -380,6 +383,9 @@ impl Pusher {
                 Some("the line lacks its agreement, product or quantity".into()),
             );
         };
+        if line.action == "RETIRE" {
+            return self.retire(client, line, agreement, adopted).await;
+        }
         // Cancelled or set not to bill since the plan: ConnectWise refuses (or a person
         // decided); never written.
         if let Some(id) = line.addition_id
@@ -429,7 +435,11 @@ impl Pusher {
                         product: Reference::id(product),
                         quantity,
                         bill_customer: "Billable".into(),
-                        effective_date: first_of_month(self.clock.now()),
+                        // A successor starts when its predecessor stops billing.
+                        effective_date: line
+                            .effective_date
+                            .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                            .unwrap_or_else(|| first_of_month(self.clock.now())),
                     },
                 )
                 .await
@@ -443,6 +453,39 @@ impl Pusher {
                 None,
                 Some(error.to_string()),
             ),
+        }
+    }
+
+    /// Retires an owned addition no mapping wants: quantity 0, or cancelled from the line's
+    /// date. On a resumed run, one cancelled or changed since the plan is left alone.
+    async fn retire(
+        &self,
+        client: &Client,
+        line: &push_line::Model,
+        agreement: i64,
+        adopted: &Found,
+    ) -> Outcome {
+        let outcome = |outcome: &'static str, error: Option<String>| Outcome {
+            line_id: line.id,
+            outcome,
+            addition_id: line.addition_id,
+            current_quantity: line.current_quantity,
+            error,
+            at: self.clock.now(),
+        };
+        let Some(id) = line.addition_id else {
+            return outcome("FAILED", Some("the line names no addition".into()));
+        };
+        if let Some(why) = adopted.unadoptable.get(&id) {
+            return outcome("FAILED", Some(format!("{why} since the plan; not retired")));
+        }
+        let result = match line.effective_date {
+            Some(from) => client.cancel_addition(agreement, id, from).await,
+            None => client.set_addition_quantity(agreement, id, 0.0).await,
+        };
+        match result {
+            Ok(_) => outcome("DONE", None),
+            Err(error) => outcome("FAILED", Some(error.to_string())),
         }
     }
 
@@ -561,8 +604,8 @@ fn line_row(run: &push_run::Model, seq: usize, line: Line) -> push_line::ActiveM
         }
         Action::Skip(reason) => (Some(reason.as_str().to_owned()), "SKIPPED"),
         Action::Unchanged => (None, "UNCHANGED"),
-        Action::Update | Action::Create if run.dry_run => (None, "PLANNED"),
-        Action::Update | Action::Create => (None, "PENDING"),
+        Action::Update | Action::Create | Action::Retire if run.dry_run => (None, "PLANNED"),
+        Action::Update | Action::Create | Action::Retire => (None, "PENDING"),
     };
     push_line::ActiveModel {
         run_id: Set(run.id),
@@ -576,6 +619,11 @@ fn line_row(run: &push_run::Model, seq: usize, line: Line) -> push_line::ActiveM
         agreement_name: Set(line.agreement_name),
         parent_agreement_id: Set(line.parent_agreement_id),
         parent_agreement_name: Set(line.parent_agreement_name),
+        local_product_id: Set(line.local_product_id),
+        mapping_id: Set(line.mapping_id),
+        last_written_quantity: Set(line.last_written_quantity),
+        drifted: Set(line.drifted),
+        effective_date: Set(line.effective_date),
         addition_id: Set(line.addition_id),
         product_id: Set(line.product_id),
         product_identifier: Set(line.product_identifier),

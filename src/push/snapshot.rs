@@ -10,7 +10,7 @@ use super::limiter::Limiter;
 use crate::connectwise::conditions::Condition;
 use crate::connectwise::{Client, ListQuery, Listed, model};
 use crate::db::entity::level_cross_reference;
-use crate::db::{Scope, accounts, catalog, levels, mappings, psa, usage};
+use crate::db::{Scope, accounts, catalog, levels, mappings, ownership, psa, usage};
 use crate::domain::billing::PlanSize;
 use crate::domain::push::{self as plan, AccountLink, Input, Stamp};
 use crate::domain::{MetricUnit, UsageValue};
@@ -84,6 +84,7 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
     let mappings = mapping_rows
         .iter()
         .map(|m| plan::Mapping {
+            id: m.id,
             product_id: m.product_id,
             plan_id: m.plan_id,
             level_id: m.level_id,
@@ -153,6 +154,9 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
         agreements: Vec::new(),
         additions: Vec::new(),
         unreadable: HashMap::new(),
+        owned: ownership::all(scope).await?,
+        settings: ownership::settings(scope).await?.0,
+        scope: service_id.map(|_| products.iter().copied().collect()),
         now: chrono::Utc::now(),
     })
 }

@@ -73,6 +73,8 @@ struct Event<'a> {
 struct Counts {
     total: i32,
     done: i32,
+    /// Of `done`, the owned additions retired (no mapping wants them any more).
+    retired: i32,
     unchanged: i32,
     skipped: i32,
     failed: i32,
@@ -96,6 +98,7 @@ pub fn body(run: &push_run::Model, tenant: &str, public_url: &str) -> AppResult<
         counts: Counts {
             total: run.total_lines,
             done: run.done,
+            retired: run.retired,
             unchanged: run.unchanged,
             skipped: run.skipped,
             failed: run.failed,
@@ -179,6 +182,7 @@ mod tests {
             finished_at: Some(at + chrono::Duration::milliseconds(1500)),
             total_lines: 10,
             done: 6,
+            retired: 0,
             unchanged: 2,
             skipped: 1,
             failed: 1,
@@ -190,7 +194,7 @@ mod tests {
         let text = body(&run, "acme", "https://billing.example/").unwrap();
         assert_eq!(
             text,
-            r#"{"event":"push_run.finished","runId":"42","tenant":"acme","status":"PARTIAL","dryRun":false,"trigger":"USER","message":"1 line(s) failed; push again to finish them","counts":{"total":10,"done":6,"unchanged":2,"skipped":1,"failed":1},"startedAt":"2026-11-22T03:00:00+00:00","finishedAt":"2026-11-22T03:00:01.500+00:00","link":"https://billing.example/history/42"}"#
+            r#"{"event":"push_run.finished","runId":"42","tenant":"acme","status":"PARTIAL","dryRun":false,"trigger":"USER","message":"1 line(s) failed; push again to finish them","counts":{"total":10,"done":6,"retired":0,"unchanged":2,"skipped":1,"failed":1},"startedAt":"2026-11-22T03:00:00+00:00","finishedAt":"2026-11-22T03:00:01.500+00:00","link":"https://billing.example/history/42"}"#
         );
     }
 }

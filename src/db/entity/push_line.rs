@@ -20,6 +20,16 @@ pub struct Model {
     /// The agreement this one bills through, if it is a child agreement.
     pub parent_agreement_id: Option<i64>,
     pub parent_agreement_name: Option<String>,
+    /// billbridge's product and the mapping the line serves (recorded with ownership).
+    pub local_product_id: Option<i64>,
+    pub mapping_id: Option<i64>,
+    /// What billbridge last wrote to the addition, when it owns it.
+    pub last_written_quantity: Option<f64>,
+    /// ConnectWise's quantity differs from what billbridge last wrote (edited by hand).
+    pub drifted: bool,
+    /// A new addition's start (a successor starts when its predecessor's cancellation
+    /// does); for a `CANCEL` retire, the cancellation date.
+    pub effective_date: Option<DateTimeUtc>,
     pub addition_id: Option<i64>,
     pub product_id: Option<i64>,
     pub product_identifier: Option<String>,

@@ -22,6 +22,8 @@ pub struct Model {
     pub unchanged: i32,
     pub skipped: i32,
     pub failed: i32,
+    /// `RETIRE` lines written.
+    pub retired: i32,
     pub cancel_requested: bool,
     /// The replica executing it, while its lease lasts.
     pub lease_owner: Option<String>,
