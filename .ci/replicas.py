@@ -77,12 +77,14 @@ def writes(site):
 
 
 def still_bills(addition):
-    """Not cancelled, or cancelled from a later date (the demo holds one cancelled last quarter)."""
-    cancelled = addition.get("cancelledDate")
-    if not cancelled:
-        return True
-    when = datetime.datetime.fromisoformat(cancelled.replace("Z", "+00:00"))
-    return when > datetime.datetime.now(datetime.timezone.utc)
+    """Bills now: not cancelled from a past date (the demo holds one cancelled last quarter),
+    and started (a successor starts when the addition it follows is cancelled from)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    def date(field):
+        value = addition.get(field)
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    cancelled, effective = date("cancelledDate"), date("effectiveDate")
+    return (cancelled is None or cancelled > now) and (effective is None or effective <= now)
 
 
 def wait(what, check, timeout):

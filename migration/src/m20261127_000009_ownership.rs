@@ -97,8 +97,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(Table::alter().table("push_runs").drop_column("retired").to_owned())
-            .await?;
+        m.alter_table(
+            Table::alter()
+                .table("push_runs")
+                .drop_column("retired")
+                .to_owned(),
+        )
+        .await?;
         for column in [
             "effective_date",
             "drifted",
@@ -106,12 +111,22 @@ impl MigrationTrait for Migration {
             "mapping_id",
             "local_product_id",
         ] {
-            m.alter_table(Table::alter().table("push_lines").drop_column(column).to_owned())
-                .await?;
+            m.alter_table(
+                Table::alter()
+                    .table("push_lines")
+                    .drop_column(column)
+                    .to_owned(),
+            )
+            .await?;
         }
         m.drop_table(Table::drop().table("push_settings").if_exists().to_owned())
             .await?;
-        m.drop_table(Table::drop().table("owned_additions").if_exists().to_owned())
-            .await
+        m.drop_table(
+            Table::drop()
+                .table("owned_additions")
+                .if_exists()
+                .to_owned(),
+        )
+        .await
     }
 }

@@ -114,7 +114,10 @@ pub async fn settings(scope: &Scope) -> AppResult<(Settings, Option<push_setting
     let settings = match &row {
         None => Settings::default(),
         Some(r) => Settings {
-            retire_mode: r.retire_mode.parse().unwrap_or(Settings::default().retire_mode),
+            retire_mode: r
+                .retire_mode
+                .parse()
+                .unwrap_or(Settings::default().retire_mode),
             on_manual_edit: r
                 .on_manual_edit
                 .parse()

@@ -561,7 +561,13 @@ fn line(
         .min_by_key(|a| (!owned.contains_key(&a.id), a.id));
     line.new_quantity = Some(quantity);
     let Some(addition) = existing else {
-        return create(input, line, &for_product, quantity, &target.product_identifier);
+        return create(
+            input,
+            line,
+            &for_product,
+            quantity,
+            &target.product_identifier,
+        );
     };
     line.addition_id = Some(addition.id);
     line.current_quantity = Some(addition.quantity);
@@ -1599,7 +1605,10 @@ mod tests {
             owned(41, OLD_PRODUCT + 1, 5.0),
         ];
         let lines = plan(&input);
-        let retire: Vec<&Line> = lines.iter().filter(|l| l.action == Action::Retire).collect();
+        let retire: Vec<&Line> = lines
+            .iter()
+            .filter(|l| l.action == Action::Retire)
+            .collect();
         // 41 already bills nothing: nothing to retire in ZERO mode.
         assert_eq!(retire.len(), 1, "{lines:#?}");
         assert_eq!(retire[0].addition_id, Some(40));
@@ -1608,16 +1617,38 @@ mod tests {
             (Some(30.0), Some(0.0))
         );
         assert_eq!(retire[0].effective_date, None);
-        assert!(retire[0].detail.contains("no mapping wants addition 40"), "{}", retire[0].detail);
+        assert!(
+            retire[0].detail.contains("no mapping wants addition 40"),
+            "{}",
+            retire[0].detail
+        );
         // The adopted, still wanted one is not retired.
-        assert_eq!(lines.iter().find(|l| l.addition_id == Some(9)).unwrap().action, Action::Unchanged);
+        assert_eq!(
+            lines
+                .iter()
+                .find(|l| l.addition_id == Some(9))
+                .unwrap()
+                .action,
+            Action::Unchanged
+        );
 
         // CANCEL: from the first of next month.
         input.settings.retire_mode = RetireMode::Cancel;
         let lines = plan(&input);
-        let cancel: Vec<&Line> = lines.iter().filter(|l| l.action == Action::Retire).collect();
-        assert_eq!(cancel.len(), 2, "in CANCEL mode a zero line is cancelled too");
-        assert!(cancel.iter().all(|l| l.effective_date == Some(at("2026-12-01T00:00:00Z"))));
+        let cancel: Vec<&Line> = lines
+            .iter()
+            .filter(|l| l.action == Action::Retire)
+            .collect();
+        assert_eq!(
+            cancel.len(),
+            2,
+            "in CANCEL mode a zero line is cancelled too"
+        );
+        assert!(
+            cancel
+                .iter()
+                .all(|l| l.effective_date == Some(at("2026-12-01T00:00:00Z")))
+        );
         input.settings.retire_mode = RetireMode::Zero;
 
         // Edited by hand since billbridge wrote it: SKIP leaves it, OVERWRITE retires it.
@@ -1672,7 +1703,10 @@ mod tests {
         input.additions = vec![addition(9, STORAGE_PRODUCT, 25.0)];
         input.owned = vec![owned(9, STORAGE_PRODUCT, 25.0)];
         let lines = plan(&input);
-        assert!(lines.iter().all(|l| l.action != Action::Retire), "{lines:#?}");
+        assert!(
+            lines.iter().all(|l| l.action != Action::Retire),
+            "{lines:#?}"
+        );
         // Unlinked from company 1 for good: no longer wanted there — but the account whose
         // company is unknown may want the same product, so it is skipped, not retired.
         input.accounts[0].link = AccountLink::NotFound {
@@ -1686,7 +1720,11 @@ mod tests {
         input.subscriptions.retain(|s| s.account_id != 2);
         let lines = plan(&input);
         assert_eq!(
-            lines.iter().find(|l| l.addition_id == Some(9)).unwrap().action,
+            lines
+                .iter()
+                .find(|l| l.addition_id == Some(9))
+                .unwrap()
+                .action,
             Action::Retire
         );
     }
@@ -1702,13 +1740,21 @@ mod tests {
         assert_eq!(line.action, Action::Update);
         assert!(line.drifted);
         assert_eq!(
-            (line.last_written_quantity, line.current_quantity, line.new_quantity),
+            (
+                line.last_written_quantity,
+                line.current_quantity,
+                line.new_quantity
+            ),
             (Some(20.0), Some(22.0), Some(25.0))
         );
         input.settings.on_manual_edit = OnManualEdit::Skip;
         let line = storage(&input);
         assert_eq!(line.action, Action::Skip(SkipReason::Drifted));
-        assert_eq!(line.new_quantity, Some(25.0), "the preview still shows what it would write");
+        assert_eq!(
+            line.new_quantity,
+            Some(25.0),
+            "the preview still shows what it would write"
+        );
         // Not owned: adopted as it is, no drift.
         input.owned.clear();
         let line = storage(&input);

@@ -13,7 +13,7 @@ use crate::db::audit::{self, Change};
 use crate::error::AppResult;
 
 /// Entity kinds the log knows, for the `entity` filter.
-const ENTITIES: [&str; 10] = [
+const ENTITIES: [&str; 11] = [
     "service",
     "product",
     "plan",
@@ -21,6 +21,7 @@ const ENTITIES: [&str; 10] = [
     "mapping",
     "connection",
     "schedule",
+    "push_settings",
     "user",
     "api_token",
     "webhook",

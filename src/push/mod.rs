@@ -23,7 +23,7 @@ use crate::connectwise::model::{NewAddition, Reference};
 use crate::db::entity::{push_line, push_run};
 use crate::db::push::{self as runs, Outcome, Trigger};
 use crate::db::{Scope, catalog, ownership};
-use crate::domain::push::{Action, Line, SkipReason, plan};
+use crate::domain::push::{Action, Line, SkipReason, Stamp, plan};
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 use crate::psa::Psa;
@@ -406,6 +406,12 @@ impl Pusher {
                 .get(&(agreement, product))
                 .cloned()
                 .or_else(|| adopted.unreadable.get(&agreement).map(|w| w.join("; ")))
+                .or_else(|| {
+                    let undated = line.effective_date.is_none();
+                    undated
+                        .then(|| adopted.ending.get(&(agreement, product)).cloned())
+                        .flatten()
+                })
         {
             return at(
                 "FAILED",
@@ -557,6 +563,9 @@ struct Found {
     blocking: HashMap<(i64, i64), String>,
     /// Agreements with additions that could not be read: nothing is created there.
     unreadable: HashMap<i64, Vec<String>>,
+    /// (agreement, product) with a Billable addition cancelled from a later date: only a
+    /// successor dated from then may be created beside it.
+    ending: HashMap<(i64, i64), String>,
 }
 
 impl Found {
@@ -579,9 +588,15 @@ impl Found {
                     }
                 }
                 Some(why) if a.live(now) => {
-                    found
-                        .blocking
-                        .insert((a.agreement_id, a.product_id), why.clone());
+                    let key = (a.agreement_id, a.product_id);
+                    // Billable until a later cancellation: a successor dated then may follow.
+                    let ending = a.bill_customer.as_deref() == Some("Billable")
+                        && matches!(a.cancelled, Stamp::At(_));
+                    if ending {
+                        found.ending.insert(key, why.clone());
+                    } else {
+                        found.blocking.insert(key, why.clone());
+                    }
                     found.unadoptable.insert(a.id, why);
                 }
                 Some(_) => {

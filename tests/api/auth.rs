@@ -267,6 +267,11 @@ const MUTATIONS: &[(&str, Role, &str)] = &[
         r#"mutation { updatePushSchedule(input: {enabled: false}) { enabled } }"#,
     ),
     (
+        "updatePushSettings",
+        Editor,
+        r#"mutation { updatePushSettings(input: {retireMode: ZERO, onManualEdit: OVERWRITE}) { retireMode } }"#,
+    ),
+    (
         "createUser",
         Admin,
         r#"mutation { createUser(input: {email: "u@x.example", displayName: "U", role: VIEWER, password: "long enough password"}) { id } }"#,

@@ -104,6 +104,40 @@ async fn every_answer_and_every_body_follows_the_published_models() {
         wait_for_run(&app, &editor, &id).await;
     }
 
+    // A retire in CANCEL mode: a JSON Patch of cancelledDate, judged below like the rest.
+    app.ok(
+        &editor,
+        "mutation { updatePushSettings(input: {retireMode: CANCEL, onManualEdit: OVERWRITE}) { retireMode } }",
+        json!({}),
+    )
+    .await;
+    let mappings = app
+        .ok(
+            &editor,
+            "{ services { products { mappings { id plan { uniqueId } } } } }",
+            json!({}),
+        )
+        .await;
+    let ib500 = mappings["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["products"].as_array().unwrap().iter())
+        .flat_map(|p| p["mappings"].as_array().unwrap().iter())
+        .find(|m| m["plan"]["uniqueId"] == "IB-500")
+        .unwrap()["id"]
+        .clone();
+    app.ok(
+        &editor,
+        r#"mutation($id: ID!) { updateBillingMapping(id: $id, input: {level: "1"}) { mapping { id } } }"#,
+        json!({ "id": ib500 }),
+    )
+    .await;
+    let run = app
+        .ok(&editor, "mutation { pushUsage { id } }", json!({}))
+        .await;
+    wait_for_run(&app, &editor, run["pushUsage"]["id"].as_str().unwrap()).await;
+
     // What billbridge only probes, called for real through the client.
     let client = Client::new(
         &Credentials {

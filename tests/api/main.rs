@@ -15,6 +15,7 @@ mod limits;
 mod loaders;
 mod logs;
 mod mappings;
+mod ownership;
 mod psa;
 mod push;
 mod scheduler;

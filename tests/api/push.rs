@@ -56,17 +56,22 @@ fn writes(app: &TestApp) -> u64 {
         .sum()
 }
 
-/// (agreement id, product identifier) → quantities of the additions that still bill there
-/// (those cancelled from a past date are left out; the demo holds one).
+/// (agreement id, product identifier) → quantities of the additions that bill there now
+/// (those cancelled from a past date, and successors that start later, are left out; the
+/// demo holds both).
 fn additions(state: &Value) -> HashMap<(i64, String), Vec<f64>> {
     let mut map: HashMap<(i64, String), Vec<f64>> = HashMap::new();
     let now = chrono::Utc::now();
     for a in state["additions"].as_array().unwrap() {
-        let ended = a["cancelledDate"]
-            .as_str()
-            .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-            .is_some_and(|d| d < now);
-        if ended {
+        let date = |field: &str| {
+            a[field]
+                .as_str()
+                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+        };
+        // Not billing now: cancelled from a past date, or a successor not started yet.
+        let ended = date("cancelledDate").is_some_and(|d| d < now);
+        let not_yet = date("effectiveDate").is_some_and(|d| d > now);
+        if ended || not_yet {
             continue;
         }
         map.entry((
@@ -711,7 +716,7 @@ async fn agreements_and_additions_as_they_are() {
     let preview = app
         .ok(
             &editor,
-            "{ previewPush { lines { accounts metric action reason detail agreementName parentAgreementName newQuantity } } }",
+            "{ previewPush { lines { accounts metric action reason detail agreementName parentAgreementName newQuantity effectiveDate } } }",
             json!({}),
         )
         .await["previewPush"]["lines"]
@@ -755,11 +760,10 @@ async fn agreements_and_additions_as_they_are() {
         "NO_AGREEMENT",
         "ended 2026-06-30",
     );
-    skipped(
-        &of(ENDING_ADDITION, "BackupUsage"),
-        "ADDITION_NOT_ADOPTABLE",
-        "is cancelled from",
-    );
+    // Cancelled from next month: its successor starts then, never both billing at once.
+    let successor = of(ENDING_ADDITION, "BackupUsage");
+    assert_eq!(successor["action"], "CREATE", "{successor}");
+    assert!(successor["effectiveDate"].is_string(), "{successor}");
     skipped(
         &of(DO_NOT_BILL_ADDITION, "LocalBackup"),
         "ADDITION_NOT_ADOPTABLE",
@@ -831,10 +835,29 @@ async fn agreements_and_additions_as_they_are() {
             .filter(|a| a["agreementId"] == agreement && a["product"]["identifier"] == product)
             .count()
     };
+    // Beside the ending one, exactly one successor, starting when it stops billing.
+    let storage: Vec<&Value> = state["additions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["agreementId"] == ending && a["product"]["identifier"] == "IB-STORAGE-L1")
+        .collect();
+    assert_eq!(storage.len(), 2, "{storage:?}");
+    let stops = storage
+        .iter()
+        .find_map(|a| a["cancelledDate"].as_str())
+        .unwrap();
+    let starts = storage
+        .iter()
+        .find(|a| a["cancelledDate"].is_null())
+        .unwrap()["effectiveDate"]
+        .as_str()
+        .unwrap();
+    let instant = |d: &str| chrono::DateTime::parse_from_rfc3339(d).unwrap();
     assert_eq!(
-        on(ending, "IB-STORAGE-L1"),
-        1,
-        "no second storage line beside the ending one"
+        instant(starts),
+        instant(stops),
+        "the successor starts at the cancellation"
     );
     assert_eq!(
         on(do_not_bill, "IB-LOCAL-L1"),

@@ -107,7 +107,7 @@ async fn finished_push(app: &TestApp, token: &str, dry_run: bool) -> Value {
         let data = app
             .ok(
                 token,
-                "query($id: ID!) { pushRun(id: $id) { id status dryRun trigger message startedAt finishedAt counts { total done unchanged skipped failed } } }",
+                "query($id: ID!) { pushRun(id: $id) { id status dryRun trigger message startedAt finishedAt counts { total done retired unchanged skipped failed } } }",
                 json!({ "id": run }),
             )
             .await;
