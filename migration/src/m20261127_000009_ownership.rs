@@ -1,6 +1,7 @@
 //! Billing that never double-bills: the additions billbridge owns (created or adopted), the
 //! tenant's push settings (what to do with an addition no mapping wants, and with one edited
-//! by hand), and what a push line needs to record ownership, drift and a successor's date.
+//! by hand), and what a push line needs to record ownership, drift, a successor's date and
+//! the money it means.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -78,6 +79,7 @@ impl MigrationTrait for Migration {
             double_null("last_written_quantity"),
             boolean("drifted").default(false).to_owned(),
             timestamp_with_time_zone_null("effective_date"),
+            double_null("unit_price"),
         ] {
             m.alter_table(
                 Table::alter()
@@ -105,6 +107,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         for column in [
+            "unit_price",
             "effective_date",
             "drifted",
             "last_written_quantity",

@@ -120,6 +120,8 @@ pub struct Addition {
     pub cancelled_date: Option<String>,
     #[serde(default)]
     pub agreement_id: Option<i64>,
+    #[serde(default)]
+    pub unit_price: Option<f64>,
 }
 
 /// What `POST …/additions` needs: the product and whether to bill the customer.
@@ -143,6 +145,9 @@ pub struct CatalogItem {
     pub description: String,
     #[serde(default, deserialize_with = "nullable")]
     pub inactive_flag: bool,
+    /// What one unit bills.
+    #[serde(default)]
+    pub price: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]

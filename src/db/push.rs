@@ -121,6 +121,16 @@ pub async fn insert_lines(
     Ok(())
 }
 
+/// Every line of a run, in order.
+pub async fn all_lines(scope: &Scope, run_id: i64) -> AppResult<Vec<push_line::Model>> {
+    Ok(scope
+        .select::<push_line::Entity>()
+        .filter(push_line::Column::RunId.eq(run_id))
+        .order_by_asc(push_line::Column::Seq)
+        .all(scope.db())
+        .await?)
+}
+
 /// Whether the run's plan was recorded.
 pub async fn has_lines(scope: &Scope, run_id: i64) -> AppResult<bool> {
     Ok(scope

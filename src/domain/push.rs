@@ -164,6 +164,8 @@ pub struct Addition {
     /// `billCustomer` as given.
     pub bill_customer: Option<String>,
     pub cancelled: Stamp,
+    /// What one unit bills (`unitPrice`), when ConnectWise says.
+    pub unit_price: Option<f64>,
 }
 
 impl Addition {
@@ -255,6 +257,8 @@ pub struct Input {
     pub unreadable: HashMap<i64, Vec<String>>,
     /// The additions billbridge owns.
     pub owned: Vec<Owned>,
+    /// Catalog prices by ConnectWise product: what a new addition's unit will bill.
+    pub prices: HashMap<i64, f64>,
     pub settings: Settings,
     /// billbridge products the plan covers (a push of one service); `None` for all. Owned
     /// additions of other products are neither retired nor touched.
@@ -350,6 +354,39 @@ pub struct Line {
     /// When a new addition starts (a successor, when its predecessor's cancellation does),
     /// or when a retired one is cancelled from.
     pub effective_date: Option<DateTime<Utc>>,
+    /// What one unit bills a month: the addition's `unitPrice`, or for a new one the
+    /// catalog item's price; `None` when ConnectWise did not say.
+    pub unit_price: Option<f64>,
+}
+
+impl Line {
+    /// The monthly amount before and after the push, when the unit price is known: the
+    /// quantity on the addition now, and the one the line leaves (a skipped line changes
+    /// nothing).
+    pub fn money(&self) -> Option<(f64, f64)> {
+        monthly(
+            self.action,
+            self.current_quantity,
+            self.new_quantity,
+            self.unit_price,
+        )
+    }
+}
+
+/// The monthly amount before and after a line (see [`Line::money`]), from its parts.
+pub fn monthly(
+    action: Action,
+    current: Option<f64>,
+    new: Option<f64>,
+    price: Option<f64>,
+) -> Option<(f64, f64)> {
+    let price = price?;
+    let before = current.unwrap_or(0.0) * price;
+    let after = match action {
+        Action::Update | Action::Create | Action::Retire => new.unwrap_or(0.0) * price,
+        Action::Unchanged | Action::Skip(_) => before,
+    };
+    Some((before, after))
 }
 
 impl Line {
@@ -383,6 +420,7 @@ impl Line {
             last_written_quantity: None,
             drifted: false,
             effective_date: None,
+            unit_price: None,
         }
     }
 }
@@ -529,6 +567,7 @@ fn line(
         last_written_quantity: None,
         drifted: false,
         effective_date: None,
+        unit_price: input.prices.get(&product_id).copied(),
     };
     // Never send what nobody can explain: a quantity that is not a finite number ≥ 0.
     if !quantity.is_finite() || quantity < 0.0 {
@@ -571,6 +610,7 @@ fn line(
     };
     line.addition_id = Some(addition.id);
     line.current_quantity = Some(addition.quantity);
+    line.unit_price = addition.unit_price.or(line.unit_price);
     if (addition.quantity - quantity).abs() < SAME {
         line.action = Action::Unchanged;
         line.detail = format!("addition {} already bills {quantity}", addition.id);
@@ -699,6 +739,9 @@ fn retire(
         last_written_quantity: Some(o.last_quantity),
         drifted: (addition.quantity - o.last_quantity).abs() >= SAME,
         effective_date: cancel.then(|| next_month(input.now)),
+        unit_price: addition
+            .unit_price
+            .or_else(|| input.prices.get(&o.product_id).copied()),
     };
     // When unsure, skip: an account whose company is not known may still want it.
     if let Some(account) = uncertain.get(&o.product_id) {
@@ -1008,6 +1051,7 @@ mod tests {
             quantity,
             bill_customer: Some("Billable".into()),
             cancelled: Stamp::Absent,
+            unit_price: None,
         }
     }
 
@@ -1097,6 +1141,7 @@ mod tests {
             additions: Vec::new(),
             unreadable: HashMap::new(),
             owned: Vec::new(),
+            prices: HashMap::new(),
             settings: Settings::default(),
             scope: None,
             now: at("2026-11-27T12:00:00Z"),
@@ -1763,5 +1808,41 @@ mod tests {
         input.additions.push(addition(3, STORAGE_PRODUCT, 1.0));
         input.owned = vec![owned(9, STORAGE_PRODUCT, 22.0)];
         assert_eq!(storage(&input).addition_id, Some(9));
+    }
+
+    #[test]
+    fn each_line_says_what_it_means_a_month() {
+        let mut input = input(vec![account(1, "a", linked(1))], UsageValue::Total);
+        input.prices = HashMap::from([(STORAGE_PRODUCT, 0.10), (LOCAL_PRODUCT, 2.0)]);
+        let mut storage = addition(9, STORAGE_PRODUCT, 20.0);
+        storage.unit_price = Some(0.12); // the addition's own price wins over the catalog's
+        input.additions = vec![storage];
+        let lines = plan(&input);
+        let money: Vec<(Option<&str>, Option<(f64, f64)>)> = lines
+            .iter()
+            .map(|l| (l.metric.as_deref(), l.money()))
+            .collect();
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        let (before, after) = money[0].1.unwrap();
+        assert!(
+            close(before, 2.4) && close(after, 3.0),
+            "20 → 25 GB at 0.12: {money:?}"
+        );
+        let (before, after) = money[1].1.unwrap();
+        assert!(
+            close(before, 0.0) && close(after, 6.0),
+            "a new line at the catalog price: {money:?}"
+        );
+        // A retire bills nothing after; a skipped line changes nothing; no price, no money.
+        let mut retired = lines[0].clone();
+        retired.action = Action::Retire;
+        retired.new_quantity = Some(0.0);
+        assert_eq!(retired.money().map(|m| close(m.1, 0.0)), Some(true));
+        let mut skipped = lines[0].clone();
+        skipped.action = Action::Skip(SkipReason::Drifted);
+        let (b, a) = skipped.money().unwrap();
+        assert!(close(b, a));
+        skipped.unit_price = None;
+        assert_eq!(skipped.money(), None);
     }
 }

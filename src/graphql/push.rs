@@ -19,6 +19,7 @@ use crate::db::ownership;
 use crate::db::push::{self as runs, Trigger};
 use crate::db::schedules::{self, ScheduleInput};
 use crate::domain;
+use crate::domain::push::SkipReason as PlanSkip;
 use crate::domain::push::{Action, Line};
 use crate::domain::schedule::Schedule;
 use crate::error::AppError;
@@ -144,6 +145,14 @@ pub struct PushLine {
     /// When a new addition starts (a successor starts when the addition it follows is
     /// cancelled from), or when a retired one is cancelled from.
     pub effective_date: Option<DateTime<Utc>>,
+    /// What one unit bills a month: the addition's `unitPrice`, or the catalog item's
+    /// price for a new one; null when ConnectWise did not say.
+    pub unit_price: Option<f64>,
+    /// The monthly amount on the addition now, and after the line (a skipped line changes
+    /// nothing); null without a unit price.
+    pub monthly_before: Option<f64>,
+    pub monthly_after: Option<f64>,
+    pub monthly_change: Option<f64>,
     /// Null in a preview.
     pub outcome: Option<LineOutcome>,
     /// ConnectWise's error, for failed lines.
@@ -151,8 +160,17 @@ pub struct PushLine {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// (before, after, change) of a line's monthly amount.
+fn money(m: Option<(f64, f64)>) -> (Option<f64>, Option<f64>, Option<f64>) {
+    match m {
+        Some((before, after)) => (Some(before), Some(after), Some(after - before)),
+        None => (None, None, None),
+    }
+}
+
 impl From<Line> for PushLine {
     fn from(line: Line) -> Self {
+        let (monthly_before, monthly_after, monthly_change) = money(line.money());
         let (action, reason) = match line.action {
             Action::Update => (PushAction::Update, None),
             Action::Create => (PushAction::Create, None),
@@ -182,6 +200,10 @@ impl From<Line> for PushLine {
             last_written_quantity: line.last_written_quantity,
             drifted: line.drifted,
             effective_date: line.effective_date,
+            unit_price: line.unit_price,
+            monthly_before,
+            monthly_after,
+            monthly_change,
             outcome: None,
             error: None,
             finished_at: None,
@@ -191,6 +213,20 @@ impl From<Line> for PushLine {
 
 impl From<push_line::Model> for PushLine {
     fn from(line: push_line::Model) -> Self {
+        let action = parse(&line.action).unwrap_or(PushAction::Skip);
+        let planned = match action {
+            PushAction::Update => Action::Update,
+            PushAction::Create => Action::Create,
+            PushAction::Retire => Action::Retire,
+            PushAction::Unchanged => Action::Unchanged,
+            PushAction::Skip => Action::Skip(PlanSkip::NoMapping),
+        };
+        let (monthly_before, monthly_after, monthly_change) = money(domain::push::monthly(
+            planned,
+            line.current_quantity,
+            line.new_quantity,
+            line.unit_price,
+        ));
         PushLine {
             seq: Some(line.seq),
             accounts: line.accounts.split(", ").map(str::to_owned).collect(),
@@ -207,12 +243,16 @@ impl From<push_line::Model> for PushLine {
             product_identifier: line.product_identifier,
             current_quantity: line.current_quantity,
             new_quantity: line.new_quantity,
-            action: parse(&line.action).unwrap_or(PushAction::Skip),
+            action,
             reason: line.reason.as_deref().and_then(parse),
             detail: line.detail,
             last_written_quantity: line.last_written_quantity,
             drifted: line.drifted,
             effective_date: line.effective_date,
+            unit_price: line.unit_price,
+            monthly_before,
+            monthly_after,
+            monthly_change,
             outcome: parse(&line.outcome),
             error: line.error,
             finished_at: line.finished_at,
@@ -243,7 +283,83 @@ pub struct PushSummary {
 #[derive(SimpleObject)]
 pub struct PushPreview {
     pub summary: PushSummary,
+    /// The monthly amounts the lines mean, overall and per company.
+    pub money: PushMoney,
     pub lines: Vec<PushLine>,
+}
+
+/// What a plan or a run means a month, in the agreements' currency: the amounts on the
+/// additions before and after it, over the lines whose unit price ConnectWise gave.
+#[derive(SimpleObject, Default)]
+pub struct MonthlyAmount {
+    pub before: f64,
+    pub after: f64,
+    pub change: f64,
+}
+
+#[derive(SimpleObject)]
+pub struct CompanyMoney {
+    pub company_id: Option<ID>,
+    pub company_name: Option<String>,
+    pub monthly: MonthlyAmount,
+}
+
+#[derive(SimpleObject)]
+pub struct PushMoney {
+    pub total: MonthlyAmount,
+    /// Companies whose monthly amount changes, largest change first.
+    pub by_company: Vec<CompanyMoney>,
+    /// Lines with no unit price: not in the amounts.
+    pub unpriced_lines: i32,
+}
+
+fn tally(lines: &[PushLine]) -> PushMoney {
+    let mut total = MonthlyAmount::default();
+    let mut by_company: Vec<CompanyMoney> = Vec::new();
+    let mut unpriced = 0;
+    for line in lines {
+        let (Some(before), Some(after)) = (line.monthly_before, line.monthly_after) else {
+            if line.action != PushAction::Skip {
+                unpriced += 1;
+            }
+            continue;
+        };
+        total.before += before;
+        total.after += after;
+        let entry = match by_company
+            .iter_mut()
+            .position(|c| c.company_id == line.company_id)
+        {
+            Some(i) => &mut by_company[i],
+            None => {
+                by_company.push(CompanyMoney {
+                    company_id: line.company_id.clone(),
+                    company_name: line.company_name.clone(),
+                    monthly: MonthlyAmount::default(),
+                });
+                by_company.last_mut().expect("just pushed")
+            }
+        };
+        entry.monthly.before += before;
+        entry.monthly.after += after;
+    }
+    total.change = total.after - total.before;
+    for c in &mut by_company {
+        c.monthly.change = c.monthly.after - c.monthly.before;
+    }
+    by_company.retain(|c| c.monthly.change.abs() > 1e-9);
+    by_company.sort_by(|a, b| {
+        b.monthly
+            .change
+            .abs()
+            .total_cmp(&a.monthly.change.abs())
+            .then_with(|| a.company_name.cmp(&b.company_name))
+    });
+    PushMoney {
+        total,
+        by_company,
+        unpriced_lines: unpriced,
+    }
 }
 
 fn summarize(lines: &[PushLine]) -> PushSummary {
@@ -344,6 +460,15 @@ impl PushRun {
     }
     async fn counts(&self) -> PushCounts {
         counts(&self.0)
+    }
+    /// What the run's lines mean a month (before → after), overall and per company.
+    async fn money(&self, ctx: &Context<'_>) -> Result<PushMoney> {
+        let lines: Vec<PushLine> = runs::all_lines(scope(ctx), self.0.id)
+            .await?
+            .into_iter()
+            .map(PushLine::from)
+            .collect();
+        Ok(tally(&lines))
     }
     /// The run's lines in order, optionally only those with an action, outcome or reason.
     #[allow(clippy::too_many_arguments)]
@@ -462,6 +587,7 @@ impl PushQuery {
             .collect();
         Ok(PushPreview {
             summary: summarize(&lines),
+            money: tally(&lines),
             lines,
         })
     }

@@ -639,6 +639,7 @@ fn line_row(run: &push_run::Model, seq: usize, line: Line) -> push_line::ActiveM
         last_written_quantity: Set(line.last_written_quantity),
         drifted: Set(line.drifted),
         effective_date: Set(line.effective_date),
+        unit_price: Set(line.unit_price),
         addition_id: Set(line.addition_id),
         product_id: Set(line.product_id),
         product_identifier: Set(line.product_identifier),

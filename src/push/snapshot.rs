@@ -155,6 +155,7 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
         additions: Vec::new(),
         unreadable: HashMap::new(),
         owned: ownership::all(scope).await?,
+        prices: HashMap::new(),
         settings: ownership::settings(scope).await?.0,
         scope: service_id.map(|_| products.iter().copied().collect()),
         now: chrono::Utc::now(),
@@ -188,6 +189,7 @@ pub async fn remote(
         .agreements(ListQuery::conditions(Condition::is_in("type/id", types)))
         .await?;
     input.agreements = agreements.into_iter().filter_map(agreement).collect();
+    input.prices = prices(client, limiter, input).await;
     let touched = plan::agreements_touched(input);
     (input.additions, input.unreadable) =
         additions(client, limiter, concurrency, touched.into_iter().collect()).await?;
@@ -260,8 +262,39 @@ pub async fn additions(
                 quantity: a.quantity,
                 bill_customer: a.bill_customer,
                 cancelled: Stamp::parse(a.cancelled_date.as_deref()),
+                unit_price: a.unit_price,
             });
         }
     }
     Ok((additions, unreadable))
+}
+
+/// The catalog prices of the products the levels bill (one paged read), for the money a
+/// line means. A member not allowed to read the catalog gets a plan without prices for new
+/// lines (logged), not a failed push: money is shown, never needed to bill.
+async fn prices(client: &Client, limiter: &Limiter, input: &Input) -> HashMap<i64, f64> {
+    let mut products: Vec<i64> = input
+        .levels
+        .values()
+        .flat_map(|l| l.cross_references.iter().map(|x| x.product_id))
+        .collect();
+    products.sort_unstable();
+    products.dedup();
+    if products.is_empty() {
+        return HashMap::new();
+    }
+    limiter.acquire().await;
+    match client
+        .catalog(ListQuery::conditions(Condition::is_in("id", products)))
+        .await
+    {
+        Ok(items) => items
+            .into_iter()
+            .filter_map(|i| Some((i.id, i.price?)))
+            .collect(),
+        Err(error) => {
+            tracing::warn!(%error, "catalog prices not read; new lines show no money");
+            HashMap::new()
+        }
+    }
 }

@@ -76,16 +76,29 @@ pub fn demo(store: &mut Store) {
     let web = store.add_agreement_type(WEB_AGREEMENT);
     store.add_agreement_type("Block Time");
 
-    for level in ["L1", "GOLD", "PREMIUM", "SILVER"] {
+    // Prices a month: per GB of storage (less at higher levels), per device or host licence.
+    for (level, per_gb) in [
+        ("L1", 0.12),
+        ("GOLD", 0.10),
+        ("PREMIUM", 0.08),
+        ("SILVER", 0.15),
+    ] {
         for (_, product) in BACKUP_TYPES {
-            store.add_catalog_item(
+            let price = match product {
+                "STORAGE" => per_gb,
+                "LOCAL" => 2.0,
+                "IMAGE" => 5.0,
+                _ => 15.0,
+            };
+            store.add_priced_item(
                 &format!("IB-{product}-{level}"),
                 &format!("Intronis Backup {product} ({level})"),
+                price,
             );
         }
     }
-    store.add_catalog_item("ESS-SEAT", "Email Protection seat");
-    store.add_catalog_item("CS-USER", "Content Shield user");
+    store.add_priced_item("ESS-SEAT", "Email Protection seat", 3.5);
+    store.add_priced_item("CS-USER", "Content Shield user", 1.25);
 
     let integration = store.add_integration(DEMO_INTEGRATION);
     for (level, product_level) in [("1", "L1"), ("Gold", "GOLD"), ("Premium", "PREMIUM")] {

@@ -170,12 +170,17 @@ impl Store {
     }
 
     pub fn add_catalog_item(&mut self, identifier: &str, description: &str) -> i64 {
+        self.add_priced_item(identifier, description, 0.0)
+    }
+
+    /// A catalog item whose unit bills `price` (new additions take it).
+    pub fn add_priced_item(&mut self, identifier: &str, description: &str, price: f64) -> i64 {
         let id = self.id();
         self.catalog.push(json!({
             "id": id, "identifier": identifier, "description": description,
             "customerDescription": description, "inactiveFlag": false,
             "productClass": "Agreement", "billableOption": "Billable",
-            "recurringFlag": true, "price": 0.0, "cost": 0.0,
+            "recurringFlag": true, "price": price, "cost": 0.0,
             "_info": { "lastUpdated": "2026-01-01T00:00:00Z" }
         }));
         id
@@ -316,7 +321,8 @@ impl Store {
             "agreementStatus": agreement_status,
             "description": body.get("description").cloned().unwrap_or(product["description"].clone()),
             "invoiceDescription": product["customerDescription"],
-            "unitPrice": body.get("unitPrice").cloned().unwrap_or(json!(0.0)),
+            // ConnectWise prices a new addition from its catalog item unless told.
+            "unitPrice": body.get("unitPrice").cloned().unwrap_or(product["price"].clone()),
             "unitCost": 0.0,
             "lessIncluded": 0.0,
             "taxableFlag": false,

@@ -341,3 +341,111 @@ async fn cancel_mode_cancels_from_next_month() {
     let again = app.ok(&editor, LINES, json!({})).await["previewPush"]["summary"].clone();
     assert_eq!(again["retire"], 0, "{again}");
 }
+
+/// Each line says what it means a month (quantity × the addition's unit price, or the
+/// catalog price for a new one); the preview and the run add it up overall and per company.
+#[tokio::test]
+async fn the_money_each_change_means() {
+    let app = TestApp::start().await;
+    let editor = demo(&app).await;
+    const MONEY: &str = "money { total { before after change } byCompany { companyName monthly { before after change } } unpricedLines }";
+    let preview = app
+        .ok(
+            &editor,
+            &format!("{{ previewPush {{ {MONEY} lines {{ action companyName currentQuantity newQuantity unitPrice monthlyBefore monthlyAfter monthlyChange }} }} }}"),
+            json!({}),
+        )
+        .await["previewPush"]
+        .clone();
+    let lines = preview["lines"].as_array().unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+    let mut sum = 0.0;
+    for line in lines {
+        let Some(price) = line["unitPrice"].as_f64() else {
+            continue;
+        };
+        let before = line["currentQuantity"].as_f64().unwrap_or(0.0) * price;
+        let after = match line["action"].as_str().unwrap() {
+            "CREATE" | "UPDATE" | "RETIRE" => line["newQuantity"].as_f64().unwrap() * price,
+            _ => before,
+        };
+        assert!(
+            close(line["monthlyBefore"].as_f64().unwrap(), before),
+            "{line}"
+        );
+        assert!(
+            close(line["monthlyAfter"].as_f64().unwrap(), after),
+            "{line}"
+        );
+        assert!(
+            close(line["monthlyChange"].as_f64().unwrap(), after - before),
+            "{line}"
+        );
+        sum += after - before;
+    }
+    let money = &preview["money"];
+    assert!(
+        close(money["total"]["change"].as_f64().unwrap(), sum),
+        "{money}"
+    );
+    assert!(sum > 0.0, "the first push bills more: {money}");
+    assert_eq!(
+        money["unpricedLines"], 0,
+        "the demo's catalog has prices: {money}"
+    );
+    let companies = money["byCompany"].as_array().unwrap();
+    assert!(!companies.is_empty());
+    let changes: Vec<f64> = companies
+        .iter()
+        .map(|c| c["monthly"]["change"].as_f64().unwrap().abs())
+        .collect();
+    assert!(
+        changes.windows(2).all(|w| w[0] >= w[1]),
+        "largest change first: {changes:?}"
+    );
+    let by_company: f64 = companies
+        .iter()
+        .map(|c| c["monthly"]["change"].as_f64().unwrap())
+        .sum();
+    assert!(close(by_company, sum), "{by_company} vs {sum}");
+
+    // The run shows the same money; afterwards the preview changes nothing.
+    let started = app
+        .ok(&editor, "mutation { pushUsage { id } }", json!({}))
+        .await;
+    let id = started["pushUsage"]["id"].clone();
+    let finished = loop {
+        let run = app
+            .ok(
+                &editor,
+                &format!("query($id: ID!) {{ pushRun(id: $id) {{ status {MONEY} }} }}"),
+                json!({ "id": id }),
+            )
+            .await["pushRun"]
+            .clone();
+        if run["status"] != "RUNNING" {
+            break run;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        close(finished["money"]["total"]["change"].as_f64().unwrap(), sum),
+        "{finished}"
+    );
+    let again = app
+        .ok(
+            &editor,
+            &format!("{{ previewPush {{ {MONEY} }} }}"),
+            json!({}),
+        )
+        .await;
+    let total = &again["previewPush"]["money"]["total"];
+    assert!(close(total["change"].as_f64().unwrap(), 0.0), "{total}");
+    assert!(
+        close(
+            total["after"].as_f64().unwrap(),
+            money["total"]["after"].as_f64().unwrap()
+        ),
+        "{total}"
+    );
+}

@@ -30,6 +30,8 @@ pub struct Model {
     /// A new addition's start (a successor starts when its predecessor's cancellation
     /// does); for a `CANCEL` retire, the cancellation date.
     pub effective_date: Option<DateTimeUtc>,
+    /// What one unit bills a month (the addition's price, or the catalog's for a new one).
+    pub unit_price: Option<f64>,
     pub addition_id: Option<i64>,
     pub product_id: Option<i64>,
     pub product_identifier: Option<String>,
