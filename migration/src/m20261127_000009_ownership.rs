@@ -80,6 +80,7 @@ impl MigrationTrait for Migration {
             boolean("drifted").default(false).to_owned(),
             timestamp_with_time_zone_null("effective_date"),
             double_null("unit_price"),
+            text_null("subscription"),
         ] {
             m.alter_table(
                 Table::alter()
@@ -107,6 +108,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         for column in [
+            "subscription",
             "unit_price",
             "effective_date",
             "drifted",

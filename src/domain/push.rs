@@ -65,13 +65,15 @@ pub struct Mapping {
     pub managed_externally: bool,
 }
 
-/// An active cross-reference: (vendor type, level) → (agreement type, catalog product).
+/// A cross-reference: (vendor type, level) → (agreement type, catalog product). Inactive
+/// ones are kept only to say so when a metric has nothing else.
 #[derive(Clone, Debug)]
 pub struct CrossReference {
     pub vendor_type: String,
     pub agreement_type_id: i64,
     pub product_id: i64,
     pub product_identifier: String,
+    pub inactive: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -166,6 +168,8 @@ pub struct Addition {
     pub cancelled: Stamp,
     /// What one unit bills (`unitPrice`), when ConnectWise says.
     pub unit_price: Option<f64>,
+    /// The catalog product's identifier, as the addition names it.
+    pub product_identifier: Option<String>,
 }
 
 impl Addition {
@@ -247,6 +251,9 @@ pub struct Input {
     pub metrics: Vec<Metric>,
     pub mappings: Vec<Mapping>,
     pub plans: HashMap<i64, PlanSize>,
+    /// billbridge's product names and plan unique IDs, to name a line's subscription.
+    pub product_names: HashMap<i64, String>,
+    pub plan_names: HashMap<i64, String>,
     /// Latest measurement per (account, metric).
     pub usage: HashMap<(i64, i64), f64>,
     pub levels: HashMap<i64, Level>,
@@ -326,6 +333,8 @@ impl Action {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Line {
     pub accounts: Vec<String>,
+    /// The subscriptions (product / plan) the line serves.
+    pub subscription: Option<String>,
     pub company_id: Option<i64>,
     pub company_name: Option<String>,
     pub metric: Option<String>,
@@ -400,6 +409,7 @@ impl Line {
         };
         Line {
             accounts: vec![account.name.clone()],
+            subscription: None,
             company_id,
             company_name,
             metric: None,
@@ -441,6 +451,7 @@ pub fn next_month(now: DateTime<Utc>) -> DateTime<Utc> {
 /// A quantity for one (agreement, catalog product), before additions are consulted.
 struct Target {
     accounts: Vec<String>,
+    subscriptions: Vec<String>,
     company_id: i64,
     company_name: String,
     metric: String,
@@ -467,6 +478,22 @@ pub fn agreements_touched(input: &Input) -> BTreeSet<i64> {
             .map(|o| o.agreement_id),
     );
     touched
+}
+
+impl Input {
+    /// How people name a subscription: `Intronis Backup Plan / IB-500`.
+    fn subscription_name(&self, sub: &Subscription) -> String {
+        let product = self
+            .product_names
+            .get(&sub.product_id)
+            .cloned()
+            .unwrap_or_else(|| format!("product {}", sub.product_id));
+        match sub.plan_id.map(|p| self.plan_names.get(&p)) {
+            Some(Some(plan)) => format!("{product} / {plan}"),
+            Some(None) => format!("{product} / plan {}", sub.plan_id.unwrap_or_default()),
+            None => product,
+        }
+    }
 }
 
 fn in_scope(input: &Input, owned: &Owned) -> bool {
@@ -547,6 +574,7 @@ fn line(
     };
     let mut line = Line {
         accounts: target.accounts,
+        subscription: Some(target.subscriptions.join(", ")),
         company_id: Some(target.company_id),
         company_name: Some(target.company_name),
         metric: Some(target.metric),
@@ -714,11 +742,12 @@ fn retire(
         return None; // a closed agreement bills nothing
     }
     let cancel = input.settings.retire_mode == RetireMode::Cancel;
-    if !cancel && addition.quantity.abs() < SAME {
-        return None;
+    if addition.quantity.abs() < SAME {
+        return None; // it bills nothing already
     }
     let mut line = Line {
         accounts: Vec::new(),
+        subscription: None,
         company_id: Some(o.company_id),
         company_name: company_name.map(str::to_owned),
         metric: Some(o.metric.clone()),
@@ -729,7 +758,7 @@ fn retire(
         parent_agreement_name: agreement.and_then(|a| a.parent.as_ref().map(|p| p.1.clone())),
         addition_id: Some(o.addition_id),
         product_id: Some(o.product_id),
-        product_identifier: None,
+        product_identifier: addition.product_identifier.clone(),
         current_quantity: Some(addition.quantity),
         new_quantity: Some(0.0),
         action: Action::Retire,
@@ -819,108 +848,128 @@ fn targets(input: &Input) -> Gathered {
         let Some(account) = accounts.get(&sub.account_id) else {
             continue;
         };
-        let Some(index) = applicable_mapping(&keys, sub.product_id, sub.plan_id) else {
-            skips.push(Line::skip(
-                account,
+        let mapping = applicable_mapping(&keys, sub.product_id, sub.plan_id)
+            .map(|index| &input.mappings[index]);
+        let level = mapping.and_then(|m| input.levels.get(&m.level_id));
+        let level_name = level.map(|l| l.name.clone());
+        let subscription = input.subscription_name(sub);
+        let metrics: Vec<&Metric> = input
+            .metrics
+            .iter()
+            .filter(|m| m.product_id == sub.product_id)
+            .collect();
+        // The active cross-reference of each metric at the mapping's level, if any.
+        let xref_of = |metric: &Metric| {
+            level?
+                .cross_references
+                .iter()
+                .find(|x| !x.inactive && x.vendor_type == metric.cross_reference_type)
+        };
+        if mapping.is_some_and(|m| !m.managed_externally) {
+            // The ConnectWise products this subscription's mapping asks for, whatever
+            // happens below: an owned addition one of them names is never retired.
+            let products = metrics
+                .iter()
+                .filter_map(|m| xref_of(m))
+                .map(|x| x.product_id);
+            match &account.link {
+                AccountLink::Linked { company_id, .. } => {
+                    wanted.extend(products.map(|p| (*company_id, p)));
+                }
+                AccountLink::Ambiguous { .. } | AccountLink::Unknown => {
+                    for p in products {
+                        uncertain.entry(p).or_insert_with(|| account.name.clone());
+                    }
+                }
+                AccountLink::NotFound { .. } => {}
+            }
+        }
+        // Why nothing of the subscription can be billed, whatever the metric.
+        let early: Option<(SkipReason, String)> = match (mapping, &account.link) {
+            (None, _) => Some((
                 SkipReason::NoMapping,
                 "no billing mapping covers this product and plan".into(),
-            ));
-            continue;
-        };
-        let mapping = &input.mappings[index];
-        if mapping.managed_externally {
-            skips.push(Line::skip(
-                account,
+            )),
+            (Some(m), _) if m.managed_externally => Some((
                 SkipReason::ManagedExternally,
                 "the mapping is managed externally (ECHOplatform) and billed there".into(),
-            ));
+            )),
+            (_, AccountLink::Linked { .. }) => None,
+            (_, AccountLink::Ambiguous { reason }) => {
+                Some((SkipReason::AmbiguousCompany, reason.clone()))
+            }
+            (_, AccountLink::NotFound { reason }) => Some((SkipReason::NotLinked, reason.clone())),
+            (_, AccountLink::Unknown) => Some((
+                SkipReason::NotLinked,
+                "not linked yet; run syncCompanies".into(),
+            )),
+        };
+        if metrics.is_empty() {
+            if let Some((reason, detail)) = early {
+                let mut line = Line::skip(account, reason, detail);
+                line.subscription = Some(subscription.clone());
+                line.local_product_id = Some(sub.product_id);
+                line.level = level_name.clone();
+                skips.push(line);
+            }
             continue;
         }
-        let level = input.levels.get(&mapping.level_id);
-        // The ConnectWise products this subscription's mapping asks for, whatever happens
-        // below: an owned addition one of them names is never retired.
-        let products: Vec<i64> = input
-            .metrics
-            .iter()
-            .filter(|m| m.product_id == sub.product_id)
-            .filter_map(|m| {
-                level?
-                    .cross_references
-                    .iter()
-                    .find(|x| x.vendor_type == m.cross_reference_type)
-                    .map(|x| x.product_id)
-            })
-            .collect();
-        match &account.link {
-            AccountLink::Linked { company_id, .. } => {
-                wanted.extend(products.iter().map(|p| (*company_id, *p)));
-            }
-            AccountLink::Ambiguous { .. } | AccountLink::Unknown => {
-                for p in &products {
-                    uncertain.entry(*p).or_insert_with(|| account.name.clone());
-                }
-            }
-            AccountLink::NotFound { .. } => {}
-        }
-        let (company_id, company_name) = match &account.link {
-            AccountLink::Linked {
-                company_id,
-                company_name,
-            } => (*company_id, company_name.clone()),
-            AccountLink::Ambiguous { reason } => {
-                skips.push(Line::skip(
-                    account,
-                    SkipReason::AmbiguousCompany,
-                    reason.clone(),
-                ));
-                continue;
-            }
-            AccountLink::NotFound { reason } => {
-                skips.push(Line::skip(account, SkipReason::NotLinked, reason.clone()));
-                continue;
-            }
-            AccountLink::Unknown => {
-                skips.push(Line::skip(
-                    account,
-                    SkipReason::NotLinked,
-                    "not linked yet; run syncCompanies".into(),
-                ));
-                continue;
-            }
-        };
-        let level_name = level.map(|l| l.name.clone()).unwrap_or_default();
-        let plan = sub.plan_id.and_then(|p| input.plans.get(&p)).copied();
-        for metric in input
-            .metrics
-            .iter()
-            .filter(|m| m.product_id == sub.product_id)
-        {
-            let with = |mut line: Line| {
+        for metric in metrics {
+            let xref = xref_of(metric);
+            // Every line names its account, subscription, metric, level and product, so
+            // no two lines look alike.
+            let skip = |reason: SkipReason, detail: String| {
+                let mut line = Line::skip(account, reason, detail);
+                line.subscription = Some(subscription.clone());
+                line.local_product_id = Some(sub.product_id);
                 line.metric = Some(metric.cross_reference_type.clone());
-                line.level = Some(level_name.clone());
+                line.level = level_name.clone();
+                line.mapping_id = mapping.map(|m| m.id);
+                line.product_id = xref.map(|x| x.product_id);
+                line.product_identifier = xref.map(|x| x.product_identifier.clone());
                 line
             };
-            let Some(xref) = level.and_then(|l| {
-                l.cross_references
-                    .iter()
-                    .find(|x| x.vendor_type == metric.cross_reference_type)
-            }) else {
-                skips.push(with(Line::skip(
-                    account,
-                    SkipReason::NoCrossReference,
+            if let Some((reason, detail)) = &early {
+                skips.push(skip(*reason, detail.clone()));
+                continue;
+            }
+            let (
+                Some(mapping),
+                AccountLink::Linked {
+                    company_id,
+                    company_name,
+                },
+            ) = (mapping, &account.link)
+            else {
+                continue; // `early` said why
+            };
+            let (company_id, company_name) = (*company_id, company_name.clone());
+            let level_name = level_name.clone().unwrap_or_default();
+            let Some(xref) = xref else {
+                let inactive = level.is_some_and(|l| {
+                    l.cross_references
+                        .iter()
+                        .any(|x| x.inactive && x.vendor_type == metric.cross_reference_type)
+                });
+                let detail = if inactive {
                     format!(
-                        "ConnectWise has no active cross-reference for {:?} at level {level_name:?}",
+                        "the cross-reference for {:?} at level {level_name:?} is inactive in ConnectWise",
                         metric.cross_reference_type
-                    ),
-                )));
+                    )
+                } else {
+                    format!(
+                        "ConnectWise has no cross-reference for {:?} at level {level_name:?}",
+                        metric.cross_reference_type
+                    )
+                };
+                skips.push(skip(SkipReason::NoCrossReference, detail));
                 continue;
             };
             let Some(measured) = input.usage.get(&(account.id, metric.id)) else {
-                skips.push(with(Line::skip(
-                    account,
+                skips.push(skip(
                     SkipReason::NoUsage,
                     format!("no usage recorded for {:?}", metric.cross_reference_type),
-                )));
+                ));
                 continue;
             };
             let candidates = agreements_of
@@ -933,13 +982,12 @@ fn targets(input: &Input) -> Gathered {
                         .get(&(company_id, xref.agreement_type_id))
                         .map(|why| format!(": {}", why.join("; ")))
                         .unwrap_or_default();
-                    skips.push(with(Line::skip(
-                        account,
+                    skips.push(skip(
                         SkipReason::NoAgreement,
                         format!(
                             "{company_name} has no billable agreement of the cross-referenced type{found}"
                         ),
-                    )));
+                    ));
                     continue;
                 }
                 [one] => *one,
@@ -948,23 +996,24 @@ fn targets(input: &Input) -> Gathered {
                         .iter()
                         .map(|a| format!("{} ({})", a.name, a.id))
                         .collect();
-                    skips.push(with(Line::skip(
-                        account,
+                    skips.push(skip(
                         SkipReason::AmbiguousAgreement,
                         format!(
                             "{company_name} has {} billable agreements of the type: {}",
                             many.len(),
                             names.join(", ")
                         ),
-                    )));
+                    ));
                     continue;
                 }
             };
+            let plan = sub.plan_id.and_then(|p| input.plans.get(&p)).copied();
             let part = exact(metric.unit, mapping.usage_value, *measured, plan);
             let target = targets
                 .entry((agreement.id, xref.product_id))
                 .or_insert_with(|| Target {
                     accounts: Vec::new(),
+                    subscriptions: Vec::new(),
                     company_id,
                     company_name: company_name.clone(),
                     metric: metric.cross_reference_type.clone(),
@@ -979,6 +1028,9 @@ fn targets(input: &Input) -> Gathered {
             target.exact += part;
             if !target.accounts.contains(&account.name) {
                 target.accounts.push(account.name.clone());
+            }
+            if !target.subscriptions.contains(&subscription) {
+                target.subscriptions.push(subscription.clone());
             }
         }
     }
@@ -1052,6 +1104,7 @@ mod tests {
             bill_customer: Some("Billable".into()),
             cancelled: Stamp::Absent,
             unit_price: None,
+            product_identifier: None,
         }
     }
 
@@ -1067,6 +1120,7 @@ mod tests {
             agreement_type_id: BACKUP_TYPE,
             product_id,
             product_identifier: format!("P{product_id}"),
+            inactive: false,
         }
     }
 
@@ -1110,6 +1164,8 @@ mod tests {
                     block_gb: None,
                 },
             )]),
+            product_names: HashMap::from([(BACKUP, "Backup".into()), (MAIL, "Mail".into())]),
+            plan_names: HashMap::from([(P20, "P-20".into())]),
             usage,
             levels: HashMap::from([
                 (
@@ -1337,13 +1393,16 @@ mod tests {
         assert_eq!(
             skipped,
             [
-                expect("ambiguous", None, "AMBIGUOUS_COMPANY"),
-                expect("mail", None, "NO_MAPPING"),
-                expect("never-synced", None, "NOT_LINKED"),
+                expect("ambiguous", Some("BackupUsage"), "AMBIGUOUS_COMPANY"),
+                expect("ambiguous", Some("LocalBackup"), "AMBIGUOUS_COMPANY"),
+                expect("mail", None, "NO_MAPPING"), // a product that reports no metric
+                expect("never-synced", Some("BackupUsage"), "NOT_LINKED"),
+                expect("never-synced", Some("LocalBackup"), "NOT_LINKED"),
                 expect("no-agreement", Some("BackupUsage"), "NO_AGREEMENT"),
                 expect("no-agreement", Some("LocalBackup"), "NO_AGREEMENT"),
                 expect("no-usage", Some("BackupUsage"), "NO_USAGE"),
-                expect("not-found", None, "NOT_LINKED"),
+                expect("not-found", Some("BackupUsage"), "NOT_LINKED"),
+                expect("not-found", Some("LocalBackup"), "NOT_LINKED"),
                 expect("silver", Some("LocalBackup"), "NO_CROSS_REFERENCE"),
                 expect("two-agreements", Some("BackupUsage"), "AMBIGUOUS_AGREEMENT"),
                 expect("two-agreements", Some("LocalBackup"), "AMBIGUOUS_AGREEMENT"),
@@ -1358,6 +1417,24 @@ mod tests {
             "{}",
             two.detail
         );
+        // Every line names its account, subscription, metric, level and product where known:
+        // no two lines are alike.
+        let mut seen = HashSet::new();
+        for l in &lines {
+            let key = (
+                l.accounts.clone(),
+                l.subscription.clone(),
+                l.metric.clone(),
+                l.product_identifier.clone(),
+                l.agreement_id,
+            );
+            assert!(seen.insert(key), "two lines alike: {l:?}");
+            assert!(l.subscription.is_some(), "{l:?}");
+        }
+        let ambiguous = lines.iter().find(|l| l.accounts[0] == "ambiguous").unwrap();
+        assert_eq!(ambiguous.subscription.as_deref(), Some("Backup / P-20"));
+        assert_eq!(ambiguous.level.as_deref(), Some("Gold"));
+        assert_eq!(ambiguous.product_identifier.as_deref(), Some("P501"));
         // What was not skipped was planned: linked (2 metrics), no-usage's LocalBackup, silver's storage.
         let writes = lines.iter().filter(|l| l.action == Action::Create).count();
         assert_eq!(writes, 4);
@@ -1686,8 +1763,8 @@ mod tests {
             .collect();
         assert_eq!(
             cancel.len(),
-            2,
-            "in CANCEL mode a zero line is cancelled too"
+            1,
+            "a line already at 0 bills nothing: left alone"
         );
         assert!(
             cancel
@@ -1844,5 +1921,24 @@ mod tests {
         assert!(close(b, a));
         skipped.unit_price = None;
         assert_eq!(skipped.money(), None);
+    }
+
+    #[test]
+    fn an_inactive_cross_reference_is_named_as_such() {
+        let mut input = input(vec![account(1, "a", linked(1))], UsageValue::Total);
+        let mut local = xref("LocalBackup", LOCAL_PRODUCT);
+        local.inactive = true;
+        input.levels.get_mut(&GOLD).unwrap().cross_references[1] = local;
+        let lines = plan(&input);
+        let line = lines
+            .iter()
+            .find(|l| l.metric.as_deref() == Some("LocalBackup"))
+            .unwrap();
+        assert_eq!(line.action, Action::Skip(SkipReason::NoCrossReference));
+        assert!(
+            line.detail.contains("is inactive in ConnectWise"),
+            "{}",
+            line.detail
+        );
     }
 }

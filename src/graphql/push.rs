@@ -117,6 +117,8 @@ pub struct PushLine {
     pub seq: Option<i32>,
     /// The accounts whose usage adds up on this line.
     pub accounts: Vec<String>,
+    /// The subscriptions it serves: product / plan (`Intronis Backup Plan / IB-500`).
+    pub subscription: Option<String>,
     pub company_id: Option<ID>,
     pub company_name: Option<String>,
     /// The metric's cross-reference type, e.g. `BackupUsage`.
@@ -181,6 +183,7 @@ impl From<Line> for PushLine {
         PushLine {
             seq: None,
             accounts: line.accounts,
+            subscription: line.subscription,
             company_id: line.company_id.map(ID::from),
             company_name: line.company_name,
             metric: line.metric,
@@ -230,6 +233,7 @@ impl From<push_line::Model> for PushLine {
         PushLine {
             seq: Some(line.seq),
             accounts: line.accounts.split(", ").map(str::to_owned).collect(),
+            subscription: line.subscription,
             company_id: line.company_id.map(ID::from),
             company_name: line.company_name,
             metric: line.metric,

@@ -626,6 +626,7 @@ fn line_row(run: &push_run::Model, seq: usize, line: Line) -> push_line::ActiveM
         run_id: Set(run.id),
         seq: Set(i32::try_from(seq).unwrap_or(i32::MAX)),
         accounts: Set(line.accounts.join(", ")),
+        subscription: Set(line.subscription),
         company_id: Set(line.company_id),
         company_name: Set(line.company_name),
         metric: Set(line.metric),

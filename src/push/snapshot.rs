@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 
 /// billbridge's side of the plan, for one service or all of them.
 pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
-    let products: Vec<i64> = match service_id {
+    let product_rows = match service_id {
         Some(id) => {
             catalog::service(scope, id).await?;
             catalog::products_of_services(scope, &[id]).await?
@@ -31,10 +31,9 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
                 .collect();
             catalog::products_of_services(scope, &services).await?
         }
-    }
-    .into_iter()
-    .map(|p| p.id)
-    .collect();
+    };
+    let products: Vec<i64> = product_rows.iter().map(|p| p.id).collect();
+    let product_names = product_rows.into_iter().map(|p| (p.id, p.name)).collect();
     let all_accounts = accounts::all(scope).await?;
     let links: HashMap<i64, _> = psa::all_links(scope)
         .await?
@@ -92,8 +91,12 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
             managed_externally: m.managed_externally,
         })
         .collect();
-    let plans = catalog::plans_of_products(scope, &products)
-        .await?
+    let plan_rows = catalog::plans_of_products(scope, &products).await?;
+    let plan_names = plan_rows
+        .iter()
+        .map(|p| (p.id, p.unique_id.clone()))
+        .collect();
+    let plans = plan_rows
         .into_iter()
         .map(|p| {
             (
@@ -124,13 +127,13 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
                 .remove(&l.id)
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|x| !x.inactive)
                 .filter_map(|x| {
                     Some(plan::CrossReference {
                         agreement_type_id: x.agreement_type_id?,
                         product_id: x.product_id?,
                         product_identifier: x.product_identifier.unwrap_or_default(),
                         vendor_type: x.vendor_type,
+                        inactive: x.inactive,
                     })
                 })
                 .collect();
@@ -149,6 +152,8 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
         metrics,
         mappings,
         plans,
+        product_names,
+        plan_names,
         usage,
         levels,
         agreements: Vec::new(),
@@ -177,7 +182,9 @@ pub async fn remote(
     let mut types: Vec<i64> = input
         .levels
         .values()
-        .flat_map(|l| l.cross_references.iter().map(|x| x.agreement_type_id))
+        .flat_map(|l| l.cross_references.iter())
+        .filter(|x| !x.inactive)
+        .map(|x| x.agreement_type_id)
         .collect();
     types.sort_unstable();
     types.dedup();
@@ -263,6 +270,7 @@ pub async fn additions(
                 bill_customer: a.bill_customer,
                 cancelled: Stamp::parse(a.cancelled_date.as_deref()),
                 unit_price: a.unit_price,
+                product_identifier: product.identifier,
             });
         }
     }
@@ -276,7 +284,9 @@ async fn prices(client: &Client, limiter: &Limiter, input: &Input) -> HashMap<i6
     let mut products: Vec<i64> = input
         .levels
         .values()
-        .flat_map(|l| l.cross_references.iter().map(|x| x.product_id))
+        .flat_map(|l| l.cross_references.iter())
+        .filter(|x| !x.inactive)
+        .map(|x| x.product_id)
         .collect();
     products.sort_unstable();
     products.dedup();

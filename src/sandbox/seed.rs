@@ -34,7 +34,8 @@ pub mod hard_cases {
     pub const CHILD_AGREEMENT: &str = "nimbus-software";
     /// A storage addition cancelled last quarter: ignored, a new one is created.
     pub const CANCELLED_ADDITION: &str = "keystone-credit";
-    /// A storage addition cancelled from next month: it still bills, so nothing is added.
+    /// A storage addition cancelled from next month: it bills until then, and its successor
+    /// starts then.
     pub const ENDING_ADDITION: &str = "jade-architects";
     /// A local-backup addition someone set to DoNotBill: never adopted, nothing added.
     pub const DO_NOT_BILL_ADDITION: &str = "maple-pediatrics";

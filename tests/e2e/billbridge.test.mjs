@@ -1,7 +1,8 @@
 // billbridge in a real browser: the demo tenant, signed in once, walked through in order
 // in one browser context — sign-in, the Add Billing Mapping cascade, the level
 // suggestion, deleting a mapping, the push preview, a push with its progress, the run's
-// skipped lines, the accounts, and an API token's life.
+// skipped lines, the accounts, an API token's life, and a remapped plan whose pushed
+// additions the next push retires.
 //
 // Elements are found by role, label and text as `.ui-contract.md` names them (never by
 // CSS class), and every step waits for the state it needs; nothing sleeps.
@@ -28,6 +29,9 @@ import {
 const DEMO = { tenant: 'demo', email: 'admin@demo.billbridge.local', password: 'demo-password' };
 const SERVICE = 'Intronis Backup';
 const PRODUCT = 'Intronis Backup Plan';
+
+/** The push preview's summary sentence. */
+const PLAN_SENTENCE = /^\d+ lines: \d+ to update, \d+ to create, \d+ to retire, \d+ unchanged, \d+ skipped\.$/;
 
 const env = {};
 let runId = null; // the run started in "push now", opened again from History
@@ -319,8 +323,8 @@ test(
     assert.ok(written > 0 && skipped > 0 && failed === 0, `written ${written}, skipped ${skipped}, failed ${failed}`);
     // Quantities are set, not added: once the preview has refreshed after the push,
     // nothing is left to write.
-    const planLine = page.getByText(/^\d+ lines: \d+ to update, \d+ to create, \d+ unchanged, \d+ skipped\.$/);
-    const expected = `${total} lines: 0 to update, 0 to create, ${written} unchanged, ${skipped} skipped.`;
+    const planLine = page.getByText(PLAN_SENTENCE);
+    const expected = `${total} lines: 0 to update, 0 to create, 0 to retire, ${written} unchanged, ${skipped} skipped.`;
     let shown = '';
     try {
       await until(`the preview to read "${expected}"`, async () => (shown = await planLine.innerText()) === expected);
@@ -369,7 +373,7 @@ test(
     const byAccount = (name) => lines.filter((l) => l['Accounts'] === name);
     // quartz-labs is claimed by two companies; zenith-media has no company in ConnectWise;
     // redwood-capital has two billable backup agreements; tidewater-marine's only one is
-    // Expired; jade-architects' storage addition is cancelled from next month (it still bills).
+    // Expired; maple-pediatrics' local-backup addition is DoNotBill (a person's choice).
     const skippedFor = (name, reason) =>
       assert.ok(
         byAccount(name).some((l) => reason.test(l['Outcome'])),
@@ -379,7 +383,7 @@ test(
     skippedFor('zenith-media', /Account not linked to a ConnectWise company/);
     skippedFor('redwood-capital', /Two or more billable agreements of the type/);
     skippedFor('tidewater-marine', /No billable agreement of the cross-referenced type\..*is Expired/s);
-    skippedFor('jade-architects', /An addition billbridge may not change already bills the product\..*is cancelled from/s);
+    skippedFor('maple-pediatrics', /An addition billbridge may not change already bills the product\..*is DoNotBill/s);
     // A company without one is shown as such; a skipped line has no quantity change.
     assert.ok(byAccount('quartz-labs').every((l) => l['Company'] === '—' && l['Quantity'] === '—'));
     assert.ok(lines.every((l) => /How to fix: \S/.test(l['Outcome'])), 'every skipped line says how to fix it');
@@ -432,6 +436,28 @@ test(
     assert.ok(pushed.length > 0, 'the account page lists the last pushed lines');
     for (const l of pushed) assert.match(l['Outcome'], /Several ConnectWise companies claim the account/);
     await shot(page, '14-account');
+
+    // jade-architects' storage addition is cancelled from next month: the push added its
+    // successor, starting that day, so the two never bill at once.
+    await navigate(page, 'Accounts');
+    await page.getByLabel('Search accounts', { exact: true }).fill('jade');
+    await until('the search to leave only jade-architects', async () => {
+      const rows = await tableRows(table);
+      return rows.length === 1 && rows[0]['Account'] === 'jade-architects';
+    });
+    await table.getByRole('link', { name: 'jade-architects', exact: true }).click();
+    await visible(heading(page, 'jade-architects'));
+    const jade = await tableRows(await visible(page.getByRole('table', { name: 'Last pushed' })));
+    const storage = jade.filter((l) => /^BackupUsage\b/.test(l['Metric / level']));
+    const now = new Date();
+    const nextMonth = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(
+      Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1),
+    );
+    assert.equal(storage.length, 1, `one storage line: ${JSON.stringify(jade)}`);
+    assert.match(storage[0]['Quantity'], new RegExp(`^none → \\S+\\nstarts ${nextMonth}$`), JSON.stringify(storage[0]));
+    assert.match(storage[0]['Outcome'], /^Written\b[\s\S]*when addition \d+ \(cancelled from then\) stops billing/, JSON.stringify(storage[0]));
+    await page.getByRole('table', { name: 'Last pushed' }).getByRole('row').filter({ hasText: 'BackupUsage' }).first().scrollIntoViewIfNeeded();
+    await shot(page, '14b-account-successor');
   }),
 );
 
@@ -440,7 +466,7 @@ test(
   { timeout: 60_000 },
   scenario(env, 'api-token', async (page) => {
     await navigate(page, 'Settings');
-    for (const name of ['ConnectWise connection', 'Push schedule', 'API tokens', 'Users', 'Audit log']) {
+    for (const name of ['ConnectWise connection', 'Push schedule', 'Push settings', 'API tokens', 'Users', 'Audit log']) {
       await visible(page.getByRole('heading', { level: 2, name, exact: true }));
     }
     await visible(section(page, 'ConnectWise connection').getByRole('button', { name: 'Test connection', exact: true }));
@@ -489,6 +515,72 @@ test(
       refused.status === 401 || code === 'UNAUTHENTICATED',
       `a revoked token is refused (HTTP ${refused.status}, ${JSON.stringify(refused.body)})`,
     );
+  }),
+);
+
+test(
+  '8b. remap → retire: IB-500 moves from Gold to level 1, and the preview retires the Gold additions pushed in 6',
+  { timeout: 90_000 },
+  scenario(env, 'remap-retire', async (page) => {
+    // The demo's push settings set an addition no mapping wants to 0.
+    await navigate(page, 'Settings');
+    const settings = section(page, 'Push settings');
+    const retireMode = settings.getByRole('radiogroup', { name: 'When no mapping wants an addition billbridge wrote' });
+    await visible(retireMode);
+    assert.equal(await retireMode.getByRole('radio', { name: 'Set it to 0', exact: true }).isChecked(), true, 'retire mode is ZERO');
+    await visible(settings.getByRole('radiogroup', { name: 'When a person changed an addition in ConnectWise' }));
+    await settings.scrollIntoViewIfNeeded();
+    await shot(page, '18-push-settings');
+
+    // Billing Setup: the demo maps IB-500 to Gold, which scenario 6 pushed.
+    const table = await openBillingSetup(page, SERVICE);
+    const row = mappingRow(table, PRODUCT, 'IB-500');
+    await visible(row);
+    assert.equal((await rowByHeaders(table, row))['Level'], 'Gold', 'the demo maps IB-500 to Gold');
+    await page.getByRole('button', { name: `Edit mapping for ${PRODUCT} / IB-500`, exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit Billing Mapping' });
+    await visible(dialog);
+    const level = dialog.getByLabel('Level', { exact: true });
+    assert.equal(await level.inputValue(), 'Gold', 'the dialog starts from the mapping’s level');
+    await level.fill('1');
+    const confirm = dialog.getByRole('button', { name: 'Confirm', exact: true });
+    await until('Confirm to be enabled', () => confirm.isEnabled());
+    await confirm.click();
+    await gone(dialog);
+    await until('the IB-500 row to read level 1', async () => (await rowByHeaders(table, row))['Level'] === '1');
+
+    // The preview: every Gold addition billbridge wrote for IB-500's accounts is retired,
+    // set from what it bills to 0.
+    await navigate(page, 'Push');
+    const summary = await visible(page.getByText(PLAN_SENTENCE));
+    const toRetire = Number(/(\d+) to retire/.exec(await summary.innerText())[1]);
+    assert.ok(toRetire > 0, `the summary counts lines to retire: ${await summary.innerText()}`);
+    const retired = [];
+    for (const additions of await page.getByRole('table', { name: /^Additions for / }).all()) {
+      const company = ((await additions.getAttribute('aria-label')) ?? '').replace(/^Additions for /, '');
+      for (const l of await tableRows(additions)) if (/^Retire\b/.test(l['Action'])) retired.push({ company, ...l });
+    }
+    assert.equal(retired.length, toRetire, `one Retire line per line to retire: ${JSON.stringify(retired)}`);
+    for (const l of retired) {
+      assert.match(l['Quantity'], /^\S+ → 0$/, `a retire sets the addition to 0: ${JSON.stringify(l)}`);
+      assert.doesNotMatch(l['Quantity'], /^0 → 0$/, 'an addition already at 0 is not retired');
+      assert.match(l['Action'], /no mapping wants addition \d+/, `the line says why: ${JSON.stringify(l)}`);
+      // Products, when named, are Gold ones: nothing at level 1 is retired.
+      assert.doesNotMatch(l['Agreement / product'], /IB-[A-Z]+-(L1|SILVER|PREMIUM)\b/, JSON.stringify(l));
+    }
+    // IB-STORAGE-GOLD is Gold's BackupUsage product (the cross-reference in ConnectWise).
+    const storage = retired.filter((l) => l['Metric'] === 'BackupUsage');
+    assert.ok(storage.length > 0, `the IB-STORAGE-GOLD (BackupUsage) additions are retired: ${JSON.stringify(retired)}`);
+    // The same companies get level 1's storage product instead (created or adopted).
+    const first = storage[0];
+    const company = page.getByRole('table', { name: `Additions for ${first.company}`, exact: true });
+    const replacement = (await tableRows(company)).filter((l) => l['Metric'] === 'BackupUsage' && l['Level'] === '1');
+    assert.ok(replacement.length > 0, `${first.company} bills storage at level 1 instead: ${JSON.stringify(await tableRows(company))}`);
+
+    const retireRow = company.getByRole('row').filter({ has: page.getByText('Retire', { exact: true }) }).first();
+    await retireRow.scrollIntoViewIfNeeded();
+    await shot(page, '19-push-retire');
+    // Not pushed: the run of scenario 6 stays the tenant's last.
   }),
 );
 

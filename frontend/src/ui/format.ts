@@ -2,6 +2,9 @@
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+// ConnectWise's dates are calendar days sent as UTC midnight: read them in UTC, or west of
+// Greenwich "1 Dec" would show as 30 Nov.
+const billingDay = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
 const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 
 export function formatDateTime(value: string | null | undefined): string {
@@ -10,6 +13,11 @@ export function formatDateTime(value: string | null | undefined): string {
 
 export function formatDate(value: string | null | undefined): string {
   return value ? dateOnly.format(new Date(value)) : '—';
+}
+
+/** A day ConnectWise bills from (an addition's start or cancellation), as that calendar day. */
+export function formatBillingDate(value: string | null | undefined): string {
+  return value ? billingDay.format(new Date(value)) : '—';
 }
 
 export function formatNumber(value: number | null | undefined): string {

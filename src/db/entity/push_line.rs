@@ -11,6 +11,8 @@ pub struct Model {
     pub seq: i32,
     /// The account names the line adds up, comma-separated.
     pub accounts: String,
+    /// The subscriptions (product / plan) it serves, comma-separated.
+    pub subscription: Option<String>,
     pub company_id: Option<i64>,
     pub company_name: Option<String>,
     pub metric: Option<String>,

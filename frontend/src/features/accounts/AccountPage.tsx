@@ -7,7 +7,7 @@ import { formatDateTime } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
 import { OUTCOME_LABEL } from '../history/outcomes';
-import { Change, SkipExplanation } from '../push/PreviewTable';
+import { ACTION, ActionDetail, LineQuantity, SkipExplanation } from '../push/PreviewTable';
 import { LINK_STATE } from './link';
 import { UsageChart, type Sample } from './UsageChart';
 
@@ -60,6 +60,9 @@ const AccountDetail = graphql(`
         action
         reason
         detail
+        lastWrittenQuantity
+        drifted
+        effectiveDate
         outcome
         error
         finishedAt
@@ -184,9 +187,18 @@ export function AccountPage({ id }: { id: string }) {
                           {line.agreementName ?? '—'}
                           {line.productIdentifier && <div className="muted">{line.productIdentifier}</div>}
                         </td>
-                        <td>{line.action === 'SKIP' ? '—' : <Change before={line.currentQuantity} after={line.newQuantity} />}</td>
+                        <td>
+                          <LineQuantity line={line} when="run" />
+                        </td>
                         <td>
                           {line.outcome ? OUTCOME_LABEL[line.outcome] : line.action}
+                          {line.action === 'RETIRE' && (
+                            <>
+                              {' '}
+                              <Badge tone={ACTION.RETIRE.tone}>{ACTION.RETIRE.label}</Badge>
+                            </>
+                          )}
+                          <ActionDetail line={line} />
                           {line.finishedAt && <div className="muted">{formatDateTime(line.finishedAt)}</div>}
                           {line.reason && <SkipExplanation reason={line.reason} detail={line.detail} />}
                           {line.error && <p className="error-text">ConnectWise: {line.error}</p>}

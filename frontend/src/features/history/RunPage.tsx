@@ -10,7 +10,7 @@ import { formatDateTime, formatDuration } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Pager, useCursorPages } from '../../ui/Pager';
 import { Table } from '../../ui/Table';
-import { Change, SkipExplanation } from '../push/PreviewTable';
+import { ACTION, ActionDetail, LineQuantity, SkipExplanation } from '../push/PreviewTable';
 import { OUTCOME_LABEL, OUTCOMES } from './outcomes';
 import { STATUS_TONE } from './status';
 
@@ -32,6 +32,7 @@ const PushRunLines = graphql(`
       counts {
         total
         done
+        retired
         unchanged
         skipped
         failed
@@ -56,6 +57,9 @@ const PushRunLines = graphql(`
           action
           reason
           detail
+          lastWrittenQuantity
+          drifted
+          effectiveDate
           outcome
           error
         }
@@ -115,8 +119,9 @@ export function RunPage({ id }: { id: string }) {
               <div>
                 <dt>Lines</dt>
                 <dd>
-                  {run.counts.total}: {run.counts.done} written, {run.counts.unchanged} unchanged, {run.counts.skipped} skipped,{' '}
-                  {run.counts.failed} failed{run.counts.pending > 0 && `, ${run.counts.pending} pending`}
+                  {run.counts.total}: {run.counts.done} written{run.counts.retired > 0 && ` (${run.counts.retired} retired)`},{' '}
+                  {run.counts.unchanged} unchanged, {run.counts.skipped} skipped, {run.counts.failed} failed
+                  {run.counts.pending > 0 && `, ${run.counts.pending} pending`}
                 </dd>
               </div>
             </dl>
@@ -160,7 +165,7 @@ export function RunPage({ id }: { id: string }) {
                       <tr key={line.seq ?? line.detail}>
                         <td>{line.seq}</td>
                         <td>{line.companyName ?? '—'}</td>
-                        <td>{line.accounts.join(', ')}</td>
+                        <td>{line.accounts.length > 0 ? line.accounts.join(', ') : '—'}</td>
                         <td>
                           {line.metric ?? '—'}
                           {line.level && (
@@ -173,9 +178,18 @@ export function RunPage({ id }: { id: string }) {
                           {line.agreementName ?? '—'}
                           {line.productIdentifier && <div className="muted">{line.productIdentifier}</div>}
                         </td>
-                        <td>{line.action === 'SKIP' ? '—' : <Change before={line.currentQuantity} after={line.newQuantity} />}</td>
+                        <td>
+                          <LineQuantity line={line} when="run" />
+                        </td>
                         <td>
                           {line.outcome ? OUTCOME_LABEL[line.outcome] : line.action}
+                          {line.action === 'RETIRE' && (
+                            <>
+                              {' '}
+                              <Badge tone={ACTION.RETIRE.tone}>{ACTION.RETIRE.label}</Badge>
+                            </>
+                          )}
+                          <ActionDetail line={line} />
                           {line.reason && <SkipExplanation reason={line.reason} detail={line.detail} />}
                           {line.error && (
                             <p className="error-text">

@@ -1,6 +1,7 @@
 import { render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { PreviewTable, type PreviewLine } from './PreviewTable';
+import { formatBillingDate } from '../../ui/format';
+import { LineQuantity, PreviewTable, type PreviewLine } from './PreviewTable';
 
 const line = (overrides: Partial<PreviewLine>): PreviewLine => ({
   accounts: ['acme'],
@@ -82,5 +83,90 @@ describe('push preview', () => {
     const acme = within(screen.getByRole('table', { name: 'Additions for Acme' }));
     expect(acme.getByText(/addition 41 is DoNotBill/)).toBeTruthy();
     expect(acme.getByText(/How to fix: In ConnectWise, make that addition Billable/)).toBeTruthy();
+  });
+
+  it('retires an addition no mapping wants any more: before → 0', () => {
+    const detail = 'no mapping wants addition 57 (BackupUsage) any more: set it from 140 to 0';
+    render(<PreviewTable lines={[line({ accounts: [], level: null, productIdentifier: null, currentQuantity: 140, newQuantity: 0, lastWrittenQuantity: 140, action: 'RETIRE', detail })]} />);
+    const row = within(within(screen.getByRole('table', { name: 'Additions for Acme' })).getAllByRole('row')[1]);
+    expect(row.getByText('Retire')).toBeTruthy();
+    expect(row.getByText('140 → 0')).toBeTruthy();
+    // The server's reason, and no account (none wants it) shown as such.
+    expect(row.getByText(detail)).toBeTruthy();
+    expect(row.getAllByRole('cell')[0].textContent).toBe('—');
+    expect(row.queryByText('Edited in ConnectWise')).toBeNull();
+  });
+
+  it('shows the day a retire in CANCEL mode cancels the addition from', () => {
+    const effectiveDate = '2026-12-01T00:00:00Z';
+    render(<PreviewTable lines={[line({ accounts: [], currentQuantity: 140, newQuantity: 0, lastWrittenQuantity: 140, action: 'RETIRE', effectiveDate })]} />);
+    const row = within(within(screen.getByRole('table', { name: 'Additions for Acme' })).getAllByRole('row')[1]);
+    expect(row.getByText('Retire')).toBeTruthy();
+    expect(row.getByText(formatBillingDate(effectiveDate)).parentElement?.textContent).toBe(`cancel from ${formatBillingDate(effectiveDate)}`);
+    expect(row.getByText('bills 140 until then')).toBeTruthy();
+    // It is cancelled, not set to 0.
+    expect(row.queryByText(/→/)).toBeNull();
+  });
+
+  it('reads a cancellation date as the calendar day ConnectWise means, whatever the time zone', () => {
+    // The whole UTC day is one day (local time would straddle two anywhere but UTC).
+    const day = formatBillingDate('2026-12-01T00:00:00Z');
+    expect(formatBillingDate('2026-12-01T23:59:59Z')).toBe(day);
+    expect(formatBillingDate('2026-11-30T23:59:59Z')).not.toBe(day);
+    expect(day).toContain('2026');
+    expect(formatBillingDate(null)).toBe('—');
+  });
+
+  it('marks an addition a person edited, with billbridge’s, ConnectWise’s and the new quantity', () => {
+    render(
+      <PreviewTable
+        lines={[
+          line({ currentQuantity: 55, lastWrittenQuantity: 40, newQuantity: 42, drifted: true, action: 'UPDATE' }),
+          line({ companyName: 'Zenith Media', currentQuantity: 10, lastWrittenQuantity: 10, newQuantity: 12, drifted: false, action: 'UPDATE' }),
+        ]}
+      />,
+    );
+    const acme = within(screen.getByRole('table', { name: 'Additions for Acme' }));
+    expect(acme.getByText('55 → 42')).toBeTruthy();
+    expect(acme.getByText('Edited in ConnectWise')).toBeTruthy();
+    expect(acme.getByText('billbridge last wrote 40, ConnectWise has 55, push writes 42.')).toBeTruthy();
+    // A line nobody edited is not marked.
+    const zenith = within(screen.getByRole('table', { name: 'Additions for Zenith Media' }));
+    expect(zenith.queryByText('Edited in ConnectWise')).toBeNull();
+  });
+
+  it('explains a drifted line the tenant chose to leave (SKIP): no change, the reason and the setting', () => {
+    const detail = 'addition 57 was changed in ConnectWise from 40 (written by billbridge) to 55; not overwritten with 42 (onManualEdit: SKIP)';
+    render(<PreviewTable lines={[line({ currentQuantity: 55, lastWrittenQuantity: 40, newQuantity: 42, drifted: true, action: 'SKIP', reason: 'DRIFTED', detail })]} />);
+    const row = within(within(screen.getByRole('table', { name: 'Additions for Acme' })).getAllByRole('row')[1]);
+    expect(row.getByText('Skip')).toBeTruthy();
+    expect(row.getByText('Edited in ConnectWise')).toBeTruthy();
+    expect(row.getByText('billbridge last wrote 40, ConnectWise has 55, push leaves it.')).toBeTruthy();
+    expect(row.getByText('Changed in ConnectWise by hand.')).toBeTruthy();
+    expect(row.getByText(/How to fix: .*Settings ▸ Push settings.*“Overwrite it”/)).toBeTruthy();
+    expect(row.queryByText(/→/)).toBeNull();
+  });
+
+  it('says when a new addition that follows a cancelled one starts', () => {
+    const effectiveDate = '2026-10-01T00:00:00Z';
+    const detail = 'add 30 × IB-STORAGE-L1 from 2026-10-01, when addition 88 (cancelled from then) stops billing';
+    render(<PreviewTable lines={[line({ currentQuantity: null, newQuantity: 30, action: 'CREATE', effectiveDate, detail })]} />);
+    const row = within(within(screen.getByRole('table', { name: 'Additions for Acme' })).getAllByRole('row')[1]);
+    expect(row.getByText('Create')).toBeTruthy();
+    expect(row.getByText('none → 30')).toBeTruthy();
+    expect(row.getByText(`starts ${formatBillingDate(effectiveDate)}`)).toBeTruthy();
+    expect(row.getByText(detail)).toBeTruthy();
+  });
+
+  it('shows no start for a new addition that starts now', () => {
+    render(<PreviewTable lines={[line({ currentQuantity: null, newQuantity: 30, action: 'CREATE', detail: 'add 30 × BACKUP-GB to the agreement' })]} />);
+    const row = within(within(screen.getByRole('table', { name: 'Additions for Acme' })).getAllByRole('row')[1]);
+    expect(row.queryByText(/^starts /)).toBeNull();
+    expect(row.queryByText('add 30 × BACKUP-GB to the agreement')).toBeNull();
+  });
+
+  it('words a run’s drifted line as what the push was to do', () => {
+    render(<LineQuantity line={{ action: 'UPDATE', currentQuantity: 55, lastWrittenQuantity: 40, newQuantity: 42, drifted: true }} when="run" />);
+    expect(screen.getByText('billbridge last wrote 40, ConnectWise had 55, the push was to write 42.')).toBeTruthy();
   });
 });

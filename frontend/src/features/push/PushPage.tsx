@@ -27,7 +27,9 @@ const PreviewPush = graphql(`
         update
         create
         unchanged
+        retire
         skip
+        drifted
         skippedByReason {
           reason
           count
@@ -47,6 +49,9 @@ const PreviewPush = graphql(`
         action
         reason
         detail
+        lastWrittenQuantity
+        drifted
+        effectiveDate
       }
     }
   }
@@ -135,9 +140,16 @@ export function PushPage() {
           {({ previewPush: { summary, lines } }) => (
             <>
               <p>
-                {summary.lines} lines: {summary.update} to update, {summary.create} to create, {summary.unchanged} unchanged,{' '}
-                {summary.skip} skipped.
+                {summary.lines} lines: {summary.update} to update, {summary.create} to create, {summary.retire} to retire,{' '}
+                {summary.unchanged} unchanged, {summary.skip} skipped.
               </p>
+              {summary.drifted > 0 && (
+                <p>
+                  {summary.drifted === 1 ? '1 addition was' : `${summary.drifted} additions were`} edited in ConnectWise since billbridge
+                  last wrote {summary.drifted === 1 ? 'it' : 'them'}: marked “Edited in ConnectWise” below (Settings ▸ Push settings
+                  says whether a push overwrites them).
+                </p>
+              )}
               {summary.skippedByReason.length > 0 && (
                 <ul className="plain">
                   {summary.skippedByReason.map((r) => (

@@ -42,4 +42,8 @@ export const SKIP_REASON: Record<SkipReason, { label: string; fix: string }> = {
     label: 'An addition billbridge may not change already bills the product',
     fix: 'In ConnectWise, make that addition Billable (billbridge then keeps its quantity up to date) or remove it — or fix the addition record the reason quotes as unreadable; billbridge never adds a second line beside one that bills.',
   },
+  DRIFTED: {
+    label: 'Changed in ConnectWise by hand',
+    fix: 'Someone changed the quantity in ConnectWise since billbridge last wrote it, and Settings ▸ Push settings keeps a person’s edits (“Keep the person’s quantity”). Keep theirs (nothing to do), or choose “Overwrite it” there: the next push writes billbridge’s quantity.',
+  },
 };

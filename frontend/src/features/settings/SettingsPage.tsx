@@ -2,6 +2,7 @@ import { useCan } from '../../session/Session';
 import { PageTitle } from '../../ui/PageTitle';
 import { AuditSection } from './AuditSection';
 import { ConnectionSection } from './ConnectionSection';
+import { PushSettingsSection } from './PushSettingsSection';
 import { ScheduleSection } from './ScheduleSection';
 import { TokensSection } from './TokensSection';
 import { UsersSection } from './UsersSection';
@@ -15,6 +16,7 @@ export function SettingsPage() {
       <PageTitle>Settings</PageTitle>
       {isEditor && <ConnectionSection />}
       <ScheduleSection />
+      <PushSettingsSection />
       {isAdmin && (
         <>
           <TokensSection />
