@@ -9,6 +9,9 @@ use crate::db::entity::{
     push_run, service, subscription, usage_sample,
 };
 use crate::db::{Scope, accounts, catalog, levels, mappings, psa, push, usage};
+use crate::domain::billing::{MappingKey, applicable_mapping};
+use crate::domain::push::SkipReason;
+use crate::domain::status::stuck_reason;
 
 type Error = async_graphql::Error;
 
@@ -139,6 +142,74 @@ impl Loader<i64> for LastRunOfService {
     }
 }
 
+/// Per product, each covered subscription's reason a push would skip it (`None`: it would
+/// be pushed), found without ConnectWise: six statements for any number of products.
+pub struct ReadinessOfProduct(Scope);
+impl Loader<i64> for ReadinessOfProduct {
+    type Value = Vec<Option<SkipReason>>;
+    type Error = Error;
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Error> {
+        let scope = &self.0;
+        let subscriptions = accounts::subscriptions_of_products(scope, keys).await?;
+        let all_mappings = mappings::of_products(scope, keys).await?;
+        let metrics = catalog::metrics_of_products(scope, keys).await?;
+        let levels: Vec<i64> = all_mappings.iter().map(|m| m.level_id).collect();
+        let xrefs = psa::cross_references_of_levels(scope, &levels).await?;
+        let account_ids: Vec<i64> = subscriptions.iter().map(|s| s.account_id).collect();
+        let links: HashMap<i64, account_link::Model> = psa::links_of_accounts(scope, &account_ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.account_id, l))
+            .collect();
+        let usage: std::collections::HashSet<(i64, i64)> =
+            usage::latest_for_accounts(scope, &account_ids)
+                .await?
+                .into_iter()
+                .map(|u| (u.account_id, u.metric_id))
+                .collect();
+        let keys_of: Vec<MappingKey> = all_mappings
+            .iter()
+            .map(|m| MappingKey {
+                product_id: m.product_id,
+                plan_id: m.plan_id,
+            })
+            .collect();
+        let mut out: HashMap<i64, Self::Value> = HashMap::new();
+        for sub in subscriptions {
+            let Some(index) = applicable_mapping(&keys_of, sub.product_id, sub.plan_id) else {
+                continue; // not covered
+            };
+            let mapping = &all_mappings[index];
+            if mapping.managed_externally {
+                continue;
+            }
+            let linked = match links.get(&sub.account_id).map(|l| l.state.as_str()) {
+                Some("LINKED") => Ok(()),
+                Some("AMBIGUOUS") => Err(SkipReason::AmbiguousCompany),
+                _ => Err(SkipReason::NotLinked),
+            };
+            let per_metric: Vec<(bool, bool)> = metrics
+                .iter()
+                .filter(|m| m.product_id == sub.product_id)
+                .map(|m| {
+                    let xref = xrefs.iter().any(|x| {
+                        x.level_id == mapping.level_id
+                            && !x.inactive
+                            && x.vendor_type == m.cross_reference_type
+                            && x.product_id.is_some()
+                            && x.agreement_type_id.is_some()
+                    });
+                    (xref, usage.contains(&(sub.account_id, m.id)))
+                })
+                .collect();
+            out.entry(sub.product_id)
+                .or_default()
+                .push(stuck_reason(linked, &per_metric));
+        }
+        Ok(out)
+    }
+}
+
 /// Every loader of one request.
 pub struct Loaders {
     pub service: DataLoader<ServiceById, HashMapCache>,
@@ -157,6 +228,7 @@ pub struct Loaders {
     pub cross_references_of_level: DataLoader<CrossReferencesOfLevel, HashMapCache>,
     pub link_of_account: DataLoader<LinkOfAccount, HashMapCache>,
     pub last_run_of_service: DataLoader<LastRunOfService, HashMapCache>,
+    pub readiness_of_product: DataLoader<ReadinessOfProduct, HashMapCache>,
 }
 
 impl Loaders {
@@ -183,6 +255,7 @@ impl Loaders {
             cross_references_of_level: make(CrossReferencesOfLevel(scope.clone())),
             link_of_account: make(LinkOfAccount(scope.clone())),
             last_run_of_service: make(LastRunOfService(scope.clone())),
+            readiness_of_product: make(ReadinessOfProduct(scope.clone())),
         }
     }
 }

@@ -75,6 +75,24 @@ pub enum SkipReason {
     Drifted,
 }
 
+impl From<PlanSkip> for SkipReason {
+    fn from(reason: PlanSkip) -> Self {
+        match reason {
+            PlanSkip::NotLinked => SkipReason::NotLinked,
+            PlanSkip::AmbiguousCompany => SkipReason::AmbiguousCompany,
+            PlanSkip::NoMapping => SkipReason::NoMapping,
+            PlanSkip::ManagedExternally => SkipReason::ManagedExternally,
+            PlanSkip::NoCrossReference => SkipReason::NoCrossReference,
+            PlanSkip::NoAgreement => SkipReason::NoAgreement,
+            PlanSkip::AmbiguousAgreement => SkipReason::AmbiguousAgreement,
+            PlanSkip::NoUsage => SkipReason::NoUsage,
+            PlanSkip::AdditionNotAdoptable => SkipReason::AdditionNotAdoptable,
+            PlanSkip::InvalidQuantity => SkipReason::InvalidQuantity,
+            PlanSkip::Drifted => SkipReason::Drifted,
+        }
+    }
+}
+
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum LineOutcome {
     /// Still to write.
@@ -178,7 +196,7 @@ impl From<Line> for PushLine {
             Action::Create => (PushAction::Create, None),
             Action::Unchanged => (PushAction::Unchanged, None),
             Action::Retire => (PushAction::Retire, None),
-            Action::Skip(r) => (PushAction::Skip, parse(r.as_str())),
+            Action::Skip(r) => (PushAction::Skip, Some(SkipReason::from(r))),
         };
         PushLine {
             seq: None,

@@ -29,6 +29,12 @@ pub struct BillingStatus {
     /// Subscriptions that a mapping applies to.
     pub covered_subscriptions: i32,
     pub subscriptions: i32,
+    /// Covered subscriptions a push could bill, and those it would skip, as far as
+    /// billbridge knows without ConnectWise (links, cross-references, usage).
+    pub ready_subscriptions: i32,
+    pub skipped_subscriptions: i32,
+    /// Why most of the skipped ones would be skipped.
+    pub main_skip_reason: Option<super::push::SkipReason>,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +44,9 @@ pub enum BillingState {
     SetUp,
     /// Set up in the legacy platform (ECHOplatform); read-only here.
     ManagedExternally,
+    /// Mapped, but a push would skip every covered subscription (`skippedSubscriptions`,
+    /// `mainSkipReason` say how many and why).
+    NeedsAttention,
 }
 
 impl Service {
@@ -138,7 +147,12 @@ impl Service {
                     })
             })
             .collect();
-        let status = status::billing_status(&products, &mappings, &subscriptions);
+        let reasons = loaders(ctx)
+            .readiness_of_product
+            .load_many(products.iter().copied())
+            .await?;
+        let readiness = status::Readiness::of(reasons.into_values().flatten());
+        let status = status::billing_status(&products, &mappings, &subscriptions, readiness);
         let int = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
         Ok(BillingStatus {
             state: match status.state {
@@ -146,7 +160,14 @@ impl Service {
                 status::BillingState::PartiallySetUp => BillingState::PartiallySetUp,
                 status::BillingState::SetUp => BillingState::SetUp,
                 status::BillingState::ManagedExternally => BillingState::ManagedExternally,
+                status::BillingState::NeedsAttention => BillingState::NeedsAttention,
             },
+            ready_subscriptions: int(status.readiness.ready),
+            skipped_subscriptions: int(status.readiness.stuck),
+            main_skip_reason: status
+                .readiness
+                .main_reason
+                .map(super::push::SkipReason::from),
             mapped_products: int(status.mapped_products as u64),
             products: int(status.products as u64),
             covered_subscriptions: int(status.covered_subscriptions),

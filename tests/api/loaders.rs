@@ -16,8 +16,10 @@ const NESTED: &str = "{ services { name readOnly billingStatus { state }
     mappings { id allPlans plan { uniqueId product { name } } level { name } product { name } } }
   accounts(first: 100) { edges { node { name subscriptions { product { name } plan { name } } latestUsage { quantity metric { name } } } } } }";
 
-/// Relation fields in `NESTED` (15) plus tenant, services, account count and page.
-const BOUND: usize = 15 + 4;
+/// Relation fields in `NESTED` (15) plus tenant, services, account count and page, plus
+/// the six statements of `billingStatus`'s readiness (subscriptions, mappings, metrics,
+/// cross-references, links, latest usage — for every service at once).
+const BOUND: usize = 15 + 4 + 6;
 
 async fn grow(app: &TestApp, token: &str, services: usize, tag: &str) {
     for s in 0..services {

@@ -358,14 +358,55 @@ async fn billing_status_follows_coverage() {
     .await;
     app.ok(&token, ADD, add(&product, json!({ "planId": p20 })))
         .await;
+    // Mapped, but a push would skip every covered subscription: no account is linked to a
+    // ConnectWise company yet. The status says so rather than "set up".
     assert_eq!(
         status().await,
-        json!({ "state": "PARTIALLY_SET_UP", "mappedProducts": 1, "products": 1, "coveredSubscriptions": 1, "subscriptions": 2 })
+        json!({ "state": "NEEDS_ATTENTION", "mappedProducts": 1, "products": 1, "coveredSubscriptions": 1, "subscriptions": 2 })
     );
     app.ok(&token, ADD, add(&product, json!({ "allPlans": true })))
         .await;
+    let attention = app
+        .ok(&token, "query($s: ID!) { service(id: $s) { billingStatus { state coveredSubscriptions readySubscriptions skippedSubscriptions mainSkipReason } } }", json!({ "s": service }))
+        .await["service"]["billingStatus"]
+        .clone();
     assert_eq!(
-        status().await,
-        json!({ "state": "SET_UP", "mappedProducts": 1, "products": 1, "coveredSubscriptions": 2, "subscriptions": 2 })
+        attention,
+        json!({ "state": "NEEDS_ATTENTION", "coveredSubscriptions": 2, "readySubscriptions": 0, "skippedSubscriptions": 2, "mainSkipReason": "NOT_LINKED" })
     );
+}
+
+/// On the demo (linked, cross-referenced, with usage) the services are set up, partially
+/// set up or managed elsewhere — and a subscription a push would skip is counted.
+#[tokio::test]
+async fn billing_status_counts_what_would_be_pushed() {
+    let app = TestApp::start().await;
+    let editor = crate::common::demo(&app).await;
+    let services = app
+        .ok(&editor, "{ services { name billingStatus { state readySubscriptions skippedSubscriptions mainSkipReason } } }", json!({}))
+        .await;
+    let of = |name: &str| {
+        services["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()["billingStatus"]
+            .clone()
+    };
+    let backup = of("Intronis Backup");
+    assert_eq!(backup["state"], "SET_UP", "{backup}");
+    assert!(
+        backup["readySubscriptions"].as_i64().unwrap() > 30,
+        "{backup}"
+    );
+    // IB-1TB maps to "premium", which ConnectWise knows only as "Premium"; plus the
+    // unlinked and the doubly claimed accounts.
+    assert!(
+        backup["skippedSubscriptions"].as_i64().unwrap() >= 10,
+        "{backup}"
+    );
+    assert_eq!(backup["mainSkipReason"], "NO_CROSS_REFERENCE", "{backup}");
+    assert_eq!(of("Email Protection")["state"], "PARTIALLY_SET_UP");
+    assert_eq!(of("Content Shield")["state"], "MANAGED_EXTERNALLY");
 }

@@ -7,6 +7,7 @@ import { formatDateTime } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
 import { STATUS_TONE } from '../history/status';
+import { SKIP_REASON } from '../push/skipReasons';
 import { BILLING_STATE, READ_ONLY_EXPLANATION } from './labels';
 
 const BillingServices = graphql(`
@@ -31,6 +32,8 @@ const BillingServices = graphql(`
         products
         coveredSubscriptions
         subscriptions
+        skippedSubscriptions
+        mainSkipReason
       }
     }
   }
@@ -69,6 +72,12 @@ export function BillingPage() {
                       </td>
                       <td>
                         <Badge tone={state.tone}>{state.label}</Badge>
+                        {status.skippedSubscriptions > 0 && status.mainSkipReason && status.state !== 'MANAGED_EXTERNALLY' && (
+                          <div className="muted">
+                            {status.skippedSubscriptions} subscription{status.skippedSubscriptions === 1 ? '' : 's'} would be skipped, mostly:{' '}
+                            {SKIP_REASON[status.mainSkipReason].label.toLowerCase()}
+                          </div>
+                        )}
                         {service.readOnly && (
                           <div className="read-only">
                             <Badge tone="info">Read-only</Badge> <span className="muted">{READ_ONLY_EXPLANATION}</span>

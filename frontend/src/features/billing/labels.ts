@@ -18,6 +18,7 @@ export const BILLING_STATE: Record<BillingState, { label: string; tone: Tone }> 
   PARTIALLY_SET_UP: { label: 'Partially set up', tone: 'warn' },
   SET_UP: { label: 'Set up', tone: 'ok' },
   MANAGED_EXTERNALLY: { label: 'Managed externally', tone: 'info' },
+  NEEDS_ATTENTION: { label: 'Needs attention', tone: 'bad' },
 };
 
 export const READ_ONLY_EXPLANATION =
