@@ -449,3 +449,66 @@ async fn the_money_each_change_means() {
         "{total}"
     );
 }
+
+/// Usage that slipped past the door as infinity (a corrupted row): the planner never turns
+/// it into a quantity — the line is skipped as INVALID_QUANTITY, nothing is sent for it,
+/// and the run ends PARTIAL rather than SUCCEEDED.
+#[tokio::test]
+async fn a_quantity_that_is_not_a_number_is_never_sent() {
+    let app = TestApp::start().await;
+    let editor = demo(&app).await;
+    let infinity = match app.db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => "'Infinity'::float8",
+        _ => "9e999",
+    };
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE usage_samples SET quantity = {infinity} WHERE account_id IN (SELECT id FROM accounts WHERE name = 'acme-dental') AND metric_id IN (SELECT id FROM metrics WHERE cross_reference_type = 'BackupUsage')"
+        ))
+        .await
+        .unwrap();
+    let preview = app.ok(&editor, LINES, json!({})).await["previewPush"].clone();
+    let line = preview["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["accounts"][0] == "acme-dental" && l["metric"] == "BackupUsage")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (line["action"].clone(), line["reason"].clone()),
+        (json!("SKIP"), json!("INVALID_QUANTITY")),
+        "{line}"
+    );
+    assert!(line["newQuantity"].is_null(), "{line}");
+    let product = line["productIdentifier"].as_str().unwrap().to_owned();
+    let run = push(&app, &editor).await;
+    assert_eq!(run["status"], "PARTIAL", "{run}");
+    assert!(run["counts"]["failed"].as_i64().unwrap() >= 1, "{run}");
+    // Nothing was sent for it: no addition of that product on acme's agreements.
+    let state = state(&app).await;
+    let acme: Vec<i64> = state["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["company"]["identifier"] == "acme-dental")
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    let sent = state["additions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            acme.contains(&a["agreementId"].as_i64().unwrap())
+                && a["product"]["identifier"] == product.as_str()
+        })
+        .count();
+    assert_eq!(sent, 0, "nothing was sent for {product}");
+    for write in state["writes"].as_array().unwrap() {
+        assert!(
+            !write["body"]["quantity"].is_null() || write["method"] != "POST",
+            "{write}"
+        );
+    }
+}

@@ -184,4 +184,11 @@ describe('Add Billing Mapping cascade', () => {
     ]);
     expect(onSaved).toHaveBeenCalledWith([]);
   });
+
+  it('states the rounding rule next to the usage value', () => {
+    open();
+    const dialog = within(screen.getByRole('dialog', { name: 'Add Billing Mapping' }));
+    expect(dialog.getByText(/rounded up to whole GB once/)).toBeTruthy();
+    expect(dialog.getByText(/100\.2 and 10\.2 GB bill 111 GB, not 101 \+ 11/)).toBeTruthy();
+  });
 });

@@ -235,6 +235,11 @@ export function MappingDialog({ types, levels, editing, onClose, onSaved }: Prop
             </div>
           ))}
           <p className="hint">Count metrics (licences, seats) always send the count.</p>
+          <p className="hint" id={`${ids}-rounding`}>
+            Rounding: each account's usage is counted exactly (over its own plan's base size, in whole blocks of its own
+            plan), the accounts of one ConnectWise company are added up, and the sum is rounded up to whole GB once — two
+            accounts using 100.2 and 10.2 GB bill 111 GB, not 101 + 11.
+          </p>
         </fieldset>
       </div>
       {otherError && <ErrorAlert error={otherError} title="Not saved." />}
