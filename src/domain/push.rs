@@ -1895,7 +1895,8 @@ mod tests {
         storage.unit_price = Some(0.12); // the addition's own price wins over the catalog's
         input.additions = vec![storage];
         let lines = plan(&input);
-        let money: Vec<(Option<&str>, Option<(f64, f64)>)> = lines
+        type Money<'a> = (Option<&'a str>, Option<(f64, f64)>);
+        let money: Vec<Money> = lines
             .iter()
             .map(|l| (l.metric.as_deref(), l.money()))
             .collect();

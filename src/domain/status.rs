@@ -226,7 +226,13 @@ mod tests {
     #[test]
     fn why_a_subscription_would_be_skipped() {
         use SkipReason::*;
-        let table: &[(Result<(), SkipReason>, &[(bool, bool)], Option<SkipReason>)] = &[
+        /// (the account's link, (cross-reference, usage) per metric, expected reason)
+        type Row<'a> = (
+            Result<(), SkipReason>,
+            &'a [(bool, bool)],
+            Option<SkipReason>,
+        );
+        let table: &[Row] = &[
             (Ok(()), &[(true, true), (false, false)], None),
             (Ok(()), &[(true, false), (false, true)], Some(NoUsage)),
             (Ok(()), &[(false, true)], Some(NoCrossReference)),

@@ -53,8 +53,8 @@ fn billing_lines(state: &Value) -> HashMap<(i64, String), Vec<String>> {
         };
         let billing = a["billCustomer"] == "Billable"
             && a["quantity"].as_f64().unwrap() > 0.0
-            && !date("cancelledDate").is_some_and(|d| d < now)
-            && !date("effectiveDate").is_some_and(|d| d > now);
+            && date("cancelledDate").is_none_or(|d| d >= now)
+            && date("effectiveDate").is_none_or(|d| d <= now);
         if !billing {
             continue;
         }
@@ -211,7 +211,7 @@ async fn a_manual_edit_is_drift_and_the_setting_decides() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|l| l["additionId"] == id.to_string())
+            .find(|l| l["additionId"].as_str() == Some(id.to_string().as_str()))
             .unwrap()
             .clone()
     };
