@@ -144,7 +144,7 @@ def main():
     log(f"killed pid {victim} while it ran push {run_id}; pid {survivor.pid} should take over")
     wait(f"push {run_id} to end", lambda: psql(f"SELECT status FROM push_runs WHERE id = {run_id}") != "RUNNING", 240)
     status, done, unchanged, failed, total = psql(f"SELECT status, done, unchanged, failed, total_lines FROM push_runs WHERE id = {run_id}").split("|")
-    to_write = int(psql(f"SELECT count(*) FROM push_lines WHERE run_id = {run_id} AND action IN ('UPDATE', 'CREATE')"))
+    to_write = int(psql(f"SELECT count(*) FROM push_lines WHERE run_id = {run_id} AND action IN ('UPDATE', 'CREATE', 'RETIRE')"))
     during = writes(site) - before
     log(f"push {run_id}: {status}, {total} lines, {done} written, {unchanged} unchanged, {failed} failed; {to_write} lines needed writing; {during} write calls")
     assert status == "SUCCEEDED", status
