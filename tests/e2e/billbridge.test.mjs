@@ -33,6 +33,16 @@ const PRODUCT = 'Intronis Backup Plan';
 /** The push preview's summary sentence. */
 const PLAN_SENTENCE = /^\d+ lines: \d+ to update, \d+ to create, \d+ to retire, \d+ unchanged, \d+ skipped\.$/;
 
+/** A monthly amount as the SPA writes it in the en-GB browser: 2 decimals, no currency. */
+const AMOUNT = String.raw`\d{1,3}(?:,\d{3})*\.\d{2}`;
+/** What a plan or a run means a month, before the lines; its change signed (+ or −). */
+const MONEY_SENTENCE = new RegExp(String.raw`^Monthly change: ([+−]?)(${AMOUNT}) \(from (${AMOUNT}) to (${AMOUNT})\)\.$`);
+/** A line's or a company's monthly amount: before → after, and the change when there is one. */
+const MONTHLY = new RegExp(String.raw`^${AMOUNT} → ${AMOUNT}(?: \([+−]${AMOUNT}\))?`);
+
+/** An account cell: the accounts, then the subscriptions they serve on the next line. */
+const accountsOf = (cell) => (cell ?? '').split('\n')[0];
+
 const env = {};
 let runId = null; // the run started in "push now", opened again from History
 
@@ -261,6 +271,33 @@ test(
       acmeLines.some((l) => /→/.test(l['Quantity'] ?? Object.values(l).join(' '))),
       `Acme Dental's lines show before → after: ${JSON.stringify(acmeLines)}`,
     );
+    // Under each line's accounts, the subscription it serves; its monthly amount (the demo's
+    // catalog has prices).
+    assert.ok(
+      acmeLines.every((l) => /\n\S/.test(l['Accounts'])) && acmeLines.some((l) => /\nIntronis Backup Plan \/ IB-/.test(l['Accounts'])),
+      `Acme Dental's lines name their subscription: ${JSON.stringify(acmeLines.map((l) => l['Accounts']))}`,
+    );
+    assert.ok(
+      acmeLines.some((l) => MONTHLY.test(l['Monthly']) && /\(\+/.test(l['Monthly'])),
+      `an Acme Dental line bills more a month: ${JSON.stringify(acmeLines.map((l) => l['Monthly']))}`,
+    );
+    // The money before the lines: the first push adds to what the demo's companies are billed.
+    const money = await visible(page.getByText(/^Monthly change: /));
+    const moneyText = await money.innerText();
+    const [, sign, change, from, to] = MONEY_SENTENCE.exec(moneyText) ?? [];
+    assert.equal(sign, '+', `the preview's monthly change is positive: ${moneyText}`);
+    const amount = (a) => Number(a.replaceAll(',', ''));
+    assert.ok(amount(change) > 0, moneyText);
+    assert.ok(Math.abs(amount(from) + amount(change) - amount(to)) < 0.015, `from + change = to: ${moneyText}`);
+    const firstTable = page.getByRole('table', { name: /^Additions for / }).first();
+    assert.ok(
+      await money.evaluate((el, table) => Boolean(el.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING), await firstTable.elementHandle()),
+      'the money is shown before the lines',
+    );
+    // A company whose amount changes shows it by its heading.
+    const acmeMoney = await visible(page.getByRole('region', { name: 'Acme Dental', exact: true }).getByText(/^Monthly: /));
+    assert.match(await acmeMoney.innerText(), new RegExp(String.raw`^Monthly: ${AMOUNT} → ${AMOUNT} \(\+${AMOUNT}\)$`));
+
     const companies = await page.getByRole('heading', { level: 3 }).allInnerTexts();
     assert.ok(companies.length >= 40, `the preview is grouped by company (saw ${companies.length} groups)`);
     assert.deepEqual(
@@ -358,6 +395,8 @@ test(
     await runLink.click();
     await page.waitForURL(`**/history/${runId}`);
     await visible(heading(page, `Run ${runId}`));
+    // The run's money, as the preview showed it.
+    assert.match(await (await visible(page.getByText(/^Monthly change: /))).innerText(), MONEY_SENTENCE);
     await shot(page, '11-run');
 
     const table = page.getByRole('table', { name: 'Run lines' });
@@ -370,7 +409,7 @@ test(
       const rows = await tableRows(table);
       return rows.length > 0 && rows.every((l) => /^Skipped/.test(l['Outcome'])) ? rows : null;
     });
-    const byAccount = (name) => lines.filter((l) => l['Accounts'] === name);
+    const byAccount = (name) => lines.filter((l) => accountsOf(l['Accounts']) === name);
     // quartz-labs is claimed by two companies; zenith-media has no company in ConnectWise;
     // redwood-capital has two billable backup agreements; tidewater-marine's only one is
     // Expired; maple-pediatrics' local-backup addition is DoNotBill (a person's choice).
@@ -385,7 +424,8 @@ test(
     skippedFor('tidewater-marine', /No billable agreement of the cross-referenced type\..*is Expired/s);
     skippedFor('maple-pediatrics', /An addition billbridge may not change already bills the product\..*is DoNotBill/s);
     // A company without one is shown as such; a skipped line has no quantity change.
-    assert.ok(byAccount('quartz-labs').every((l) => l['Company'] === '—' && l['Quantity'] === '—'));
+    // An unlinked or claimed account has one skipped line per metric of its product.
+    assert.ok(byAccount('quartz-labs').every((l) => l['Company'] === '—' && l['Quantity'] === '—' && l['Monthly'] === '—'));
     assert.ok(lines.every((l) => /How to fix: \S/.test(l['Outcome'])), 'every skipped line says how to fix it');
     const quartzRow = page.getByRole('row').filter({ hasText: 'quartz-labs' }).first();
     await visible(quartzRow);

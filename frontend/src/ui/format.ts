@@ -30,3 +30,36 @@ export function formatDuration(ms: number | null | undefined): string {
   const seconds = ms / 1000;
   return seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
 }
+
+// Monthly amounts are in the agreements' currency, which billbridge does not know: plain
+// amounts with 2 decimals, no currency sign. Formats by locale, made once each.
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+function moneyParts(value: number, locale: string | undefined): Intl.NumberFormatPart[] {
+  const key = locale ?? '';
+  let format = moneyFormats.get(key);
+  if (!format) {
+    // `exceptZero`: an amount that rounds to 0.00 (-0, -0.004) has no sign at all.
+    format = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2, signDisplay: 'exceptZero' });
+    moneyFormats.set(key, format);
+  }
+  // A true minus sign (−), as wide as the plus: columns of changes line up.
+  return format.formatToParts(value).map((part) => (part.type === 'minusSign' ? { ...part, value: '−' } : part));
+}
+
+/** A monthly amount: `1,234.50`, `−3.00` (2 decimals, no currency); `—` when unknown. */
+export function formatMoney(value: number | null | undefined, locale?: string): string {
+  if (value == null) return '—';
+  return moneyParts(value, locale)
+    .filter((part) => part.type !== 'plusSign')
+    .map((part) => part.value)
+    .join('');
+}
+
+/** A change in a monthly amount, always signed: `+12.40`, `−3.00`; `0.00` when it rounds to nothing. */
+export function formatMoneyChange(value: number | null | undefined, locale?: string): string {
+  if (value == null) return '—';
+  return moneyParts(value, locale)
+    .map((part) => part.value)
+    .join('');
+}

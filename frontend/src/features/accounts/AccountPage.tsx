@@ -7,7 +7,7 @@ import { formatDateTime } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
 import { OUTCOME_LABEL } from '../history/outcomes';
-import { ACTION, ActionDetail, LineQuantity, SkipExplanation } from '../push/PreviewTable';
+import { ACTION, ActionDetail, LineMonthly, LineQuantity, MetricName, SkipExplanation } from '../push/PreviewTable';
 import { LINK_STATE } from './link';
 import { UsageChart, type Sample } from './UsageChart';
 
@@ -50,6 +50,7 @@ const AccountDetail = graphql(`
         }
       }
       lastPushed {
+        subscription
         companyName
         metric
         level
@@ -63,6 +64,10 @@ const AccountDetail = graphql(`
         lastWrittenQuantity
         drifted
         effectiveDate
+        unitPrice
+        monthlyBefore
+        monthlyAfter
+        monthlyChange
         outcome
         error
         finishedAt
@@ -168,6 +173,7 @@ export function AccountPage({ id }: { id: string }) {
                       <th scope="col">Company</th>
                       <th scope="col">Agreement / product</th>
                       <th scope="col">Quantity</th>
+                      <th scope="col">Monthly</th>
                       <th scope="col">Outcome</th>
                     </tr>
                   </thead>
@@ -175,12 +181,13 @@ export function AccountPage({ id }: { id: string }) {
                     {account.lastPushed.map((line, i) => (
                       <tr key={i}>
                         <td>
-                          {line.metric ?? '—'}
+                          {line.metric ? <MetricName name={line.metric} /> : '—'}
                           {line.level && (
                             <div>
                               <code>{line.level}</code>
                             </div>
                           )}
+                          {line.subscription && <div className="muted">{line.subscription}</div>}
                         </td>
                         <td>{line.companyName ?? '—'}</td>
                         <td>
@@ -189,6 +196,9 @@ export function AccountPage({ id }: { id: string }) {
                         </td>
                         <td>
                           <LineQuantity line={line} when="run" />
+                        </td>
+                        <td>
+                          <LineMonthly line={line} />
                         </td>
                         <td>
                           {line.outcome ? OUTCOME_LABEL[line.outcome] : line.action}

@@ -10,7 +10,8 @@ import { formatDateTime, formatDuration } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Pager, useCursorPages } from '../../ui/Pager';
 import { Table } from '../../ui/Table';
-import { ACTION, ActionDetail, LineQuantity, SkipExplanation } from '../push/PreviewTable';
+import { MoneySummary } from '../push/MoneySummary';
+import { ACTION, ActionDetail, LineAccounts, LineMonthly, LineQuantity, MetricName, SkipExplanation } from '../push/PreviewTable';
 import { OUTCOME_LABEL, OUTCOMES } from './outcomes';
 import { STATUS_TONE } from './status';
 
@@ -38,6 +39,23 @@ const PushRunLines = graphql(`
         failed
         pending
       }
+      money {
+        total {
+          before
+          after
+          change
+        }
+        byCompany {
+          companyId
+          companyName
+          monthly {
+            before
+            after
+            change
+          }
+        }
+        unpricedLines
+      }
       lines(first: 100, after: $after, outcome: $outcome) {
         totalCount
         pageInfo {
@@ -47,6 +65,7 @@ const PushRunLines = graphql(`
         nodes {
           seq
           accounts
+          subscription
           companyName
           metric
           level
@@ -60,6 +79,10 @@ const PushRunLines = graphql(`
           lastWrittenQuantity
           drifted
           effectiveDate
+          unitPrice
+          monthlyBefore
+          monthlyAfter
+          monthlyChange
           outcome
           error
         }
@@ -126,6 +149,7 @@ export function RunPage({ id }: { id: string }) {
               </div>
             </dl>
             {run.message && <p className="alert alert--info">{run.message}</p>}
+            {run.counts.total > 0 && <MoneySummary money={run.money} companies />}
             <Field label="Outcome">
               {(p) => (
                 <select
@@ -157,6 +181,7 @@ export function RunPage({ id }: { id: string }) {
                       <th scope="col">Metric / level</th>
                       <th scope="col">Agreement / product</th>
                       <th scope="col">Quantity</th>
+                      <th scope="col">Monthly</th>
                       <th scope="col">Outcome</th>
                     </tr>
                   </thead>
@@ -165,9 +190,11 @@ export function RunPage({ id }: { id: string }) {
                       <tr key={line.seq ?? line.detail}>
                         <td>{line.seq}</td>
                         <td>{line.companyName ?? '—'}</td>
-                        <td>{line.accounts.length > 0 ? line.accounts.join(', ') : '—'}</td>
                         <td>
-                          {line.metric ?? '—'}
+                          <LineAccounts line={line} />
+                        </td>
+                        <td>
+                          {line.metric ? <MetricName name={line.metric} /> : '—'}
                           {line.level && (
                             <div>
                               <code>{line.level}</code>
@@ -180,6 +207,9 @@ export function RunPage({ id }: { id: string }) {
                         </td>
                         <td>
                           <LineQuantity line={line} when="run" />
+                        </td>
+                        <td>
+                          <LineMonthly line={line} />
                         </td>
                         <td>
                           {line.outcome ? OUTCOME_LABEL[line.outcome] : line.action}

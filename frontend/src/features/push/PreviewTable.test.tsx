@@ -1,7 +1,7 @@
-import { render, screen, within } from '@testing-library/react';
+import { cleanup, render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { formatBillingDate } from '../../ui/format';
-import { LineQuantity, PreviewTable, type PreviewLine } from './PreviewTable';
+import { formatBillingDate, formatMoney, formatMoneyChange } from '../../ui/format';
+import { LineMonthly, LineQuantity, PreviewTable, type PreviewLine } from './PreviewTable';
 
 const line = (overrides: Partial<PreviewLine>): PreviewLine => ({
   accounts: ['acme'],
@@ -168,5 +168,81 @@ describe('push preview', () => {
   it('words a run’s drifted line as what the push was to do', () => {
     render(<LineQuantity line={{ action: 'UPDATE', currentQuantity: 55, lastWrittenQuantity: 40, newQuantity: 42, drifted: true }} when="run" />);
     expect(screen.getByText('billbridge last wrote 40, ConnectWise had 55, the push was to write 42.')).toBeTruthy();
+  });
+
+  it('names the subscriptions a line serves under its accounts', () => {
+    render(<PreviewTable lines={[line({ accounts: ['acme', 'acme-2'], subscription: 'Intronis Backup Plan / IB-500, Intronis Backup Plan / IB-1TB' })]} />);
+    const row = within(within(screen.getByRole('table', { name: 'Additions for Acme' })).getAllByRole('row')[1]);
+    const accounts = row.getAllByRole('cell')[0];
+    expect(within(accounts).getByText('acme, acme-2')).toBeTruthy();
+    expect(within(accounts).getByText('Intronis Backup Plan / IB-500, Intronis Backup Plan / IB-1TB').className).toBe('muted');
+  });
+});
+
+// Amounts as the app formats them in the test's locale ("2.40", or "2,40").
+const m = formatMoney;
+const c = formatMoneyChange;
+
+/** The Monthly cell of the only line of a one-line table. */
+function monthlyCell(l: PreviewLine) {
+  render(<PreviewTable lines={[l]} />);
+  const table = within(screen.getByRole('table', { name: `Additions for ${l.companyName}` }));
+  const headers = table.getAllByRole('columnheader').map((h) => h.textContent);
+  return table.getAllByRole('row')[1].querySelectorAll('td')[headers.indexOf('Monthly')];
+}
+
+describe('a metric’s name', () => {
+  it('may break between its words in a narrow column, and reads the same', () => {
+    render(<PreviewTable lines={[line({ metric: 'VMwareHostLicensing' })]} />);
+    const cell = screen.getByText('VMwareHostLicensing');
+    expect(cell.tagName).toBe('TD');
+    expect(cell.querySelectorAll('wbr')).toHaveLength(2);
+  });
+});
+
+describe('a line’s monthly amount', () => {
+  const priced = { unitPrice: 0.12, monthlyBefore: 2.4, monthlyAfter: 3, monthlyChange: 0.6 };
+
+  it('reads before → after with the change, and the unit price', () => {
+    const cell = monthlyCell(line({ action: 'UPDATE', currentQuantity: 20, newQuantity: 25, ...priced }));
+    expect(cell.textContent).toBe(`${m(2.4)} → ${m(3)} (${c(0.6)})unit price ${m(0.12)}`);
+    expect(within(cell).getByText(`${m(2.4)} → ${m(3)}`)).toBeTruthy();
+    expect(within(cell).getByText(`(${c(0.6)})`)).toBeTruthy();
+  });
+
+  it('signs a smaller amount with a minus, and says nothing of a change that rounds to 0', () => {
+    const retire = monthlyCell(line({ action: 'RETIRE', currentQuantity: 25, newQuantity: 0, unitPrice: 0.12, monthlyBefore: 3, monthlyAfter: 0, monthlyChange: -3 }));
+    expect(within(retire).getByText(`${m(3)} → ${m(0)}`)).toBeTruthy();
+    expect(within(retire).getByText(`(−${m(3)})`)).toBeTruthy();
+    cleanup();
+    const unchanged = monthlyCell(line({ action: 'UNCHANGED', unitPrice: 0.12, monthlyBefore: 1.2, monthlyAfter: 1.2, monthlyChange: -0 }));
+    expect(unchanged.textContent).toBe(`${m(1.2)} → ${m(1.2)}unit price ${m(0.12)}`);
+  });
+
+  it('is — when ConnectWise gave no price', () => {
+    const cell = monthlyCell(line({ action: 'CREATE', currentQuantity: null, newQuantity: 30, unitPrice: null, monthlyBefore: null, monthlyAfter: null, monthlyChange: null }));
+    expect(cell.textContent).toBe('—');
+  });
+
+  it('is — for a skipped line, which bills nothing; a drifted one it leaves goes on billing the same', () => {
+    render(<LineMonthly line={{ action: 'SKIP', drifted: false, unitPrice: 2, monthlyBefore: 0, monthlyAfter: 0, monthlyChange: 0 }} />);
+    expect(document.body.textContent).toBe('—');
+    cleanup();
+    render(<LineMonthly line={{ action: 'SKIP', drifted: true, unitPrice: 2, monthlyBefore: 18, monthlyAfter: 18, monthlyChange: 0 }} />);
+    expect(document.body.textContent).toBe(`${m(18)} → ${m(18)}unit price ${m(2)}`);
+  });
+
+  it('puts a company’s monthly change by its heading, matched by company ID', () => {
+    render(
+      <PreviewTable
+        lines={[line({ companyId: '1', companyName: 'Acme', ...priced }), line({ companyId: '7', companyName: 'Zenith Media' })]}
+        companies={[{ companyId: '1', companyName: 'Acme (renamed since)', monthly: { before: 10, after: 1369.78, change: 1359.78 } }]}
+      />,
+    );
+    const acme = within(screen.getByRole('region', { name: 'Acme' }));
+    expect(acme.getByRole('heading').textContent).toBe('Acme');
+    expect(acme.getByText(/^Monthly:/).textContent).toBe(`Monthly: ${m(10)} → ${m(1369.78)} (${c(1359.78)})`);
+    // A company whose amount does not change shows none.
+    expect(within(screen.getByRole('region', { name: 'Zenith Media' })).queryByText(/^Monthly:/)).toBeNull();
   });
 });

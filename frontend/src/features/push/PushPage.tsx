@@ -5,6 +5,7 @@ import { useCan } from '../../session/Session';
 import { Empty, ErrorAlert, Loaded, Loading } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { PageTitle } from '../../ui/PageTitle';
+import { MoneySummary } from './MoneySummary';
 import { PreviewTable } from './PreviewTable';
 import { PushProgress } from './PushProgress';
 import { SKIP_REASON } from './skipReasons';
@@ -35,8 +36,26 @@ const PreviewPush = graphql(`
           count
         }
       }
+      money {
+        total {
+          before
+          after
+          change
+        }
+        byCompany {
+          companyId
+          companyName
+          monthly {
+            before
+            after
+            change
+          }
+        }
+        unpricedLines
+      }
       lines {
         accounts
+        subscription
         companyId
         companyName
         metric
@@ -52,6 +71,10 @@ const PreviewPush = graphql(`
         lastWrittenQuantity
         drifted
         effectiveDate
+        unitPrice
+        monthlyBefore
+        monthlyAfter
+        monthlyChange
       }
     }
   }
@@ -137,12 +160,13 @@ export function PushPage() {
         <h2>Preview</h2>
         {preview.loading && preview.data && <Loading what="a fresh preview" />}
         <Loaded query={preview} what="the preview">
-          {({ previewPush: { summary, lines } }) => (
+          {({ previewPush: { summary, money, lines } }) => (
             <>
               <p>
                 {summary.lines} lines: {summary.update} to update, {summary.create} to create, {summary.retire} to retire,{' '}
                 {summary.unchanged} unchanged, {summary.skip} skipped.
               </p>
+              {lines.length > 0 && <MoneySummary money={money} />}
               {summary.drifted > 0 && (
                 <p>
                   {summary.drifted === 1 ? '1 addition was' : `${summary.drifted} additions were`} edited in ConnectWise since billbridge
@@ -159,7 +183,11 @@ export function PushPage() {
                   ))}
                 </ul>
               )}
-              {lines.length === 0 ? <Empty>Nothing to push: no account has a mapped subscription.</Empty> : <PreviewTable lines={lines} />}
+              {lines.length === 0 ? (
+                <Empty>Nothing to push: no account has a mapped subscription.</Empty>
+              ) : (
+                <PreviewTable lines={lines} companies={money.byCompany} />
+              )}
             </>
           )}
         </Loaded>
