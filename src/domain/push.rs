@@ -534,7 +534,14 @@ pub fn plan(input: &Input) -> Vec<Line> {
         if o.retired || !in_scope(input, o) || chosen.contains(&o.addition_id) {
             continue;
         }
-        if wanted.contains(&(o.company_id, o.product_id)) {
+        // Wanted on an agreement of this one's type: the same product moved to another
+        // agreement type is not, so the old line is retired rather than billed twice.
+        let type_id = input
+            .agreements
+            .iter()
+            .find(|a| a.id == o.agreement_id)
+            .map(|a| a.type_id);
+        if type_id.is_some_and(|t| wanted.contains(&(o.company_id, t, o.product_id))) {
             // Still wanted, but not written this time (no usage, agreement unclear, …):
             // the skip lines say why; retiring it would stop billing what is owed.
             continue;
@@ -806,12 +813,13 @@ fn retire(
 }
 
 /// What the subscriptions ask for: the quantities per (agreement, product), the skipped
-/// lines, every (company, ConnectWise product) some mapping still wants (whether or not it
-/// can be written this time), and the products wanted by accounts whose company is unknown.
+/// lines, every (company, agreement type, ConnectWise product) some mapping still wants
+/// (whether or not it can be written this time), and the products wanted by accounts whose
+/// company is unknown.
 struct Gathered {
     targets: Targets,
     skips: Vec<Line>,
-    wanted: HashSet<(i64, i64)>,
+    wanted: HashSet<(i64, i64, i64)>,
     /// ConnectWise product → an account whose company is not known that wants it.
     uncertain: HashMap<i64, String>,
 }
@@ -868,17 +876,16 @@ fn targets(input: &Input) -> Gathered {
         if mapping.is_some_and(|m| !m.managed_externally) {
             // The ConnectWise products this subscription's mapping asks for, whatever
             // happens below: an owned addition one of them names is never retired.
-            let products = metrics
-                .iter()
-                .filter_map(|m| xref_of(m))
-                .map(|x| x.product_id);
+            let xrefs = metrics.iter().filter_map(|m| xref_of(m));
             match &account.link {
                 AccountLink::Linked { company_id, .. } => {
-                    wanted.extend(products.map(|p| (*company_id, p)));
+                    wanted.extend(xrefs.map(|x| (*company_id, x.agreement_type_id, x.product_id)));
                 }
                 AccountLink::Ambiguous { .. } | AccountLink::Unknown => {
-                    for p in products {
-                        uncertain.entry(p).or_insert_with(|| account.name.clone());
+                    for x in xrefs {
+                        uncertain
+                            .entry(x.product_id)
+                            .or_insert_with(|| account.name.clone());
                     }
                 }
                 AccountLink::NotFound { .. } => {}
@@ -1941,5 +1948,29 @@ mod tests {
             "{}",
             line.detail
         );
+    }
+
+    #[test]
+    fn a_product_moved_to_another_agreement_type_is_retired_on_the_old_one() {
+        const OTHER_TYPE: i64 = 8;
+        let mut input = input(vec![account(1, "a", linked(1))], UsageValue::Total);
+        // billbridge billed storage on agreement 201 (type 7); the level now sends the same
+        // product to agreement type 8, which company 1 has as agreement 301.
+        let mut other = agreement(301, 1);
+        other.type_id = OTHER_TYPE;
+        input.agreements.push(other);
+        for x in &mut input.levels.get_mut(&GOLD).unwrap().cross_references {
+            x.agreement_type_id = OTHER_TYPE;
+        }
+        input.additions = vec![addition(9, STORAGE_PRODUCT, 25.0)];
+        input.owned = vec![owned(9, STORAGE_PRODUCT, 25.0)];
+        let lines = plan(&input);
+        let old = lines.iter().find(|l| l.addition_id == Some(9)).unwrap();
+        assert_eq!(old.action, Action::Retire, "{lines:#?}");
+        let new = lines
+            .iter()
+            .find(|l| l.agreement_id == Some(301) && l.metric.as_deref() == Some("BackupUsage"))
+            .unwrap();
+        assert_eq!(new.action, Action::Create);
     }
 }
