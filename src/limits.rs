@@ -20,6 +20,8 @@ pub struct Limits {
     pub depth: usize,
     /// Fields counted over the whole operation (lists count by their page size).
     pub complexity: usize,
+    /// Fields of an operation once its fragments are spread, counted before validation.
+    pub fields: usize,
     /// Directives on one field.
     pub directives: usize,
     /// Request body, in bytes.
@@ -37,6 +39,7 @@ impl Default for Limits {
         Limits {
             depth: 12,
             complexity: 5_000,
+            fields: 5_000,
             directives: 16,
             body_bytes: 1024 * 1024,
             timeout: Duration::from_secs(30),
@@ -48,6 +51,7 @@ impl Default for Limits {
 
 impl Limits {
     /// The defaults, overridden by `BILLBRIDGE_MAX_DEPTH`, `BILLBRIDGE_MAX_COMPLEXITY`,
+    /// `BILLBRIDGE_MAX_FIELDS`,
     /// `BILLBRIDGE_MAX_DIRECTIVES`, `BILLBRIDGE_MAX_BODY_BYTES`,
     /// `BILLBRIDGE_REQUEST_TIMEOUT_SECS`, `BILLBRIDGE_RATE_LIMIT_PER_MINUTE` and
     /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE` where `var` finds them.
@@ -73,6 +77,7 @@ impl Limits {
         Ok(Limits {
             depth: number(&var, "BILLBRIDGE_MAX_DEPTH", 2, d.depth)?,
             complexity: number(&var, "BILLBRIDGE_MAX_COMPLEXITY", 10, d.complexity)?,
+            fields: number(&var, "BILLBRIDGE_MAX_FIELDS", 10, d.fields)?,
             directives: number(&var, "BILLBRIDGE_MAX_DIRECTIVES", 1, d.directives)?,
             body_bytes: number(&var, "BILLBRIDGE_MAX_BODY_BYTES", 1024, d.body_bytes)?,
             timeout: Duration::from_secs(number(

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod cost;
 mod guard;
 mod http;
 mod input;
@@ -74,6 +75,9 @@ fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
     .limit_depth(limits.depth)
     .limit_complexity(limits.complexity)
     .limit_directives(limits.directives)
+    .extension(cost::Bounded {
+        max_fields: limits.fields as u64,
+    })
 }
 
 /// The schema, within `limits`. A `restricted` one answers no introspection and makes no

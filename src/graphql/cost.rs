@@ -1,0 +1,249 @@
+//! Bounded work per request, before async-graphql looks at the document: its depth and
+//! directive checks (in its parse step) and its validation walk fragments as written, so a
+//! small document whose fragments each spread the next twice costs time exponential in
+//! their number. Here an operation's fields are counted *after*
+//! spreading, in time linear in the document (each fragment is measured once and reused),
+//! and an operation over the bound is refused. The same pass counts the fields that call
+//! ConnectWise: one per operation, however many aliases ask for more.
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+};
+use async_graphql::{Name, Positioned, ServerError, ServerResult, Variables};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Fields that read ConnectWise when resolved: each at most once per operation (aliases
+/// would multiply its calls; different ones together are fine, e.g. both syncs).
+pub const CONNECTWISE_FIELDS: [&str; 4] = [
+    "previewPush",
+    "testPsaConnection",
+    "syncLevels",
+    "syncCompanies",
+];
+
+/// What an operation costs once its fragments are spread (saturating: an explosion stops
+/// at `u64::MAX`, it never overflows).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cost {
+    pub fields: u64,
+    /// Occurrences of each of [`CONNECTWISE_FIELDS`], in that order.
+    pub connectwise: [u64; 4],
+}
+
+impl Cost {
+    fn add(self, other: Cost) -> Cost {
+        let mut connectwise = self.connectwise;
+        for (mine, theirs) in connectwise.iter_mut().zip(other.connectwise) {
+            *mine = mine.saturating_add(theirs);
+        }
+        Cost {
+            fields: self.fields.saturating_add(other.fields),
+            connectwise,
+        }
+    }
+
+    /// The ConnectWise field asked for most often, and how often.
+    pub fn most_asked(&self) -> (&'static str, u64) {
+        CONNECTWISE_FIELDS
+            .iter()
+            .zip(self.connectwise)
+            .max_by_key(|(_, n)| *n)
+            .map(|(name, n)| (*name, n))
+            .unwrap_or(("", 0))
+    }
+}
+
+/// The costliest operation of the document (only one runs, but which is not known yet).
+pub fn measure(doc: &ExecutableDocument) -> Cost {
+    let mut measured = Measure {
+        fragments: &doc.fragments,
+        memo: HashMap::new(),
+    };
+    let operations: Vec<&SelectionSet> = match &doc.operations {
+        DocumentOperations::Single(op) => vec![&op.node.selection_set.node],
+        DocumentOperations::Multiple(ops) => {
+            ops.values().map(|op| &op.node.selection_set.node).collect()
+        }
+    };
+    operations
+        .into_iter()
+        .map(|set| measured.set(set))
+        .max_by_key(|c| (c.fields, c.most_asked().1))
+        .unwrap_or_default()
+}
+
+struct Measure<'a> {
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    /// Each fragment's cost, once known; `None` while it is being measured (a cycle, which
+    /// validation refuses anyway, costs nothing more here).
+    memo: HashMap<&'a str, Option<Cost>>,
+}
+
+impl<'a> Measure<'a> {
+    fn set(&mut self, set: &'a SelectionSet) -> Cost {
+        set.items.iter().fold(Cost::default(), |total, item| {
+            let cost = match &item.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    let mut own = Cost {
+                        fields: 1,
+                        ..Cost::default()
+                    };
+                    let name = field.name.node.as_str();
+                    if let Some(i) = CONNECTWISE_FIELDS.iter().position(|f| *f == name) {
+                        own.connectwise[i] = 1;
+                    }
+                    own.add(self.set(&field.selection_set.node))
+                }
+                Selection::InlineFragment(inline) => self.set(&inline.node.selection_set.node),
+                Selection::FragmentSpread(spread) => {
+                    self.fragment(spread.node.fragment_name.node.as_str())
+                }
+            };
+            total.add(cost)
+        })
+    }
+
+    fn fragment(&mut self, name: &'a str) -> Cost {
+        match self.memo.get(name) {
+            Some(Some(cost)) => return *cost,
+            Some(None) => return Cost::default(),
+            None => {}
+        }
+        let Some((key, definition)) = self.fragments.get_key_value(name) else {
+            return Cost::default(); // validation names the unknown fragment
+        };
+        self.memo.insert(key.as_str(), None);
+        let cost = self.set(&definition.node.selection_set.node);
+        self.memo.insert(key.as_str(), Some(cost));
+        cost
+    }
+}
+
+/// The extension that applies the bound at parse time (HTTP and WebSocket alike).
+pub struct Bounded {
+    /// Fields after spreading fragments.
+    pub max_fields: u64,
+}
+
+impl ExtensionFactory for Bounded {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(BoundedCheck {
+            max_fields: self.max_fields,
+        })
+    }
+}
+
+struct BoundedCheck {
+    max_fields: u64,
+}
+
+fn refused(message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+    error.extensions = Some(extensions);
+    error
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for BoundedCheck {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        // Measured on a document of our own parsing, before `next` parses again: async-graphql
+        // checks recursion depth and directives inside its parse step, walking fragments as
+        // written — the exponential walk this bound exists to prevent. A document that does
+        // not parse is left to `next`, which reports the syntax error.
+        let Ok(doc) = async_graphql::parser::parse_query(query) else {
+            return next.run(ctx, query, variables).await;
+        };
+        let cost = measure(&doc);
+        if cost.fields > self.max_fields {
+            return Err(refused(format!(
+                "the operation selects {} fields once its fragments are spread; at most {} are allowed",
+                if cost.fields == u64::MAX {
+                    "too many".to_owned()
+                } else {
+                    cost.fields.to_string()
+                },
+                self.max_fields
+            )));
+        }
+        let (field, times) = cost.most_asked();
+        if times > 1 {
+            return Err(refused(format!(
+                "the operation asks ConnectWise {times} times through {field}; ask for it once per request"
+            )));
+        }
+        next.run(ctx, query, variables).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost(query: &str) -> Cost {
+        measure(&async_graphql::parser::parse_query(query).unwrap())
+    }
+
+    /// Fragments that each spread the next twice: 2^n fields from a document of n lines.
+    fn explosion(levels: usize) -> String {
+        let mut query = String::from("query { ...F0 }\n");
+        for i in 0..levels {
+            query.push_str(&format!(
+                "fragment F{i} on Query {{ ...F{} ...F{} }}\n",
+                i + 1,
+                i + 1
+            ));
+        }
+        query.push_str(&format!("fragment F{levels} on Query {{ __typename }}\n"));
+        query
+    }
+
+    #[test]
+    fn fields_are_counted_after_spreading() {
+        assert_eq!(cost("{ a b { c d } }").fields, 4);
+        assert_eq!(
+            cost("{ ...F ...F } fragment F on Query { a { b } }").fields,
+            4
+        );
+        assert_eq!(cost("{ ... on Query { a b } }").fields, 2);
+        assert_eq!(cost(&explosion(10)).fields, 1 << 10);
+        assert_eq!(cost(&explosion(40)).fields, 1 << 40);
+        // Beyond u64 it saturates instead of overflowing.
+        assert_eq!(cost(&explosion(80)).fields, u64::MAX);
+        // A cycle (refused by validation) does not loop here.
+        assert_eq!(cost("{ ...A } fragment A on Query { a ...A }").fields, 1);
+    }
+
+    #[test]
+    fn connectwise_reads_are_counted_through_aliases_and_fragments() {
+        let asked = |q: &str| cost(q).most_asked();
+        assert_eq!(
+            asked("{ previewPush { lines { action } } }"),
+            ("previewPush", 1)
+        );
+        assert_eq!(
+            asked("{ a: previewPush { summary { lines } } b: previewPush { summary { lines } } }"),
+            ("previewPush", 2)
+        );
+        assert_eq!(
+            asked("{ ...P ...P } fragment P on Query { previewPush { summary { lines } } }"),
+            ("previewPush", 2)
+        );
+        // Two different reads are one each.
+        assert_eq!(
+            asked("mutation { syncLevels { created } syncCompanies { linked } }").1,
+            1
+        );
+        assert_eq!(asked("{ __typename }").1, 0);
+    }
+}
