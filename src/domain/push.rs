@@ -328,6 +328,11 @@ impl Action {
             Action::Skip(_) => "SKIP",
         }
     }
+
+    /// Whether the line writes to ConnectWise (creates, updates or retires an addition).
+    pub fn writes(self) -> bool {
+        matches!(self, Action::Update | Action::Create | Action::Retire)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -374,7 +379,7 @@ impl Line {
     /// nothing).
     pub fn money(&self) -> Option<(f64, f64)> {
         monthly(
-            self.action,
+            self.action.writes(),
             self.current_quantity,
             self.new_quantity,
             self.unit_price,
@@ -382,18 +387,20 @@ impl Line {
     }
 }
 
-/// The monthly amount before and after a line (see [`Line::money`]), from its parts.
+/// The monthly amount before and after a line (see [`Line::money`]), from its parts:
+/// `writes` is whether the line changes the addition (see [`Action::writes`]).
 pub fn monthly(
-    action: Action,
+    writes: bool,
     current: Option<f64>,
     new: Option<f64>,
     price: Option<f64>,
 ) -> Option<(f64, f64)> {
     let price = price?;
     let before = current.unwrap_or(0.0) * price;
-    let after = match action {
-        Action::Update | Action::Create | Action::Retire => new.unwrap_or(0.0) * price,
-        Action::Unchanged | Action::Skip(_) => before,
+    let after = if writes {
+        new.unwrap_or(0.0) * price
+    } else {
+        before
     };
     Some((before, after))
 }

@@ -154,7 +154,14 @@ impl Loader<i64> for ReadinessOfProduct {
         let all_mappings = mappings::of_products(scope, keys).await?;
         let metrics = catalog::metrics_of_products(scope, keys).await?;
         let levels: Vec<i64> = all_mappings.iter().map(|m| m.level_id).collect();
-        let xrefs = psa::cross_references_of_levels(scope, &levels).await?;
+        // (level, vendor type) of every usable cross-reference, looked up per metric below.
+        let xrefs: std::collections::HashSet<(i64, String)> =
+            psa::cross_references_of_levels(scope, &levels)
+                .await?
+                .into_iter()
+                .filter(|x| !x.inactive && x.product_id.is_some() && x.agreement_type_id.is_some())
+                .map(|x| (x.level_id, x.vendor_type))
+                .collect();
         let account_ids: Vec<i64> = subscriptions.iter().map(|s| s.account_id).collect();
         let links: HashMap<i64, account_link::Model> = psa::links_of_accounts(scope, &account_ids)
             .await?
@@ -192,13 +199,7 @@ impl Loader<i64> for ReadinessOfProduct {
                 .iter()
                 .filter(|m| m.product_id == sub.product_id)
                 .map(|m| {
-                    let xref = xrefs.iter().any(|x| {
-                        x.level_id == mapping.level_id
-                            && !x.inactive
-                            && x.vendor_type == m.cross_reference_type
-                            && x.product_id.is_some()
-                            && x.agreement_type_id.is_some()
-                    });
+                    let xref = xrefs.contains(&(mapping.level_id, m.cross_reference_type.clone()));
                     (xref, usage.contains(&(sub.account_id, m.id)))
                 })
                 .collect();

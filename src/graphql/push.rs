@@ -235,15 +235,12 @@ impl From<Line> for PushLine {
 impl From<push_line::Model> for PushLine {
     fn from(line: push_line::Model) -> Self {
         let action = parse(&line.action).unwrap_or(PushAction::Skip);
-        let planned = match action {
-            PushAction::Update => Action::Update,
-            PushAction::Create => Action::Create,
-            PushAction::Retire => Action::Retire,
-            PushAction::Unchanged => Action::Unchanged,
-            PushAction::Skip => Action::Skip(PlanSkip::NoMapping),
-        };
+        let writes = matches!(
+            action,
+            PushAction::Update | PushAction::Create | PushAction::Retire
+        );
         let (monthly_before, monthly_after, monthly_change) = money(domain::push::monthly(
-            planned,
+            writes,
             line.current_quantity,
             line.new_quantity,
             line.unit_price,

@@ -145,16 +145,21 @@ impl Psa {
     /// Where `company`'s API lives on `site` (`GET /login/companyinfo/{company}`): the
     /// codebase to call (`v2025_1`). A site that does not answer as ConnectWise is refused.
     pub async fn discover(&self, site: &str, company: &str) -> AppResult<String> {
-        let info: CompanyInfo = connectwise::company_info(site, company, &self.settings)
+        self.codebase_at(site, company)
             .await
             .map_err(|error| match error {
                 connectwise::Error::Config(message) => AppError::bad_input("site", message),
                 other => other.into(),
-            })?;
+            })
+    }
+
+    /// The codebase `companyinfo` names for `company` on `site`, without slashes.
+    async fn codebase_at(&self, site: &str, company: &str) -> Result<String, connectwise::Error> {
+        let info: CompanyInfo = connectwise::company_info(site, company, &self.settings).await?;
         info.codebase
             .as_deref()
             .and_then(connectwise::normalize_codebase)
-            .ok_or_else(|| AppError::bad_input("site", "ConnectWise named no codebase"))
+            .ok_or_else(|| connectwise::Error::Config("ConnectWise named no codebase".into()))
     }
 
     /// Reachability, the codebase (asked again: a site moves to a new release now and then,
@@ -162,10 +167,8 @@ impl Psa {
     /// one by one.
     pub async fn test(&self, scope: &Scope) -> AppResult<TestReport> {
         let stored = psa::get(scope).await?.ok_or_else(not_connected)?;
-        let info = match connectwise::company_info(&stored.site, &stored.company_id, &self.settings)
-            .await
-        {
-            Ok(info) => info,
+        let codebase = match self.codebase_at(&stored.site, &stored.company_id).await {
+            Ok(codebase) => Some(codebase),
             Err(error) => {
                 return Ok(TestReport {
                     reachable: !matches!(
@@ -178,12 +181,8 @@ impl Psa {
                 });
             }
         };
-        let codebase = info
-            .codebase
-            .as_deref()
-            .and_then(connectwise::normalize_codebase);
-        if codebase.is_some() && codebase != stored.codebase {
-            psa::set_codebase(scope, codebase.clone()).await?;
+        if codebase != stored.codebase {
+            psa::set_codebase(scope, codebase).await?;
         }
         let Connected {
             client,

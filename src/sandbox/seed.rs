@@ -255,23 +255,13 @@ fn hard_case(
         }
         ENDING_ADDITION => {
             let id = addition(store, "IB-STORAGE-L1", "Billable");
-            let next_month = next_month_start(chrono::Utc::now());
-            store.change_addition(id, json!({ "cancelledDate": next_month }));
+            let next_month = crate::domain::push::next_month(chrono::Utc::now());
+            let from = next_month.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            store.change_addition(id, json!({ "cancelledDate": from }));
         }
         DO_NOT_BILL_ADDITION => {
             addition(store, "IB-LOCAL-L1", "DoNotBill");
         }
         _ => {}
     }
-}
-
-/// The first day of the month after `now`, as ConnectWise writes dates.
-fn next_month_start(now: chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::Datelike;
-    let (year, month) = if now.month() == 12 {
-        (now.year() + 1, 1)
-    } else {
-        (now.year(), now.month() + 1)
-    };
-    format!("{year:04}-{month:02}-01T00:00:00Z")
 }

@@ -47,14 +47,9 @@ fn billing_lines(state: &Value) -> HashMap<(i64, String), Vec<String>> {
     let now = chrono::Utc::now();
     let mut map: HashMap<(i64, String), Vec<String>> = HashMap::new();
     for a in state["additions"].as_array().unwrap() {
-        let date = |f: &str| {
-            a[f].as_str()
-                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-        };
         let billing = a["billCustomer"] == "Billable"
             && a["quantity"].as_f64().unwrap() > 0.0
-            && date("cancelledDate").is_none_or(|d| d >= now)
-            && date("effectiveDate").is_none_or(|d| d <= now);
+            && crate::common::bills_now(a, now);
         if !billing {
             continue;
         }

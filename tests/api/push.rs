@@ -63,15 +63,7 @@ fn additions(state: &Value) -> HashMap<(i64, String), Vec<f64>> {
     let mut map: HashMap<(i64, String), Vec<f64>> = HashMap::new();
     let now = chrono::Utc::now();
     for a in state["additions"].as_array().unwrap() {
-        let date = |field: &str| {
-            a[field]
-                .as_str()
-                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-        };
-        // Not billing now: cancelled from a past date, or a successor not started yet.
-        let ended = date("cancelledDate").is_some_and(|d| d < now);
-        let not_yet = date("effectiveDate").is_some_and(|d| d > now);
-        if ended || not_yet {
+        if !crate::common::bills_now(a, now) {
             continue;
         }
         map.entry((

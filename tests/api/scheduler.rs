@@ -174,15 +174,7 @@ async fn a_dead_replicas_run_is_finished_by_another_without_duplicate_writes() {
     for a in state["additions"].as_array().unwrap() {
         // The demo holds an addition cancelled last quarter (no longer billing) and one
         // cancelled from next month, whose successor starts then.
-        let date = |field: &str| {
-            a[field]
-                .as_str()
-                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-        };
-        // Not billing now: cancelled from a past date, or a successor not started yet.
-        let ended = date("cancelledDate").is_some_and(|d| d < now);
-        let not_yet = date("effectiveDate").is_some_and(|d| d > now);
-        if ended || not_yet {
+        if !crate::common::bills_now(a, now) {
             continue;
         }
         *seen

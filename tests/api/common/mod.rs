@@ -320,3 +320,16 @@ pub async fn demo(app: &TestApp) -> String {
     .await;
     editor
 }
+
+/// Whether a sandbox addition (as `/_sandbox/state` shows it) bills at `now`: not cancelled
+/// from a past date, and started (a successor starts when the one it follows is cancelled
+/// from). The demo holds both kinds.
+#[allow(dead_code)]
+pub fn bills_now(addition: &Value, now: chrono::DateTime<chrono::Utc>) -> bool {
+    let date = |field: &str| {
+        addition[field]
+            .as_str()
+            .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+    };
+    date("cancelledDate").is_none_or(|d| d >= now) && date("effectiveDate").is_none_or(|d| d <= now)
+}
