@@ -18,7 +18,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::session::{self, Throttle};
 use crate::clock::{Clock, SystemClock};
 use crate::graphql::{self, AppSchema};
-use crate::limits::{Limits, RateLimiter};
+use crate::limits::{Limits, Rate, RateLimiter};
 use crate::metrics::Metrics;
 use crate::psa::Psa;
 use crate::push::{PushOptions, Pusher};
@@ -41,21 +41,25 @@ pub struct AppState {
     pub requests: Arc<RateLimiter>,
     /// Sign-in attempts per client address.
     pub logins: Arc<RateLimiter>,
+    /// ConnectWise calls made by reads, per tenant.
+    pub connectwise_reads: Arc<RateLimiter>,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, jwt: JwtKeys, pusher: Pusher) -> Self {
-        let jwt = Arc::new(jwt);
         let limits = Limits::default();
+        let jwt = Arc::new(jwt);
+        let reads = allowance(&db, "connectwise", limits.connectwise_reads_per_minute);
         AppState {
-            db,
             jwt: jwt.clone(),
-            throttle: Arc::new(Throttle::default()),
+            throttle: Arc::new(Throttle::new(&db)),
             secure_cookies: false,
-            schema: graphql::schema_with(pusher.clone(), jwt, &limits, false),
+            schema: graphql::schema_with(pusher.clone(), jwt, reads.clone(), &limits, false),
             restricted: None,
-            requests: Arc::new(RateLimiter::new(limits.requests_per_minute)),
-            logins: Arc::new(RateLimiter::new(limits.logins_per_minute)),
+            requests: allowance(&db, "requests", limits.requests_per_minute),
+            logins: allowance(&db, "logins", limits.logins_per_minute),
+            connectwise_reads: reads,
+            db,
             limits,
             pusher,
         }
@@ -65,13 +69,21 @@ impl AppState {
     /// introspection nor suggestions for non-admins.
     pub fn configure(mut self, limits: Limits, production: bool) -> Self {
         self.secure_cookies = production;
+        self.requests = allowance(&self.db, "requests", limits.requests_per_minute);
+        self.logins = allowance(&self.db, "logins", limits.logins_per_minute);
+        self.connectwise_reads =
+            allowance(&self.db, "connectwise", limits.connectwise_reads_per_minute);
         let schema = |restricted| {
-            graphql::schema_with(self.pusher.clone(), self.jwt.clone(), &limits, restricted)
+            graphql::schema_with(
+                self.pusher.clone(),
+                self.jwt.clone(),
+                self.connectwise_reads.clone(),
+                &limits,
+                restricted,
+            )
         };
         self.schema = schema(false);
         self.restricted = production.then(|| schema(true));
-        self.requests = Arc::new(RateLimiter::new(limits.requests_per_minute));
-        self.logins = Arc::new(RateLimiter::new(limits.logins_per_minute));
         self.limits = limits;
         self
     }
@@ -101,6 +113,15 @@ impl AppState {
     }
 }
 
+/// A per-minute allowance, shared by replicas on PostgreSQL.
+fn allowance(db: &DatabaseConnection, name: &'static str, per_minute: u32) -> Arc<RateLimiter> {
+    Arc::new(RateLimiter::for_database(
+        db,
+        name,
+        Rate::per_minute(per_minute),
+    ))
+}
+
 pub fn router(state: AppState) -> Router {
     let (body_bytes, timeout) = (state.limits.body_bytes, state.limits.timeout);
     Router::new()
@@ -126,18 +147,37 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+/// Serves until `shutdown` resolves, then finishes the requests in flight — for at most
+/// the shutdown grace (`Limits::shutdown_grace`), after which it returns anyway.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let grace = state.limits.shutdown_grace;
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    };
+    let server = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
+    .with_graceful_shutdown(signal);
+    tokio::select! {
+        result = server => result,
+        () = async {
+            if stopped.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            tracing::warn!(?grace, "requests still running after the shutdown grace; stopping anyway");
+            Ok(())
+        }
+    }
 }
 
 /// Prometheus text: push runs, lines, ConnectWise calls, durations.

@@ -33,6 +33,11 @@ pub enum AppError {
         message: String,
         transient: bool,
     },
+    /// An allowance is spent for now (see `limits`).
+    RateLimited {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     /// Already logged where it happened; the client only sees a generic message.
     Internal,
 }
@@ -112,6 +117,7 @@ impl AppError {
             AppError::Upstream {
                 transient: false, ..
             } => "UPSTREAM_REJECTED",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Internal => "INTERNAL",
         }
     }
@@ -124,7 +130,9 @@ impl AppError {
             | AppError::ReadOnly(m)
             | AppError::Forbidden(m)
             | AppError::Unauthenticated(m) => m.clone(),
-            AppError::Upstream { message, .. } => message.clone(),
+            AppError::Upstream { message, .. } | AppError::RateLimited { message, .. } => {
+                message.clone()
+            }
             AppError::Internal => "internal error; it has been logged".into(),
         }
     }
@@ -137,6 +145,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -203,6 +212,9 @@ impl ErrorExtensions for AppError {
                 if let Some(suggestion) = suggestion {
                     ext.set("suggestion", suggestion.as_str());
                 }
+            }
+            if let AppError::RateLimited { retry_after, .. } = self {
+                ext.set("retryAfter", crate::limits::retry_after_secs(*retry_after));
             }
         })
     }

@@ -1,16 +1,22 @@
 //! The limits that keep one caller from hurting the others: GraphQL depth, complexity and
 //! directives, request size and time, and request rates per caller and per address.
 //!
-//! Rates are counted in each process's memory: with several replicas behind a balancer a
-//! caller gets up to the limit on each replica.
+//! Rates are counted where every replica sees them: in the database on PostgreSQL (several
+//! replicas share one allowance), in the process on SQLite (which has one server process).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use sea_orm::{DatabaseConnection, DbBackend};
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::db::allowances;
 use crate::error::refuse;
+
+/// The longest a stopping server waits for requests in flight.
+pub const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Every limit, with the defaults README documents. `BILLBRIDGE_*` variables override them
 /// (see `from_env`).
@@ -32,6 +38,11 @@ pub struct Limits {
     pub requests_per_minute: u32,
     /// Sign-in attempts per minute per client address; 0 turns it off.
     pub logins_per_minute: u32,
+    /// ConnectWise calls per minute per tenant made by reads (preview, connection test,
+    /// syncs); pushes are not counted. 0 turns it off.
+    pub connectwise_reads_per_minute: u32,
+    /// How long a stopping server waits for requests in flight before it exits anyway.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Limits {
@@ -45,6 +56,8 @@ impl Default for Limits {
             timeout: Duration::from_secs(30),
             requests_per_minute: 600,
             logins_per_minute: 30,
+            connectwise_reads_per_minute: 2_400,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -53,8 +66,9 @@ impl Limits {
     /// The defaults, overridden by `BILLBRIDGE_MAX_DEPTH`, `BILLBRIDGE_MAX_COMPLEXITY`,
     /// `BILLBRIDGE_MAX_FIELDS`,
     /// `BILLBRIDGE_MAX_DIRECTIVES`, `BILLBRIDGE_MAX_BODY_BYTES`,
-    /// `BILLBRIDGE_REQUEST_TIMEOUT_SECS`, `BILLBRIDGE_RATE_LIMIT_PER_MINUTE` and
-    /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE` where `var` finds them.
+    /// `BILLBRIDGE_REQUEST_TIMEOUT_SECS`, `BILLBRIDGE_RATE_LIMIT_PER_MINUTE`,
+    /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE`, `BILLBRIDGE_CONNECTWISE_READS_PER_MINUTE` and
+    /// `BILLBRIDGE_SHUTDOWN_GRACE_SECS` (at most 10) where `var` finds them.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         fn number<T>(
             var: &impl Fn(&str) -> Option<String>,
@@ -98,15 +112,59 @@ impl Limits {
                 0,
                 d.logins_per_minute,
             )?,
+            connectwise_reads_per_minute: number(
+                &var,
+                "BILLBRIDGE_CONNECTWISE_READS_PER_MINUTE",
+                0,
+                d.connectwise_reads_per_minute,
+            )?,
+            shutdown_grace: Duration::from_secs(number(
+                &var,
+                "BILLBRIDGE_SHUTDOWN_GRACE_SECS",
+                0,
+                d.shutdown_grace.as_secs(),
+            )?)
+            .min(MAX_SHUTDOWN_GRACE),
         })
     }
 }
 
-/// Token buckets by key: each holds up to a minute's allowance and refills continuously,
-/// so a caller may burst to the limit and then goes at the sustained rate.
+/// How much a key may spend: `burst` at once, refilled evenly over `per`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate {
+    pub burst: u32,
+    pub per: Duration,
+}
+
+impl Rate {
+    pub fn per_minute(n: u32) -> Rate {
+        Rate {
+            burst: n,
+            per: Duration::from_secs(60),
+        }
+    }
+
+    fn per_second(&self) -> f64 {
+        f64::from(self.burst) / self.per.as_secs_f64()
+    }
+}
+
+/// Token buckets by key: each holds up to `burst` and refills continuously, so a caller may
+/// burst to the limit and then goes at the sustained rate. On PostgreSQL the buckets live in
+/// the database and every replica spends from the same ones; otherwise in this process.
 pub struct RateLimiter {
-    per_minute: u32,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    rate: Rate,
+    store: Store,
+}
+
+enum Store {
+    Memory(Mutex<HashMap<String, Bucket>>),
+    /// Keys are stored as `<name>:<key>`.
+    Database {
+        db: DatabaseConnection,
+        name: &'static str,
+        takes: AtomicU64,
+    },
 }
 
 struct Bucket {
@@ -114,44 +172,149 @@ struct Bucket {
     at: Instant,
 }
 
-/// Buckets idle this long are full again and can be forgotten.
+/// Buckets idle this long past a full refill are forgotten.
 const FORGET_AFTER: Duration = Duration::from_secs(120);
 
+/// The shared buckets are swept of idle keys once every this many takes.
+const SWEEP_EVERY: u64 = 1024;
+
+/// The bucket refilled after `idle` seconds, then `cost` taken when it holds `need`:
+/// (tokens, granted). `db::allowances::take` does the same in SQL.
+fn refill_take(
+    tokens: f64,
+    idle: f64,
+    burst: f64,
+    per_second: f64,
+    need: f64,
+    cost: f64,
+) -> (f64, bool) {
+    let refilled = (tokens + idle.max(0.0) * per_second).min(burst);
+    if refilled >= need {
+        ((refilled - cost).max(-burst), true)
+    } else {
+        (refilled, false)
+    }
+}
+
 impl RateLimiter {
-    pub fn new(per_minute: u32) -> Self {
+    /// Buckets in this process.
+    pub fn in_memory(rate: Rate) -> Self {
         RateLimiter {
-            per_minute,
-            buckets: Mutex::new(HashMap::new()),
+            rate,
+            store: Store::Memory(Mutex::new(HashMap::new())),
         }
     }
 
-    /// Takes one request from `key`'s allowance, or says how long until one is free.
-    pub fn check(&self, key: &str) -> Result<(), Duration> {
-        self.check_at(key, Instant::now())
+    /// Buckets every replica on `db` shares when it is PostgreSQL (under `name`); in this
+    /// process otherwise (SQLite has one server process).
+    pub fn for_database(db: &DatabaseConnection, name: &'static str, rate: Rate) -> Self {
+        match db.get_database_backend() {
+            DbBackend::Postgres => RateLimiter {
+                rate,
+                store: Store::Database {
+                    db: db.clone(),
+                    name,
+                    takes: AtomicU64::new(0),
+                },
+            },
+            _ => RateLimiter::in_memory(rate),
+        }
     }
 
-    fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        if self.per_minute == 0 {
+    /// Whether the buckets are shared through the database.
+    pub fn shared(&self) -> bool {
+        matches!(self.store, Store::Database { .. })
+    }
+
+    /// Takes one from `key`'s allowance, or says how long until one is free.
+    pub async fn check(&self, key: &str) -> Result<(), Duration> {
+        self.take(key, 1.0, 1.0).await
+    }
+
+    /// Whether `key` has one to spend, without spending it.
+    pub async fn ready(&self, key: &str) -> Result<(), Duration> {
+        self.take(key, 1.0, 0.0).await
+    }
+
+    /// Spends `n` from `key`'s allowance whatever it holds: what a piece of work turned out
+    /// to cost, once done. The debt (at most one whole burst) delays the next `ready`.
+    pub async fn charge(&self, key: &str, n: u64) {
+        if n > 0 {
+            let _ = self.take(key, f64::NEG_INFINITY, n as f64).await;
+        }
+    }
+
+    /// Gives `key` its whole allowance back.
+    pub async fn forget(&self, key: &str) {
+        match &self.store {
+            Store::Memory(buckets) => {
+                buckets
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(key);
+            }
+            Store::Database { db, name, .. } => {
+                if let Err(error) = allowances::forget(db, &format!("{name}:{key}")).await {
+                    tracing::warn!(%error, "could not reset a shared allowance");
+                }
+            }
+        }
+    }
+
+    async fn take(&self, key: &str, need: f64, cost: f64) -> Result<(), Duration> {
+        if self.rate.burst == 0 {
             return Ok(());
         }
-        let capacity = f64::from(self.per_minute);
-        let per_second = capacity / 60.0;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        match &self.store {
+            Store::Memory(_) => self.take_at(key, Instant::now(), need, cost),
+            Store::Database { db, name, takes } => {
+                let (burst, per_second) = (f64::from(self.rate.burst), self.rate.per_second());
+                if takes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+                    let idle = self.rate.per + FORGET_AFTER;
+                    if let Err(error) = allowances::forget_idle(db, idle).await {
+                        tracing::warn!(%error, "could not sweep shared allowances");
+                    }
+                }
+                let key = format!("{name}:{key}");
+                match allowances::take(db, &key, burst, per_second, need, cost).await {
+                    Ok(taken) if taken.granted => Ok(()),
+                    Ok(taken) => Err(Duration::from_secs_f64(
+                        ((need - taken.tokens) / per_second).max(0.001),
+                    )),
+                    // A limit must not take the API down with the database: let it through.
+                    Err(error) => {
+                        tracing::warn!(%error, key, "shared allowance unavailable; not limiting");
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    fn take_at(&self, key: &str, now: Instant, need: f64, cost: f64) -> Result<(), Duration> {
+        let Store::Memory(buckets) = &self.store else {
+            return Ok(());
+        };
+        let (burst, per_second) = (f64::from(self.rate.burst), self.rate.per_second());
+        let mut buckets = buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() > 10_000 {
-            buckets.retain(|_, b| now.duration_since(b.at) < FORGET_AFTER);
+            let idle = self.rate.per + FORGET_AFTER;
+            buckets.retain(|_, b| now.duration_since(b.at) < idle);
         }
         let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
-            tokens: capacity,
+            tokens: burst,
             at: now,
         });
-        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * per_second).min(capacity);
+        let idle = now.saturating_duration_since(bucket.at).as_secs_f64();
+        let (tokens, granted) = refill_take(bucket.tokens, idle, burst, per_second, need, cost);
+        bucket.tokens = tokens;
         bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        if granted {
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
+            Err(Duration::from_secs_f64(
+                ((need - tokens) / per_second).max(0.001),
+            ))
         }
     }
 }
@@ -177,23 +340,62 @@ mod tests {
 
     #[test]
     fn bursts_to_the_limit_then_refills_at_the_rate() {
-        let limiter = RateLimiter::new(60);
+        let limiter = RateLimiter::in_memory(Rate::per_minute(60));
+        let check = |key, at| limiter.take_at(key, at, 1.0, 1.0);
         let start = Instant::now();
         for _ in 0..60 {
-            assert!(limiter.check_at("a", start).is_ok());
+            assert!(check("a", start).is_ok());
         }
-        let wait = limiter.check_at("a", start).unwrap_err();
+        let wait = check("a", start).unwrap_err();
         assert!((wait.as_secs_f64() - 1.0).abs() < 0.01, "{wait:?}");
         assert_eq!(retry_after_secs(wait), 1);
         // Another key has its own allowance.
-        assert!(limiter.check_at("b", start).is_ok());
+        assert!(check("b", start).is_ok());
         // One second later one request is free again, not two.
         let later = start + Duration::from_secs(1);
-        assert!(limiter.check_at("a", later).is_ok());
-        assert!(limiter.check_at("a", later).is_err());
-        // Off when 0.
-        let off = RateLimiter::new(0);
-        assert!((0..10_000).all(|_| off.check_at("a", start).is_ok()));
+        assert!(check("a", later).is_ok());
+        assert!(check("a", later).is_err());
+    }
+
+    #[test]
+    fn work_is_charged_after_it_is_done() {
+        let limiter = RateLimiter::in_memory(Rate::per_minute(60));
+        let start = Instant::now();
+        let ready = |at| limiter.take_at("t", at, 1.0, 0.0);
+        assert!(ready(start).is_ok());
+        assert!(
+            ready(start).is_ok(),
+            "asking whether it is ready spends nothing"
+        );
+        // A read that made 100 calls: 60 - 100 leaves a debt of 40, so the next read waits
+        // for 41 calls' refill.
+        limiter
+            .take_at("t", start, f64::NEG_INFINITY, 100.0)
+            .unwrap();
+        let wait = ready(start).unwrap_err();
+        assert!((wait.as_secs_f64() - 41.0).abs() < 0.01, "{wait:?}");
+        // The debt is capped at one burst: never more than 61 s away.
+        limiter
+            .take_at("t", start, f64::NEG_INFINITY, 500.0)
+            .unwrap();
+        let wait = ready(start).unwrap_err();
+        assert!((wait.as_secs_f64() - 61.0).abs() < 0.01, "{wait:?}");
+        assert!(ready(start + Duration::from_secs(61)).is_ok());
+    }
+
+    #[tokio::test]
+    async fn off_when_zero() {
+        let off = RateLimiter::in_memory(Rate::per_minute(0));
+        for _ in 0..10_000 {
+            assert!(off.check("a").await.is_ok());
+        }
+    }
+
+    #[test]
+    fn refill_never_exceeds_the_burst() {
+        assert_eq!(refill_take(3.0, 1e9, 5.0, 1.0, 1.0, 1.0), (4.0, true));
+        assert_eq!(refill_take(0.0, 0.5, 5.0, 1.0, 1.0, 1.0), (0.5, false));
+        assert_eq!(refill_take(-5.0, 0.0, 5.0, 1.0, 1.0, 0.0), (-5.0, false));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod m20261122_000006_api_tokens;
 mod m20261122_000007_audit;
 mod m20261127_000008_connectwise_contract;
 mod m20261127_000009_ownership;
+mod m20261127_000010_allowances;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_audit::Migration),
             Box::new(m20261127_000008_connectwise_contract::Migration),
             Box::new(m20261127_000009_ownership::Migration),
+            Box::new(m20261127_000010_allowances::Migration),
         ]
     }
 }

@@ -7,10 +7,10 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sea_orm::DatabaseConnection;
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use super::request::{self, SESSION_TTL};
@@ -18,7 +18,7 @@ use super::{Role, Viewer, password};
 use crate::app::AppState;
 use crate::db::{Scope, tenants, users};
 use crate::error::{AppError, refuse};
-use crate::limits::too_many;
+use crate::limits::{Rate, RateLimiter, too_many};
 
 /// Every failed sign-in takes at least this long, so timing tells nothing.
 const FAILURE_FLOOR: Duration = Duration::from_millis(400);
@@ -26,44 +26,38 @@ const WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_PER_ACCOUNT: u32 = 5;
 const MAX_PER_ADDRESS: u32 = 20;
 
-/// Failed sign-ins per key within a window (in this process).
-#[derive(Default)]
+/// Failed sign-ins: up to a limit per account and per address within a window, refilled
+/// evenly over it (shared by replicas on PostgreSQL, like the request rates).
 pub struct Throttle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    accounts: RateLimiter,
+    addresses: RateLimiter,
 }
 
 impl Throttle {
-    fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, (u32, Instant)>) -> R) -> R {
-        f(&mut self.failures.lock().unwrap_or_else(|p| p.into_inner()))
+    pub fn new(db: &DatabaseConnection) -> Self {
+        let rate = |burst| Rate { burst, per: WINDOW };
+        Throttle {
+            accounts: RateLimiter::for_database(db, "failed-sign-ins", rate(MAX_PER_ACCOUNT)),
+            addresses: RateLimiter::for_database(db, "failed-sign-ins", rate(MAX_PER_ADDRESS)),
+        }
     }
 
-    /// How long to wait, when either key has failed too often.
-    fn blocked(&self, keys: &[(String, u32)]) -> Option<Duration> {
-        self.with(|failures| {
-            keys.iter()
-                .filter_map(|(key, limit)| {
-                    let (count, since) = failures.get(key)?;
-                    let left = WINDOW.checked_sub(since.elapsed())?;
-                    (count >= limit).then_some(left)
-                })
-                .max()
-        })
+    /// How long to wait, when the account or the address has failed too often.
+    async fn blocked(&self, account: &str, address: &str) -> Option<Duration> {
+        let (account, address) =
+            tokio::join!(self.accounts.ready(account), self.addresses.ready(address));
+        [account.err(), address.err()].into_iter().flatten().max()
     }
 
-    fn failed(&self, keys: &[(String, u32)]) {
-        self.with(|failures| {
-            for (key, _) in keys {
-                let entry = failures.entry(key.clone()).or_insert((0, Instant::now()));
-                if entry.1.elapsed() > WINDOW {
-                    *entry = (0, Instant::now());
-                }
-                entry.0 += 1;
-            }
-        });
+    async fn failed(&self, account: &str, address: &str) {
+        tokio::join!(
+            self.accounts.charge(account, 1),
+            self.addresses.charge(address, 1)
+        );
     }
 
-    fn succeeded(&self, key: &str) {
-        self.with(|failures| failures.remove(key));
+    async fn succeeded(&self, account: &str) {
+        self.accounts.forget(account).await;
     }
 }
 
@@ -104,7 +98,7 @@ pub async fn login(
             "send JSON with tenant, email and password",
         );
     };
-    if let Err(wait) = state.logins.check(&peer.ip().to_string()) {
+    if let Err(wait) = state.logins.check(&peer.ip().to_string()).await {
         return too_many(
             wait,
             "too many sign-in attempts from this address; try again later",
@@ -116,16 +110,13 @@ pub async fn login(
         login.tenant.trim(),
         users::normalize(&login.email)
     );
-    let keys = [
-        (account.clone(), MAX_PER_ACCOUNT),
-        (format!("address:{}", peer.ip()), MAX_PER_ADDRESS),
-    ];
-    if let Some(wait) = state.throttle.blocked(&keys) {
+    let address = format!("address:{}", peer.ip());
+    if let Some(wait) = state.throttle.blocked(&account, &address).await {
         return too_many(wait, "too many failed sign-ins; try again later");
     }
     match check(&state, &login).await {
         Ok(viewer) => {
-            state.throttle.succeeded(&account);
+            state.throttle.succeeded(&account).await;
             let token = match request::issue_session(&state, &viewer) {
                 Ok(token) => token,
                 Err(e) => return e.into_response(),
@@ -142,7 +133,7 @@ pub async fn login(
         }
         Err(AppError::Internal) => AppError::Internal.into_response(),
         Err(_) => {
-            state.throttle.failed(&keys);
+            state.throttle.failed(&account, &address).await;
             if let Some(rest) = FAILURE_FLOOR.checked_sub(started.elapsed()) {
                 tokio::time::sleep(rest).await;
             }

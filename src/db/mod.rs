@@ -6,6 +6,7 @@
 //! module starts an unscoped query.
 
 pub mod accounts;
+pub mod allowances;
 pub mod api_tokens;
 pub mod audit;
 pub mod catalog;

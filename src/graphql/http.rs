@@ -63,7 +63,7 @@ pub async fn graphql_post(
             "batched operations are not accepted; send one operation per request",
         );
     }
-    if let Err(refused) = within_rate(&state, &auth.viewer) {
+    if let Err(refused) = within_rate(&state, &auth.viewer).await {
         return *refused;
     }
     match serde_json::from_value::<async_graphql::Request>(value) {
@@ -125,16 +125,16 @@ pub async fn graphql_get(
         Ok(auth) => auth,
         Err(e) => return unauthorized(e),
     };
-    if let Err(refused) = within_rate(&state, &auth.viewer) {
+    if let Err(refused) = within_rate(&state, &auth.viewer).await {
         return *refused;
     }
     execute(&state, auth.viewer, request).await
 }
 
 /// Each caller (API token, CLI token subject or signed-in user) has its own allowance.
-fn within_rate(state: &AppState, viewer: &Viewer) -> Result<(), Box<Response>> {
+async fn within_rate(state: &AppState, viewer: &Viewer) -> Result<(), Box<Response>> {
     let key = format!("{}/{}", viewer.tenant_id, viewer.subject);
-    state.requests.check(&key).map_err(|wait| {
+    state.requests.check(&key).await.map_err(|wait| {
         Box::new(too_many(
             wait,
             "too many requests for this token; slow down and retry after the Retry-After seconds",
@@ -195,7 +195,7 @@ pub async fn graphql_ws(
                             .into());
                         }
                     };
-                    if within_rate(&state, &viewer).is_err() {
+                    if within_rate(&state, &viewer).await.is_err() {
                         return Err(async_graphql::Error::new(
                             "too many requests for this token; retry later",
                         ));

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod budget;
 mod cost;
 mod guard;
 mod http;
@@ -26,7 +27,7 @@ pub use loaders::Loaders;
 use crate::auth::Viewer;
 use crate::auth::jwt::JwtKeys;
 use crate::db::Scope;
-use crate::limits::Limits;
+use crate::limits::{Limits, RateLimiter};
 use crate::psa::Psa;
 use crate::push::Pusher;
 use std::sync::Arc;
@@ -86,10 +87,14 @@ fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
 pub fn schema_with(
     pusher: Pusher,
     jwt: Arc<JwtKeys>,
+    reads: Arc<RateLimiter>,
     limits: &Limits,
     restricted: bool,
 ) -> AppSchema {
-    let mut builder = builder(limits).data(pusher).data(jwt);
+    let mut builder = builder(limits)
+        .data(pusher)
+        .data(jwt)
+        .data(budget::Reads(reads));
     if restricted {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -4,9 +4,9 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::audit;
 use super::guard::MinRole;
 use super::levels::Level;
+use super::{audit, budget};
 use super::{input, psa_context, scope, viewer};
 use crate::auth::Role;
 use crate::connectwise;
@@ -224,9 +224,11 @@ impl PsaMutation {
                 AppError::bad_input("privateKey", "is required for a new connection").into(),
             );
         }
-        let codebase = psa_context(ctx)
-            .discover(&connection.site, &connection.company_id)
-            .await?;
+        let (site, company) = (&connection.site, &connection.company_id);
+        let codebase = budget::read(ctx, |counted| async move {
+            counted.psa.discover(site, company).await
+        })
+        .await?;
         let connection = psa::ConnectionInput {
             codebase: Some(codebase),
             ..connection
@@ -254,7 +256,11 @@ impl PsaMutation {
     /// Calls ConnectWise: reachability, credentials, then each permission the push needs.
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn test_psa_connection(&self, ctx: &Context<'_>) -> Result<PsaTestReport> {
-        let report = psa_context(ctx).test(scope(ctx)).await?;
+        let report = budget::read(
+            ctx,
+            |counted| async move { counted.psa.test(scope(ctx)).await },
+        )
+        .await?;
         Ok(PsaTestReport {
             ok: report.ok(),
             reachable: report.reachable,
@@ -288,7 +294,10 @@ impl PsaMutation {
     /// Reads the integration's cross-references into the levels.
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn sync_levels(&self, ctx: &Context<'_>) -> Result<SyncLevelsPayload> {
-        let sync = psa_context(ctx).sync_levels(scope(ctx)).await?;
+        let sync = budget::read(ctx, |counted| async move {
+            counted.psa.sync_levels(scope(ctx)).await
+        })
+        .await?;
         let summary = format!(
             "synced levels: {} created, {} updated, {} cross-references",
             sync.created, sync.updated, sync.cross_references
@@ -310,7 +319,10 @@ impl PsaMutation {
     /// Links every account to its ConnectWise company (by Company ID or `echo_username`).
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn sync_companies(&self, ctx: &Context<'_>) -> Result<SyncCompaniesPayload> {
-        let counts = psa_context(ctx).sync_companies(scope(ctx)).await?;
+        let counts = budget::read(ctx, |counted| async move {
+            counted.psa.sync_companies(scope(ctx)).await
+        })
+        .await?;
         Ok(SyncCompaniesPayload {
             linked: count(counts.linked),
             not_found: count(counts.not_found),

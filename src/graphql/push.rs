@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use std::time::Duration;
 
-use super::audit;
 use super::guard::MinRole;
 use super::input::Totals;
 use super::services::Service;
+use super::{audit, budget};
 use super::{input, loaders, pusher, scope, viewer};
 use crate::auth::Role;
 use crate::db::Scope;
@@ -598,12 +598,13 @@ impl PushQuery {
     /// `serviceId` is left out.
     async fn preview_push(&self, ctx: &Context<'_>, service_id: Option<ID>) -> Result<PushPreview> {
         let service = input::ids("serviceId", service_id.as_ref())?;
-        let lines: Vec<PushLine> = pusher(ctx)
-            .preview(scope(ctx), service)
-            .await?
-            .into_iter()
-            .map(PushLine::from)
-            .collect();
+        let lines: Vec<PushLine> = budget::read(ctx, |counted| async move {
+            counted.preview(scope(ctx), service).await
+        })
+        .await?
+        .into_iter()
+        .map(PushLine::from)
+        .collect();
         Ok(PushPreview {
             summary: summarize(&lines),
             money: tally(&lines),

@@ -3,6 +3,7 @@
 //! levels (cross-references) and account links home.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::connectwise::conditions::Condition;
 use crate::connectwise::model::CompanyInfo;
@@ -115,6 +116,20 @@ impl Psa {
         }
     }
 
+    /// The same, with every ConnectWise exchange also added to `calls` (for budgets).
+    pub fn counted(&self, calls: Arc<AtomicU64>) -> Psa {
+        let inner = self.observer.clone();
+        Psa {
+            observer: Some(Arc::new(move |method, path, status| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                if let Some(inner) = &inner {
+                    inner(method, path, status);
+                }
+            })),
+            ..self.clone()
+        }
+    }
+
     /// The tenant's client and the name of its managed devices integration.
     pub async fn client(&self, scope: &Scope) -> AppResult<Connected> {
         let opened = psa::credentials(scope, &self.master_key)
@@ -155,7 +170,12 @@ impl Psa {
 
     /// The codebase `companyinfo` names for `company` on `site`, without slashes.
     async fn codebase_at(&self, site: &str, company: &str) -> Result<String, connectwise::Error> {
-        let info: CompanyInfo = connectwise::company_info(site, company, &self.settings).await?;
+        let info = connectwise::company_info(site, company, &self.settings).await;
+        if let Some(observer) = &self.observer {
+            let status = if info.is_ok() { 200 } else { 0 };
+            observer(&reqwest::Method::GET, "/login/companyinfo", status);
+        }
+        let info: CompanyInfo = info?;
         info.codebase
             .as_deref()
             .and_then(connectwise::normalize_codebase)

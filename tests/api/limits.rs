@@ -264,3 +264,112 @@ async fn connectwise_reads_are_one_per_operation() {
     app.ok(&editor, "{ previewPush { summary { lines } } }", json!({}))
         .await;
 }
+
+/// Each tenant's ConnectWise reads (preview, connection test, syncs) draw on one budget of
+/// calls: a read starts while calls are left and is charged what it made; the next is
+/// refused with RATE_LIMITED and retryAfter, without calling ConnectWise. Other tenants
+/// keep theirs.
+#[tokio::test]
+async fn connectwise_reads_have_a_budget_per_tenant() {
+    const BUDGET: u64 = 40;
+    let limits = Limits {
+        connectwise_reads_per_minute: BUDGET as u32,
+        ..Limits::default()
+    };
+    let app = TestApp::start_with(limits, false).await;
+    // Connecting and syncing spend from it too, well under it.
+    let editor = crate::common::demo(&app).await;
+    let calls = || app.sandbox.calls().values().sum::<u64>();
+    let preview = "{ previewPush { summary { lines } } }";
+    let mut reads = 0;
+    let refused = loop {
+        let before = calls();
+        let body = app.post(&editor, preview, json!({})).await;
+        if let Some(error) = body["errors"].get(0) {
+            assert_eq!(calls(), before, "a refused read calls nothing");
+            break error.clone();
+        }
+        reads += 1;
+        println!("read {reads}: {} calls", calls() - before);
+        assert!(reads < 100, "never refused");
+    };
+    assert_eq!(refused["extensions"]["code"], "RATE_LIMITED", "{refused}");
+    let wait = refused["extensions"]["retryAfter"].as_u64().unwrap();
+    assert!((1..=120).contains(&wait), "{wait}");
+    // Every read but the last started with calls left: the budget was spent, not exceeded
+    // by more than the last read's own calls.
+    let spent = calls();
+    assert!(spent >= BUDGET, "refused after {spent} calls");
+    assert!(reads >= 1);
+    // The other reads share the budget; another tenant has its own.
+    assert_eq!(
+        app.code(&editor, "mutation { testPsaConnection { ok } }", json!({}))
+            .await,
+        "RATE_LIMITED"
+    );
+    let beta = app.token("beta", Role::Editor);
+    assert_eq!(
+        app.code(&beta, "mutation { testPsaConnection { ok } }", json!({}))
+            .await,
+        "CONFLICT",
+        "beta is not connected, and not limited"
+    );
+}
+
+/// Two replicas on one PostgreSQL spend from the same allowance; on SQLite (one server
+/// process) the allowance is the process's own.
+#[tokio::test]
+async fn replicas_share_allowances_on_postgresql() {
+    use billbridge::limits::{Rate, RateLimiter};
+    use sea_orm::DbBackend;
+    let app = TestApp::start().await;
+    let replicas = [
+        RateLimiter::for_database(&app.db, "requests", Rate::per_minute(5)),
+        RateLimiter::for_database(&app.db, "requests", Rate::per_minute(5)),
+    ];
+    let postgres = app.db.get_database_backend() == DbBackend::Postgres;
+    assert_eq!(replicas[0].shared(), postgres);
+    let mut granted = 0;
+    for i in 0..20 {
+        if replicas[i % 2].check("1/ann").await.is_ok() {
+            granted += 1;
+        }
+    }
+    assert_eq!(granted, if postgres { 5 } else { 10 });
+    // Another caller has its own allowance.
+    assert!(replicas[1].check("1/bob").await.is_ok());
+    // Forgetting gives the whole allowance back, to every replica that shares it.
+    replicas[0].forget("1/ann").await;
+    assert!(replicas[usize::from(postgres)].check("1/ann").await.is_ok());
+}
+
+/// A request that is still running when the server is told to stop (here a preview waiting
+/// on a ConnectWise that answers in a minute) holds the shutdown for the grace, not longer.
+#[tokio::test]
+async fn a_stuck_request_does_not_hold_the_shutdown() {
+    let limits = Limits {
+        shutdown_grace: std::time::Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let app = TestApp::start_with(limits, false).await;
+    let editor = crate::common::demo(&app).await;
+    app.sandbox.set_latency(std::time::Duration::from_secs(60));
+    let request = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(&editor)
+        .json(&json!({ "query": "{ previewPush { summary { lines } } }" }))
+        .send();
+    let stuck = tokio::spawn(request);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!stuck.is_finished(), "the request is in flight");
+    let stopping = tokio::time::timeout(std::time::Duration::from_secs(20), app.stop()).await;
+    assert!(
+        stopping.is_ok(),
+        "serve returned after the grace, not after the request"
+    );
+    assert!(
+        !stuck.is_finished(),
+        "it returned without waiting for the request"
+    );
+}

@@ -37,7 +37,8 @@ pub struct TestApp {
     statements: Arc<AtomicUsize>,
     /// The SQL of every statement, for explaining a count that went wrong.
     pub log: Arc<std::sync::Mutex<Vec<String>>>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<()>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -102,7 +103,7 @@ impl TestApp {
         )
         .configure(limits, production);
         let pusher = state.pusher.clone();
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             app::serve(listener, state, async {
                 stopped.await.ok();
             })
@@ -122,9 +123,17 @@ impl TestApp {
             pusher,
             statements,
             log,
-            _shutdown: shutdown,
+            shutdown,
+            server,
             _dir: dir,
         }
+    }
+
+    /// Stops the server as a signal would, and waits until `serve` has returned.
+    #[allow(dead_code)]
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        self.server.await.expect("serve ended");
     }
 
     pub fn token(&self, tenant: &str, role: Role) -> String {
