@@ -2,6 +2,9 @@
 """Two billbridge server processes on one PostgreSQL database and one ConnectWise sandbox
 process, with a push every minute:
 
+0. the limits are shared: a caller hitting both replicas gets the documented request
+   allowance (600 a minute), not twice it, and five failed sign-ins lock the account on
+   both;
 1. for three slots, every slot is claimed once and runs once;
 2. then every quantity in ConnectWise is made wrong, the replica running the next push is
    killed (SIGKILL) mid-run, and the other one takes the run over when its lease expires
@@ -11,7 +14,7 @@ process, with a push every minute:
 Takes about five minutes. Needs: target/debug/billbridge, psql, a PostgreSQL at
 PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/test).
 """
-import base64, datetime, json, os, re, signal, subprocess, sys, tempfile, time, urllib.request
+import base64, datetime, json, os, re, signal, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "debug", "billbridge")
@@ -113,6 +116,37 @@ def main():
     graphql(base_b, token, "mutation { syncLevels { created } syncCompanies { linked } }")
     graphql(base_a, token, 'mutation { updatePushSchedule(input: {enabled: true, cron: "* * * * *"}) { nextRunAt } }')
     log(f"sandbox {site}, replicas {base_a} (pid {a.pid}) and {base_b} (pid {b.pid}), schedule every minute")
+
+    # 0. One allowance for both replicas.
+    caller = subprocess.run([BIN, "--data-dir", os.path.join(WORK, "a"), "token", "--tenant", "demo", "--role", "viewer", "--subject", "rate-check", "--database-url", URL],
+                            check=True, capture_output=True, text=True, env=ENV).stdout.strip()
+    granted, started = 0, time.time()
+    for i in range(2000):
+        base = (base_a, base_b)[i % 2]
+        request = urllib.request.Request(f"{base}/graphql", b'{"query":"{ __typename }"}', {"Content-Type": "application/json", "Authorization": f"Bearer {caller}"})
+        try:
+            urllib.request.urlopen(request, timeout=30).read()
+            granted += 1
+        except urllib.error.HTTPError as error:
+            if error.code != 429:
+                raise
+            break
+    took = time.time() - started
+    refilled = 600 / 60 * took
+    log(f"rate: {granted} requests granted across both replicas in {took:.1f}s before a 429 (allowance 600 a minute, {refilled:.0f} refilled meanwhile)")
+    assert 600 <= granted <= 600 + refilled + 20, f"{granted} granted: the replicas do not share the allowance"
+
+    def sign_in(base, password):
+        body = json.dumps({"tenant": "demo", "email": "admin@demo.billbridge.local", "password": password}).encode()
+        request = urllib.request.Request(f"{base}/auth/login", body, {"Content-Type": "application/json"})
+        try:
+            return urllib.request.urlopen(request, timeout=30).status
+        except urllib.error.HTTPError as error:
+            return error.code
+    failures = [sign_in((base_a, base_b)[i % 2], "wrong password!!") for i in range(5)]
+    locked = [sign_in(base, "demo-password") for base in (base_a, base_b)]
+    log(f"sign-ins: five wrong ones alternating replicas answered {failures}; then the right password answered {locked}")
+    assert failures == [401] * 5 and locked == [429, 429], "the failed sign-in throttle is not shared"
 
     # 1. Three slots with both replicas alive.
     def three_slots_done():
