@@ -6,11 +6,13 @@
 //! and an operation over the bound is refused. The same pass counts the fields that call
 //! ConnectWise: one per operation, however many aliases ask for more.
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
-use async_graphql::{Name, Positioned, ServerError, ServerResult, Variables};
+use async_graphql::{Name, Positioned, ServerError, ServerResult, ValidationResult, Variables};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -182,7 +184,21 @@ impl Extension for BoundedCheck {
                 "the operation asks ConnectWise {times} times through {field}; ask for it once per request"
             )));
         }
+        // Parsing and validation run without yielding; the request timeout can only fire
+        // at an await, so each stage gets one at its seams.
+        tokio::task::yield_now().await;
         next.run(ctx, query, variables).await
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        tokio::task::yield_now().await;
+        let result = next.run(ctx).await;
+        tokio::task::yield_now().await;
+        result
     }
 }
 
