@@ -73,7 +73,8 @@ impl AppError {
         }
     }
 
-    /// Ties a bad-input error to row `index` of a batch (`input.3.quantity`).
+    /// Ties a bad-input error to row `index` of a batch (`input[3].quantity`; `names[3]`
+    /// when the rows are plain values and the error names no field).
     pub fn at_row(self, list: &str, index: usize) -> Self {
         match self {
             AppError::BadInput {
@@ -82,7 +83,11 @@ impl AppError {
                 suggestion,
                 ..
             } => AppError::BadInput {
-                field: format!("{list}[{index}].{field}"),
+                field: if field.is_empty() {
+                    format!("{list}[{index}]")
+                } else {
+                    format!("{list}[{index}].{field}")
+                },
                 message,
                 index: Some(index),
                 suggestion,

@@ -20,7 +20,7 @@ pub fn check(field: &str, password: &str) -> Result<(), AppError> {
     if length > MAX_LENGTH {
         return Err(AppError::bad_input(
             field,
-            format!("must be at most {MAX_LENGTH} characters"),
+            format!("is {length} characters long; at most {MAX_LENGTH} are accepted"),
         ));
     }
     Ok(())

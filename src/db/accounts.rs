@@ -1,7 +1,7 @@
 //! Accounts (the MSP's customers at the vendor) and their subscriptions.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -9,7 +9,7 @@ use sea_orm::{
 use std::collections::{HashMap, HashSet};
 
 use super::entity::{account, account_link, plan, product, subscription};
-use super::{Page, Scope, catalog, read_page};
+use super::{Page, Scope, catalog, like, read_page};
 use crate::error::{AppError, AppResult};
 
 /// The most rows one batch mutation takes; larger imports are split by the caller.
@@ -287,15 +287,12 @@ pub async fn page(
         query = query.filter(account::Column::Id.in_subquery(linked));
     }
     if let Some(text) = filter.search.as_deref().filter(|t| !t.is_empty()) {
-        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
-        let like = |col: account::Column| {
-            Expr::expr(Func::lower(Expr::col((account::Entity, col))))
-                .like(LikeExpr::new(pattern.clone()).escape('\\'))
-        };
+        let backend = scope.db().get_database_backend();
+        let contains = |col: account::Column| like::contains(backend, (account::Entity, col), text);
         query = query.filter(
             Condition::any()
-                .add(like(account::Column::Name))
-                .add(like(account::Column::LinkIdentifier)),
+                .add(contains(account::Column::Name))
+                .add(contains(account::Column::LinkIdentifier)),
         );
     }
     let total = query.clone().count(scope.db()).await?;
@@ -304,18 +301,6 @@ pub async fn page(
     }
     let query = query.order_by_asc(account::Column::Name);
     Ok(read_page(scope.db(), query, first, total).await?)
-}
-
-/// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Every account of the tenant.
@@ -380,12 +365,4 @@ pub async fn subscription_counts(
         .into_tuple()
         .all(scope.db())
         .await?)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn like_patterns_are_escaped() {
-        assert_eq!(super::escape_like(r"50%_a\b"), r"50\%\_a\\b");
-    }
 }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod catalog;
 pub mod entity;
 pub mod levels;
+mod like;
 pub mod mappings;
 pub mod ownership;
 pub mod psa;

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::entity::{push_line, push_run};
-use super::{Page, Scope, read_page};
+use super::{Page, Scope, like, read_page};
 use crate::error::{AppError, AppResult};
 
 pub const RUNNING: &str = "RUNNING";
@@ -394,11 +394,17 @@ pub async fn last_pushed_for(scope: &Scope, account: &str) -> AppResult<Vec<push
         .into_tuple()
         .all(scope.db())
         .await?;
-    // One read over those runs; LIKE narrows, the exact name check decides.
+    // One read over those runs; LIKE narrows (escaped, or a `\` in a name would hide its
+    // lines on PostgreSQL), the exact name check decides.
+    let backend = scope.db().get_database_backend();
     let lines: Vec<push_line::Model> = scope
         .select::<push_line::Entity>()
         .filter(push_line::Column::RunId.is_in(runs))
-        .filter(push_line::Column::Accounts.contains(account))
+        .filter(like::contains(
+            backend,
+            push_line::Column::Accounts,
+            account,
+        ))
         .order_by_desc(push_line::Column::RunId)
         .order_by_asc(push_line::Column::Seq)
         .all(scope.db())

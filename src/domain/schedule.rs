@@ -1,10 +1,15 @@
 //! When scheduled pushes happen: daily at a time of day in a time zone, or by a cron
 //! expression (five fields, minute first, in the same time zone).
 
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use std::str::FromStr;
+
+/// How far ahead a cron expression must fire at least once to be accepted: long enough for
+/// a leap day (every fourth year, eight years apart across 2100), short enough that no
+/// billing schedule worth keeping is refused.
+pub const MUST_FIRE_WITHIN_YEARS: u32 = 8;
 
 #[derive(Clone, Debug)]
 pub struct Schedule {
@@ -59,6 +64,40 @@ impl Schedule {
             time_zone,
             cron,
         })
+    }
+
+    /// Refuses a cron expression that never fires — a date no month has, such as
+    /// `0 0 30 2 *` or `0 0 31 4 *` — by looking for a matching date among the days of the
+    /// next [`MUST_FIRE_WITHIN_YEARS`] years in the schedule's time zone (every pattern has
+    /// at least one hour and minute, so a matching date fires). Day by day, because croner's
+    /// own search for a next slot goes on to the year 5000 (a third of a second) before it
+    /// gives up. The daily time always fires.
+    pub fn check_fires(&self, now: DateTime<Utc>) -> Result<(), Invalid> {
+        let Some(cron) = &self.cron else {
+            return Ok(());
+        };
+        let pattern = &cron.pattern;
+        let today = now.with_timezone(&self.time_zone).date_naive();
+        let matches = |day: NaiveDate| {
+            [
+                pattern.year_match(day.year()),
+                pattern.month_match(day.month()),
+                pattern.day_match(day.year(), day.month(), day.day()),
+            ]
+            .iter()
+            .all(|m| matches!(m, Ok(true)))
+        };
+        let days = (366 * MUST_FIRE_WITHIN_YEARS) as usize;
+        match today.iter_days().take(days).any(matches) {
+            true => Ok(()),
+            false => Err(Invalid {
+                field: "cron",
+                message: format!(
+                    "{:?} never fires: no date in the next {MUST_FIRE_WITHIN_YEARS} years matches it (does the month have that day?)",
+                    cron.as_str()
+                ),
+            }),
+        }
     }
 
     /// The first slot strictly after `after`. Slots are whole seconds: every replica must
@@ -191,6 +230,55 @@ mod tests {
             nightly.next_after(at("2026-11-21T12:00:00Z")),
             Some(at("2026-11-23T00:30:00Z"))
         );
+    }
+
+    #[test]
+    fn a_cron_that_never_fires_is_refused() {
+        let now = at("2026-11-22T10:00:00Z");
+        let fires = |cron: &str| {
+            Schedule::parse("02:00", "UTC", Some(cron))
+                .unwrap()
+                .check_fires(now)
+        };
+        for never in [
+            "0 0 30 2 *",
+            "0 0 31 2 *",
+            "0 0 31 4 *",
+            "0 0 31 6 *",
+            "15 3 31 9,11 *",
+        ] {
+            let started = std::time::Instant::now();
+            let refused = fires(never).expect_err(never);
+            println!("{never}: refused in {:?}", started.elapsed());
+            assert_eq!(refused.field, "cron");
+            assert!(
+                refused.message.contains("never fires"),
+                "{}",
+                refused.message
+            );
+        }
+        // A leap day fires every fourth year (2028 from here); the 31st of a month that has
+        // one; a day-of-week widens a day-of-month (Mondays in February, as in Vixie cron).
+        for fires_sometimes in [
+            "0 0 29 2 *",
+            "0 0 31 1 *",
+            "0 0 30 4 *",
+            "0 0 31 4,5 *",
+            "0 0 30 2 1",
+            "* * * * *",
+        ] {
+            assert_eq!(fires(fires_sometimes), Ok(()), "{fires_sometimes}");
+        }
+        // Across 2100 (not a leap year) a leap day is eight years away: still accepted.
+        let leap = Schedule::parse("02:00", "UTC", Some("0 0 29 2 *")).unwrap();
+        assert_eq!(leap.check_fires(at("2096-03-01T00:00:00Z")), Ok(()));
+        assert_eq!(
+            leap.next_after(at("2096-03-01T00:00:00Z")),
+            Some(at("2104-02-29T00:00:00Z"))
+        );
+        // The daily time needs no search.
+        let daily = Schedule::parse("02:00", "UTC", None).unwrap();
+        assert_eq!(daily.check_fires(now), Ok(()));
     }
 
     #[test]

@@ -252,11 +252,7 @@ fn account_row(index: usize, row: AccountInput) -> AppResult<NewAccount> {
         .map_err(at)?;
     Ok(NewAccount {
         name: input::name("name", &row.name).map_err(at)?,
-        link_identifier: row
-            .link_identifier
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| input::name("linkIdentifier", &l))
-            .transpose()
+        link_identifier: input::note("linkIdentifier", row.link_identifier.as_deref())
             .map_err(at)?,
         subscriptions,
     })
@@ -298,11 +294,19 @@ impl AccountQuery {
             .into());
         }
         let after = input::cursor::<String>(after)?;
+        // Our cursors hold an account name; anything else (a NUL PostgreSQL cannot even
+        // compare) was not handed out by us.
+        if after
+            .as_deref()
+            .is_some_and(|name| input::text("after", name, input::NAME).is_err())
+        {
+            return Err(AppError::bad_input("after", "is not a cursor from this API").into());
+        }
         let filter = AccountFilter {
             service_id: input::ids("serviceId", service_id.as_ref())?,
             product_id: input::ids("productId", product_id.as_ref())?,
             plan_id: input::ids("planId", plan_id.as_ref())?,
-            search: search.map(|s| s.trim().to_owned()),
+            search: input::note("search", search.as_deref())?,
             link_state: link_state.map(LinkState::stored),
         };
         let page = accounts::page(scope(ctx), &filter, after.as_deref(), first as u64).await?;
@@ -353,6 +357,9 @@ impl AccountMutation {
         ctx: &Context<'_>,
         names: Vec<String>,
     ) -> Result<DeleteAccountsPayload> {
+        for (i, name) in names.iter().enumerate() {
+            input::text("", name, input::NAME).map_err(|e| e.at_row("names", i))?;
+        }
         let deleted = accounts::delete(scope(ctx), &names).await?;
         Ok(DeleteAccountsPayload {
             deleted: i32::try_from(deleted).unwrap_or(i32::MAX),
@@ -372,10 +379,11 @@ impl AccountMutation {
             .into_iter()
             .enumerate()
             .map(|(i, row)| {
+                let at = |e: AppError| e.at_row("input", i);
+                input::text("account", &row.account, input::NAME).map_err(at)?;
                 Ok(NewUsage {
                     account: row.account,
-                    metric_id: input::id("metricId", &row.metric_id)
-                        .map_err(|e| e.at_row("input", i))?,
+                    metric_id: input::id("metricId", &row.metric_id).map_err(at)?,
                     quantity: row.quantity,
                     measured_at: row.measured_at,
                 })

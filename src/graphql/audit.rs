@@ -82,7 +82,7 @@ impl AuditQuery {
         let first = input::page_size(first, 200)?;
         let after = input::cursor::<i64>(after)?;
         if let Some(entity) = entity.as_deref()
-            && !ENTITIES.contains(&entity)
+            && !ENTITIES.contains(&input::text("entity", entity, input::SETTING)?)
         {
             return Err(crate::error::AppError::bad_input(
                 "entity",

@@ -1,4 +1,10 @@
 //! Checks on input values that do not need the database. Every error names its field.
+//!
+//! Every free-text argument of the API goes through [`text`] before anything else looks at
+//! it: a documented maximum length and no control characters. README's "Input limits" table
+//! lists the maxima; `tests/api/input.rs` walks the schema and sends every String and ID
+//! argument one character too many, and a control character, so a new field cannot be
+//! forgotten.
 
 use async_graphql::connection::{CursorType, OpaqueCursor};
 use async_graphql::{ID, SimpleObject};
@@ -6,38 +12,79 @@ use async_graphql::{ID, SimpleObject};
 use crate::db::mappings::PlanChoice;
 use crate::error::{AppError, AppResult};
 
-const MAX_TEXT: usize = 200;
+/// Names of things (services, products, plans and their unique IDs, metrics, levels,
+/// accounts, link identifiers, tokens, people), descriptions, searches, and the ConnectWise
+/// company ID, keys, client ID and integration.
+pub const NAME: usize = 200;
+/// An email address (the longest a mail path may be).
+pub const EMAIL: usize = 254;
+/// A ConnectWise site: a host name (DNS allows 253), optionally with scheme and API path.
+pub const SITE: usize = 255;
+/// A webhook URL (well inside what servers and proxies take).
+pub const URL: usize = 2000;
+/// Short settings: a cron expression, a time of day, a time zone, an API version, an audit
+/// entity.
+pub const SETTING: usize = 100;
+/// An `after` cursor (an encoded account name is the longest this API hands out).
+pub const CURSOR: usize = 2000;
+/// An `ID` (ids are integers; 19 digits hold any of them).
+pub const ID_LENGTH: usize = 20;
+
+/// The one check every free-text argument goes through: at most `max` characters (Unicode
+/// scalar values, counted as sent) and no control character — C0 (NUL, tab, newline, …),
+/// DEL or C1. Every free-text field is one line; PostgreSQL text cannot hold NUL; and a
+/// control character in a name is invisible in the app and in ConnectWise.
+pub fn text<'a>(field: &str, value: &'a str, max: usize) -> AppResult<&'a str> {
+    // Bytes bound characters from above, so the count is only needed near the limit.
+    if value.len() > max {
+        let length = value.chars().count();
+        if length > max {
+            return Err(AppError::bad_input(
+                field,
+                format!("is {length} characters long; at most {max} are accepted"),
+            ));
+        }
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(AppError::bad_input(
+            field,
+            format!(
+                "contains the control character U+{:04X}; give printable text on one line",
+                c as u32
+            ),
+        ));
+    }
+    Ok(value)
+}
 
 /// An id argument as our integer key. Something that cannot be an id is bad input.
 pub fn id(field: &str, id: &ID) -> AppResult<i64> {
-    id.parse::<i64>()
+    let value = text(field, id.as_str(), ID_LENGTH)?;
+    value
+        .parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| AppError::bad_input(field, format!("{:?} is not an id", id.as_str())))
+        .ok_or_else(|| AppError::bad_input(field, format!("{value:?} is not an id")))
 }
 
 pub fn ids(field: &str, ids: Option<&ID>) -> AppResult<Option<i64>> {
     ids.map(|v| id(field, v)).transpose()
 }
 
-/// A name: surrounding spaces removed, not empty, at most 200 characters.
+/// A name: surrounding spaces removed, not empty, at most [`NAME`] characters.
 pub fn name(field: &str, value: &str) -> AppResult<String> {
-    let trimmed = value.trim();
+    let trimmed = text(field, value, NAME)?.trim();
     if trimmed.is_empty() {
         return Err(AppError::bad_input(field, "must not be empty"));
-    }
-    if trimmed.chars().count() > MAX_TEXT {
-        return Err(AppError::bad_input(
-            field,
-            format!("is longer than {MAX_TEXT} characters"),
-        ));
     }
     Ok(trimmed.to_owned())
 }
 
-/// A level exactly as typed: case and inner spaces matter to ConnectWise, so nothing is
-/// changed; leading or trailing spaces are refused rather than silently dropped.
+/// A level (or cross-reference type) exactly as typed: case, inner spaces, quotes, accents
+/// and emoji matter to ConnectWise, so nothing is changed; leading or trailing spaces are
+/// refused rather than silently dropped, and control characters like everywhere.
 pub fn exact(field: &str, value: &str) -> AppResult<String> {
+    let value = text(field, value, NAME)?;
     if value.trim().is_empty() {
         return Err(AppError::bad_input(field, "is required"));
     }
@@ -45,12 +92,6 @@ pub fn exact(field: &str, value: &str) -> AppResult<String> {
         return Err(AppError::bad_input(
             field,
             format!("{value:?} starts or ends with spaces; ConnectWise would not match it"),
-        ));
-    }
-    if value.chars().count() > MAX_TEXT {
-        return Err(AppError::bad_input(
-            field,
-            format!("is longer than {MAX_TEXT} characters"),
         ));
     }
     Ok(value.to_owned())
@@ -78,18 +119,9 @@ pub fn positive(field: &str, value: f64) -> AppResult<f64> {
     }
 }
 
-/// Longest URL accepted (well inside what servers and proxies take).
-const MAX_URL: usize = 2000;
-
 /// An absolute http(s) URL with a host, as given (surrounding spaces removed).
 pub fn web_url(field: &str, value: &str) -> AppResult<String> {
-    let value = value.trim();
-    if value.len() > MAX_URL {
-        return Err(AppError::bad_input(
-            field,
-            format!("is longer than {MAX_URL} characters"),
-        ));
-    }
+    let value = text(field, value, URL)?.trim();
     let refuse = || {
         AppError::bad_input(
             field,
@@ -105,10 +137,13 @@ pub fn web_url(field: &str, value: &str) -> AppResult<String> {
     Ok(value.to_owned())
 }
 
-/// Optional free text: surrounding spaces removed, empty is none, at most 200 characters.
+/// Optional free text (a description, a search): surrounding spaces removed, empty is
+/// none, at most [`NAME`] characters — a search longer than any name could match nothing.
 pub fn note(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(text) => name(field, text).map(Some),
+    match value {
+        Some(v) => Ok(Some(text(field, v, NAME)?.trim())
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)),
         None => Ok(None),
     }
 }
@@ -144,6 +179,7 @@ where
 {
     after
         .map(|c| {
+            text("after", &c, CURSOR)?;
             OpaqueCursor::<T>::decode_cursor(&c)
                 .map(|c| c.0)
                 .map_err(|_| AppError::bad_input("after", "is not a cursor from this API"))
@@ -199,12 +235,101 @@ mod tests {
         ));
     }
 
+    fn refused_field(result: AppResult<impl std::fmt::Debug>) -> (String, String) {
+        match result {
+            Err(AppError::BadInput { field, message, .. }) => (field, message),
+            other => panic!("expected bad input, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn text_is_bounded_in_characters_not_bytes() {
+        assert_eq!(
+            text("name", &"a".repeat(NAME), NAME),
+            Ok("a".repeat(NAME).as_str())
+        );
+        // 200 emoji are 800 bytes, and 200 characters.
+        let emoji = "🦀".repeat(NAME);
+        assert_eq!(text("name", &emoji, NAME), Ok(emoji.as_str()));
+        let (field, message) = refused_field(text("name", &"é".repeat(NAME + 1), NAME));
+        assert_eq!(field, "name");
+        assert_eq!(message, "is 201 characters long; at most 200 are accepted");
+        let (_, message) = refused_field(text("search", &"x".repeat(50_000), NAME));
+        assert!(message.contains("at most 200"), "{message}");
+    }
+
+    #[test]
+    fn control_characters_are_refused_everywhere_in_text() {
+        for bad in [
+            "a\0b",
+            "\0",
+            "tab\there",
+            "line\nbreak",
+            "cr\r",
+            "esc\u{1b}",
+            "del\u{7f}",
+            "nel\u{85}",
+            "c1\u{9f}",
+            "\u{80}",
+        ] {
+            let (field, message) = refused_field(text("name", bad, NAME));
+            assert_eq!(field, "name");
+            assert!(
+                message.contains("control character U+"),
+                "{bad:?}: {message}"
+            );
+            assert!(name("name", bad).is_err(), "{bad:?}");
+            assert!(exact("level", bad).is_err(), "{bad:?}");
+            assert!(note("description", Some(bad)).is_err(), "{bad:?}");
+        }
+        let (_, message) = refused_field(text("name", "a\0b", NAME));
+        assert!(message.contains("U+0000"), "{message}");
+        // Not control characters: format characters, non-breaking and other spaces, emoji.
+        for good in [
+            "zero\u{200b}width",
+            "nb\u{a0}sp",
+            "👩\u{200d}💻",
+            "e\u{301}",
+            "«»“”",
+        ] {
+            assert_eq!(text("name", good, NAME), Ok(good));
+        }
+    }
+
     #[test]
     fn levels_are_kept_exactly() {
-        assert_eq!(exact("level", "Gold tier"), Ok("Gold tier".into()));
-        assert_eq!(exact("level", "gold"), Ok("gold".into()));
+        for level in [
+            "Gold tier",
+            "gold",
+            "Gold  tier",
+            "Ünïcödé 级别",
+            "Platinum ✨ “Plus”",
+            r#"It's "quoted" <b>&amp;</b> \ %_"#,
+            "e\u{301}",
+            "nb\u{a0}sp",
+        ] {
+            assert_eq!(exact("level", level), Ok(level.to_owned()), "{level:?}");
+        }
         assert!(exact("level", " Gold").is_err());
+        assert!(exact("level", "Gold ").is_err());
+        assert!(exact("level", "\u{a0}Gold").is_err());
         assert!(exact("level", "   ").is_err());
+        assert_eq!(refused_field(exact("level", "Gold\0")).0, "level");
+        assert_eq!(
+            refused_field(exact("level", &"g".repeat(NAME + 1))).0,
+            "level"
+        );
+    }
+
+    #[test]
+    fn ids_and_cursors_are_bounded() {
+        let (field, message) = refused_field(id("productId", &ID::from("1".repeat(50_000))));
+        assert_eq!(field, "productId");
+        assert!(message.contains("at most 20"), "{message}");
+        assert!(id("productId", &ID::from("9223372036854775807")).is_ok());
+        let (field, message) = refused_field(cursor::<i64>(Some("a".repeat(CURSOR + 1))));
+        assert_eq!(field, "after");
+        assert!(message.contains("at most 2000"), "{message}");
     }
 
     #[test]
@@ -246,6 +371,7 @@ mod tests {
             Ok(Some("Billing team".into()))
         );
         assert!(note("description", Some(&"x".repeat(201))).is_err());
+        assert_eq!(note("search", Some(" 100%_ ")), Ok(Some("100%_".into())));
     }
 
     #[test]

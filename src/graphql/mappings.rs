@@ -168,14 +168,17 @@ impl MappingMutation {
         ctx: &Context<'_>,
         input: AddBillingMappingInput,
     ) -> Result<BillingMappingPayload> {
+        // Each value on its own first, then how they go together.
+        let product_id = input::id("productId", &input.product_id)?;
+        let level = input::exact("level", &input.level)?;
         let plans =
             input::plan_choice(input.plan_id.as_ref(), input.all_plans)?.ok_or_else(|| {
                 AppError::bad_input("planId", "choose a plan (planId) or allPlans: true")
             })?;
         let new = NewMapping {
-            product_id: input::id("productId", &input.product_id)?,
+            product_id,
             plans,
-            level: input::exact("level", &input.level)?,
+            level,
             usage_value: input.usage_value.into(),
             managed_externally: input.managed_externally,
         };

@@ -176,9 +176,15 @@ impl PsaMutation {
         ctx: &Context<'_>,
         input: ConnectPsaInput,
     ) -> Result<PsaConnection> {
-        connectwise::base_url(&input.site, None)
+        let site = input::text("site", &input.site, input::SITE)?;
+        connectwise::base_url(site, None)
             .map_err(|e| AppError::bad_input("site", e.to_string()))?;
-        let api_version = match input.api_version.as_deref().map(str::trim) {
+        let api_version = match input
+            .api_version
+            .as_deref()
+            .map(|v| input::text("apiVersion", v, input::SETTING).map(str::trim))
+            .transpose()?
+        {
             None | Some("") => None,
             Some(v) if api_version_ok(v) => Some(v.to_owned()),
             Some(_) => {
@@ -189,6 +195,9 @@ impl PsaMutation {
                 .into());
             }
         };
+        if let Some(key) = &input.private_key {
+            input::text("privateKey", key, input::NAME)?;
+        }
         let private_key = match input.private_key {
             Some(key) if key.trim().is_empty() => {
                 return Err(AppError::bad_input(

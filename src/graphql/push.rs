@@ -775,13 +775,19 @@ impl PushMutation {
         ctx: &Context<'_>,
         input: PushScheduleInput,
     ) -> Result<PushSchedule> {
-        let time_of_day = input.time_of_day.unwrap_or_else(|| DEFAULT_TIME.into());
-        let time_zone = input.time_zone.unwrap_or_else(|| DEFAULT_ZONE.into());
+        let setting = |field, value: Option<String>, default: &str| match value {
+            Some(v) => input::text(field, &v, input::SETTING).map(str::to_owned),
+            None => Ok(default.to_owned()),
+        };
+        let time_of_day = setting("timeOfDay", input.time_of_day, DEFAULT_TIME)?;
+        let time_zone = setting("timeZone", input.time_zone, DEFAULT_ZONE)?;
         let cron = input
             .cron
-            .map(|c| c.trim().to_owned())
+            .map(|c| input::text("cron", &c, input::SETTING).map(|c| c.trim().to_owned()))
+            .transpose()?
             .filter(|c| !c.is_empty());
         Schedule::parse(&time_of_day, &time_zone, cron.as_deref())
+            .and_then(|s| s.check_fires(pusher(ctx).clock.now()))
             .map_err(|e| AppError::bad_input(e.field, e.message))?;
         let saved = ScheduleInput {
             enabled: input.enabled,

@@ -391,7 +391,7 @@ impl ServiceMutation {
         input: CreateServiceInput,
     ) -> Result<Service> {
         let name = input::name("name", &input.name)?;
-        let description = input.description.filter(|d| !d.trim().is_empty());
+        let description = input::note("description", input.description.as_deref())?;
         let service = catalog::create_service(scope(ctx), name, description).await?;
         let summary = format!("created service {:?}", service.name);
         audit::record(ctx, "service", "create", Some(service.id), summary).await?;
@@ -410,7 +410,7 @@ impl ServiceMutation {
         let description = match input.description {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(d) => Some(Some(d).filter(|d| !d.trim().is_empty())),
+            MaybeUndefined::Value(d) => Some(input::note("description", Some(&d))?),
         };
         let service = catalog::update_service(scope(ctx), id, name, description).await?;
         let summary = format!("updated service {:?}", service.name);

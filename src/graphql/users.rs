@@ -49,15 +49,13 @@ pub struct CreateUserInput {
 }
 
 fn email(value: &str) -> Result<String, AppError> {
-    let trimmed = value.trim();
-    let valid = trimmed.len() <= 254
-        && trimmed.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
-        && !trimmed.contains(char::is_whitespace);
+    let trimmed = input::text("email", value, input::EMAIL)?.trim();
+    let valid = trimmed.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    }) && !trimmed.contains(char::is_whitespace);
     if valid {
         Ok(trimmed.to_owned())
     } else {
@@ -120,6 +118,10 @@ pub struct UserMutation;
 impl UserMutation {
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
+        // Passwords are hashed and never shown: any character goes, only the length is
+        // bounded (`auth::password`). Checked here too so that all input is judged before
+        // the database is asked whether the email is taken.
+        crate::auth::password::check("password", &input.password)?;
         let new = NewUser {
             email: email(&input.email)?,
             display_name: input::name("displayName", &input.display_name)?,

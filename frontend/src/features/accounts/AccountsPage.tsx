@@ -11,6 +11,7 @@ import { PageTitle } from '../../ui/PageTitle';
 import { Pager, useCursorPages } from '../../ui/Pager';
 import { Table } from '../../ui/Table';
 import { LINK_STATE } from './link';
+import { MAX_LENGTH } from '../../api/limits';
 
 const Accounts = graphql(`
   query Accounts($after: String, $search: String, $linkState: LinkState) {
@@ -75,7 +76,7 @@ export function AccountsPage() {
       <PageTitle>Accounts</PageTitle>
       <div className="toolbar">
         <Field label="Search accounts">
-          {(p) => <input {...p} type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Name or link identifier" />}
+          {(p) => <input {...p} type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Name or link identifier" maxLength={MAX_LENGTH.name} />}
         </Field>
         <Field label="Link status">
           {(p) => (

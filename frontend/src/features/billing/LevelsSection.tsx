@@ -9,6 +9,7 @@ import { ConfirmDialog, Dialog } from '../../ui/Dialog';
 import { Empty, ErrorAlert } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { Table } from '../../ui/Table';
+import { MAX_LENGTH } from '../../api/limits';
 
 const CreateLevel = graphql(`
   mutation CreateLevel($input: CreateLevelInput!) {
@@ -143,7 +144,7 @@ function LevelDialog({ onClose, onSaved }: { onClose: () => void; onSaved: () =>
     <Dialog title="Add a level" onClose={onClose}>
       <form onSubmit={submit}>
         <Field label="Level name" hint="Kept exactly as typed: case matters.">
-          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required spellCheck={false} />}
+          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required spellCheck={false} maxLength={MAX_LENGTH.name} />}
         </Field>
         {create.error && <ErrorAlert error={create.error} title="Not saved." />}
         <div className="actions">

@@ -10,6 +10,7 @@ import { ErrorAlert } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { ALL_PLANS } from './labels';
 import { workedExample } from './usageValue';
+import { MAX_LENGTH } from '../../api/limits';
 
 const AddBillingMapping = graphql(`
   mutation AddBillingMapping($input: AddBillingMappingInput!) {
@@ -202,6 +203,7 @@ export function MappingDialog({ types, levels, editing, onClose, onSaved }: Prop
                 value={level}
                 disabled={!product}
                 list={`${ids}-levels`}
+                maxLength={MAX_LENGTH.name}
                 autoComplete="off"
                 spellCheck={false}
                 onChange={(e) => setLevel(e.target.value)}

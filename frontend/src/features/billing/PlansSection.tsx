@@ -7,6 +7,7 @@ import { Empty, ErrorAlert } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatNumber } from '../../ui/format';
 import { Table } from '../../ui/Table';
+import { MAX_LENGTH } from '../../api/limits';
 
 const CreatePlan = graphql(`
   mutation CreatePlan($input: CreatePlanInput!) {
@@ -161,10 +162,10 @@ function PlanDialog({ product, onClose, onSaved }: { product: Product; onClose: 
     <Dialog title={`Add a plan to ${product.name}`} onClose={onClose}>
       <form onSubmit={submit}>
         <Field label="Unique ID" hint="The vendor's ID of the plan.">
-          {(p) => <input {...p} value={uniqueId} onChange={(e) => setUniqueId(e.target.value)} required />}
+          {(p) => <input {...p} value={uniqueId} onChange={(e) => setUniqueId(e.target.value)} required maxLength={MAX_LENGTH.name} />}
         </Field>
         <Field label="Name" hint="Leave empty to use the unique ID.">
-          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
+          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} maxLength={MAX_LENGTH.name} />}
         </Field>
         <Field label="Base size (GB)" hint="Included storage; additional usage is what exceeds it.">
           {(p) => <input {...p} type="number" min="0" step="any" value={base} onChange={(e) => setBase(e.target.value)} required />}

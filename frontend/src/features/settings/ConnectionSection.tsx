@@ -11,6 +11,7 @@ import { ErrorAlert, Loaded } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatDateTime } from '../../ui/format';
 import { Table } from '../../ui/Table';
+import { MAX_LENGTH } from '../../api/limits';
 
 const PsaConnection = graphql(`
   query PsaConnection {
@@ -304,22 +305,22 @@ function ConnectionForm({ current, onSaved }: { current: Connection | null; onSa
   return (
     <form className="panel form-grid" onSubmit={submit}>
       <Field label="Site" hint="e.g. api-na.myconnectwise.net">
-        {(p) => <input {...p} value={form.site} onChange={set('site')} required />}
+        {(p) => <input {...p} value={form.site} onChange={set('site')} required maxLength={MAX_LENGTH.site} />}
       </Field>
-      <Field label="Company ID">{(p) => <input {...p} value={form.companyId} onChange={set('companyId')} required />}</Field>
-      <Field label="Public key">{(p) => <input {...p} value={form.publicKey} onChange={set('publicKey')} required />}</Field>
+      <Field label="Company ID">{(p) => <input {...p} value={form.companyId} onChange={set('companyId')} required maxLength={MAX_LENGTH.name} />}</Field>
+      <Field label="Public key">{(p) => <input {...p} value={form.publicKey} onChange={set('publicKey')} required maxLength={MAX_LENGTH.name} />}</Field>
       <Field label="Private key" hint={current?.hasPrivateKey ? 'Leave empty to keep the stored key.' : undefined}>
-        {(p) => <input {...p} type="password" value={form.privateKey} onChange={set('privateKey')} autoComplete="off" required={!current?.hasPrivateKey} />}
+        {(p) => <input {...p} type="password" value={form.privateKey} onChange={set('privateKey')} autoComplete="off" required={!current?.hasPrivateKey} maxLength={MAX_LENGTH.name} />}
       </Field>
-      <Field label="Client ID">{(p) => <input {...p} value={form.clientId} onChange={set('clientId')} required />}</Field>
+      <Field label="Client ID">{(p) => <input {...p} value={form.clientId} onChange={set('clientId')} required maxLength={MAX_LENGTH.name} />}</Field>
       <Field label="Integration" hint="The Managed Devices Integration holding the cross-references.">
-        {(p) => <input {...p} value={form.integration} onChange={set('integration')} required />}
+        {(p) => <input {...p} value={form.integration} onChange={set('integration')} required maxLength={MAX_LENGTH.name} />}
       </Field>
       <Field label="Requests per second" hint="Leave empty for no limit.">
         {(p) => <input {...p} type="number" min="1" value={form.maxRequestsPerSecond} onChange={set('maxRequestsPerSecond')} />}
       </Field>
       <Field label="Model version" hint="The ConnectWise release pinned in every request, e.g. 2025.1. Leave empty for billbridge’s default.">
-        {(p) => <input {...p} value={form.apiVersion} onChange={set('apiVersion')} />}
+        {(p) => <input {...p} value={form.apiVersion} onChange={set('apiVersion')} maxLength={MAX_LENGTH.setting} />}
       </Field>
       {save.error && <ErrorAlert error={save.error} title="Not saved." />}
       <div className="actions">

@@ -6,6 +6,7 @@ import { useCan } from '../../session/Session';
 import { ErrorAlert, Loaded } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatDateTime } from '../../ui/format';
+import { MAX_LENGTH } from '../../api/limits';
 
 const PushSchedule = graphql(`
   query PushSchedule {
@@ -75,10 +76,10 @@ function ScheduleForm({ schedule, onSaved }: { schedule: Schedule; onSaved: () =
       </div>
       <Field label="Time of day">{(p) => <input {...p} type="time" value={timeOfDay} onChange={(e) => setTimeOfDay(e.target.value)} />}</Field>
       <Field label="Time zone" hint="An IANA name, e.g. Europe/Paris.">
-        {(p) => <input {...p} value={timeZone} onChange={(e) => setTimeZone(e.target.value)} />}
+        {(p) => <input {...p} value={timeZone} onChange={(e) => setTimeZone(e.target.value)} maxLength={MAX_LENGTH.setting} />}
       </Field>
       <Field label="Cron expression" hint="Optional; five fields, used instead of the time of day.">
-        {(p) => <input {...p} value={cron} onChange={(e) => setCron(e.target.value)} spellCheck={false} />}
+        {(p) => <input {...p} value={cron} onChange={(e) => setCron(e.target.value)} spellCheck={false} maxLength={MAX_LENGTH.setting} />}
       </Field>
       {save.error && <ErrorAlert error={save.error} title="Not saved." />}
       <div className="actions">

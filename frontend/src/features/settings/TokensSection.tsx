@@ -11,6 +11,7 @@ import { Field } from '../../ui/Field';
 import { formatDate, formatDateTime } from '../../ui/format';
 import { Table } from '../../ui/Table';
 import { ROLES } from './roles';
+import { MAX_LENGTH } from '../../api/limits';
 
 const ApiTokens = graphql(`
   query ApiTokens {
@@ -73,7 +74,7 @@ export function TokensSection() {
       <h2>API tokens</h2>
       <p className="hint">For integrators and PSA automation: sent as “Authorization: Bearer …”.</p>
       <form className="form-row" onSubmit={submit}>
-        <Field label="Token name">{(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required placeholder="PSA workflow" />}</Field>
+        <Field label="Token name">{(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required maxLength={MAX_LENGTH.name} placeholder="PSA workflow" />}</Field>
         <Field label="Role">
           {(p) => (
             <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>

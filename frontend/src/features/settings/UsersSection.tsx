@@ -12,6 +12,7 @@ import { Field } from '../../ui/Field';
 import { formatDateTime } from '../../ui/format';
 import { Table } from '../../ui/Table';
 import { ROLES } from './roles';
+import { MAX_LENGTH } from '../../api/limits';
 
 const Users = graphql(`
   query Users {
@@ -166,8 +167,8 @@ function NewUserForm({ onCreated }: { onCreated: () => void }) {
 
   return (
     <form className="form-row" onSubmit={submit} aria-label="Add a user">
-      <Field label="User email">{(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required />}</Field>
-      <Field label="Display name">{(p) => <input {...p} value={displayName} onChange={(e) => setDisplayName(e.target.value)} required />}</Field>
+      <Field label="User email">{(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required maxLength={MAX_LENGTH.email} />}</Field>
+      <Field label="Display name">{(p) => <input {...p} value={displayName} onChange={(e) => setDisplayName(e.target.value)} required maxLength={MAX_LENGTH.name} />}</Field>
       <Field label="Access">
         {(p) => (
           <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
@@ -180,7 +181,7 @@ function NewUserForm({ onCreated }: { onCreated: () => void }) {
         )}
       </Field>
       <Field label="Initial password" hint="At least 12 characters.">
-        {(p) => <input {...p} type="password" value={password} onChange={(e) => setPassword(e.target.value)} minLength={12} required autoComplete="new-password" />}
+        {(p) => <input {...p} type="password" value={password} onChange={(e) => setPassword(e.target.value)} minLength={12} maxLength={MAX_LENGTH.password} required autoComplete="new-password" />}
       </Field>
       <button type="submit" className="button" disabled={create.pending}>
         Add user
