@@ -32,6 +32,8 @@ pub struct Limits {
     pub requests_per_minute: u32,
     /// Sign-in attempts per minute per client address; 0 turns it off.
     pub logins_per_minute: u32,
+    /// How long a new `/graphql/ws` socket may wait before sending `connection_init`.
+    pub ws_init_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -45,6 +47,7 @@ impl Default for Limits {
             timeout: Duration::from_secs(30),
             requests_per_minute: 600,
             logins_per_minute: 30,
+            ws_init_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -53,8 +56,9 @@ impl Limits {
     /// The defaults, overridden by `BILLBRIDGE_MAX_DEPTH`, `BILLBRIDGE_MAX_COMPLEXITY`,
     /// `BILLBRIDGE_MAX_FIELDS`,
     /// `BILLBRIDGE_MAX_DIRECTIVES`, `BILLBRIDGE_MAX_BODY_BYTES`,
-    /// `BILLBRIDGE_REQUEST_TIMEOUT_SECS`, `BILLBRIDGE_RATE_LIMIT_PER_MINUTE` and
-    /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE` where `var` finds them.
+    /// `BILLBRIDGE_REQUEST_TIMEOUT_SECS`, `BILLBRIDGE_RATE_LIMIT_PER_MINUTE`,
+    /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE` and `BILLBRIDGE_WS_INIT_TIMEOUT_SECS` where `var`
+    /// finds them.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         fn number<T>(
             var: &impl Fn(&str) -> Option<String>,
@@ -98,6 +102,12 @@ impl Limits {
                 0,
                 d.logins_per_minute,
             )?,
+            ws_init_timeout: Duration::from_secs(number(
+                &var,
+                "BILLBRIDGE_WS_INIT_TIMEOUT_SECS",
+                1,
+                d.ws_init_timeout.as_secs(),
+            )?),
         })
     }
 }
@@ -211,14 +221,21 @@ mod tests {
             ("BILLBRIDGE_MAX_DEPTH", "8"),
             ("BILLBRIDGE_RATE_LIMIT_PER_MINUTE", "0"),
             ("BILLBRIDGE_REQUEST_TIMEOUT_SECS", "5"),
+            ("BILLBRIDGE_WS_INIT_TIMEOUT_SECS", "3"),
         ]))
         .unwrap();
         assert_eq!(
-            (set.depth, set.requests_per_minute, set.timeout),
-            (8, 0, Duration::from_secs(5))
+            (
+                set.depth,
+                set.requests_per_minute,
+                set.timeout,
+                set.ws_init_timeout
+            ),
+            (8, 0, Duration::from_secs(5), Duration::from_secs(3))
         );
         let err = Limits::from_env(env(&[("BILLBRIDGE_MAX_DEPTH", "deep")])).unwrap_err();
         assert!(err.to_string().contains("BILLBRIDGE_MAX_DEPTH"), "{err}");
         assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_BODY_BYTES", "10")])).is_err());
+        assert!(Limits::from_env(env(&[("BILLBRIDGE_WS_INIT_TIMEOUT_SECS", "0")])).is_err());
     }
 }

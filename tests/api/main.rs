@@ -26,3 +26,4 @@ mod tokens;
 mod users;
 mod web;
 mod webhooks;
+mod ws;
