@@ -43,6 +43,8 @@ pub struct Limits {
     pub connectwise_reads_per_minute: u32,
     /// How long a stopping server waits for requests in flight before it exits anyway.
     pub shutdown_grace: Duration,
+    /// How long a new `/graphql/ws` socket may wait before sending `connection_init`.
+    pub ws_init_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -58,6 +60,7 @@ impl Default for Limits {
             logins_per_minute: 30,
             connectwise_reads_per_minute: 2_400,
             shutdown_grace: Duration::from_secs(10),
+            ws_init_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -67,8 +70,9 @@ impl Limits {
     /// `BILLBRIDGE_MAX_FIELDS`,
     /// `BILLBRIDGE_MAX_DIRECTIVES`, `BILLBRIDGE_MAX_BODY_BYTES`,
     /// `BILLBRIDGE_REQUEST_TIMEOUT_SECS`, `BILLBRIDGE_RATE_LIMIT_PER_MINUTE`,
-    /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE`, `BILLBRIDGE_CONNECTWISE_READS_PER_MINUTE` and
-    /// `BILLBRIDGE_SHUTDOWN_GRACE_SECS` (at most 10) where `var` finds them.
+    /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE`, `BILLBRIDGE_CONNECTWISE_READS_PER_MINUTE`,
+    /// `BILLBRIDGE_SHUTDOWN_GRACE_SECS` (at most 10) and `BILLBRIDGE_WS_INIT_TIMEOUT_SECS`
+    /// where `var` finds them.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         fn number<T>(
             var: &impl Fn(&str) -> Option<String>,
@@ -125,6 +129,12 @@ impl Limits {
                 d.shutdown_grace.as_secs(),
             )?)
             .min(MAX_SHUTDOWN_GRACE),
+            ws_init_timeout: Duration::from_secs(number(
+                &var,
+                "BILLBRIDGE_WS_INIT_TIMEOUT_SECS",
+                1,
+                d.ws_init_timeout.as_secs(),
+            )?),
         })
     }
 }
@@ -413,14 +423,21 @@ mod tests {
             ("BILLBRIDGE_MAX_DEPTH", "8"),
             ("BILLBRIDGE_RATE_LIMIT_PER_MINUTE", "0"),
             ("BILLBRIDGE_REQUEST_TIMEOUT_SECS", "5"),
+            ("BILLBRIDGE_WS_INIT_TIMEOUT_SECS", "3"),
         ]))
         .unwrap();
         assert_eq!(
-            (set.depth, set.requests_per_minute, set.timeout),
-            (8, 0, Duration::from_secs(5))
+            (
+                set.depth,
+                set.requests_per_minute,
+                set.timeout,
+                set.ws_init_timeout
+            ),
+            (8, 0, Duration::from_secs(5), Duration::from_secs(3))
         );
         let err = Limits::from_env(env(&[("BILLBRIDGE_MAX_DEPTH", "deep")])).unwrap_err();
         assert!(err.to_string().contains("BILLBRIDGE_MAX_DEPTH"), "{err}");
         assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_BODY_BYTES", "10")])).is_err());
+        assert!(Limits::from_env(env(&[("BILLBRIDGE_WS_INIT_TIMEOUT_SECS", "0")])).is_err());
     }
 }

@@ -4,15 +4,15 @@
 //! GET runs queries only: a mutation by GET is answered 405, so a link or an image tag can
 //! never change anything.
 
-use async_graphql::Data;
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+
+use std::time::Duration;
 
 use super::Loaders;
 use crate::app::AppState;
@@ -133,13 +133,19 @@ pub async fn graphql_get(
 
 /// Each caller (API token, CLI token subject or signed-in user) has its own allowance.
 async fn within_rate(state: &AppState, viewer: &Viewer) -> Result<(), Box<Response>> {
-    let key = format!("{}/{}", viewer.tenant_id, viewer.subject);
-    state.requests.check(&key).await.map_err(|wait| {
+    take_request(state, viewer).await.map_err(|wait| {
         Box::new(too_many(
             wait,
             "too many requests for this token; slow down and retry after the Retry-After seconds",
         ))
     })
+}
+
+/// Takes one request from the caller's allowance (HTTP and WebSocket operations alike), or
+/// says how long to wait.
+pub(super) async fn take_request(state: &AppState, viewer: &Viewer) -> Result<(), Duration> {
+    let key = format!("{}/{}", viewer.tenant_id, viewer.subject);
+    state.requests.check(&key).await
 }
 
 /// A GraphiQL page for people trying the API (paste a token under "Headers").
@@ -158,57 +164,6 @@ async fn execute(state: &AppState, viewer: Viewer, request: async_graphql::Reque
     let schema = state.schema_for(viewer.role);
     let request = request.data(scope).data(loaders).data(viewer);
     GraphQLResponse::from(schema.execute(request).await).into_response()
-}
-
-/// graphql-ws (and the older subscriptions-transport-ws) for subscriptions. The token goes
-/// in the `connection_init` payload: `{"Authorization": "Bearer <token>"}`.
-pub async fn graphql_ws(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    // The browser's session cookie, when the payload names no token.
-    let session = request::session(&headers);
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            // Subscriptions need no introspection: in production, nobody gets it here.
-            let schema = state
-                .restricted
-                .clone()
-                .unwrap_or_else(|| state.schema.clone());
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let token = ["Authorization", "authorization", "token"]
-                        .iter()
-                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
-                        .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_owned())
-                        .filter(|t| !t.is_empty());
-                    let viewer = match (token, session) {
-                        (Some(token), _) => request::from_api_token(&state, &token).await?,
-                        (None, Some(cookie)) => request::from_session(&state, &cookie).await?.0,
-                        (None, None) => {
-                            return Err(AppError::Unauthenticated(
-                                "a bearer token or a session is required".into(),
-                            )
-                            .into());
-                        }
-                    };
-                    if within_rate(&state, &viewer).await.is_err() {
-                        return Err(async_graphql::Error::new(
-                            "too many requests for this token; retry later",
-                        ));
-                    }
-                    let scope = Scope::for_tenant_id(state.db.clone(), viewer.tenant_id);
-                    let mut data = Data::default();
-                    data.insert(Loaders::new(&scope));
-                    data.insert(scope);
-                    data.insert(viewer);
-                    Ok(data)
-                })
-                .serve()
-        })
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

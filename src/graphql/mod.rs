@@ -18,11 +18,13 @@ mod services;
 mod tokens;
 mod users;
 mod webhooks;
+mod ws;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-pub use http::{graphiql, graphql_get, graphql_post, graphql_ws};
+pub use http::{graphiql, graphql_get, graphql_post};
 pub use loaders::Loaders;
+pub use ws::graphql_ws;
 
 use crate::auth::Viewer;
 use crate::auth::jwt::JwtKeys;

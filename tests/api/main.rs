@@ -27,3 +27,4 @@ mod tokens;
 mod users;
 mod web;
 mod webhooks;
+mod ws;
