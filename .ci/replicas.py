@@ -183,6 +183,11 @@ def main():
     log(f"push {run_id}: {status}, {total} lines, {done} written, {unchanged} unchanged, {failed} failed; {to_write} lines needed writing; {during} write calls")
     assert status == "SUCCEEDED", status
     assert during == to_write, f"{during} write calls for {to_write} lines: something was written twice (or not at all)"
+    # Writes the killed replica made but never recorded are adopted by the survivor and
+    # count as written, not as unchanged.
+    planned_unchanged = int(psql(f"SELECT count(*) FROM push_lines WHERE run_id = {run_id} AND action = 'UNCHANGED'"))
+    assert int(done) == to_write, f"{done} lines counted as written, {to_write} needed writing"
+    assert int(unchanged) == planned_unchanged, f"{unchanged} counted unchanged, {planned_unchanged} planned so"
     seen = {}
     for addition in filter(still_bills, state(site)["additions"]):
         key = (addition["agreementId"], addition["product"]["id"])

@@ -25,6 +25,8 @@ use crate::{connectwise, db, demo, graphql, sandbox, webhooks};
 const SCHEDULER_TICK: Duration = Duration::from_secs(15);
 /// Where `serve` listens unless told otherwise.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The author the audit log names for changes made from the command line.
+const CLI_ACTOR: &str = "cli";
 
 #[derive(Parser)]
 #[command(
@@ -324,15 +326,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             let password = read_password()?;
             let scope = db::Scope::new(db.clone(), &found);
-            let user = db::users::create(
-                &scope,
-                db::users::NewUser {
-                    display_name: name.unwrap_or_else(|| email.trim().to_owned()),
-                    email,
-                    role,
-                    password,
-                },
+            let new = db::users::NewUser::new(
+                email.clone(),
+                name.unwrap_or_else(|| email.trim().to_owned()),
+                role,
+                &password,
             )
+            .map_err(|e| anyhow::anyhow!(e.message()))?;
+            // In the audit log like a user added through the API, with the CLI as author.
+            let user = db::audit::audited(&scope, CLI_ACTOR, |scope| async move {
+                let user = db::users::create(&scope, new).await?;
+                let entry = db::audit::Change {
+                    entity: "user",
+                    verb: "create",
+                    entity_id: Some(user.id.to_string()),
+                    summary: format!("added user {} as {}", user.email, user.role),
+                };
+                Ok((user, entry))
+            })
             .await
             .map_err(|e| anyhow::anyhow!(e.message()))?;
             println!("created {} ({}) in {}", user.email, user.role, found.slug);

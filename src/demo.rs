@@ -169,16 +169,13 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, SeedError> {
     let tenant = tenants::create(db, TENANT, "Demo MSP").await?;
     let scope = Scope::new(db.clone(), &tenant);
     fill(&scope, Utc::now()).await?;
-    crate::db::users::create(
-        &scope,
-        crate::db::users::NewUser {
-            email: ADMIN_EMAIL.into(),
-            display_name: "Demo Admin".into(),
-            role: crate::auth::Role::Admin,
-            password: ADMIN_PASSWORD.into(),
-        },
-    )
-    .await?;
+    let admin = crate::db::users::NewUser::new(
+        ADMIN_EMAIL.into(),
+        "Demo Admin".into(),
+        crate::auth::Role::Admin,
+        ADMIN_PASSWORD,
+    )?;
+    crate::db::users::create(&scope, admin).await?;
     tracing::info!("created the demo tenant");
     Ok(true)
 }

@@ -1,8 +1,10 @@
 //! The audit log: one row per change to the billing setup, the connection, the schedule,
-//! users, tokens and webhooks. Rows are only added, never changed.
+//! users, tokens and webhooks. Rows are only added, never changed, and each is written in
+//! the transaction of the change it records ([`audited`]): both are kept, or neither.
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use std::future::Future;
 
 use super::entity::audit_event;
 use super::{Page, Scope, read_page};
@@ -19,7 +21,41 @@ pub struct Change {
     pub summary: String,
 }
 
-pub async fn record(scope: &Scope, actor: &str, change: Change) -> AppResult<audit_event::Model> {
+/// Makes a change and records it, in one transaction: `change` gets the scope whose every
+/// statement runs in that transaction and answers its result with what to record (`None`
+/// when nothing changed). Any error — the change's or the audit row's — rolls both back.
+pub async fn audited<T, N, F, Fut>(scope: &Scope, actor: &str, change: F) -> AppResult<T>
+where
+    F: FnOnce(Scope) -> Fut,
+    Fut: Future<Output = AppResult<(T, N)>>,
+    N: Into<Option<Change>>,
+{
+    let txn = scope.begin().await?;
+    // The change's future (and with it its copy of the scope) ends with this statement.
+    let made = change(txn.scope()).await;
+    let recorded = match made {
+        Ok((value, noted)) => match noted.into() {
+            Some(noted) => record(&txn.scope(), actor, noted).await.map(|_| value),
+            None => Ok(value),
+        },
+        Err(error) => Err(error),
+    };
+    match recorded {
+        Ok(value) => {
+            txn.commit().await?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(rollback) = txn.rollback().await {
+                tracing::warn!(error = ?rollback, "rolling back a change that failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Adds one row. Only through [`audited`], so it shares its change's transaction.
+async fn record(scope: &Scope, actor: &str, change: Change) -> AppResult<audit_event::Model> {
     let row = audit_event::ActiveModel {
         at: Set(Utc::now()),
         actor: Set(actor.to_owned()),

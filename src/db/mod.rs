@@ -4,6 +4,9 @@
 //! [`Scope`], which adds `tenant_id = ?` to every select, update and delete it builds and
 //! sets `tenant_id` on every insert. A test (`scope_is_the_only_way_in`) fails if a query
 //! module starts an unscoped query.
+//!
+//! A scope reaches the pool, or one open transaction (`Scope::begin`): every statement of a
+//! change made through a bound scope — its checks too — commits or rolls back together.
 
 pub mod accounts;
 pub mod allowances;
@@ -24,13 +27,19 @@ pub mod usage;
 pub mod users;
 pub mod webhooks;
 
+use sea_orm::prelude::async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
-    DatabaseConnection, DbErr, DeleteMany, EntityTrait, Insert, IntoActiveModel, PrimaryKeyTrait,
-    QueryFilter, QuerySelect, Select, UpdateMany,
+    AccessMode, ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectOptions,
+    ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    DeleteMany, EntityTrait, ExecResult, Insert, IntoActiveModel, IsolationLevel, PrimaryKeyTrait,
+    QueryFilter, QueryResult, QuerySelect, Select, SqliteTransactionMode, Statement,
+    TransactionError, TransactionOptions, TransactionTrait, UpdateMany,
 };
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -75,8 +84,8 @@ pub struct Page<M> {
 
 /// Reads up to `first` rows of `query` (filtered, ordered and past its cursor): asks for
 /// one more to know whether another page follows.
-pub async fn read_page<E: EntityTrait>(
-    db: &DatabaseConnection,
+pub async fn read_page<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
     query: Select<E>,
     first: u64,
     total: u64,
@@ -132,32 +141,69 @@ owned!(
     audit_event
 );
 
+/// Where a scope's statements go: the pool, or one open transaction that every statement
+/// of a change (its checks included) shares, so the change commits or rolls back whole.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Pool(DatabaseConnection),
+    /// Shared by the clones of a transaction's scope; committed by [`Transaction::commit`]
+    /// once they are gone, rolled back if dropped first.
+    Transaction(Arc<DatabaseTransaction>),
+}
+
 /// One tenant's view of the database. Built only from an authenticated caller or from a
 /// tenant looked up by the CLI.
 #[derive(Clone, Debug)]
 pub struct Scope {
-    db: DatabaseConnection,
+    db: Db,
     tenant_id: i64,
 }
 
 impl Scope {
     pub fn new(db: DatabaseConnection, tenant: &entity::tenant::Model) -> Self {
         Scope {
-            db,
+            db: Db::Pool(db),
             tenant_id: tenant.id,
         }
     }
 
     /// For a request whose token named this tenant (already looked up).
     pub fn for_tenant_id(db: DatabaseConnection, tenant_id: i64) -> Self {
-        Scope { db, tenant_id }
+        Scope {
+            db: Db::Pool(db),
+            tenant_id,
+        }
+    }
+
+    /// Opens a transaction (a savepoint inside one already open) and gives the scope whose
+    /// every statement runs in it. On SQLite it starts `IMMEDIATE`: the write lock is taken
+    /// (waiting out the busy timeout) before the change reads, so a read-then-write change
+    /// never fails on a snapshot another writer moved on from.
+    pub async fn begin(&self) -> Result<Transaction, DbErr> {
+        let txn = match &self.db {
+            Db::Pool(pool) => {
+                pool.begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..TransactionOptions::default()
+                })
+                .await?
+            }
+            Db::Transaction(open) => open.begin().await?,
+        };
+        Ok(Transaction {
+            scope: Scope {
+                db: Db::Transaction(Arc::new(txn)),
+                tenant_id: self.tenant_id,
+            },
+        })
     }
 
     pub fn tenant_id(&self) -> i64 {
         self.tenant_id
     }
 
-    pub fn db(&self) -> &DatabaseConnection {
+    /// The connection this scope's statements go to (the pool, or its transaction).
+    pub fn db(&self) -> &Db {
         &self.db
     }
 
@@ -244,6 +290,159 @@ impl Scope {
             .exec_without_returning(conn)
             .await?;
         Ok(())
+    }
+}
+
+/// An open transaction of one tenant, from [`Scope::begin`].
+pub struct Transaction {
+    scope: Scope,
+}
+
+impl Transaction {
+    /// The scope whose statements run in this transaction. Drop every clone before
+    /// committing.
+    pub fn scope(&self) -> Scope {
+        self.scope.clone()
+    }
+
+    fn into_inner(self) -> Result<DatabaseTransaction, DbErr> {
+        match self.scope.db {
+            Db::Transaction(txn) => Arc::try_unwrap(txn).map_err(|_| {
+                DbErr::Custom("a transaction's scope is still in use at its end".into())
+            }),
+            Db::Pool(_) => Err(DbErr::Custom("a transaction without a transaction".into())),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.into_inner()?.commit().await
+    }
+
+    /// Rolls back now (rather than when the last clone of its scope is dropped).
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.into_inner()?.rollback().await
+    }
+}
+
+// `Db` is a connection like the two it wraps, so queries take `scope.db()` either way.
+#[async_trait]
+impl ConnectionTrait for Db {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Db::Pool(c) => c.get_database_backend(),
+            Db::Transaction(t) => t.get_database_backend(),
+        }
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            Db::Pool(c) => c.execute_raw(stmt).await,
+            Db::Transaction(t) => t.execute_raw(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            Db::Pool(c) => c.execute_unprepared(sql).await,
+            Db::Transaction(t) => t.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            Db::Pool(c) => c.query_one_raw(stmt).await,
+            Db::Transaction(t) => t.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Db::Pool(c) => c.query_all_raw(stmt).await,
+            Db::Transaction(t) => t.query_all_raw(stmt).await,
+        }
+    }
+
+    fn support_returning(&self) -> bool {
+        match self {
+            Db::Pool(c) => c.support_returning(),
+            Db::Transaction(t) => t.support_returning(),
+        }
+    }
+}
+
+/// `begin()` on a scope's `Db` opens a transaction, or a savepoint when the scope already
+/// runs in one: the query modules' own multi-statement writes nest inside a change.
+#[async_trait]
+impl TransactionTrait for Db {
+    type Transaction = DatabaseTransaction;
+
+    async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self {
+            Db::Pool(c) => c.begin().await,
+            Db::Transaction(t) => t.begin().await,
+        }
+    }
+
+    async fn begin_with_config(
+        &self,
+        isolation_level: Option<IsolationLevel>,
+        access_mode: Option<AccessMode>,
+    ) -> Result<DatabaseTransaction, DbErr> {
+        match self {
+            Db::Pool(c) => c.begin_with_config(isolation_level, access_mode).await,
+            Db::Transaction(t) => t.begin_with_config(isolation_level, access_mode).await,
+        }
+    }
+
+    async fn begin_with_options(
+        &self,
+        options: TransactionOptions,
+    ) -> Result<DatabaseTransaction, DbErr> {
+        match self {
+            Db::Pool(c) => c.begin_with_options(options).await,
+            Db::Transaction(t) => t.begin_with_options(options).await,
+        }
+    }
+
+    async fn transaction<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>>
+    where
+        F: for<'c> FnOnce(
+                &'c DatabaseTransaction,
+            ) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+            + Send,
+        T: Send,
+        E: std::fmt::Display + std::fmt::Debug + Send,
+    {
+        match self {
+            Db::Pool(c) => c.transaction(callback).await,
+            Db::Transaction(t) => t.transaction(callback).await,
+        }
+    }
+
+    async fn transaction_with_config<F, T, E>(
+        &self,
+        callback: F,
+        isolation_level: Option<IsolationLevel>,
+        access_mode: Option<AccessMode>,
+    ) -> Result<T, TransactionError<E>>
+    where
+        F: for<'c> FnOnce(
+                &'c DatabaseTransaction,
+            ) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+            + Send,
+        T: Send,
+        E: std::fmt::Display + std::fmt::Debug + Send,
+    {
+        match self {
+            Db::Pool(c) => {
+                c.transaction_with_config(callback, isolation_level, access_mode)
+                    .await
+            }
+            Db::Transaction(t) => {
+                t.transaction_with_config(callback, isolation_level, access_mode)
+                    .await
+            }
+        }
     }
 }
 

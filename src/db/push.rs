@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use super::entity::{push_line, push_run};
@@ -185,7 +185,8 @@ pub async fn lines_page(
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub line_id: i64,
-    /// `DONE`, `UNCHANGED`, `FAILED` or `CANCELLED`.
+    /// `DONE` (written, or found written by a dead owner and adopted), `UNCHANGED`,
+    /// `FAILED` or `CANCELLED`.
     pub outcome: &'static str,
     pub addition_id: Option<i64>,
     pub current_quantity: Option<f64>,

@@ -2,7 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set,
 };
 
 use super::entity::tenant;
@@ -15,7 +16,7 @@ pub async fn by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<tenan
 }
 
 /// The tenant a scope or a background job names by id.
-pub async fn by_id(db: &DatabaseConnection, id: i64) -> Result<Option<tenant::Model>, DbErr> {
+pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<tenant::Model>, DbErr> {
     tenant::Entity::find_by_id(id).one(db).await
 }
 

@@ -15,7 +15,26 @@ pub struct NewUser {
     pub email: String,
     pub display_name: String,
     pub role: Role,
-    pub password: String,
+    password_hash: String,
+}
+
+impl NewUser {
+    /// Checks the password and hashes it now, so the transaction that stores the user does
+    /// not wait on argon2.
+    pub fn new(
+        email: String,
+        display_name: String,
+        role: Role,
+        password: &str,
+    ) -> AppResult<NewUser> {
+        password::check("password", password)?;
+        Ok(NewUser {
+            email,
+            display_name,
+            role,
+            password_hash: password::hash(password)?,
+        })
+    }
 }
 
 /// The email as stored and looked up.
@@ -53,14 +72,12 @@ pub async fn create(scope: &Scope, new: NewUser) -> AppResult<user::Model> {
             "a user with email {email:?} already exists"
         )));
     }
-    password::check("password", &new.password)?;
-    let hash = password::hash(&new.password)?;
     let now = Utc::now();
     let row = user::ActiveModel {
         email: Set(email),
         display_name: Set(new.display_name),
         role: Set(new.role.as_str().to_owned()),
-        password_hash: Set(hash),
+        password_hash: Set(new.password_hash),
         active: Set(true),
         created_at: Set(now),
         updated_at: Set(now),

@@ -4,11 +4,13 @@
 use async_graphql::connection::{Connection, Edge, OpaqueCursor};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
+use std::future::Future;
 
 use super::guard::MinRole;
 use super::input::{self, Totals};
 use super::{scope, viewer};
 use crate::auth::Role;
+use crate::db::Scope;
 use crate::db::audit::{self, Change};
 use crate::error::AppResult;
 
@@ -44,24 +46,33 @@ pub struct AuditEvent {
     pub summary: String,
 }
 
-/// Records a change under the caller's name. Called by every audited mutation once the
-/// change is made.
-pub async fn record(
-    ctx: &Context<'_>,
+/// Makes a change under the caller's name and records it in the audit log, in one
+/// transaction: `change` gets the scope to make it through (call the parameter `scope`, so
+/// the request's own scope is out of reach inside) and answers with its result and the
+/// entry to record (see [`entry`]). The only way an audited mutation writes.
+pub async fn audited<T, N, F, Fut>(ctx: &Context<'_>, change: F) -> AppResult<T>
+where
+    F: FnOnce(Scope) -> Fut,
+    Fut: Future<Output = AppResult<(T, N)>>,
+    N: Into<Option<Change>>,
+{
+    audit::audited(scope(ctx), &viewer(ctx).subject, change).await
+}
+
+/// What the audit log says about a change.
+pub fn entry(
     entity: &'static str,
     verb: &'static str,
     entity_id: Option<i64>,
     summary: String,
-) -> AppResult<()> {
+) -> Change {
     debug_assert!(ENTITIES.contains(&entity));
-    let change = Change {
+    Change {
         entity,
         verb,
         entity_id: entity_id.map(|id| id.to_string()),
         summary,
-    };
-    audit::record(scope(ctx), &viewer(ctx).subject, change).await?;
-    Ok(())
+    }
 }
 
 #[derive(Default)]

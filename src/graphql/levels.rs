@@ -105,9 +105,13 @@ impl LevelMutation {
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn create_level(&self, ctx: &Context<'_>, input: CreateLevelInput) -> Result<Level> {
         let name = input::exact("name", &input.name)?;
-        let level = levels::create(scope(ctx), name, DomainSource::Manual).await?;
-        let summary = format!("created level {:?}", level.name);
-        audit::record(ctx, "level", "create", Some(level.id), summary).await?;
+        let level = audit::audited(ctx, |scope| async move {
+            let level = levels::create(&scope, name, DomainSource::Manual).await?;
+            let summary = format!("created level {:?}", level.name);
+            let entry = audit::entry("level", "create", Some(level.id), summary);
+            Ok((level, entry))
+        })
+        .await?;
         Ok(Level(level))
     }
 
@@ -115,14 +119,11 @@ impl LevelMutation {
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn delete_level(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let key = input::id("id", &id)?;
-        levels::delete(scope(ctx), key).await?;
-        audit::record(
-            ctx,
-            "level",
-            "delete",
-            Some(key),
-            format!("deleted level {key}"),
-        )
+        audit::audited(ctx, |scope| async move {
+            levels::delete(&scope, key).await?;
+            let summary = format!("deleted level {key}");
+            Ok(((), audit::entry("level", "delete", Some(key), summary)))
+        })
         .await?;
         Ok(id)
     }

@@ -182,9 +182,14 @@ impl MappingMutation {
             usage_value: input.usage_value.into(),
             managed_externally: input.managed_externally,
         };
-        let saved = mappings::add(scope(ctx), new, &viewer(ctx).subject).await?;
-        let summary = format!("added mapping {}", describe(&saved.mapping));
-        audit::record(ctx, "mapping", "create", Some(saved.mapping.id), summary).await?;
+        let who = &viewer(ctx).subject;
+        let saved = audit::audited(ctx, |scope| async move {
+            let saved = mappings::add(&scope, new, who).await?;
+            let summary = format!("added mapping {}", describe(&saved.mapping));
+            let entry = audit::entry("mapping", "create", Some(saved.mapping.id), summary);
+            Ok((saved, entry))
+        })
+        .await?;
         Ok(saved.into())
     }
 
@@ -203,9 +208,13 @@ impl MappingMutation {
             level: input.level.map(|l| input::exact("level", &l)).transpose()?,
             usage_value: input.usage_value.map(Into::into),
         };
-        let saved = mappings::update(scope(ctx), id, patch, &viewer(ctx).subject).await?;
-        let summary = format!("changed mapping to {}", describe(&saved.mapping));
-        audit::record(ctx, "mapping", "update", Some(id), summary).await?;
+        let who = &viewer(ctx).subject;
+        let saved = audit::audited(ctx, |scope| async move {
+            let saved = mappings::update(&scope, id, patch, who).await?;
+            let summary = format!("changed mapping to {}", describe(&saved.mapping));
+            Ok((saved, audit::entry("mapping", "update", Some(id), summary)))
+        })
+        .await?;
         Ok(saved.into())
     }
 
@@ -213,14 +222,11 @@ impl MappingMutation {
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn delete_billing_mapping(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let key = input::id("id", &id)?;
-        mappings::delete(scope(ctx), key).await?;
-        audit::record(
-            ctx,
-            "mapping",
-            "delete",
-            Some(key),
-            format!("deleted mapping {key}"),
-        )
+        audit::audited(ctx, |scope| async move {
+            mappings::delete(&scope, key).await?;
+            let summary = format!("deleted mapping {key}");
+            Ok(((), audit::entry("mapping", "delete", Some(key), summary)))
+        })
         .await?;
         Ok(id)
     }
@@ -230,12 +236,19 @@ impl MappingMutation {
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn take_over_billing_mapping(&self, ctx: &Context<'_>, id: ID) -> Result<BillingMapping> {
         let id = input::id("id", &id)?;
-        let mapping = mappings::take_over(scope(ctx), id, &viewer(ctx).subject).await?;
-        let summary = format!(
-            "took over mapping {} from the legacy platform",
-            describe(&mapping)
-        );
-        audit::record(ctx, "mapping", "take_over", Some(id), summary).await?;
+        let who = &viewer(ctx).subject;
+        let mapping = audit::audited(ctx, |scope| async move {
+            let mapping = mappings::take_over(&scope, id, who).await?;
+            let summary = format!(
+                "took over mapping {} from the legacy platform",
+                describe(&mapping)
+            );
+            Ok((
+                mapping,
+                audit::entry("mapping", "take_over", Some(id), summary),
+            ))
+        })
+        .await?;
         Ok(BillingMapping(mapping))
     }
 }

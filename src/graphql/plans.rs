@@ -126,9 +126,13 @@ impl PlanMutation {
                     .transpose()?,
             ),
         };
-        let plan = catalog::create_plan(scope(ctx), product_id, spec).await?;
-        let summary = format!("created plan {:?} of product {product_id}", plan.unique_id);
-        audit::record(ctx, "plan", "create", Some(plan.id), summary).await?;
+        let plan = audit::audited(ctx, |scope| async move {
+            let plan = catalog::create_plan(&scope, product_id, spec).await?;
+            let summary = format!("created plan {:?} of product {product_id}", plan.unique_id);
+            let entry = audit::entry("plan", "create", Some(plan.id), summary);
+            Ok((plan, entry))
+        })
+        .await?;
         Ok(Plan(plan))
     }
 
@@ -148,12 +152,15 @@ impl PlanMutation {
             price: optional("price", input.price, input::non_negative)?,
             block_size_gb: optional("blockSizeGb", input.block_size_gb, input::positive)?,
         };
-        let plan = catalog::update_plan(scope(ctx), id, spec).await?;
-        let summary = format!(
-            "updated plan {:?}: base {} GB, block {:?} GB, price {:?}",
-            plan.unique_id, plan.base_size_gb, plan.block_size_gb, plan.price
-        );
-        audit::record(ctx, "plan", "update", Some(id), summary).await?;
+        let plan = audit::audited(ctx, |scope| async move {
+            let plan = catalog::update_plan(&scope, id, spec).await?;
+            let summary = format!(
+                "updated plan {:?}: base {} GB, block {:?} GB, price {:?}",
+                plan.unique_id, plan.base_size_gb, plan.block_size_gb, plan.price
+            );
+            Ok((plan, audit::entry("plan", "update", Some(id), summary)))
+        })
+        .await?;
         Ok(Plan(plan))
     }
 
@@ -161,14 +168,11 @@ impl PlanMutation {
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn delete_plan(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let key = input::id("id", &id)?;
-        catalog::delete_plan(scope(ctx), key).await?;
-        audit::record(
-            ctx,
-            "plan",
-            "delete",
-            Some(key),
-            format!("deleted plan {key}"),
-        )
+        audit::audited(ctx, |scope| async move {
+            catalog::delete_plan(&scope, key).await?;
+            let summary = format!("deleted plan {key}");
+            Ok(((), audit::entry("plan", "delete", Some(key), summary)))
+        })
         .await?;
         Ok(id)
     }

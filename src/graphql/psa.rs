@@ -243,22 +243,21 @@ impl PsaMutation {
             ..connection
         };
         let key_changed = connection.private_key.is_some();
-        let saved = psa::save(
-            scope(ctx),
-            &psa_context(ctx).master_key,
-            connection,
-            &viewer(ctx).subject,
-        )
+        let (master_key, who) = (&psa_context(ctx).master_key, &viewer(ctx).subject);
+        let saved = audit::audited(ctx, |scope| async move {
+            let saved = psa::save(&scope, master_key, connection, who).await?;
+            let summary = format!(
+                "connected to {} as company {:?}, public key {:?}, integration {:?}{}",
+                saved.site,
+                saved.company_id,
+                saved.public_key,
+                saved.integration,
+                if key_changed { ", new private key" } else { "" }
+            );
+            let entry = audit::entry("connection", "save", Some(saved.id), summary);
+            Ok((saved, entry))
+        })
         .await?;
-        let summary = format!(
-            "connected to {} as company {:?}, public key {:?}, integration {:?}{}",
-            saved.site,
-            saved.company_id,
-            saved.public_key,
-            saved.integration,
-            if key_changed { ", new private key" } else { "" }
-        );
-        audit::record(ctx, "connection", "save", Some(saved.id), summary).await?;
         Ok(PsaConnection(saved))
     }
 
@@ -292,26 +291,32 @@ impl PsaMutation {
     /// account links. Levels and mappings stay.
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn disconnect_psa(&self, ctx: &Context<'_>) -> Result<bool> {
-        let existed = psa::delete(scope(ctx)).await?;
-        if existed {
+        Ok(audit::audited(ctx, |scope| async move {
+            let existed = psa::delete(&scope).await?;
             let summary = "disconnected from ConnectWise".to_owned();
-            audit::record(ctx, "connection", "delete", None, summary).await?;
-        }
-        Ok(existed)
+            let entry = existed.then(|| audit::entry("connection", "delete", None, summary));
+            Ok((existed, entry))
+        })
+        .await?)
     }
 
     /// Reads the integration's cross-references into the levels.
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn sync_levels(&self, ctx: &Context<'_>) -> Result<SyncLevelsPayload> {
-        let sync = budget::read(ctx, |counted| async move {
-            counted.psa.sync_levels(scope(ctx)).await
+        // ConnectWise is read before the transaction opens; only the writes wait in it.
+        let read = budget::read(ctx, |counted| async move {
+            counted.psa.read_levels(scope(ctx)).await
         })
         .await?;
-        let summary = format!(
-            "synced levels: {} created, {} updated, {} cross-references",
-            sync.created, sync.updated, sync.cross_references
-        );
-        audit::record(ctx, "level", "sync", None, summary).await?;
+        let sync = audit::audited(ctx, |scope| async move {
+            let sync = read.store(&scope).await?;
+            let summary = format!(
+                "synced levels: {} created, {} updated, {} cross-references",
+                sync.created, sync.updated, sync.cross_references
+            );
+            Ok((sync, audit::entry("level", "sync", None, summary)))
+        })
+        .await?;
         Ok(SyncLevelsPayload {
             created: count(sync.created),
             updated: count(sync.updated),

@@ -753,19 +753,18 @@ impl PushMutation {
                 OnManualEdit::Skip => domain::OnManualEdit::Skip,
             },
         };
-        let row = ownership::save_settings(
-            scope(ctx),
-            settings,
-            &viewer(ctx).subject,
-            pusher(ctx).clock.now(),
-        )
+        let (who, now) = (&viewer(ctx).subject, pusher(ctx).clock.now());
+        let row = audit::audited(ctx, |scope| async move {
+            let row = ownership::save_settings(&scope, settings, who, now).await?;
+            let summary = format!(
+                "push settings: retire {}, manual edits {}",
+                settings.retire_mode.as_str(),
+                settings.on_manual_edit.as_str()
+            );
+            let entry = audit::entry("push_settings", "update", Some(row.id), summary);
+            Ok((row, entry))
+        })
         .await?;
-        let summary = format!(
-            "push settings: retire {}, manual edits {}",
-            settings.retire_mode.as_str(),
-            settings.on_manual_edit.as_str()
-        );
-        audit::record(ctx, "push_settings", "update", Some(row.id), summary).await?;
         Ok(PushSettings::of(settings, Some(row)))
     }
 
@@ -806,14 +805,15 @@ impl PushMutation {
         } else {
             ", disabled"
         };
-        let row = schedules::save(
-            scope(ctx),
-            saved,
-            &viewer(ctx).subject,
-            pusher(ctx).clock.now(),
-        )
+        let (who, now) = (&viewer(ctx).subject, pusher(ctx).clock.now());
+        audit::audited(ctx, |scope| async move {
+            let row = schedules::save(&scope, saved, who, now).await?;
+            Ok((
+                (),
+                audit::entry("schedule", "update", Some(row.id), summary),
+            ))
+        })
         .await?;
-        audit::record(ctx, "schedule", "update", Some(row.id), summary).await?;
         schedule_of(scope(ctx)).await
     }
 }

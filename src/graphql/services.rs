@@ -392,9 +392,13 @@ impl ServiceMutation {
     ) -> Result<Service> {
         let name = input::name("name", &input.name)?;
         let description = input::note("description", input.description.as_deref())?;
-        let service = catalog::create_service(scope(ctx), name, description).await?;
-        let summary = format!("created service {:?}", service.name);
-        audit::record(ctx, "service", "create", Some(service.id), summary).await?;
+        let service = audit::audited(ctx, |scope| async move {
+            let service = catalog::create_service(&scope, name, description).await?;
+            let summary = format!("created service {:?}", service.name);
+            let entry = audit::entry("service", "create", Some(service.id), summary);
+            Ok((service, entry))
+        })
+        .await?;
         Ok(Service(service))
     }
 
@@ -412,9 +416,15 @@ impl ServiceMutation {
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Value(d) => Some(input::note("description", Some(&d))?),
         };
-        let service = catalog::update_service(scope(ctx), id, name, description).await?;
-        let summary = format!("updated service {:?}", service.name);
-        audit::record(ctx, "service", "update", Some(id), summary).await?;
+        let service = audit::audited(ctx, |scope| async move {
+            let service = catalog::update_service(&scope, id, name, description).await?;
+            let summary = format!("updated service {:?}", service.name);
+            Ok((
+                service,
+                audit::entry("service", "update", Some(id), summary),
+            ))
+        })
+        .await?;
         Ok(Service(service))
     }
 
@@ -422,14 +432,11 @@ impl ServiceMutation {
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn delete_service(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let key = input::id("id", &id)?;
-        catalog::delete_service(scope(ctx), key).await?;
-        audit::record(
-            ctx,
-            "service",
-            "delete",
-            Some(key),
-            format!("deleted service {key}"),
-        )
+        audit::audited(ctx, |scope| async move {
+            catalog::delete_service(&scope, key).await?;
+            let summary = format!("deleted service {key}");
+            Ok(((), audit::entry("service", "delete", Some(key), summary)))
+        })
         .await?;
         Ok(id)
     }
@@ -443,9 +450,13 @@ impl ServiceMutation {
         let service_id = input::id("serviceId", &input.service_id)?;
         let name = input::name("name", &input.name)?;
         let metrics = metric_specs(input.metrics)?;
-        let product = catalog::create_product(scope(ctx), service_id, name, metrics).await?;
-        let summary = format!("created product {:?}", product.name);
-        audit::record(ctx, "product", "create", Some(product.id), summary).await?;
+        let product = audit::audited(ctx, |scope| async move {
+            let product = catalog::create_product(&scope, service_id, name, metrics).await?;
+            let summary = format!("created product {:?}", product.name);
+            let entry = audit::entry("product", "create", Some(product.id), summary);
+            Ok((product, entry))
+        })
+        .await?;
         Ok(Product(product))
     }
 
@@ -459,9 +470,15 @@ impl ServiceMutation {
         let id = input::id("id", &id)?;
         let name = input.name.map(|n| input::name("name", &n)).transpose()?;
         let metrics = input.metrics.map(metric_specs).transpose()?;
-        let product = catalog::update_product(scope(ctx), id, name, metrics).await?;
-        let summary = format!("updated product {:?}", product.name);
-        audit::record(ctx, "product", "update", Some(id), summary).await?;
+        let product = audit::audited(ctx, |scope| async move {
+            let product = catalog::update_product(&scope, id, name, metrics).await?;
+            let summary = format!("updated product {:?}", product.name);
+            Ok((
+                product,
+                audit::entry("product", "update", Some(id), summary),
+            ))
+        })
+        .await?;
         Ok(Product(product))
     }
 
@@ -470,14 +487,11 @@ impl ServiceMutation {
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn delete_product(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let key = input::id("id", &id)?;
-        catalog::delete_product(scope(ctx), key).await?;
-        audit::record(
-            ctx,
-            "product",
-            "delete",
-            Some(key),
-            format!("deleted product {key}"),
-        )
+        audit::audited(ctx, |scope| async move {
+            catalog::delete_product(&scope, key).await?;
+            let summary = format!("deleted product {key}");
+            Ok(((), audit::entry("product", "delete", Some(key), summary)))
+        })
         .await?;
         Ok(id)
     }

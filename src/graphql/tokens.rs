@@ -104,25 +104,30 @@ impl TokenMutation {
             .into());
         }
         let viewer = viewer(ctx);
-        let row =
-            api_tokens::create(scope(ctx), name, input.role, expires_at, &viewer.subject).await?;
-        let token = ctx
-            .data_unchecked::<Arc<JwtKeys>>()
-            .issue_api_token(
-                &viewer.tenant_slug,
-                input.role,
-                &format!("token:{}", row.id),
-                row.id,
-                expires_at.timestamp(),
-            )
-            .map_err(|e| AppError::internal("signing an API token", e))?;
-        let summary = format!(
-            "created API token {:?} ({}, expires {})",
-            row.name,
-            row.role,
-            row.expires_at.to_rfc3339()
-        );
-        audit::record(ctx, "api_token", "create", Some(row.id), summary).await?;
+        let keys = ctx.data_unchecked::<Arc<JwtKeys>>();
+        let (row, token) = audit::audited(ctx, |scope| async move {
+            let row =
+                api_tokens::create(&scope, name, input.role, expires_at, &viewer.subject).await?;
+            // Signed inside: a token is only handed out if its row (and audit row) commit.
+            let token = keys
+                .issue_api_token(
+                    &viewer.tenant_slug,
+                    input.role,
+                    &format!("token:{}", row.id),
+                    row.id,
+                    expires_at.timestamp(),
+                )
+                .map_err(|e| AppError::internal("signing an API token", e))?;
+            let summary = format!(
+                "created API token {:?} ({}, expires {})",
+                row.name,
+                row.role,
+                row.expires_at.to_rfc3339()
+            );
+            let entry = audit::entry("api_token", "create", Some(row.id), summary);
+            Ok(((row, token), entry))
+        })
+        .await?;
         Ok(CreatedApiToken {
             api_token: ApiToken(row),
             token,
@@ -132,9 +137,13 @@ impl TokenMutation {
     /// Takes effect on the token's next request.
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> Result<ApiToken> {
-        let row = api_tokens::revoke(scope(ctx), input::id("id", &id)?).await?;
-        let summary = format!("revoked API token {:?}", row.name);
-        audit::record(ctx, "api_token", "revoke", Some(row.id), summary).await?;
+        let id = input::id("id", &id)?;
+        let row = audit::audited(ctx, |scope| async move {
+            let row = api_tokens::revoke(&scope, id).await?;
+            let summary = format!("revoked API token {:?}", row.name);
+            Ok((row, audit::entry("api_token", "revoke", Some(id), summary)))
+        })
+        .await?;
         Ok(ApiToken(row))
     }
 }

@@ -118,37 +118,46 @@ pub struct UserMutation;
 impl UserMutation {
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
-        // Passwords are hashed and never shown: any character goes, only the length is
-        // bounded (`auth::password`). Checked here too so that all input is judged before
-        // the database is asked whether the email is taken.
-        crate::auth::password::check("password", &input.password)?;
-        let new = NewUser {
-            email: email(&input.email)?,
-            display_name: input::name("displayName", &input.display_name)?,
-            role: input.role,
-            password: input.password,
-        };
-        let user = users::create(scope(ctx), new).await?;
-        let summary = format!("added user {} as {}", user.email, user.role);
-        audit::record(ctx, "user", "create", Some(user.id), summary).await?;
+        // Hashed before the transaction opens, so no write waits on argon2.
+        let new = NewUser::new(
+            email(&input.email)?,
+            input::name("displayName", &input.display_name)?,
+            input.role,
+            &input.password,
+        )?;
+        let user = audit::audited(ctx, |scope| async move {
+            let user = users::create(&scope, new).await?;
+            let summary = format!("added user {} as {}", user.email, user.role);
+            let entry = audit::entry("user", "create", Some(user.id), summary);
+            Ok((user, entry))
+        })
+        .await?;
         Ok(User(user))
     }
 
     /// Refused when it would leave the tenant without an active admin.
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn update_user_role(&self, ctx: &Context<'_>, id: ID, role: Role) -> Result<User> {
-        let user = users::set_role(scope(ctx), input::id("id", &id)?, role).await?;
-        let summary = format!("made {} {}", user.email, user.role);
-        audit::record(ctx, "user", "update_role", Some(user.id), summary).await?;
+        let id = input::id("id", &id)?;
+        let user = audit::audited(ctx, |scope| async move {
+            let user = users::set_role(&scope, id, role).await?;
+            let summary = format!("made {} {}", user.email, user.role);
+            Ok((user, audit::entry("user", "update_role", Some(id), summary)))
+        })
+        .await?;
         Ok(User(user))
     }
 
     /// Refused for the last active admin.
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
-        let user = users::deactivate(scope(ctx), input::id("id", &id)?).await?;
-        let summary = format!("deactivated {}", user.email);
-        audit::record(ctx, "user", "deactivate", Some(user.id), summary).await?;
+        let id = input::id("id", &id)?;
+        let user = audit::audited(ctx, |scope| async move {
+            let user = users::deactivate(&scope, id).await?;
+            let summary = format!("deactivated {}", user.email);
+            Ok((user, audit::entry("user", "deactivate", Some(id), summary)))
+        })
+        .await?;
         Ok(User(user))
     }
 }

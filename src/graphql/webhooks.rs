@@ -193,17 +193,19 @@ impl WebhookMutation {
             description: input::note("description", input.description.as_deref())?,
         };
         let secret = new_secret();
-        let webhook = hooks::create(
-            scope(ctx),
+        let (master_key, shown, who, now) = (
             &psa_context(ctx).master_key,
-            new,
-            &secret,
+            secret.as_str(),
             &viewer(ctx).subject,
             pusher(ctx).clock.now(),
-        )
+        );
+        let webhook = audit::audited(ctx, |scope| async move {
+            let webhook = hooks::create(&scope, master_key, new, shown, who, now).await?;
+            let summary = format!("added webhook to {}", webhook.url);
+            let entry = audit::entry("webhook", "create", Some(webhook.id), summary);
+            Ok((webhook, entry))
+        })
         .await?;
-        let summary = format!("added webhook to {}", webhook.url);
-        audit::record(ctx, "webhook", "create", Some(webhook.id), summary).await?;
         Ok(CreateWebhookPayload {
             webhook: Webhook(webhook),
             secret,
@@ -214,14 +216,11 @@ impl WebhookMutation {
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn delete_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let key = input::id("id", &id)?;
-        hooks::delete(scope(ctx), key).await?;
-        audit::record(
-            ctx,
-            "webhook",
-            "delete",
-            Some(key),
-            format!("deleted webhook {key}"),
-        )
+        audit::audited(ctx, |scope| async move {
+            hooks::delete(&scope, key).await?;
+            let summary = format!("deleted webhook {key}");
+            Ok(((), audit::entry("webhook", "delete", Some(key), summary)))
+        })
         .await?;
         Ok(id)
     }

@@ -107,6 +107,22 @@ const PROBES: &[(&str, &str, Call)] = &[
     ),
 ];
 
+/// The integration's cross-references as ConnectWise holds them, not yet stored.
+pub struct ReadLevels {
+    synced: Vec<SyncedCrossReference>,
+    /// Rows of ConnectWise's table left out, each named with why.
+    warnings: Vec<String>,
+}
+
+impl ReadLevels {
+    /// Makes the tenant's levels and cross-references match what was read.
+    pub async fn store(self, scope: &Scope) -> AppResult<LevelSync> {
+        let mut sync = psa::replace_cross_references(scope, self.synced).await?;
+        sync.warnings = self.warnings;
+        Ok(sync)
+    }
+}
+
 impl Psa {
     pub fn new(master_key: MasterKey, settings: connectwise::Settings) -> Self {
         Psa {
@@ -275,6 +291,12 @@ impl Psa {
 
     /// Reads the integration's cross-references and makes the tenant's levels match.
     pub async fn sync_levels(&self, scope: &Scope) -> AppResult<LevelSync> {
+        self.read_levels(scope).await?.store(scope).await
+    }
+
+    /// Reads the integration's cross-references, writing nothing (`ReadLevels::store`
+    /// makes the levels match, so the reading stays outside the writing's transaction).
+    pub async fn read_levels(&self, scope: &Scope) -> AppResult<ReadLevels> {
         let Connected {
             client,
             integration,
@@ -313,9 +335,7 @@ impl Psa {
         for warning in &warnings {
             tracing::warn!(%warning, "syncLevels");
         }
-        let mut sync = psa::replace_cross_references(scope, synced).await?;
-        sync.warnings = warnings;
-        Ok(sync)
+        Ok(ReadLevels { synced, warnings })
     }
 
     /// Reads every company (a paged list, a call per thousand) and links each account.

@@ -292,8 +292,8 @@ impl Pusher {
         }
         let pending = runs::pending_lines(scope, run.id).await?;
         // A resumed run's writes may have reached ConnectWise before its owner died without
-        // being recorded: read those agreements again, so a line already right is marked
-        // unchanged and an addition already created is adopted — nothing is written twice.
+        // being recorded: read those agreements again, so a write already made is adopted
+        // and counted as done (it was this run's write) — nothing is written twice.
         let adopted = if resumed {
             let mut agreements: Vec<i64> = pending.iter().filter_map(|l| l.agreement_id).collect();
             agreements.sort_unstable();
@@ -420,10 +420,13 @@ impl Pusher {
                 Some(format!("{why}; not adding a second line beside it")),
             );
         }
+        // Only a resumed run finds anything here, and a pending line was planned because
+        // ConnectWise differed: finding it right now means the dead owner wrote it. It is
+        // this run's write, so it counts as done, and the line keeps its planned "before".
         if let Some((id, current)) = now_there
             && (current - quantity).abs() < 1e-9
         {
-            return at("UNCHANGED", Some(id), Some(current), None);
+            return at("DONE", Some(id), None, None);
         }
         let existing = line
             .addition_id
@@ -482,6 +485,10 @@ impl Pusher {
         let Some(id) = line.addition_id else {
             return outcome("FAILED", Some("the line names no addition".into()));
         };
+        // Retired already by the run's dead owner: done, not written again.
+        if adopted.retired(id, line.effective_date) {
+            return outcome("DONE", None);
+        }
         if let Some(why) = adopted.unadoptable.get(&id) {
             return outcome("FAILED", Some(format!("{why} since the plan; not retired")));
         }
@@ -566,6 +573,9 @@ struct Found {
     /// (agreement, product) with a Billable addition cancelled from a later date: only a
     /// successor dated from then may be created beside it.
     ending: HashMap<(i64, i64), String>,
+    /// Every addition read, by id: its quantity and when it is cancelled from (how a retire
+    /// already made is recognised).
+    states: HashMap<i64, (f64, Stamp)>,
 }
 
 impl Found {
@@ -579,6 +589,7 @@ impl Found {
             ..Found::default()
         };
         for a in additions {
+            found.states.insert(a.id, (a.quantity, a.cancelled.clone()));
             match a.unadoptable() {
                 None => {
                     let key = (a.agreement_id, a.product_id);
@@ -606,6 +617,17 @@ impl Found {
             }
         }
         found
+    }
+
+    /// Whether addition `id` is already retired as a retire line dated `from` would do it:
+    /// cancelled from that day, or (no date: retire by zeroing) at quantity 0 and not
+    /// cancelled.
+    fn retired(&self, id: i64, from: Option<DateTime<Utc>>) -> bool {
+        match (self.states.get(&id), from) {
+            (Some((_, Stamp::At(at))), Some(from)) => at.date_naive() == from.date_naive(),
+            (Some((quantity, Stamp::Absent)), None) => quantity.abs() < 1e-9,
+            _ => false,
+        }
     }
 }
 

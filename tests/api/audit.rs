@@ -2,6 +2,8 @@
 //! and webhooks is recorded with who and when; only admins read it, per tenant.
 
 use billbridge::auth::Role;
+use billbridge::sandbox::{DEMO_COMPANY_ID, DEMO_INTEGRATION, DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY};
+use sea_orm::{ConnectionTrait, DbBackend};
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, catalogue, id};
@@ -137,4 +139,154 @@ async fn changes_are_recorded_with_who_and_when() {
     assert_eq!(app.code(&editor, EVENTS, json!({})).await, "FORBIDDEN");
     let other = app.token("beta", Role::Admin);
     assert!(events(&app, &other, None).await.is_empty());
+}
+
+/// Everything the audited mutations below can change, as an admin of `alpha` reads it.
+const WORLD: &str = "{ services { name description products { name metrics { name crossReferenceType unit } plans { uniqueId name baseSizeGb } } } levels { name source crossReferences { vendorType } } psaConnection { site publicKey } pushSchedule { enabled timeOfDay cron } pushSettings { retireMode onManualEdit } users { email role active } apiTokens { name revokedAt } webhooks { url } }";
+
+/// Makes every insert into the audit log fail, as a full disk or a broken table would.
+async fn refuse_audit_rows(app: &TestApp) {
+    let sql = match app.db.get_database_backend() {
+        DbBackend::Sqlite => {
+            "CREATE TRIGGER audit_refused BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'the audit log refuses rows'); END"
+        }
+        _ => {
+            "CREATE FUNCTION audit_refused() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the audit log refuses rows'; END $$; CREATE TRIGGER audit_refused BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_refused()"
+        }
+    };
+    app.db.execute_unprepared(sql).await.expect("trigger");
+}
+
+async fn accept_audit_rows(app: &TestApp) {
+    let sql = match app.db.get_database_backend() {
+        DbBackend::Sqlite => "DROP TRIGGER audit_refused",
+        _ => "DROP TRIGGER audit_refused ON audit_events",
+    };
+    app.db.execute_unprepared(sql).await.expect("drop trigger");
+}
+
+#[tokio::test]
+async fn a_change_and_its_audit_row_commit_or_roll_back_together() {
+    let app = TestApp::start().await;
+    let editor = app.editor();
+    let admin = app.token("alpha", Role::Admin);
+    let (service, product, _, _) = catalogue(&app, &editor).await;
+    app.connect_psa("alpha", DEMO_PUBLIC_KEY, DEMO_PRIVATE_KEY)
+        .await;
+    let silver = app.ok(&editor, "{ levels { id name } }", json!({})).await["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "Silver")
+        .unwrap()["id"]
+        .clone();
+    // Each audited mutation, the nested transactions of the query modules among them
+    // (a product's metrics, a level sync, a disconnect).
+    let changes: Vec<(&str, &str, Value)> = vec![
+        (
+            &editor,
+            r#"mutation { createService(input: {name: "Atomic"}) { id } }"#,
+            json!({}),
+        ),
+        (
+            &editor,
+            r#"mutation($s: ID!) { updateService(id: $s, input: {name: "Renamed", description: "new"}) { id } }"#,
+            json!({ "s": service }),
+        ),
+        (
+            &editor,
+            r#"mutation($s: ID!) { createProduct(input: {serviceId: $s, name: "Second", metrics: [{name: "Storage", crossReferenceType: "BackupUsage", unit: GB}, {name: "Seats", crossReferenceType: "Seats", unit: COUNT}]}) { id } }"#,
+            json!({ "s": service }),
+        ),
+        (
+            &editor,
+            r#"mutation($p: ID!) { updateProduct(id: $p, input: {name: "Renamed", metrics: [{name: "Devices", crossReferenceType: "Devices", unit: COUNT}]}) { id } }"#,
+            json!({ "p": product }),
+        ),
+        (
+            &editor,
+            r#"mutation($p: ID!) { createPlan(input: {productId: $p, uniqueId: "P100", baseSizeGb: 100}) { id } }"#,
+            json!({ "p": product }),
+        ),
+        (
+            &editor,
+            r#"mutation { createLevel(input: {name: "Platinum"}) { id } }"#,
+            json!({}),
+        ),
+        (
+            &editor,
+            "mutation($l: ID!) { deleteLevel(id: $l) }",
+            json!({ "l": silver }),
+        ),
+        (
+            &editor,
+            r#"mutation { updatePushSchedule(input: {enabled: true, cron: "0 3 * * *"}) { enabled } }"#,
+            json!({}),
+        ),
+        (
+            &editor,
+            "mutation { updatePushSettings(input: {retireMode: CANCEL, onManualEdit: SKIP}) { retireMode } }",
+            json!({}),
+        ),
+        (&editor, "mutation { syncLevels { created } }", json!({})),
+        (
+            &admin,
+            r#"mutation { createUser(input: {email: "new@alpha.example", displayName: "New", role: VIEWER, password: "a long enough password"}) { id } }"#,
+            json!({}),
+        ),
+        (
+            &admin,
+            r#"mutation { createApiToken(input: {name: "robot", role: VIEWER}) { token } }"#,
+            json!({}),
+        ),
+        (
+            &admin,
+            r#"mutation { createWebhook(input: {url: "https://hooks.example.com/billbridge"}) { secret } }"#,
+            json!({}),
+        ),
+        (
+            &admin,
+            r#"mutation($c: ConnectPsaInput!) { connectPsa(input: $c) { site } }"#,
+            json!({ "c": {
+            "site": app.site, "companyId": DEMO_COMPANY_ID, "publicKey": "another-public-key",
+            "clientId": "tests", "integration": DEMO_INTEGRATION } }),
+        ),
+        (&admin, "mutation { disconnectPsa }", json!({})),
+    ];
+    let logged = app.count("audit_events").await;
+
+    refuse_audit_rows(&app).await;
+    for (token, mutation, variables) in &changes {
+        let before = app.ok(&admin, WORLD, json!({})).await;
+        let answer = app.post(token, mutation, variables.clone()).await;
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "INTERNAL",
+            "{mutation}: {answer}"
+        );
+        assert!(answer["data"].is_null(), "{mutation}: {answer}");
+        assert_eq!(
+            app.ok(&admin, WORLD, json!({})).await,
+            before,
+            "{mutation}: rolled back with its audit row"
+        );
+    }
+    assert_eq!(app.count("audit_events").await, logged, "no row got in");
+
+    // With the log working, each change is made and recorded exactly once.
+    accept_audit_rows(&app).await;
+    for (token, mutation, variables) in &changes {
+        let before = app.ok(&admin, WORLD, json!({})).await;
+        let rows = app.count("audit_events").await;
+        app.ok(token, mutation, variables.clone()).await;
+        assert_ne!(
+            app.ok(&admin, WORLD, json!({})).await,
+            before,
+            "{mutation}: made"
+        );
+        assert_eq!(
+            app.count("audit_events").await,
+            rows + 1,
+            "{mutation}: one audit row"
+        );
+    }
 }

@@ -62,7 +62,7 @@ fn billing_lines(state: &Value) -> HashMap<(i64, String), Vec<String>> {
     map
 }
 
-async fn ib500_mapping(app: &TestApp, token: &str) -> String {
+pub(crate) async fn ib500_mapping(app: &TestApp, token: &str) -> String {
     let services = app
         .ok(
             token,

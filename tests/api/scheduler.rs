@@ -2,7 +2,7 @@
 //! whose replica died is finished by another without writing anything twice. Time is a
 //! manual clock; nothing waits for luck.
 
-use billbridge::clock::ManualClock;
+use billbridge::clock::{Clock, ManualClock};
 use billbridge::db::push::Trigger;
 use billbridge::db::{self, Scope};
 use billbridge::push::Pusher;
@@ -204,4 +204,216 @@ async fn a_dead_replicas_run_is_finished_by_another_without_duplicate_writes() {
         writes, to_write,
         "each line that needed writing was written exactly once"
     );
+    // …and counts as written, whichever replica made the write: a write in flight when the
+    // first one died is adopted by the second, not counted as unchanged.
+    assert_eq!(run["counts"]["done"], to_write, "{run}");
+}
+
+/// Puts a finished run back as a crash between its writes and the recording of their
+/// outcomes leaves it: every write made in ConnectWise, none recorded (lines `PENDING`, a
+/// created addition's id unknown), the run `RUNNING` under a lease its dead owner no longer
+/// renews. (The owned additions, recorded after the writes, are recorded again by the
+/// resumed run whatever they were, so they are left as they are.)
+async fn crash_after_the_writes(
+    scope: &Scope,
+    run_id: i64,
+    owner: &str,
+    at: chrono::DateTime<Utc>,
+) {
+    use billbridge::db::entity::{push_line, push_run};
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    // Which additions the dead owner created, it never got to record.
+    scope
+        .update::<push_line::Entity>()
+        .col_expr(
+            push_line::Column::AdditionId,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(push_line::Column::RunId.eq(run_id))
+        .filter(push_line::Column::Outcome.eq("DONE"))
+        .filter(push_line::Column::Action.eq("CREATE"))
+        .exec(scope.db())
+        .await
+        .unwrap();
+    scope
+        .update::<push_line::Entity>()
+        .col_expr(push_line::Column::Outcome, Expr::value("PENDING"))
+        .col_expr(
+            push_line::Column::Error,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            push_line::Column::FinishedAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .filter(push_line::Column::RunId.eq(run_id))
+        .filter(push_line::Column::Outcome.eq("DONE"))
+        .exec(scope.db())
+        .await
+        .unwrap();
+    scope
+        .update::<push_run::Entity>()
+        .col_expr(push_run::Column::Status, Expr::value("RUNNING"))
+        .col_expr(
+            push_run::Column::Message,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            push_run::Column::FinishedAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .col_expr(push_run::Column::Done, Expr::value(0))
+        .col_expr(push_run::Column::Retired, Expr::value(0))
+        .col_expr(push_run::Column::LeaseOwner, Expr::value(owner))
+        .col_expr(push_run::Column::LeaseExpiresAt, Expr::value(at))
+        .filter(push_run::Column::Id.eq(run_id))
+        .exec(scope.db())
+        .await
+        .unwrap();
+}
+
+const COUNTS: &str = "query($id: ID!) { pushRun(id: $id) { status message counts { total done retired unchanged skipped failed pending } } }";
+
+/// Calls that wrote to the sandbox so far.
+fn write_calls(app: &TestApp) -> u64 {
+    app.sandbox
+        .calls()
+        .iter()
+        .filter(|(k, _)| !k.starts_with("GET "))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// `billbridge_push_lines_total{outcome}` as `/metrics` shows it.
+fn lines_metric(pusher: &Pusher, outcome: &str) -> u64 {
+    let prefix = format!("billbridge_push_lines_total{{outcome=\"{outcome}\"}} ");
+    pusher
+        .metrics
+        .render()
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix).map(|n| n.parse().unwrap()))
+        .unwrap_or(0)
+}
+
+/// A write the dead replica made but never recorded is found in ConnectWise by the replica
+/// that takes the run over, adopted, not made again — and counted as written, with its own
+/// outcome (created, updated or retired), in the run's counts, `/metrics` and the webhook
+/// event, exactly as if the run had never stopped. Both retire modes: zeroing and cancelling.
+#[tokio::test]
+async fn writes_made_before_a_crash_count_as_written() {
+    for retire_mode in ["ZERO", "CANCEL"] {
+        let app = TestApp::start().await;
+        let editor = demo(&app).await;
+        let admin = app.token("demo", billbridge::auth::Role::Admin);
+        let scope = demo_scope(&app).await;
+        let clock = ManualClock::new(Utc::now());
+        let dying = replica(&app, "replica-a", &clock);
+        let survivor = Scheduler {
+            pusher: replica(&app, "replica-b", &clock),
+            tick: Duration::from_secs(1),
+        };
+        app.ok(
+            &editor,
+            "mutation($m: RetireMode!) { updatePushSettings(input: {retireMode: $m, onManualEdit: OVERWRITE}) { retireMode } }",
+            json!({ "m": retire_mode }),
+        )
+        .await;
+        let trigger = Trigger {
+            kind: "USER",
+            by: "test".into(),
+            slot_at: None,
+        };
+        // The first push creates and updates; the second, after IB-500 moves from Gold to
+        // level 1, retires the Gold additions and writes level 1's.
+        for push in ["first", "second"] {
+            if push == "second" {
+                let mapping = crate::ownership::ib500_mapping(&app, &editor).await;
+                app.ok(
+                    &editor,
+                    r#"mutation($id: ID!) { updateBillingMapping(id: $id, input: {level: "1"}) { mapping { id } } }"#,
+                    json!({ "id": mapping }),
+                )
+                .await;
+            }
+            let run = dying.begin(&scope, None, false, &trigger).await.unwrap();
+            let run_id = run.id;
+            let whole = dying.execute(&scope, run, false).await.unwrap();
+            assert_eq!(whole.status, "SUCCEEDED", "{push}: {whole:?}");
+            let ran = app
+                .ok(&editor, COUNTS, json!({ "id": run_id.to_string() }))
+                .await["pushRun"]
+                .clone();
+            let (done, retired) = (whole.done, whole.retired);
+            assert!(done > 0, "{push}: {ran}");
+            assert_eq!(retired > 0, push == "second", "{push}: {ran}");
+
+            crash_after_the_writes(&scope, run_id, "replica-a", clock.now()).await;
+            let webhook = app
+                .ok(
+                    &admin,
+                    r#"mutation { createWebhook(input: {url: "http://127.0.0.1:9/hooks"}) { webhook { id } } }"#,
+                    json!({}),
+                )
+                .await["createWebhook"]["webhook"]["id"]
+                .clone();
+            let writes_before = write_calls(&app);
+            let metric_before = (
+                lines_metric(&survivor.pusher, "DONE"),
+                lines_metric(&survivor.pusher, "UNCHANGED"),
+            );
+            clock.advance(Minutes::minutes(2));
+            let handles = survivor.tick_once().await;
+            assert_eq!(handles.len(), 1, "{push}: taken over");
+            for handle in handles {
+                handle.await.unwrap();
+            }
+
+            let resumed = app
+                .ok(&editor, COUNTS, json!({ "id": run_id.to_string() }))
+                .await["pushRun"]
+                .clone();
+            assert_eq!(resumed, ran, "{push}: counted as if it had never stopped");
+            assert_eq!(
+                write_calls(&app),
+                writes_before,
+                "{push}: nothing written twice"
+            );
+            assert_eq!(
+                (
+                    lines_metric(&survivor.pusher, "DONE"),
+                    lines_metric(&survivor.pusher, "UNCHANGED")
+                ),
+                (metric_before.0 + done as u64, metric_before.1),
+                "{push}: /metrics counts the adopted writes as done"
+            );
+            let body = loop {
+                let data = app
+                    .ok(
+                        &admin,
+                        "query($id: ID!) { webhookDeliveries(webhookId: $id) { nodes { body } } }",
+                        json!({ "id": webhook }),
+                    )
+                    .await;
+                if let Some(node) = data["webhookDeliveries"]["nodes"].get(0) {
+                    break node["body"].as_str().unwrap().to_owned();
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            let event: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(event["status"], "SUCCEEDED", "{push}: {event}");
+            assert_eq!(event["counts"]["done"], done, "{push}: {event}");
+            assert_eq!(event["counts"]["retired"], retired, "{push}: {event}");
+            assert_eq!(
+                event["counts"]["unchanged"], ran["counts"]["unchanged"],
+                "{push}: {event}"
+            );
+            app.ok(
+                &admin,
+                "mutation($id: ID!) { deleteWebhook(id: $id) }",
+                json!({ "id": webhook }),
+            )
+            .await;
+        }
+    }
 }
