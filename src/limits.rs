@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 use crate::error::refuse;
 
+/// hyper refuses a request target longer than this itself (414 with no body), before the
+/// query-string limit can answer in JSON; the limit stays below it.
+pub const MAX_QUERY_STRING_BYTES: usize = 60_000;
+
 /// Every limit, with the defaults README documents. `BILLBRIDGE_*` variables override them
 /// (see `from_env`).
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +30,8 @@ pub struct Limits {
     pub directives: usize,
     /// Request body, in bytes.
     pub body_bytes: usize,
+    /// A GET's query string, in bytes (at most [`MAX_QUERY_STRING_BYTES`]).
+    pub query_string_bytes: usize,
     /// Longest a request may take.
     pub timeout: Duration,
     /// GraphQL requests per minute per caller (token or signed-in user); 0 turns it off.
@@ -42,6 +48,7 @@ impl Default for Limits {
             fields: 5_000,
             directives: 16,
             body_bytes: 1024 * 1024,
+            query_string_bytes: 16 * 1024,
             timeout: Duration::from_secs(30),
             requests_per_minute: 600,
             logins_per_minute: 30,
@@ -53,6 +60,7 @@ impl Limits {
     /// The defaults, overridden by `BILLBRIDGE_MAX_DEPTH`, `BILLBRIDGE_MAX_COMPLEXITY`,
     /// `BILLBRIDGE_MAX_FIELDS`,
     /// `BILLBRIDGE_MAX_DIRECTIVES`, `BILLBRIDGE_MAX_BODY_BYTES`,
+    /// `BILLBRIDGE_MAX_QUERY_STRING_BYTES`,
     /// `BILLBRIDGE_REQUEST_TIMEOUT_SECS`, `BILLBRIDGE_RATE_LIMIT_PER_MINUTE` and
     /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE` where `var` finds them.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
@@ -80,6 +88,17 @@ impl Limits {
             fields: number(&var, "BILLBRIDGE_MAX_FIELDS", 10, d.fields)?,
             directives: number(&var, "BILLBRIDGE_MAX_DIRECTIVES", 1, d.directives)?,
             body_bytes: number(&var, "BILLBRIDGE_MAX_BODY_BYTES", 1024, d.body_bytes)?,
+            query_string_bytes: match number(
+                &var,
+                "BILLBRIDGE_MAX_QUERY_STRING_BYTES",
+                1024,
+                d.query_string_bytes,
+            )? {
+                n if n > MAX_QUERY_STRING_BYTES => anyhow::bail!(
+                    "BILLBRIDGE_MAX_QUERY_STRING_BYTES must be at most {MAX_QUERY_STRING_BYTES} (the HTTP server's own bound on a request line); got {n}"
+                ),
+                n => n,
+            },
             timeout: Duration::from_secs(number(
                 &var,
                 "BILLBRIDGE_REQUEST_TIMEOUT_SECS",
@@ -220,5 +239,6 @@ mod tests {
         let err = Limits::from_env(env(&[("BILLBRIDGE_MAX_DEPTH", "deep")])).unwrap_err();
         assert!(err.to_string().contains("BILLBRIDGE_MAX_DEPTH"), "{err}");
         assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_BODY_BYTES", "10")])).is_err());
+        assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_QUERY_STRING_BYTES", "100000")])).is_err());
     }
 }
