@@ -124,6 +124,7 @@ fn allowance(db: &DatabaseConnection, name: &'static str, per_minute: u32) -> Ar
 
 pub fn router(state: AppState) -> Router {
     let (body_bytes, timeout) = (state.limits.body_bytes, state.limits.timeout);
+    let limits = state.limits.clone();
     Router::new()
         .route(
             "/graphql",
@@ -142,6 +143,11 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
+        ))
+        // The layers' own refusals (413, 408, 405) in the JSON error shape.
+        .layer(axum::middleware::map_response_with_state(
+            limits,
+            crate::error::json_refusals,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -18,6 +18,10 @@ use crate::error::refuse;
 /// The longest a stopping server waits for requests in flight.
 pub const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// hyper refuses a request target longer than this itself (414 with no body), before the
+/// query-string limit can answer in JSON; the limit stays below it.
+pub const MAX_QUERY_STRING_BYTES: usize = 60_000;
+
 /// Every limit, with the defaults README documents. `BILLBRIDGE_*` variables override them
 /// (see `from_env`).
 #[derive(Clone, Debug, PartialEq)]
@@ -32,6 +36,8 @@ pub struct Limits {
     pub directives: usize,
     /// Request body, in bytes.
     pub body_bytes: usize,
+    /// A GET's query string, in bytes (at most [`MAX_QUERY_STRING_BYTES`]).
+    pub query_string_bytes: usize,
     /// Longest a request may take.
     pub timeout: Duration,
     /// GraphQL requests per minute per caller (token or signed-in user); 0 turns it off.
@@ -55,6 +61,7 @@ impl Default for Limits {
             fields: 5_000,
             directives: 16,
             body_bytes: 1024 * 1024,
+            query_string_bytes: 16 * 1024,
             timeout: Duration::from_secs(30),
             requests_per_minute: 600,
             logins_per_minute: 30,
@@ -69,6 +76,7 @@ impl Limits {
     /// The defaults, overridden by `BILLBRIDGE_MAX_DEPTH`, `BILLBRIDGE_MAX_COMPLEXITY`,
     /// `BILLBRIDGE_MAX_FIELDS`,
     /// `BILLBRIDGE_MAX_DIRECTIVES`, `BILLBRIDGE_MAX_BODY_BYTES`,
+    /// `BILLBRIDGE_MAX_QUERY_STRING_BYTES`,
     /// `BILLBRIDGE_REQUEST_TIMEOUT_SECS`, `BILLBRIDGE_RATE_LIMIT_PER_MINUTE`,
     /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE`, `BILLBRIDGE_CONNECTWISE_READS_PER_MINUTE`,
     /// `BILLBRIDGE_SHUTDOWN_GRACE_SECS` (at most 10) and `BILLBRIDGE_WS_INIT_TIMEOUT_SECS`
@@ -98,6 +106,17 @@ impl Limits {
             fields: number(&var, "BILLBRIDGE_MAX_FIELDS", 10, d.fields)?,
             directives: number(&var, "BILLBRIDGE_MAX_DIRECTIVES", 1, d.directives)?,
             body_bytes: number(&var, "BILLBRIDGE_MAX_BODY_BYTES", 1024, d.body_bytes)?,
+            query_string_bytes: match number(
+                &var,
+                "BILLBRIDGE_MAX_QUERY_STRING_BYTES",
+                1024,
+                d.query_string_bytes,
+            )? {
+                n if n > MAX_QUERY_STRING_BYTES => anyhow::bail!(
+                    "BILLBRIDGE_MAX_QUERY_STRING_BYTES must be at most {MAX_QUERY_STRING_BYTES} (the HTTP server's own bound on a request line); got {n}"
+                ),
+                n => n,
+            },
             timeout: Duration::from_secs(number(
                 &var,
                 "BILLBRIDGE_REQUEST_TIMEOUT_SECS",
@@ -439,5 +458,6 @@ mod tests {
         assert!(err.to_string().contains("BILLBRIDGE_MAX_DEPTH"), "{err}");
         assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_BODY_BYTES", "10")])).is_err());
         assert!(Limits::from_env(env(&[("BILLBRIDGE_WS_INIT_TIMEOUT_SECS", "0")])).is_err());
+        assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_QUERY_STRING_BYTES", "100000")])).is_err());
     }
 }

@@ -4,7 +4,9 @@
 //! their number. Here an operation's fields are counted *after*
 //! spreading, in time linear in the document (each fragment is measured once and reused),
 //! and an operation over the bound is refused. The same pass counts the fields that call
-//! ConnectWise: one per operation, however many aliases ask for more.
+//! ConnectWise (one per operation, however many aliases ask for more) and measures the
+//! depth, which is limited here rather than by async-graphql's `limit_depth` so that
+//! introspection's `ofType` chains can be left out of it (see [`Cost::depth`]).
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
@@ -32,9 +34,21 @@ pub struct Cost {
     pub fields: u64,
     /// Occurrences of each of [`CONNECTWISE_FIELDS`], in that order.
     pub connectwise: [u64; 4],
+    /// The deepest nesting of fields (`{ a { b } }` is 2), where a field named `ofType` adds
+    /// no level. `ofType` is introspection's wrapper chain (`[[Int!]!]` is four `ofType`s
+    /// deep): graphql-js's standard introspection query nests it nine times, so counting it
+    /// would refuse GraphiQL and codegen, while it has no fan-out (one type each) to make
+    /// deep nesting costly. The schema has no field of that name (a test checks), so no
+    /// ordinary query escapes the limit this way. Introspection's fan-out fields (`types`,
+    /// `fields`, …) count like any other.
+    pub depth: u64,
 }
 
+/// introspection's type wrapper field, see [`Cost::depth`].
+const WRAPPER_FIELD: &str = "ofType";
+
 impl Cost {
+    /// Siblings: their fields and reads add up, the depth is the deepest of them.
     fn add(self, other: Cost) -> Cost {
         let mut connectwise = self.connectwise;
         for (mine, theirs) in connectwise.iter_mut().zip(other.connectwise) {
@@ -43,6 +57,20 @@ impl Cost {
         Cost {
             fields: self.fields.saturating_add(other.fields),
             connectwise,
+            depth: self.depth.max(other.depth),
+        }
+    }
+
+    /// Alternatives (operations of one document): the worst of each.
+    fn worst(self, other: Cost) -> Cost {
+        let mut connectwise = self.connectwise;
+        for (mine, theirs) in connectwise.iter_mut().zip(other.connectwise) {
+            *mine = (*mine).max(theirs);
+        }
+        Cost {
+            fields: self.fields.max(other.fields),
+            connectwise,
+            depth: self.depth.max(other.depth),
         }
     }
 
@@ -57,7 +85,8 @@ impl Cost {
     }
 }
 
-/// The costliest operation of the document (only one runs, but which is not known yet).
+/// The worst any operation of the document costs (only one runs, but which is not known
+/// yet).
 pub fn measure(doc: &ExecutableDocument) -> Cost {
     let mut measured = Measure {
         fragments: &doc.fragments,
@@ -72,8 +101,7 @@ pub fn measure(doc: &ExecutableDocument) -> Cost {
     operations
         .into_iter()
         .map(|set| measured.set(set))
-        .max_by_key(|c| (c.fields, c.most_asked().1))
-        .unwrap_or_default()
+        .fold(Cost::default(), Cost::worst)
 }
 
 struct Measure<'a> {
@@ -89,15 +117,19 @@ impl<'a> Measure<'a> {
             let cost = match &item.node {
                 Selection::Field(field) => {
                     let field = &field.node;
-                    let mut own = Cost {
+                    let name = field.name.node.as_str();
+                    let inner = self.set(&field.selection_set.node);
+                    let mut own = inner.add(Cost {
                         fields: 1,
                         ..Cost::default()
-                    };
-                    let name = field.name.node.as_str();
-                    if let Some(i) = CONNECTWISE_FIELDS.iter().position(|f| *f == name) {
-                        own.connectwise[i] = 1;
+                    });
+                    if name != WRAPPER_FIELD {
+                        own.depth = inner.depth.saturating_add(1);
                     }
-                    own.add(self.set(&field.selection_set.node))
+                    if let Some(i) = CONNECTWISE_FIELDS.iter().position(|f| *f == name) {
+                        own.connectwise[i] = own.connectwise[i].saturating_add(1);
+                    }
+                    own
                 }
                 Selection::InlineFragment(inline) => self.set(&inline.node.selection_set.node),
                 Selection::FragmentSpread(spread) => {
@@ -125,21 +157,22 @@ impl<'a> Measure<'a> {
 }
 
 /// The extension that applies the bound at parse time (HTTP and WebSocket alike).
+#[derive(Clone, Copy)]
 pub struct Bounded {
     /// Fields after spreading fragments.
     pub max_fields: u64,
+    /// Nesting after spreading fragments (see [`Cost::depth`]).
+    pub max_depth: u64,
 }
 
 impl ExtensionFactory for Bounded {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(BoundedCheck {
-            max_fields: self.max_fields,
-        })
+        Arc::new(BoundedCheck { bounds: *self })
     }
 }
 
 struct BoundedCheck {
-    max_fields: u64,
+    bounds: Bounded,
 }
 
 fn refused(message: String) -> ServerError {
@@ -167,7 +200,11 @@ impl Extension for BoundedCheck {
             return next.run(ctx, query, variables).await;
         };
         let cost = measure(&doc);
-        if cost.fields > self.max_fields {
+        let Bounded {
+            max_fields,
+            max_depth,
+        } = self.bounds;
+        if cost.fields > max_fields {
             return Err(refused(format!(
                 "the operation selects {} fields once its fragments are spread; at most {} are allowed",
                 if cost.fields == u64::MAX {
@@ -175,7 +212,13 @@ impl Extension for BoundedCheck {
                 } else {
                     cost.fields.to_string()
                 },
-                self.max_fields
+                max_fields
+            )));
+        }
+        if cost.depth > max_depth {
+            return Err(refused(format!(
+                "the operation is nested {} levels deep once its fragments are spread; at most {max_depth} are allowed",
+                cost.depth
             )));
         }
         let (field, times) = cost.most_asked();
@@ -238,6 +281,36 @@ mod tests {
         assert_eq!(cost(&explosion(80)).fields, u64::MAX);
         // A cycle (refused by validation) does not loop here.
         assert_eq!(cost("{ ...A } fragment A on Query { a ...A }").fields, 1);
+    }
+
+    #[test]
+    fn depth_is_measured_after_spreading_without_of_type() {
+        assert_eq!(cost("{ a }").depth, 1);
+        assert_eq!(cost("{ a { b { c } } d }").depth, 3);
+        assert_eq!(cost("{ a { ...F } } fragment F on A { b { c } }").depth, 3);
+        assert_eq!(cost("{ a { ... on A { b } } }").depth, 2);
+        // Of two operations, the deeper.
+        assert_eq!(cost("query A { a } query B { a { b } }").depth, 2);
+        // introspection's wrapper chain adds nothing; its fan-out fields do.
+        assert_eq!(
+            cost("{ __type(name: \"X\") { ofType { ofType { ofType { name } } } } }").depth,
+            2
+        );
+        assert_eq!(
+            cost("{ __schema { types { fields { type { fields { name } } } } } }").depth,
+            6
+        );
+        // graphql-js's standard introspection query nests ofType nine times.
+        let standard = include_str!("../../tests/api/fixtures/introspection.graphql");
+        assert_eq!(cost(standard).depth, 6);
+        // Its 220 fields after spreading are far under the default bound (5,000).
+        assert_eq!(cost(standard).fields, 220);
+    }
+
+    /// The `ofType` exemption is for introspection: no field of ours may share the name.
+    #[test]
+    fn no_field_of_the_schema_is_named_of_type() {
+        assert!(!crate::graphql::sdl().contains(WRAPPER_FIELD));
     }
 
     #[test]

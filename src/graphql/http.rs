@@ -2,11 +2,11 @@
 //!
 //! POST takes one JSON operation (`Content-Type: application/json`; batches are refused).
 //! GET runs queries only: a mutation by GET is answered 405, so a link or an image tag can
-//! never change anything.
+//! never change anything. Both answer in the media type `Accept` asks for (`media`), and
+//! every answer, refusals included, has the GraphQL error shape with a code.
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,6 +15,9 @@ use axum::response::{Html, IntoResponse, Response};
 use std::time::Duration;
 
 use super::Loaders;
+use super::codes::OverHttp;
+use super::media::Media;
+use super::params;
 use crate::app::AppState;
 use crate::auth::{Viewer, request};
 use crate::db::Scope;
@@ -26,14 +29,18 @@ pub async fn graphql_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !is_json(&headers) {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "send the operation as JSON with Content-Type: application/json",
-        );
+    let media = match Media::negotiate(&headers) {
+        Ok(media) => media,
+        Err(not_acceptable) => return *not_acceptable,
+    };
+    media.label(post(&state, &headers, &body, media).await)
+}
+
+async fn post(state: &AppState, headers: &HeaderMap, body: &[u8], media: Media) -> Response {
+    if let Err(refused) = json_utf8(headers) {
+        return *refused;
     }
-    let auth = match request::authenticate(&state, &headers).await {
+    let auth = match request::authenticate(state, headers).await {
         Ok(auth) => auth,
         Err(e) => return unauthorized(e),
     };
@@ -46,40 +53,22 @@ pub async fn graphql_post(
             "requests signed in with a session must carry the X-Billbridge-Csrf header",
         );
     }
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                &format!("the body is not JSON: {e}"),
-            );
-        }
+    let operation = match serde_json::from_slice(body) {
+        Ok(value) => params::from_json(value),
+        Err(e) => Err(format!("the body is not JSON: {e}")),
     };
-    if value.is_array() {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            "batched operations are not accepted; send one operation per request",
-        );
-    }
-    if let Err(refused) = within_rate(&state, &auth.viewer).await {
+    let operation = match operation {
+        Ok(operation) => operation,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
+    };
+    if let Err(refused) = within_rate(state, &auth.viewer).await {
         return *refused;
     }
-    match serde_json::from_value::<async_graphql::Request>(value) {
-        Ok(operation) => {
-            let mut response = execute(&state, auth.viewer, operation).await;
-            if let Some(cookie) = auth.refreshed {
-                response.headers_mut().insert(header::SET_COOKIE, cookie);
-            }
-            response
-        }
-        Err(e) => refuse(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            &format!("expected {{\"query\", \"variables\", \"operationName\"}}: {e}"),
-        ),
+    let mut response = execute(state, auth.viewer, operation, media).await;
+    if let Some(cookie) = auth.refreshed {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
+    response
 }
 
 pub async fn graphql_get(
@@ -87,22 +76,42 @@ pub async fn graphql_get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let request =
-        match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
-            Ok(request) => request,
-            Err(e) => {
-                return refuse(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    &format!("bad query string: {e}"),
-                );
-            }
-        };
-    if !only_queries(&request.query) {
+    let media = match Media::negotiate(&headers) {
+        Ok(media) => media,
+        Err(not_acceptable) => return *not_acceptable,
+    };
+    media.label(
+        get(
+            &state,
+            &headers,
+            query.as_deref().unwrap_or_default(),
+            media,
+        )
+        .await,
+    )
+}
+
+async fn get(state: &AppState, headers: &HeaderMap, query: &str, media: Media) -> Response {
+    let limit = state.limits.query_string_bytes;
+    if query.len() > limit {
+        return refuse(
+            StatusCode::URI_TOO_LONG,
+            "URI_TOO_LONG",
+            &format!(
+                "the query string is {} bytes; at most {limit} are accepted by GET: send the operation by POST",
+                query.len()
+            ),
+        );
+    }
+    let operation = match params::from_query_string(query) {
+        Ok(operation) => operation,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
+    };
+    if !only_queries(&operation.query) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
-            "mutations and subscriptions must be sent by POST",
+            "mutations must be sent by POST, subscriptions over graphql-ws at /graphql/ws",
         );
         response
             .headers_mut()
@@ -110,7 +119,7 @@ pub async fn graphql_get(
         return response;
     }
     // With a session (no bearer token), every operation goes by POST with the CSRF header.
-    if request::bearer(&headers).is_none() && request::session(&headers).is_some() {
+    if request::bearer(headers).is_none() && request::session(headers).is_some() {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
@@ -121,14 +130,14 @@ pub async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let auth = match request::authenticate(&state, &headers).await {
+    let auth = match request::authenticate(state, headers).await {
         Ok(auth) => auth,
         Err(e) => return unauthorized(e),
     };
-    if let Err(refused) = within_rate(&state, &auth.viewer).await {
+    if let Err(refused) = within_rate(state, &auth.viewer).await {
         return *refused;
     }
-    execute(&state, auth.viewer, request).await
+    execute(state, auth.viewer, operation, media).await
 }
 
 /// Each caller (API token, CLI token subject or signed-in user) has its own allowance.
@@ -158,20 +167,56 @@ pub async fn graphiql() -> Html<String> {
     )
 }
 
-async fn execute(state: &AppState, viewer: Viewer, request: async_graphql::Request) -> Response {
+/// Runs the operation. Whether it began to execute decides between a request error and a
+/// result (see `media`); `codes::OverHttp` records it, and refuses subscriptions here.
+async fn execute(
+    state: &AppState,
+    viewer: Viewer,
+    request: async_graphql::Request,
+    media: Media,
+) -> Response {
     let scope = Scope::for_tenant_id(state.db.clone(), viewer.tenant_id);
     let loaders = Loaders::new(&scope);
     let schema = state.schema_for(viewer.role);
-    let request = request.data(scope).data(loaders).data(viewer);
-    GraphQLResponse::from(schema.execute(request).await).into_response()
+    let http = OverHttp::default();
+    let request = request
+        .data(scope)
+        .data(loaders)
+        .data(viewer)
+        .data(http.clone());
+    let response = schema.execute(request).await;
+    media.respond(response, http.executed())
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
+/// POST bodies are JSON in UTF-8 (the spec's one required encoding; no charset means UTF-8).
+fn json_utf8(headers: &HeaderMap) -> Result<(), Box<Response>> {
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+        .unwrap_or_default();
+    let mut parts = content_type.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(Box::new(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the operation as JSON with Content-Type: application/json",
+        )));
+    }
+    let charset = parts.find_map(|p| {
+        let (key, value) = p.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    });
+    match charset {
+        Some(charset) if !charset.eq_ignore_ascii_case("utf-8") => Err(Box::new(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            &format!("charset {charset}: send the JSON in UTF-8"),
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// True unless the document holds a mutation or subscription. A document that does not

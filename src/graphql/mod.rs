@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod budget;
+mod codes;
 mod cost;
 mod guard;
 mod http;
@@ -11,12 +12,15 @@ mod input;
 mod levels;
 mod loaders;
 mod mappings;
+mod media;
+mod params;
 mod plans;
 mod psa;
 mod push;
 mod services;
 mod tokens;
 mod users;
+mod variables;
 mod webhooks;
 mod ws;
 
@@ -68,18 +72,22 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(push::PushSubscription);
 
-/// Limits that keep one request from costing the server more than a page load should.
+/// Limits that keep one request from costing the server more than a page load should, and
+/// a code on every error. The depth is limited by `cost::Bounded` (after spreading, with
+/// introspection's `ofType` chains left out), not by async-graphql's `limit_depth`, which
+/// would refuse the standard introspection query.
 fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(
         Query::default(),
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(limits.depth)
     .limit_complexity(limits.complexity)
     .limit_directives(limits.directives)
+    .extension(codes::Coded)
     .extension(cost::Bounded {
         max_fields: limits.fields as u64,
+        max_depth: limits.depth as u64,
     })
 }
 

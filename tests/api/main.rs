@@ -11,6 +11,7 @@ mod connectwise;
 mod contract;
 mod database;
 mod demo;
+mod http_spec;
 mod input;
 mod limits;
 mod loaders;
