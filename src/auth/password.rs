@@ -6,7 +6,7 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use crate::error::AppError;
 
 pub const MIN_LENGTH: usize = 12;
-const MAX_LENGTH: usize = 256;
+pub const MAX_LENGTH: usize = 256;
 
 /// Checks a new password; the error names the field.
 pub fn check(field: &str, password: &str) -> Result<(), AppError> {

@@ -68,6 +68,39 @@ struct Login {
     password: String,
 }
 
+impl Login {
+    /// Bounded like the API's free text (`graphql::input::text`), control characters refused
+    /// in the tenant and email (PostgreSQL text cannot hold NUL); the password, hashed and
+    /// never shown, is only bounded.
+    fn well_formed(&self) -> Result<(), AppError> {
+        let fields = [
+            ("tenant", self.tenant.as_str(), 63, false),
+            ("email", self.email.as_str(), 254, false),
+            (
+                "password",
+                self.password.as_str(),
+                password::MAX_LENGTH,
+                true,
+            ),
+        ];
+        for (field, value, max, any_character) in fields {
+            if value.chars().count() > max {
+                return Err(AppError::bad_input(
+                    field,
+                    format!("at most {max} characters are accepted"),
+                ));
+            }
+            if !any_character && value.chars().any(char::is_control) {
+                return Err(AppError::bad_input(
+                    field,
+                    "contains a control character; give printable text on one line",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A hash to check against when the email is unknown, so both cases cost the same.
 fn decoy() -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
@@ -98,6 +131,9 @@ pub async fn login(
             "send JSON with tenant, email and password",
         );
     };
+    if let Err(error) = login.well_formed() {
+        return error.into_response();
+    }
     if let Err(wait) = state.logins.check(&peer.ip().to_string()).await {
         return too_many(
             wait,

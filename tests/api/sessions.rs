@@ -264,3 +264,44 @@ async fn wrong_credentials_look_the_same_and_are_throttled() {
         .unwrap();
     assert!(wait > 0 && wait <= 900);
 }
+
+/// Sign-in fields are bounded and printable like the API's free text: a NUL (which
+/// PostgreSQL text cannot hold) or an endless value is bad input naming the field, never
+/// an internal error.
+#[tokio::test]
+async fn malformed_sign_in_fields_are_bad_input() {
+    let app = TestApp::start().await;
+    user(&app, "ann@msp.example", "VIEWER").await;
+    let long = "a".repeat(10_000);
+    for (tenant, email, password, field) in [
+        ("alpha", "ann\0@msp.example", PASSWORD, "email"),
+        ("al\u{7f}pha", "ann@msp.example", PASSWORD, "tenant"),
+        (long.as_str(), "ann@msp.example", PASSWORD, "tenant"),
+        ("alpha", long.as_str(), PASSWORD, "email"),
+        ("alpha", "ann@msp.example", long.as_str(), "password"),
+    ] {
+        let response = login(&app, tenant, email, password).await;
+        assert_eq!(response.status(), 400, "{field}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{field}:")),
+            "{body}"
+        );
+    }
+    // A password may hold any character: it is only hashed.
+    assert_eq!(
+        login(
+            &app,
+            "alpha",
+            "ann@msp.example",
+            "tab\there and NUL\0 there"
+        )
+        .await
+        .status(),
+        401
+    );
+}
