@@ -13,6 +13,7 @@ mod levels;
 mod loaders;
 mod mappings;
 mod media;
+mod order;
 mod params;
 mod plans;
 mod psa;
@@ -73,7 +74,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 pub struct Subscription(push::PushSubscription);
 
 /// Limits that keep one request from costing the server more than a page load should, and
-/// a code on every error. The depth is limited by `cost::Bounded` (after spreading, with
+/// a code on every error, and answers in the selection set's order (`order`). The depth is limited by `cost::Bounded` (after spreading, with
 /// introspection's `ofType` chains left out), not by async-graphql's `limit_depth`, which
 /// would refuse the standard introspection query.
 fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
@@ -89,6 +90,7 @@ fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
         max_fields: limits.fields as u64,
         max_depth: limits.depth as u64,
     })
+    .extension(order::Ordered)
 }
 
 /// The schema, within `limits`. A `restricted` one answers no introspection and makes no

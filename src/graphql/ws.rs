@@ -539,12 +539,37 @@ async fn run(
             let _ = send(error_message(&id, result.errors), true).await;
             return;
         }
-        let next = json!({ "id": id, "type": "next", "payload": result }).to_string();
+        let next = next_message(&id, &result);
         if send(next, false).await.is_err() {
             return; // the socket is gone
         }
     }
     let _ = send(json!({ "id": id, "type": "complete" }).to_string(), true).await;
+}
+
+/// `next`, serialized straight from the response: through a `serde_json::Value` (whose
+/// map sorts its keys) the data would lose the selection order `graphql::order` gave it.
+fn next_message(id: &str, result: &async_graphql::Response) -> String {
+    #[derive(serde::Serialize)]
+    struct Next<'a> {
+        id: &'a str,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        payload: &'a async_graphql::Response,
+    }
+    let next = Next {
+        id,
+        kind: "next",
+        payload: result,
+    };
+    serde_json::to_string(&next).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "serializing a GraphQL response");
+        let error = coded(
+            ServerError::new("the response could not be serialized", None),
+            "INTERNAL",
+        );
+        json!({ "id": id, "type": "next", "payload": { "errors": [error] } }).to_string()
+    })
 }
 
 /// An operation that never started: it did not parse, validate, or name an operation the

@@ -17,6 +17,7 @@ mod limits;
 mod loaders;
 mod logs;
 mod mappings;
+mod order;
 mod ownership;
 mod psa;
 mod push;
