@@ -16,7 +16,8 @@ const ratio = (a, b) => (a && b ? `${n(a / b, 2)}×` : "–");
 
 console.log(
   `\n${ours.system} on ${ours.engine ?? "?"} vs ${theirs.system}, same database (${n(ours.accounts)} accounts), ` +
-    `${ours.connections} connections, ${ours.duration_s} s per shape; ` +
+    `${ours.connections} connections, ${ours.duration_s} s per shape` +
+    `${ours.rate_limiter === false ? ", billbridge's rate limiter off" : ""}; ` +
     `RSS peak ${n(ours.peak_rss_mb, 1)} MB vs ${n(theirs.peak_rss_mb, 1)} MB\n`,
 );
 console.log(

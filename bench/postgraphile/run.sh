@@ -7,7 +7,8 @@
 # ADMIN_URL: a PostgreSQL server to create the benchmark's database on (default
 # $PG_ADMIN_URL, else postgres://postgres@127.0.0.1:5432/postgres). Settings from the
 # environment: ACCOUNTS (1000), DURATION (10 s per shape), WARMUP (2 s), CONNECTIONS (16),
-# PORT (PostGraphile's, 5678), BILLBRIDGE (default target/release/billbridge).
+# PORT (PostGraphile's, 5678), BILLBRIDGE (default target/release/billbridge), BENCH_ARGS
+# (more options for billbridge's run, e.g. --no-rate-limit).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -31,9 +32,17 @@ WORK=$(mktemp -d)
 DB=""
 PGL=""
 cleanup() {
-  [ -n "$PGL" ] && kill "$PGL" 2>/dev/null && wait "$PGL" 2>/dev/null
-  [ -n "$DB" ] && psql "$ADMIN" -qc "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null
+  local status=$?
+  set +e
+  if [ -n "$PGL" ]; then
+    kill "$PGL" 2>/dev/null
+    wait "$PGL" 2>/dev/null
+  fi
+  if [ -n "$DB" ]; then
+    psql "$ADMIN" -qc "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null
+  fi
   rm -rf "$WORK"
+  exit "$status"
 }
 trap cleanup EXIT
 
@@ -45,12 +54,15 @@ for shape in "${SHAPES[@]}"; do
 done
 
 echo "== billbridge (seeds the database, serves it, measures; keeps the database)" >&2
+measured=0
 "$BIN" bench api --database-url "$ADMIN" --accounts "${ACCOUNTS:-1000}" "${LOAD[@]}" \
-  "${shape_args[@]}" --keep --json "$WORK/billbridge.json" 2> >(tee "$WORK/billbridge.log" >&2)
-URL=$(sed -n 's/^kept the database: //p' "$WORK/billbridge.log")
+  "${shape_args[@]}" ${BENCH_ARGS:-} --keep --json "$WORK/billbridge.json" || measured=$?
+URL=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).kept ?? "")' \
+  "$WORK/billbridge.json" 2>/dev/null || true)
 [ -n "$URL" ] || { echo "bench api did not keep a database" >&2; exit 1; }
 DB=${URL##*/}
 DB=${DB%%\?*}
+[ "$measured" -eq 0 ] || exit "$measured"
 
 echo "== PostGraphile 5 on $DB (jit=off on its connections)" >&2
 DATABASE_URL="$URL" PORT="$PORT" PGOPTIONS="-c jit=off" GRAPHILE_ENV=production \

@@ -89,6 +89,11 @@ pub struct ApiArgs {
     /// Leave the PostgreSQL database (or SQLite file) in place and print its URL.
     #[arg(long)]
     keep: bool,
+    /// Serve with the request-rate limiter off (`BILLBRIDGE_RATE_LIMIT_PER_MINUTE=0`). By
+    /// default it is on, set high enough never to refuse, so its cost is measured: on
+    /// PostgreSQL it is one statement per request.
+    #[arg(long)]
+    no_rate_limit: bool,
     /// Only drive load against this GraphQL endpoint (`http://host:port/path`); nothing is
     /// seeded or started. Needs --query-file.
     #[arg(long, requires = "query_files")]
@@ -141,6 +146,10 @@ struct Report {
     idle_rss_mb: Option<f64>,
     peak_rss_mb: Option<f64>,
     rows: Vec<Row>,
+    /// Whether billbridge's request-rate limiter was on (`None` for another system).
+    rate_limiter: Option<bool>,
+    /// The database left in place by --keep.
+    kept: Option<String>,
 }
 
 /// What is measured besides the load: the server's process, the PostgreSQL database, and
@@ -250,9 +259,15 @@ fn shapes(args: &ApiArgs) -> anyhow::Result<Vec<(String, String)>> {
 async fn own_server(args: &ApiArgs, shapes: &[(String, String)]) -> anyhow::Result<Report> {
     let database = seed::Database::create(args.database_url.as_deref()).await?;
     let result = seeded_run(args, shapes, &database).await;
-    if args.keep {
+    // Kept only when there is something to look at: a run that stopped halfway is removed.
+    if args.keep && result.is_ok() {
         eprintln!("kept the database: {}", database.url);
-    } else if let Err(e) = database.remove().await {
+        return result.map(|report| Report {
+            kept: Some(database.url.clone()),
+            ..report
+        });
+    }
+    if let Err(e) = database.remove().await {
         eprintln!("warning: the benchmark's database was not removed: {e:#}");
     }
     result
@@ -287,7 +302,7 @@ async fn seeded_run(
         "bench",
         Duration::from_secs(24 * 3600),
     )?;
-    let server = Server::start(&database.url, &secret, &master)?;
+    let server = Server::start(&database.url, &secret, &master, !args.no_rate_limit)?;
     let idle = proc::memory_kb(server.pid);
     let target = Target::new(&format!("{}/graphql", server.base), Some(&token))?;
     let probe = Probe {
@@ -299,6 +314,7 @@ async fn seeded_run(
     report.system = "billbridge".into();
     report.engine = Some(database.engine().into());
     report.accounts = Some(seeded.accounts);
+    report.rate_limiter = Some(!args.no_rate_limit);
     report.idle_rss_mb = idle.map(|(rss, _)| mb(rss));
     report.peak_rss_mb = proc::memory_kb(server.pid).map(|(_, hwm)| mb(hwm));
     drop(server);
@@ -383,6 +399,8 @@ async fn measure(
         idle_rss_mb: None,
         peak_rss_mb: None,
         rows,
+        rate_limiter: None,
+        kept: None,
     })
 }
 
@@ -405,6 +423,9 @@ fn render(report: &Report) -> String {
         ", {} connections, {} s per shape",
         report.connections, report.duration_s
     );
+    if report.rate_limiter == Some(false) {
+        title.push_str(", rate limiter off");
+    }
     if let (Some(idle), Some(peak)) = (report.idle_rss_mb, report.peak_rss_mb) {
         let _ = write!(title, "; server RSS {idle:.1} MB idle, {peak:.1} MB peak");
     }
@@ -491,6 +512,8 @@ mod tests {
                 failed: 3,
                 errors: vec!["HTTP 500: boom".into()],
             }],
+            rate_limiter: Some(true),
+            kept: None,
         };
         let text = render(&report);
         assert!(text.contains("billbridge on SQLite, 1,000 accounts, 16 connections, 10 s per shape; server RSS 12.0 MB idle, 30.5 MB peak"), "{text}");

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crate::crypto::MasterKey;
 
-/// Requests per minute per caller while measuring: the limiter stays on (its cost is part
-/// of a request's) but never refuses the load.
+/// Requests per minute per caller while measuring with the limiter on: it does its work
+/// (its cost is part of a request's; a statement on PostgreSQL) but never refuses the load.
 const RATE_LIMIT_PER_MINUTE: &str = "1000000000";
 /// Longest wait for the server to say where it listens.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -26,11 +26,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `serve` on `database_url` at a free port on 127.0.0.1, with the given secrets.
+    /// Starts `serve` on `database_url` at a free port on 127.0.0.1, with the given secrets,
+    /// and the request-rate limiter on (set never to refuse) or off.
     pub fn start(
         database_url: &str,
         jwt_secret: &str,
         master: &MasterKey,
+        rate_limiter: bool,
     ) -> anyhow::Result<Server> {
         let folder = std::env::temp_dir().join(format!(
             "billbridge-bench-server-{}-{}",
@@ -51,7 +53,14 @@ impl Server {
             ])
             .env("BILLBRIDGE_JWT_SECRET", jwt_secret)
             .env("BILLBRIDGE_MASTER_KEY", master.to_base64())
-            .env("BILLBRIDGE_RATE_LIMIT_PER_MINUTE", RATE_LIMIT_PER_MINUTE)
+            .env(
+                "BILLBRIDGE_RATE_LIMIT_PER_MINUTE",
+                if rate_limiter {
+                    RATE_LIMIT_PER_MINUTE
+                } else {
+                    "0"
+                },
+            )
             .env("RUST_LOG", "warn")
             .env_remove("BILLBRIDGE_DATABASE_URL")
             .env_remove("BILLBRIDGE_LISTEN")
