@@ -26,6 +26,9 @@ use crate::psa::Psa;
 use crate::push::{PushOptions, Pusher};
 use crate::sandbox::{self, Sandbox};
 
+mod api;
+pub use api::{ApiArgs, api};
+
 const TYPES: [(&str, MetricUnit); 5] = [
     ("BackupUsage", MetricUnit::Gb),
     ("LocalBackup", MetricUnit::Count),

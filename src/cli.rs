@@ -1,5 +1,5 @@
 //! The command line: `serve` (with its scheduler and webhook worker), `migrate`, `schema`,
-//! `token`, `tenant`, `sandbox`, `push` and `bench`.
+//! `token`, `tenant`, `sandbox`, `push` and `bench` (`push`, `api`).
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
@@ -73,7 +73,8 @@ enum Command {
     Sandbox(SandboxArgs),
     /// Push a tenant's usage to ConnectWise now (for operators who prefer cron).
     Push(PushArgs),
-    /// Measure: `bench push` pushes thousands of accounts to a slow sandbox.
+    /// Measure: `bench push` pushes thousands of accounts to a slow sandbox; `bench api`
+    /// drives the GraphQL API's reads.
     #[command(subcommand)]
     Bench(BenchCommand),
 }
@@ -108,6 +109,9 @@ enum BenchCommand {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// Serve the demo tenant scaled up (SQLite or PostgreSQL) and drive read shapes at it:
+    /// rps, p50, p99, CPU and statements per request.
+    Api(Box<crate::bench::ApiArgs>),
 }
 
 #[derive(Args)]
@@ -355,6 +359,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             latency_ms,
             concurrency,
         }) => crate::bench::push(accounts, Duration::from_millis(latency_ms), concurrency).await,
+        Command::Bench(BenchCommand::Api(args)) => crate::bench::api(*args).await,
         Command::Tenant(TenantCommand::List { db }) => {
             let db = open(&cli.data_dir, &db).await?;
             for tenant in db::tenants::all(&db).await? {
@@ -619,7 +624,9 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
         master_key(data_dir, production)?,
         connectwise::Settings::default(),
     );
-    let db = open(data_dir, &args.db).await?;
+    let mut db = open(data_dir, &args.db).await?;
+    // Before any clone is made: the count covers every statement the server runs.
+    let statements = crate::metrics::count_statements(&mut db);
     let limits = Limits::from_env(env)?;
     let state = AppState::standard(
         db.clone(),
@@ -629,6 +636,7 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
         &config.public_url,
     )
     .configure(limits, production);
+    state.pusher.metrics.report_statements(statements);
     let demo_token = if args.demo {
         demo::seed(&db).await.context("creating the demo tenant")?;
         let listener = tokio::net::TcpListener::bind(args.sandbox_listen)

@@ -1,9 +1,11 @@
 //! Counters for `/metrics` in the Prometheus text format: push runs by status, lines by
-//! outcome, ConnectWise calls by status, and push durations.
+//! outcome, ConnectWise calls by status, push durations, and database statements executed.
 
+use sea_orm::DatabaseConnection;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Upper bounds of the push-duration histogram, in seconds.
@@ -14,6 +16,21 @@ const DURATION_BUCKETS: [f64; 10] = [
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// Statements the server's database connection executed, once `serve` has wired it
+    /// (`report_statements`); an atomic, not in `inner`, because it is bumped on every
+    /// statement of every request.
+    statements: OnceLock<Arc<AtomicU64>>,
+}
+
+/// Counts every statement `db` executes — through it and through the clones made of it
+/// afterwards (SeaORM keeps the callback per value, so call this before cloning it).
+pub fn count_statements(db: &mut DatabaseConnection) -> Arc<AtomicU64> {
+    let counter = Arc::new(AtomicU64::new(0));
+    let bump = counter.clone();
+    db.set_metric_callback(move |_| {
+        bump.fetch_add(1, Ordering::Relaxed);
+    });
+    counter
 }
 
 #[derive(Default)]
@@ -59,9 +76,20 @@ impl Metrics {
         self.with(|m| *m.calls.entry((method.to_owned(), status)).or_default() += 1);
     }
 
+    /// Serve `counter` (from [`count_statements`]) as `billbridge_db_statements_total`.
+    pub fn report_statements(&self, counter: Arc<AtomicU64>) {
+        let _ = self.statements.set(counter);
+    }
+
     pub fn render(&self) -> String {
+        let statements = self.statements.get().map(|c| c.load(Ordering::Relaxed));
         self.with(|m| {
             let mut out = String::new();
+            if let Some(n) = statements {
+                let _ = writeln!(out, "# HELP billbridge_db_statements_total Database statements executed.");
+                let _ = writeln!(out, "# TYPE billbridge_db_statements_total counter");
+                let _ = writeln!(out, "billbridge_db_statements_total {n}");
+            }
             let _ = writeln!(out, "# HELP billbridge_push_runs_total Push runs finished, by status.");
             let _ = writeln!(out, "# TYPE billbridge_push_runs_total counter");
             for (status, n) in &m.runs {
@@ -113,5 +141,27 @@ mod tests {
         assert!(text.contains("billbridge_push_duration_seconds_bucket{le=\"1\"} 0"));
         assert!(text.contains("billbridge_push_duration_seconds_bucket{le=\"5\"} 1"));
         assert!(text.contains("billbridge_push_duration_seconds_count 1"));
+        assert!(!text.contains("billbridge_db_statements_total"));
+    }
+
+    #[tokio::test]
+    async fn counts_the_statements_of_the_connection_and_its_clones() {
+        use sea_orm::{ConnectionTrait, Statement};
+        let mut db = crate::db::connect(crate::db::options("sqlite::memory:"))
+            .await
+            .expect("connect");
+        let counter = count_statements(&mut db);
+        let m = Metrics::default();
+        m.report_statements(counter);
+        let clone = db.clone();
+        for conn in [&db, &clone] {
+            conn.query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT 1",
+            ))
+            .await
+            .expect("select");
+        }
+        assert!(m.render().contains("billbridge_db_statements_total 2\n"));
     }
 }

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod bench;
 mod catalog;
 mod common;
 mod conditions;
