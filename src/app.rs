@@ -14,6 +14,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Role;
+use crate::auth::cache::AuthCache;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::session::{self, Throttle};
 use crate::clock::{Clock, SystemClock};
@@ -28,6 +29,8 @@ use crate::{web, webhooks};
 pub struct AppState {
     pub db: DatabaseConnection,
     pub jwt: Arc<JwtKeys>,
+    /// Tenants, API-token state and users' standing, so authenticating needs no database.
+    pub auth: Arc<AuthCache>,
     /// Failed sign-ins, for throttling.
     pub throttle: Arc<Throttle>,
     /// Session cookies are marked Secure (production; behind TLS they are anyway).
@@ -50,11 +53,13 @@ impl AppState {
         let limits = Limits::default();
         let jwt = Arc::new(jwt);
         let reads = allowance(&db, "connectwise", limits.connectwise_reads_per_minute);
+        let auth = Arc::new(AuthCache::new(db.get_database_backend(), limits.auth_cache));
         AppState {
             jwt: jwt.clone(),
+            auth: auth.clone(),
             throttle: Arc::new(Throttle::new(&db)),
             secure_cookies: false,
-            schema: graphql::schema_with(pusher.clone(), jwt, reads.clone(), &limits, false),
+            schema: graphql::schema_with(pusher.clone(), jwt, auth, reads.clone(), &limits, false),
             restricted: None,
             requests: allowance(&db, "requests", limits.requests_per_minute),
             logins: allowance(&db, "logins", limits.logins_per_minute),
@@ -73,10 +78,15 @@ impl AppState {
         self.logins = allowance(&self.db, "logins", limits.logins_per_minute);
         self.connectwise_reads =
             allowance(&self.db, "connectwise", limits.connectwise_reads_per_minute);
+        self.auth = Arc::new(AuthCache::new(
+            self.db.get_database_backend(),
+            limits.auth_cache,
+        ));
         let schema = |restricted| {
             graphql::schema_with(
                 self.pusher.clone(),
                 self.jwt.clone(),
+                self.auth.clone(),
                 self.connectwise_reads.clone(),
                 &limits,
                 restricted,
@@ -154,8 +164,29 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight — for at most
-/// the shutdown grace (`Limits::shutdown_grace`), after which it returns anyway.
+/// the shutdown grace (`Limits::shutdown_grace`), after which it returns anyway. On
+/// PostgreSQL it follows the other replicas' authentication changes meanwhile.
 pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let follower = state.auth.follow(&state.db).map(AbortOnDrop);
+    let served = serve_until(listener, state, shutdown).await;
+    drop(follower);
+    served
+}
+
+/// Stops a background task when its owner ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn serve_until(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use crate::db::allowances;
 use crate::error::refuse;
 
+use crate::auth::cache::MAX_TTL as MAX_AUTH_CACHE;
+
 /// The longest a stopping server waits for requests in flight.
 pub const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -51,6 +53,9 @@ pub struct Limits {
     pub shutdown_grace: Duration,
     /// How long a new `/graphql/ws` socket may wait before sending `connection_init`.
     pub ws_init_timeout: Duration,
+    /// How long authentication state (tenant, API token, user) is trusted from the cache
+    /// without a notice of change (at most `auth::cache::MAX_TTL`); zero turns it off.
+    pub auth_cache: Duration,
 }
 
 impl Default for Limits {
@@ -68,6 +73,7 @@ impl Default for Limits {
             connectwise_reads_per_minute: 2_400,
             shutdown_grace: Duration::from_secs(10),
             ws_init_timeout: Duration::from_secs(10),
+            auth_cache: crate::auth::cache::DEFAULT_TTL,
         }
     }
 }
@@ -79,8 +85,8 @@ impl Limits {
     /// `BILLBRIDGE_MAX_QUERY_STRING_BYTES`,
     /// `BILLBRIDGE_REQUEST_TIMEOUT_SECS`, `BILLBRIDGE_RATE_LIMIT_PER_MINUTE`,
     /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE`, `BILLBRIDGE_CONNECTWISE_READS_PER_MINUTE`,
-    /// `BILLBRIDGE_SHUTDOWN_GRACE_SECS` (at most 10) and `BILLBRIDGE_WS_INIT_TIMEOUT_SECS`
-    /// where `var` finds them.
+    /// `BILLBRIDGE_SHUTDOWN_GRACE_SECS` (at most 10), `BILLBRIDGE_WS_INIT_TIMEOUT_SECS` and
+    /// `BILLBRIDGE_AUTH_CACHE_SECS` (at most 300) where `var` finds them.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         fn number<T>(
             var: &impl Fn(&str) -> Option<String>,
@@ -154,6 +160,18 @@ impl Limits {
                 1,
                 d.ws_init_timeout.as_secs(),
             )?),
+            auth_cache: match number(
+                &var,
+                "BILLBRIDGE_AUTH_CACHE_SECS",
+                0,
+                d.auth_cache.as_secs(),
+            )? {
+                n if n > MAX_AUTH_CACHE.as_secs() => anyhow::bail!(
+                    "BILLBRIDGE_AUTH_CACHE_SECS must be at most {} (how long a revocation may take to reach a replica that missed its notice); got {n}",
+                    MAX_AUTH_CACHE.as_secs()
+                ),
+                n => Duration::from_secs(n),
+            },
         })
     }
 }
@@ -459,5 +477,22 @@ mod tests {
         assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_BODY_BYTES", "10")])).is_err());
         assert!(Limits::from_env(env(&[("BILLBRIDGE_WS_INIT_TIMEOUT_SECS", "0")])).is_err());
         assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_QUERY_STRING_BYTES", "100000")])).is_err());
+    }
+
+    #[test]
+    fn the_auth_cache_is_bounded_and_can_be_turned_off() {
+        let limits = |value: &str| {
+            let value = value.to_owned();
+            Limits::from_env(move |name: &str| {
+                (name == "BILLBRIDGE_AUTH_CACHE_SECS").then(|| value.clone())
+            })
+        };
+        assert_eq!(limits("0").unwrap().auth_cache, Duration::ZERO);
+        assert_eq!(limits("300").unwrap().auth_cache, Duration::from_secs(300));
+        let err = limits("301").unwrap_err().to_string();
+        assert!(
+            err.contains("BILLBRIDGE_AUTH_CACHE_SECS must be at most 300"),
+            "{err}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Who is asking: the request's `Viewer` (tenant and role), taken from a bearer JWT.
 
+pub mod cache;
 pub mod jwt;
 pub mod password;
 pub mod request;

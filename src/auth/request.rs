@@ -1,15 +1,16 @@
 //! Who a request is from: a bearer API token (`Authorization: Bearer …`, API audience) or a
 //! browser session cookie (browser audience). Each is refused where the other belongs.
 //! Session requests are refreshed while in use and always read the user's current role.
+//! What they read (tenant, token state, user standing) comes through `auth::cache`.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::Utc;
 use std::time::Duration;
 
+use super::Viewer;
 use super::jwt::{Audience, JwtError};
-use super::{Role, Viewer};
 use crate::app::AppState;
-use crate::db::{Scope, api_tokens, tenants, users};
+use crate::db::Scope;
 use crate::error::AppError;
 
 pub const SESSION_COOKIE: &str = "billbridge_session";
@@ -103,12 +104,15 @@ pub async fn from_api_token(state: &AppState, token: &str) -> Result<Viewer, App
         .jwt
         .verify_for(Audience::Api, token)
         .map_err(refused)?;
-    let tenant = tenants::by_slug(&state.db, &identity.tenant)
+    let tenant = state
+        .auth
+        .tenant(&state.db, &identity.tenant)
         .await?
         .ok_or_else(|| AppError::Unauthenticated("the token's tenant does not exist".into()))?;
     if let Some(id) = identity.token_id {
-        // Revocation takes effect on the next request: the row is read every time.
-        api_tokens::check(&Scope::new(state.db.clone(), &tenant), id).await?;
+        // Revocation takes effect on the next request: it evicts the cached state.
+        let scope = Scope::new(state.db.clone(), &tenant);
+        state.auth.check_token(&scope, id).await?;
     }
     Ok(Viewer {
         tenant_id: tenant.id,
@@ -125,7 +129,9 @@ pub async fn from_session(state: &AppState, token: &str) -> Result<(Viewer, i64)
         .jwt
         .verify_for(Audience::Browser, token)
         .map_err(refused)?;
-    let tenant = tenants::by_slug(&state.db, &identity.tenant)
+    let tenant = state
+        .auth
+        .tenant(&state.db, &identity.tenant)
         .await?
         .ok_or_else(|| AppError::Unauthenticated("the session's tenant does not exist".into()))?;
     let user_id = identity
@@ -134,18 +140,17 @@ pub async fn from_session(state: &AppState, token: &str) -> Result<(Viewer, i64)
         .and_then(|id| id.parse::<i64>().ok())
         .ok_or_else(|| AppError::Unauthenticated("the session is not valid here".into()))?;
     let scope = Scope::new(state.db.clone(), &tenant);
-    let user = users::get(&scope, user_id)
-        .await
-        .ok()
-        .filter(|u| u.active)
-        .ok_or_else(|| AppError::Unauthenticated("this account can no longer sign in".into()))?;
+    let user =
+        state.auth.standing(&scope, user_id).await?.ok_or_else(|| {
+            AppError::Unauthenticated("this account can no longer sign in".into())
+        })?;
     Ok((
         Viewer {
             tenant_id: tenant.id,
             tenant_slug: tenant.slug,
-            role: user.role.parse().unwrap_or(Role::Viewer),
+            role: user.role,
             subject: user.email,
-            user_id: Some(user.id),
+            user_id: Some(user_id),
         },
         identity.expires_at,
     ))

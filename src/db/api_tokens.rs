@@ -3,9 +3,10 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, QueryOrder, Set};
 
-use super::Scope;
 use super::entity::api_token;
+use super::{Scope, invalidations};
 use crate::auth::Role;
+use crate::auth::cache::Key;
 use crate::error::{AppError, AppResult};
 
 /// Last-used times are written at most this often per token, not on every request.
@@ -53,13 +54,29 @@ pub async fn revoke(scope: &Scope, id: i64) -> AppResult<api_token::Model> {
     }
     let mut row = current.into_active_model();
     row.revoked_at = Set(Some(Utc::now()));
-    Ok(row.update(scope.db()).await?)
+    let row = row.update(scope.db()).await?;
+    let key = Key::Token {
+        tenant_id: scope.tenant_id(),
+        id,
+    };
+    invalidations::announce(scope.db(), key).await?;
+    Ok(row)
 }
 
-/// The token's row if it may still be used; notes that it was used.
+/// How a token that may not be used is refused, whether its row was read or remembered.
+pub fn refused() -> AppError {
+    AppError::Unauthenticated("this API token was revoked or does not exist".into())
+}
+
+/// When the token's "last used" time is next due to be written.
+pub fn next_touch(token: &api_token::Model) -> DateTime<Utc> {
+    token
+        .last_used_at
+        .map_or(DateTime::<Utc>::MIN_UTC, |at| at + TOUCH_EVERY)
+}
+
+/// The token's row if it may still be used (as it is after noting that it was used).
 pub async fn check(scope: &Scope, id: i64) -> AppResult<api_token::Model> {
-    let refused =
-        || AppError::Unauthenticated("this API token was revoked or does not exist".into());
     let token = scope
         .get::<api_token::Entity, _>(scope.db(), id)
         .await?
@@ -68,10 +85,10 @@ pub async fn check(scope: &Scope, id: i64) -> AppResult<api_token::Model> {
     if token.revoked_at.is_some() || token.expires_at <= now {
         return Err(refused());
     }
-    if token.last_used_at.is_none_or(|at| now - at > TOUCH_EVERY) {
-        let mut row = token.clone().into_active_model();
+    if next_touch(&token) < now {
+        let mut row = token.into_active_model();
         row.last_used_at = Set(Some(now));
-        row.update(scope.db()).await?;
+        return Ok(row.update(scope.db()).await?);
     }
     Ok(token)
 }

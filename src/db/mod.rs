@@ -14,6 +14,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod catalog;
 pub mod entity;
+pub mod invalidations;
 pub mod levels;
 mod like;
 pub mod mappings;

@@ -6,8 +6,9 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
-use super::Scope;
 use super::entity::user;
+use super::{Scope, invalidations};
+use crate::auth::cache::Key;
 use crate::auth::{Role, password};
 use crate::error::{AppError, AppResult};
 
@@ -115,7 +116,9 @@ pub async fn set_role(scope: &Scope, id: i64, role: Role) -> AppResult<user::Mod
     let mut row = current.into_active_model();
     row.role = Set(role.as_str().to_owned());
     row.updated_at = Set(Utc::now());
-    Ok(row.update(scope.db()).await?)
+    let user = row.update(scope.db()).await?;
+    announce(scope, id).await?;
+    Ok(user)
 }
 
 pub async fn deactivate(scope: &Scope, id: i64) -> AppResult<user::Model> {
@@ -124,7 +127,19 @@ pub async fn deactivate(scope: &Scope, id: i64) -> AppResult<user::Model> {
     let mut row = current.into_active_model();
     row.active = Set(false);
     row.updated_at = Set(Utc::now());
-    Ok(row.update(scope.db()).await?)
+    let user = row.update(scope.db()).await?;
+    announce(scope, id).await?;
+    Ok(user)
+}
+
+/// Tells every replica that the user's standing (role, active) changed: sessions read it
+/// from `auth::cache`.
+async fn announce(scope: &Scope, id: i64) -> AppResult<()> {
+    let key = Key::User {
+        tenant_id: scope.tenant_id(),
+        id,
+    };
+    Ok(invalidations::announce(scope.db(), key).await?)
 }
 
 pub async fn touch_login(scope: &Scope, id: i64) -> AppResult<()> {

@@ -32,6 +32,7 @@ pub use loaders::Loaders;
 pub use ws::graphql_ws;
 
 use crate::auth::Viewer;
+use crate::auth::cache::AuthCache;
 use crate::auth::jwt::JwtKeys;
 use crate::db::Scope;
 use crate::limits::{Limits, RateLimiter};
@@ -99,6 +100,7 @@ fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
 pub fn schema_with(
     pusher: Pusher,
     jwt: Arc<JwtKeys>,
+    auth: Arc<AuthCache>,
     reads: Arc<RateLimiter>,
     limits: &Limits,
     restricted: bool,
@@ -106,6 +108,7 @@ pub fn schema_with(
     let mut builder = builder(limits)
         .data(pusher)
         .data(jwt)
+        .data(auth)
         .data(budget::Reads(reads));
     if restricted {
         builder = builder.disable_introspection().disable_suggestions();
@@ -124,6 +127,11 @@ fn scope<'a>(ctx: &Context<'a>) -> &'a Scope {
 
 fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
     ctx.data_unchecked::<Viewer>()
+}
+
+/// The server's authentication cache, for forgetting what a committed change made stale.
+fn auth_cache<'a>(ctx: &Context<'a>) -> &'a AuthCache {
+    ctx.data_unchecked::<Arc<AuthCache>>()
 }
 
 fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use super::audit;
 use super::guard::MinRole;
-use super::{input, scope, viewer};
+use super::{auth_cache, input, scope, viewer};
 use crate::auth::Role;
+use crate::auth::cache::Key;
 use crate::auth::jwt::JwtKeys;
 use crate::db::api_tokens;
 use crate::db::entity::api_token;
@@ -144,6 +145,11 @@ impl TokenMutation {
             Ok((row, audit::entry("api_token", "revoke", Some(id), summary)))
         })
         .await?;
+        // Committed: this server forgets at once; the others hear `revoke`'s notice.
+        auth_cache(ctx).forget(Key::Token {
+            tenant_id: row.tenant_id,
+            id: row.id,
+        });
         Ok(ApiToken(row))
     }
 }

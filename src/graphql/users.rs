@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 
 use super::audit;
 use super::guard::MinRole;
-use super::{input, scope, viewer};
+use super::{auth_cache, input, scope, viewer};
 use crate::auth::Role;
+use crate::auth::cache::Key;
 use crate::db::entity::user;
 use crate::db::users::{self, NewUser};
 use crate::error::AppError;
@@ -145,6 +146,7 @@ impl UserMutation {
             Ok((user, audit::entry("user", "update_role", Some(id), summary)))
         })
         .await?;
+        forget(ctx, &user);
         Ok(User(user))
     }
 
@@ -158,8 +160,18 @@ impl UserMutation {
             Ok((user, audit::entry("user", "deactivate", Some(id), summary)))
         })
         .await?;
+        forget(ctx, &user);
         Ok(User(user))
     }
+}
+
+/// A committed change of the user's standing: this server's sessions see it at once; the
+/// other replicas hear `db::users`' notice.
+fn forget(ctx: &Context<'_>, user: &user::Model) {
+    auth_cache(ctx).forget(Key::User {
+        tenant_id: user.tenant_id,
+        id: user.id,
+    });
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod auth_cache;
 mod bench;
 mod catalog;
 mod common;

@@ -3,6 +3,7 @@
 
 use billbridge::app::{self, AppState};
 use billbridge::auth::Role;
+use billbridge::auth::cache::AuthCache;
 use billbridge::auth::jwt::JwtKeys;
 use billbridge::connectwise::Settings;
 use billbridge::crypto::MasterKey;
@@ -11,7 +12,7 @@ use billbridge::limits::Limits;
 use billbridge::psa::Psa;
 use billbridge::push::{PushOptions, Pusher};
 use billbridge::sandbox::{self, Sandbox};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,6 +35,13 @@ pub struct TestApp {
     /// The server's pusher (its metrics, progress and options).
     #[allow(dead_code)]
     pub pusher: Pusher,
+    /// The server's authentication cache.
+    #[allow(dead_code)]
+    pub auth: Arc<AuthCache>,
+    /// How the database was opened, for replicas.
+    options: ConnectOptions,
+    limits: Limits,
+    production: bool,
     statements: Arc<AtomicUsize>,
     /// The SQL of every statement, for explaining a count that went wrong.
     pub log: Arc<std::sync::Mutex<Vec<String>>>,
@@ -58,23 +66,45 @@ impl TestApp {
                 (db::options(&url), Some(dir))
             }
         };
-        let mut conn = db::connect(options).await.expect("connect");
+        let conn = db::connect(options.clone()).await.expect("connect");
         db::migrate(&conn).await.expect("migrate");
-        let statements = Arc::new(AtomicUsize::new(0));
-        let counter = statements.clone();
-        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let sink = log.clone();
-        conn.set_metric_callback(move |info| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            if let Ok(mut log) = sink.lock() {
-                log.push(info.statement.sql.clone());
-            }
-        });
+        let counted = Counted::new(conn);
         for slug in ["alpha", "beta"] {
-            db::tenants::create(&conn, slug, slug)
+            db::tenants::create(&counted.conn, slug, slug)
                 .await
                 .expect("tenant");
         }
+        TestApp::serve(options, counted, limits, production, dir).await
+    }
+
+    /// A second server on the same database, as another replica would be: its own pool,
+    /// statement count, sandbox and caches, the same keys and limits. Stop it like the first.
+    #[allow(dead_code)]
+    pub async fn replica(&self) -> TestApp {
+        let conn = db::connect(self.options.clone()).await.expect("connect");
+        let counted = Counted::new(conn);
+        TestApp::serve(
+            self.options.clone(),
+            counted,
+            self.limits.clone(),
+            self.production,
+            None,
+        )
+        .await
+    }
+
+    async fn serve(
+        options: ConnectOptions,
+        counted: Counted,
+        limits: Limits,
+        production: bool,
+        dir: Option<tempfile::TempDir>,
+    ) -> TestApp {
+        let Counted {
+            conn,
+            statements,
+            log,
+        } = counted;
         let sandbox = Sandbox::new(&sandbox::Options::default());
         let site = sandbox
             .spawn(
@@ -101,8 +131,9 @@ impl TestApp {
             fast_push(),
             &base,
         )
-        .configure(limits, production);
+        .configure(limits.clone(), production);
         let pusher = state.pusher.clone();
+        let auth = state.auth.clone();
         let server = tokio::spawn(async move {
             app::serve(listener, state, async {
                 stopped.await.ok();
@@ -110,6 +141,18 @@ impl TestApp {
             .await
             .expect("serve");
         });
+        // On PostgreSQL the cache serves once its listener is connected: wait for it, so
+        // every test starts from the server's steady state.
+        if conn.get_database_backend() == DbBackend::Postgres && !limits.auth_cache.is_zero() {
+            let waited = std::time::Instant::now();
+            while !auth.serving() {
+                assert!(
+                    waited.elapsed() < Duration::from_secs(10),
+                    "the authentication cache's listener did not connect"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
         TestApp {
             base,
             db: conn,
@@ -121,6 +164,10 @@ impl TestApp {
             sandbox,
             site,
             pusher,
+            auth,
+            options,
+            limits,
+            production,
             statements,
             log,
             shutdown,
@@ -224,6 +271,33 @@ impl TestApp {
             .expect("count")
             .expect("row");
         row.try_get::<i64>("", "n").expect("n")
+    }
+}
+
+/// A connection whose statements are counted and logged.
+struct Counted {
+    conn: DatabaseConnection,
+    statements: Arc<AtomicUsize>,
+    log: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Counted {
+    fn new(mut conn: DatabaseConnection) -> Counted {
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
+        conn.set_metric_callback(move |info| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut log) = sink.lock() {
+                log.push(info.statement.sql.clone());
+            }
+        });
+        Counted {
+            conn,
+            statements,
+            log,
+        }
     }
 }
 

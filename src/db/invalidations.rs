@@ -1,0 +1,88 @@
+//! Changes of cached authentication state, told to every replica (`auth::cache`): a
+//! NOTIFY on the `billbridge_auth` channel, sent inside the change's transaction so it is
+//! delivered only if the change commits, and a LISTENing connection per server.
+//!
+//! A notice reads `<schema> <key>` (`public token 3 17`): servers on another schema of the
+//! same database (another deployment, a parallel test) hear it and ignore it. SQLite has one
+//! server process, which evicts directly; nothing is sent there.
+
+use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+
+use crate::auth::cache::Key;
+
+pub const CHANNEL: &str = "billbridge_auth";
+
+/// The schema this connection's statements use, as notices name it.
+const NAMESPACE: &str = "coalesce(current_schema(), '')";
+
+/// Tells every replica that what is cached under `key` changed. Run it on the change's
+/// transaction: PostgreSQL delivers the notice at commit, and drops it on rollback.
+pub async fn announce(db: &impl ConnectionTrait, key: Key) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!("SELECT pg_notify($1, {NAMESPACE} || ' ' || $2)"),
+        [CHANNEL.into(), key.to_string().into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// A connection of its own (outside the pool, so it takes none of the requests'
+/// connections) that LISTENs on [`CHANNEL`].
+pub struct Listener {
+    inner: PgListener,
+    pid: u32,
+    namespace: String,
+}
+
+impl Listener {
+    /// Connects with the pool's options and starts listening. The namespace is read on the
+    /// pool, whose connections carry the configured search path.
+    pub async fn connect(pool: &PgPool) -> Result<Listener, sea_orm::sqlx::Error> {
+        let namespace =
+            sea_orm::sqlx::query_scalar::<_, String>("SELECT coalesce(current_schema(), '')")
+                .fetch_one(pool)
+                .await?;
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(pool.connect_options().as_ref().clone())
+            .await?;
+        let mut inner = PgListener::connect_with(&own).await?;
+        // A lost connection is reported, not silently replaced: notices were missed.
+        inner.eager_reconnect(false);
+        let pid = sea_orm::sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+            .fetch_one(&mut inner)
+            .await?;
+        inner.listen(CHANNEL).await?;
+        Ok(Listener {
+            inner,
+            pid: u32::try_from(pid).unwrap_or_default(),
+            namespace,
+        })
+    }
+
+    /// The PostgreSQL backend process of the connection.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The schema whose notices are ours.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The next notice, or `None` once the connection is lost.
+    pub async fn next(&mut self) -> Result<Option<String>, sea_orm::sqlx::Error> {
+        Ok(self
+            .inner
+            .try_recv()
+            .await?
+            .map(|notice| notice.payload().to_owned()))
+    }
+}
