@@ -273,7 +273,7 @@ impl AuthCache {
             loop {
                 match Listener::connect(&pool).await {
                     Ok(mut listener) => {
-                        wait = RECONNECT_FIRST;
+                        let since = Instant::now();
                         cache.connected(listener.pid());
                         tracing::info!(
                             pid = listener.pid(),
@@ -291,13 +291,17 @@ impl AuthCache {
                             error = lost,
                             "lost the listener for authentication changes; not caching until it is back"
                         );
+                        // Back soon after a long healthy connection; a flapping one backs off.
+                        if since.elapsed() > RECONNECT_MAX {
+                            wait = RECONNECT_FIRST;
+                        }
                     }
                     Err(error) => {
                         tracing::warn!(%error, retry_in = ?wait, "cannot listen for authentication changes; not caching");
-                        tokio::time::sleep(wait).await;
-                        wait = (wait * 2).min(RECONNECT_MAX);
                     }
                 }
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RECONNECT_MAX);
             }
         }))
     }

@@ -195,11 +195,6 @@ async fn a_revoked_token_is_refused_at_once_on_every_replica() {
     // The server that revoked it: the very next request.
     let refused = app.post(&token, TYPENAME, json!({})).await;
     assert_eq!(code(&refused), Some("UNAUTHENTICATED"), "{refused}");
-    // The refusal is remembered too.
-    let (again, refused) = counted(&app, app.post(&token, TYPENAME, json!({}))).await;
-    assert_eq!(code(&refused), Some("UNAUTHENTICATED"), "{refused}");
-    assert_eq!(again, 0);
-
     // Another replica: as soon as it hears the notice.
     if let Some(replica) = &replica {
         eventually(
@@ -209,6 +204,14 @@ async fn a_revoked_token_is_refused_at_once_on_every_replica() {
         )
         .await;
     }
+
+    // The refusal is remembered too. (On PostgreSQL the revoking server's own notice comes
+    // back a moment later and evicts it once more, so there it is checked on the replica,
+    // which refused only after its notice.)
+    let server = replica.as_ref().unwrap_or(&app);
+    let (again, refused) = counted(server, server.post(&token, TYPENAME, json!({}))).await;
+    assert_eq!(code(&refused), Some("UNAUTHENTICATED"), "{refused}");
+    assert_eq!(again, 0, "the refusal is remembered");
 }
 
 #[tokio::test]
