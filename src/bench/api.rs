@@ -372,7 +372,7 @@ async fn measure(
         let after = probe.read().await;
         let requests = outcome.requests().max(1) as f64;
         let per_request_us = |b: Option<u64>, a: Option<u64>| {
-            Some((a? - b?) as f64 * 1e6 / proc::TICKS_PER_SECOND as f64 / requests)
+            Some(a?.saturating_sub(b?) as f64 * 1e6 / proc::TICKS_PER_SECOND as f64 / requests)
         };
         rows.push(Row {
             shape: name.clone(),
@@ -385,7 +385,7 @@ async fn measure(
             statements: before
                 .statements
                 .zip(after.statements)
-                .map(|(b, a)| (a - b) as f64 / requests),
+                .map(|(b, a)| a.saturating_sub(b) as f64 / requests),
             failed: outcome.failures,
             errors: outcome.examples,
         });

@@ -26,11 +26,12 @@ fn ticks_of_stat(stat: &str) -> Option<u64> {
 }
 
 /// CPU ticks of the PostgreSQL backends connected to `database` on this machine (their
-/// command line reads `postgres: … <user> <database> <client> <state>`), or `None` when
-/// there is none to see (a server on another machine or in another PID namespace).
+/// command line reads `postgres: … <user> <database> <client> <state>`): 0 when PostgreSQL
+/// runs here but nothing is connected to it, `None` when no PostgreSQL is to be seen (a
+/// server on another machine or in another PID namespace).
 ///
-/// A backend that exits between two readings takes its ticks with it; the benchmark's
-/// server keeps its pool's connections for the whole run, so this does not happen there.
+/// A backend that exits between two readings takes its ticks with it; billbridge's pool
+/// keeps its connections for the whole run, so this does not happen there.
 pub fn backends_cpu_ticks(database: &str) -> Option<u64> {
     let mut total = None;
     for entry in fs::read_dir("/proc").ok()?.flatten() {
@@ -44,18 +45,24 @@ pub fn backends_cpu_ticks(database: &str) -> Option<u64> {
         let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
             continue;
         };
-        if is_backend_of(&String::from_utf8_lossy(&cmdline), database)
-            && let Some(ticks) = cpu_ticks(pid)
-        {
-            *total.get_or_insert(0) += ticks;
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if !cmdline.starts_with(POSTGRES) {
+            continue;
+        }
+        let ticks = total.get_or_insert(0);
+        if is_backend_of(&cmdline, database) {
+            *ticks += cpu_ticks(pid).unwrap_or(0);
         }
     }
     total
 }
 
+/// How PostgreSQL's processes (the postmaster's children) title themselves.
+const POSTGRES: &str = "postgres: ";
+
 fn is_backend_of(cmdline: &str, database: &str) -> bool {
     let cmdline = cmdline.trim_end_matches('\0');
-    cmdline.starts_with("postgres: ") && cmdline.split_whitespace().any(|word| word == database)
+    cmdline.starts_with(POSTGRES) && cmdline.split_whitespace().any(|word| word == database)
 }
 
 /// Resident memory of `pid` now and at its peak (`VmRSS`, `VmHWM`), in kB.
