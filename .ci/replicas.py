@@ -134,7 +134,9 @@ def main():
     took = time.time() - started
     refilled = 600 / 60 * took
     log(f"rate: {granted} requests granted across both replicas in {took:.1f}s before a 429 (allowance 600 a minute, {refilled:.0f} refilled meanwhile)")
-    assert 600 <= granted <= 600 + refilled + 20, f"{granted} granted: the replicas do not share the allowance"
+    # A replica takes a busy caller's allowance in leases of up to 12 (a fiftieth of 600):
+    # the first 429 may come while the other replica still holds part of its lease.
+    assert 600 - 12 <= granted <= 600 + refilled + 20, f"{granted} granted: the replicas do not share the allowance"
 
     def sign_in(base, password):
         body = json.dumps({"tenant": "demo", "email": "admin@demo.billbridge.local", "password": password}).encode()

@@ -194,6 +194,12 @@ impl Rate {
     fn per_second(&self) -> f64 {
         f64::from(self.burst) / self.per.as_secs_f64()
     }
+
+    /// The largest lease a replica takes of one caller's allowance: a fiftieth of it, at
+    /// most 64 (12 of the default 600 a minute; 1, exact, for small allowances).
+    pub fn most_leased(&self) -> u32 {
+        (self.burst / 50).clamp(1, 64)
+    }
 }
 
 /// Token buckets by key: each holds up to `burst` and refills continuously, so a caller may
@@ -211,8 +217,25 @@ enum Store {
         db: DatabaseConnection,
         name: &'static str,
         takes: AtomicU64,
+        /// What this replica has taken ahead for busy callers (see [`Lease`]).
+        leases: Mutex<HashMap<String, Lease>>,
     },
 }
+
+/// Part of a caller's shared allowance this replica has already taken from the database
+/// and hands out without asking it again. A caller who comes back within [`LEASE_WINDOW`]
+/// of the last lease gets one twice as large (up to [`Rate::most_leased`]); one who does
+/// not, one at a time, so a quiet caller's allowance is spent exactly. Leased tokens are
+/// taken from the shared bucket when leased: replicas together never grant more than the
+/// allowance, and a caller switching replicas may be refused up to a lease early.
+struct Lease {
+    left: u32,
+    size: u32,
+    at: Instant,
+}
+
+/// A lease used up sooner than this after it was taken makes the next one larger.
+const LEASE_WINDOW: Duration = Duration::from_secs(1);
 
 struct Bucket {
     tokens: f64,
@@ -262,6 +285,7 @@ impl RateLimiter {
                     db: db.clone(),
                     name,
                     takes: AtomicU64::new(0),
+                    leases: Mutex::new(HashMap::new()),
                 },
             },
             _ => RateLimiter::in_memory(rate),
@@ -273,9 +297,54 @@ impl RateLimiter {
         matches!(self.store, Store::Database { .. })
     }
 
-    /// Takes one from `key`'s allowance, or says how long until one is free.
+    /// Takes one from `key`'s allowance, or says how long until one is free. On the shared
+    /// buckets a busy caller's requests are taken in leases, so most of them cost no
+    /// statement.
     pub async fn check(&self, key: &str) -> Result<(), Duration> {
-        self.take(key, 1.0, 1.0).await
+        let Store::Database { leases, .. } = &self.store else {
+            return self.take(key, 1.0, 1.0).await;
+        };
+        if self.rate.burst == 0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let size = {
+            let mut leases = leases.lock().unwrap_or_else(|p| p.into_inner());
+            match leases.get_mut(key) {
+                Some(lease) if lease.left > 0 => {
+                    lease.left -= 1;
+                    return Ok(());
+                }
+                Some(lease) if now.duration_since(lease.at) < LEASE_WINDOW => {
+                    (lease.size * 2).min(self.rate.most_leased())
+                }
+                _ => 1,
+            }
+        };
+        let mut granted = self
+            .take(key, f64::from(size), f64::from(size))
+            .await
+            .map(|()| size);
+        if granted.is_err() && size > 1 {
+            // Less than a lease is left: spend it one at a time.
+            granted = self.take(key, 1.0, 1.0).await.map(|()| 1);
+        }
+        let size = granted?;
+        let mut leases = leases.lock().unwrap_or_else(|p| p.into_inner());
+        if leases.len() > 10_000 {
+            let idle = self.rate.per + FORGET_AFTER;
+            leases.retain(|_, l| now.duration_since(l.at) < idle);
+        }
+        // A lease taken meanwhile by a concurrent request of the same caller is kept too.
+        let lease = leases.entry(key.to_owned()).or_insert(Lease {
+            left: 0,
+            size,
+            at: now,
+        });
+        lease.left += size - 1;
+        lease.size = size;
+        lease.at = now;
+        Ok(())
     }
 
     /// Whether `key` has one to spend, without spending it.
@@ -300,7 +369,10 @@ impl RateLimiter {
                     .unwrap_or_else(|p| p.into_inner())
                     .remove(key);
             }
-            Store::Database { db, name, .. } => {
+            Store::Database {
+                db, name, leases, ..
+            } => {
+                leases.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
                 if let Err(error) = allowances::forget(db, &format!("{name}:{key}")).await {
                     tracing::warn!(%error, "could not reset a shared allowance");
                 }
@@ -314,7 +386,9 @@ impl RateLimiter {
         }
         match &self.store {
             Store::Memory(_) => self.take_at(key, Instant::now(), need, cost),
-            Store::Database { db, name, takes } => {
+            Store::Database {
+                db, name, takes, ..
+            } => {
                 let (burst, per_second) = (f64::from(self.rate.burst), self.rate.per_second());
                 if takes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
                     let idle = self.rate.per + FORGET_AFTER;

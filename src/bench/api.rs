@@ -61,6 +61,12 @@ const SHAPES: [(&str, &str); 6] = [
     ),
 ];
 
+/// The query of a built-in shape, by name (the statement guard in the tests drives the
+/// same text).
+pub fn shape(name: &str) -> Option<&'static str> {
+    SHAPES.iter().find(|(n, _)| *n == name).map(|(_, q)| *q)
+}
+
 /// The counter `serve` keeps of the statements it ran.
 const STATEMENTS: &str = "billbridge_db_statements_total";
 

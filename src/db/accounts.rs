@@ -239,11 +239,14 @@ enum SubQueryIds {
     ProductsOfService(i64),
 }
 
+/// A page of accounts by name after `after`; `count`: also count every match (`total`,
+/// 0 when not asked for — a statement the caller may not need).
 pub async fn page(
     scope: &Scope,
     filter: &AccountFilter,
     after: Option<&str>,
     first: u64,
+    count: bool,
 ) -> AppResult<Page<account::Model>> {
     // Filters naming another tenant's (or no) record answer NOT_FOUND, not an empty page.
     if let Some(id) = filter.service_id {
@@ -295,7 +298,11 @@ pub async fn page(
                 .add(contains(account::Column::LinkIdentifier)),
         );
     }
-    let total = query.clone().count(scope.db()).await?;
+    let total = if count {
+        query.clone().count(scope.db()).await?
+    } else {
+        0
+    };
     if let Some(after) = after {
         query = query.filter(account::Column::Name.gt(after));
     }

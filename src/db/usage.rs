@@ -1,11 +1,11 @@
 //! Usage samples: what each account's metric measured, and when. History is kept.
 
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use std::collections::{HashMap, HashSet};
 
-use super::entity::{metric, usage_sample};
+use super::entity::{account, metric, usage_sample};
 use super::{Scope, accounts, catalog};
 use crate::domain::MetricUnit;
 use crate::error::{AppError, AppResult};
@@ -166,32 +166,55 @@ pub async fn latest_for_accounts(
 }
 
 async fn latest(scope: &Scope, account_ids: Option<&[i64]>) -> AppResult<Vec<usage_sample::Model>> {
-    // A correlated MAX per (account, metric), served by the unique index on
-    // (account_id, metric_id, measured_at) on both engines.
+    // For every (account, metric) pair of the tenant, one backward seek on the unique
+    // (account_id, metric_id, measured_at) index finds the newest sample's id: a cost per
+    // pair, not per sample, so a long history does not slow it (a MAX correlated with every
+    // sample, or a GROUP BY over them, reads the whole history of the accounts).
     let mut newest = Query::select();
     newest
-        .expr(Expr::col(("newer", usage_sample::Column::MeasuredAt)).max())
-        .from_as(usage_sample::Entity, "newer")
+        .column(("n", usage_sample::Column::Id))
+        .from_as(usage_sample::Entity, "n")
         .and_where(
-            Expr::col(("newer", usage_sample::Column::AccountId))
-                .equals((usage_sample::Entity, usage_sample::Column::AccountId)),
+            Expr::col(("n", usage_sample::Column::AccountId)).equals(("a", account::Column::Id)),
         )
         .and_where(
-            Expr::col(("newer", usage_sample::Column::MetricId))
-                .equals((usage_sample::Entity, usage_sample::Column::MetricId)),
-        );
-    let mut query = scope.select::<usage_sample::Entity>();
+            Expr::col(("n", usage_sample::Column::MetricId)).equals(("m", metric::Column::Id)),
+        )
+        .order_by(("n", usage_sample::Column::MeasuredAt), Order::Desc)
+        .limit(1);
+    let mut pairs = Query::select();
+    pairs
+        .expr(Expr::SubQuery(None, Box::new(newest.into())))
+        .from_as(account::Entity, "a")
+        .from_as(metric::Entity, "m")
+        .and_where(Expr::col(("a", account::Column::TenantId)).eq(scope.tenant_id()))
+        .and_where(Expr::col(("m", metric::Column::TenantId)).eq(scope.tenant_id()));
     if let Some(ids) = account_ids {
-        query = query.filter(usage_sample::Column::AccountId.is_in(ids.iter().copied()));
+        pairs.and_where(Expr::col(("a", account::Column::Id)).is_in(ids.iter().copied()));
     }
-    Ok(query
-        .filter(
-            Expr::col((usage_sample::Entity, usage_sample::Column::MeasuredAt))
-                .eq(Expr::SubQuery(None, Box::new(newest.into()))),
-        )
+    Ok(scope
+        .select::<usage_sample::Entity>()
+        .filter(usage_sample::Column::Id.in_subquery(pairs))
         .order_by_asc(usage_sample::Column::MetricId)
         .all(scope.db())
         .await?)
+}
+
+/// (account, metric) of every metric the given accounts have reported at least once:
+/// existence only, read from the (account, metric, time) index without finding the latest.
+pub async fn reported(scope: &Scope, account_ids: &[i64]) -> AppResult<HashSet<(i64, i64)>> {
+    use sea_orm::QuerySelect;
+    let pairs: Vec<(i64, i64)> = scope
+        .select::<usage_sample::Entity>()
+        .filter(usage_sample::Column::AccountId.is_in(account_ids.iter().copied()))
+        .select_only()
+        .column(usage_sample::Column::AccountId)
+        .column(usage_sample::Column::MetricId)
+        .distinct()
+        .into_tuple()
+        .all(scope.db())
+        .await?;
+    Ok(pairs.into_iter().collect())
 }
 
 /// An account's history, newest first.

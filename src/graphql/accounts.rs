@@ -10,7 +10,7 @@ use super::input::Totals;
 use super::plans::Plan;
 use super::push::PushLine;
 use super::services::{Metric, Product};
-use super::{input, loaders, scope};
+use super::{input, loaders, prefetch, scope};
 use crate::auth::Role;
 use crate::db::accounts::{
     self, AccountFilter, AccountInput as NewAccount, SubscriptionInput as NewSubscription,
@@ -309,7 +309,11 @@ impl AccountQuery {
             search: input::note("search", search.as_deref())?,
             link_state: link_state.map(LinkState::stored),
         };
-        let page = accounts::page(scope(ctx), &filter, after.as_deref(), first as u64).await?;
+        // `totalCount` is the only reader of the count; unasked, it is not worked out.
+        let count = ctx.look_ahead().field("totalCount").exists();
+        let page =
+            accounts::page(scope(ctx), &filter, after.as_deref(), first as u64, count).await?;
+        prefetch::accounts(ctx, &page.rows).await?;
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
             page.has_next,

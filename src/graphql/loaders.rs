@@ -154,26 +154,30 @@ impl Loader<i64> for ReadinessOfProduct {
         let all_mappings = mappings::of_products(scope, keys).await?;
         let metrics = catalog::metrics_of_products(scope, keys).await?;
         let levels: Vec<i64> = all_mappings.iter().map(|m| m.level_id).collect();
-        // (level, vendor type) of every usable cross-reference, looked up per metric below.
-        let xrefs: std::collections::HashSet<(i64, String)> =
-            psa::cross_references_of_levels(scope, &levels)
-                .await?
-                .into_iter()
-                .filter(|x| !x.inactive && x.product_id.is_some() && x.agreement_type_id.is_some())
-                .map(|x| (x.level_id, x.vendor_type))
-                .collect();
-        let account_ids: Vec<i64> = subscriptions.iter().map(|s| s.account_id).collect();
+        // The vendor types of every usable cross-reference, per level, looked up per metric
+        // below.
+        let mut xrefs: HashMap<i64, std::collections::HashSet<String>> = HashMap::new();
+        for x in psa::cross_references_of_levels(scope, &levels).await? {
+            if !x.inactive && x.product_id.is_some() && x.agreement_type_id.is_some() {
+                xrefs.entry(x.level_id).or_default().insert(x.vendor_type);
+            }
+        }
+        let mut metrics_of: HashMap<i64, Vec<&metric::Model>> = HashMap::new();
+        for m in &metrics {
+            metrics_of.entry(m.product_id).or_default().push(m);
+        }
+        let account_ids: Vec<i64> = subscriptions
+            .iter()
+            .map(|s| s.account_id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let links: HashMap<i64, account_link::Model> = psa::links_of_accounts(scope, &account_ids)
             .await?
             .into_iter()
             .map(|l| (l.account_id, l))
             .collect();
-        let usage: std::collections::HashSet<(i64, i64)> =
-            usage::latest_for_accounts(scope, &account_ids)
-                .await?
-                .into_iter()
-                .map(|u| (u.account_id, u.metric_id))
-                .collect();
+        let usage = usage::reported(scope, &account_ids).await?;
         let keys_of: Vec<MappingKey> = all_mappings
             .iter()
             .map(|m| MappingKey {
@@ -195,11 +199,13 @@ impl Loader<i64> for ReadinessOfProduct {
                 Some("AMBIGUOUS") => Err(SkipReason::AmbiguousCompany),
                 _ => Err(SkipReason::NotLinked),
             };
-            let per_metric: Vec<(bool, bool)> = metrics
-                .iter()
-                .filter(|m| m.product_id == sub.product_id)
+            let types = xrefs.get(&mapping.level_id);
+            let per_metric: Vec<(bool, bool)> = metrics_of
+                .get(&sub.product_id)
+                .into_iter()
+                .flatten()
                 .map(|m| {
-                    let xref = xrefs.contains(&(mapping.level_id, m.cross_reference_type.clone()));
+                    let xref = types.is_some_and(|t| t.contains(&m.cross_reference_type));
                     (xref, usage.contains(&(sub.account_id, m.id)))
                 })
                 .collect();

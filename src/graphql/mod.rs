@@ -16,6 +16,7 @@ mod media;
 mod order;
 mod params;
 mod plans;
+mod prefetch;
 mod psa;
 mod push;
 mod services;

@@ -8,7 +8,7 @@ use super::guard::MinRole;
 use super::mappings::BillingMapping;
 use super::plans::Plan;
 use super::push::PushRun;
-use super::{input, loaders, scope};
+use super::{input, loaders, prefetch, scope};
 use crate::auth::Role;
 use crate::db::catalog::{self, MetricSpec};
 use crate::db::entity::{metric, product, service};
@@ -365,17 +365,15 @@ pub struct ServiceQuery;
 impl ServiceQuery {
     /// Every service of the tenant, by name.
     async fn services(&self, ctx: &Context<'_>) -> Result<Vec<Service>> {
-        Ok(catalog::services(scope(ctx))
-            .await?
-            .into_iter()
-            .map(Service)
-            .collect())
+        let services = catalog::services(scope(ctx)).await?;
+        prefetch::services(ctx, &services).await?;
+        Ok(services.into_iter().map(Service).collect())
     }
 
     async fn service(&self, ctx: &Context<'_>, id: ID) -> Result<Service> {
-        Ok(Service(
-            catalog::service(scope(ctx), input::id("id", &id)?).await?,
-        ))
+        let service = catalog::service(scope(ctx), input::id("id", &id)?).await?;
+        prefetch::services(ctx, std::slice::from_ref(&service)).await?;
+        Ok(Service(service))
     }
 }
 

@@ -344,6 +344,45 @@ async fn replicas_share_allowances_on_postgresql() {
     assert!(replicas[usize::from(postgres)].check("1/ann").await.is_ok());
 }
 
+/// A busy caller's requests are taken from the shared allowance in leases: a fraction of
+/// the statements, and still never more granted across replicas than the allowance.
+#[tokio::test]
+async fn shared_allowances_are_leased_to_busy_callers() {
+    use billbridge::limits::{Rate, RateLimiter};
+    let app = TestApp::start().await;
+    let rate = Rate::per_minute(600);
+    assert_eq!(rate.most_leased(), 12);
+    let replicas = [
+        RateLimiter::for_database(&app.db, "requests", rate),
+        RateLimiter::for_database(&app.db, "requests", rate),
+    ];
+    if !replicas[0].shared() {
+        return; // one process on SQLite: nothing to lease
+    }
+    let before = app.statements();
+    for _ in 0..120 {
+        assert!(replicas[0].check("1/busy").await.is_ok());
+    }
+    let statements = app.statements() - before;
+    // Leases of 1, 2, 4, 8, then 12 at a time: 13 takes for 120 requests.
+    assert!(
+        (13..=14).contains(&statements),
+        "{statements} statements for 120 requests"
+    );
+    let mut granted = 120;
+    for i in 0..2000 {
+        if replicas[i % 2].check("1/busy").await.is_err() {
+            break;
+        }
+        granted += 1;
+    }
+    // Refilled meanwhile: 10 a second; a replica may be left holding part of a lease.
+    assert!(
+        (600 - 12..=600 + 20).contains(&granted),
+        "{granted} granted from an allowance of 600"
+    );
+}
+
 /// A request that is still running when the server is told to stop (here a preview waiting
 /// on a ConnectWise that answers in a minute) holds the shutdown for the grace, not longer.
 #[tokio::test]

@@ -113,3 +113,54 @@ async fn nested_queries_cost_a_constant_number_of_statements() {
     grow(&app, &token, 7, "large").await;
     statements_for_nested(&app, &token).await;
 }
+
+/// Statements one operation ran, after `{ __typename }` has warmed the caller's
+/// authentication into the cache (the app runs without a request-rate limit, whose shared
+/// allowance would add a statement now and then on PostgreSQL).
+async fn statements_of(app: &TestApp, token: &str, query: &str) -> usize {
+    app.ok(token, "{ __typename }", json!({})).await;
+    let before = app.statements();
+    app.ok(token, "{ __typename }", json!({})).await;
+    assert_eq!(app.statements(), before, "__typename reads nothing");
+    app.ok(token, query, json!({})).await;
+    app.statements() - before
+}
+
+/// The two read shapes `billbridge bench api` compares with PostGraphile cost one statement
+/// per level of their tree, read ahead — the same number for one service as for eight, and
+/// for 2 accounts as for 16. A regression (a level read per row, a count nobody asked for,
+/// a level read twice) changes the number and fails here.
+#[tokio::test]
+async fn bench_shapes_cost_one_statement_per_level() {
+    let limits = billbridge::limits::Limits {
+        requests_per_minute: 0,
+        ..Default::default()
+    };
+    let app = TestApp::start_with(limits, false).await;
+    let token = app.editor();
+    for level in ["L1", "L2"] {
+        app.ok(
+            &token,
+            r#"mutation($n: String!) { createLevel(input: {name: $n}) { id } }"#,
+            json!({ "n": level }),
+        )
+        .await;
+    }
+    let services = billbridge::bench::shape("services").expect("services shape");
+    let accounts = billbridge::bench::shape("accounts").expect("accounts shape");
+    for (round, grown) in [(1, "small"), (7, "large")] {
+        grow(&app, &token, round, grown).await;
+        // services, products, mappings, their plans, their levels.
+        assert_eq!(
+            statements_of(&app, &token, services).await,
+            5,
+            "{grown}: services"
+        );
+        // the page of accounts, their subscriptions, the subscriptions' plans, links.
+        assert_eq!(
+            statements_of(&app, &token, accounts).await,
+            4,
+            "{grown}: accounts"
+        );
+    }
+}
