@@ -27,6 +27,7 @@ use crate::push::{PushOptions, Pusher};
 use crate::sandbox::{self, Sandbox};
 
 mod api;
+pub use api::plain::serve as plain;
 pub use api::{ApiArgs, api, shape};
 
 const TYPES: [(&str, MetricUnit); 5] = [

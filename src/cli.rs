@@ -112,6 +112,12 @@ enum BenchCommand {
     /// Serve the demo tenant scaled up (SQLite or PostgreSQL) and drive read shapes at it:
     /// rps, p50, p99, CPU and statements per request.
     Api(Box<crate::bench::ApiArgs>),
+    /// A plain axum JSON handler, the floor `bench api` measures `{ __typename }` against.
+    #[command(hide = true)]
+    Plain {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
 }
 
 #[derive(Args)]
@@ -360,6 +366,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             concurrency,
         }) => crate::bench::push(accounts, Duration::from_millis(latency_ms), concurrency).await,
         Command::Bench(BenchCommand::Api(args)) => crate::bench::api(*args).await,
+        Command::Bench(BenchCommand::Plain { listen }) => crate::bench::plain(listen).await,
         Command::Tenant(TenantCommand::List { db }) => {
             let db = open(&cli.data_dir, &db).await?;
             for tenant in db::tenants::all(&db).await? {

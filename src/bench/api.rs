@@ -22,6 +22,7 @@ use crate::crypto::MasterKey;
 use crate::demo;
 
 mod load;
+pub mod plain;
 mod proc;
 mod seed;
 mod server;
@@ -66,6 +67,10 @@ const SHAPES: [(&str, &str); 6] = [
 pub fn shape(name: &str) -> Option<&'static str> {
     SHAPES.iter().find(|(n, _)| *n == name).map(|(_, q)| *q)
 }
+
+/// The shape measured against the plain handler, and that handler's row.
+const TYPENAME: &str = "typename";
+const PLAIN: &str = "plain-axum";
 
 /// The counter `serve` keeps of the statements it ran.
 const STATEMENTS: &str = "billbridge_db_statements_total";
@@ -324,6 +329,20 @@ async fn seeded_run(
     report.idle_rss_mb = idle.map(|(rss, _)| mb(rss));
     report.peak_rss_mb = proc::memory_kb(server.pid).map(|(_, hwm)| mb(hwm));
     drop(server);
+    if shapes.iter().any(|(name, _)| name == TYPENAME) {
+        // The same load at the floor: a handler that only answers.
+        let plain = Server::plain()?;
+        let target = Target::new(&format!("{}/graphql", plain.base), None)?;
+        let probe = Probe {
+            server_pid: Some(plain.pid),
+            postgres: None,
+            server: None,
+        };
+        let floor = [(PLAIN.to_owned(), "{ __typename }".to_owned())];
+        report
+            .rows
+            .extend(measure(args, &target, &probe, &floor).await?.rows);
+    }
     Ok(report)
 }
 
@@ -461,6 +480,16 @@ fn render(report: &Report) -> String {
             } else {
                 format!("FAILED ({} of {})", row.failed, row.requests)
             }
+        );
+    }
+    let rps = |name: &str| report.rows.iter().find(|r| r.shape == name).map(|r| r.rps);
+    if let (Some(typename), Some(plain)) = (rps(TYPENAME), rps(PLAIN)) {
+        let _ = writeln!(
+            out,
+            "\n`{{ __typename }}` with a token: {} rps, {:.2}× the plain axum JSON handler's {} rps",
+            thousands(typename),
+            typename / plain.max(f64::EPSILON),
+            thousands(plain)
         );
     }
     for row in report.rows.iter().filter(|r| r.failed > 0) {

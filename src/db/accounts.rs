@@ -1,14 +1,14 @@
 //! Accounts (the MSP's customers at the vendor) and their subscriptions.
 
 use chrono::Utc;
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use std::collections::{HashMap, HashSet};
 
-use super::entity::{account, account_link, plan, product, subscription};
+use super::entity::{account, account_link, metric, plan, product, subscription, usage_sample};
 use super::{Page, Scope, catalog, like, read_page};
 use crate::error::{AppError, AppResult};
 
@@ -351,6 +351,53 @@ pub async fn subscriptions_of_products(
         .select::<subscription::Entity>()
         .filter(subscription::Column::ProductId.is_in(product_ids.iter().copied()))
         .order_by_asc(subscription::Column::Id)
+        .all(scope.db())
+        .await?)
+}
+
+/// The subscriptions of the given products that are not plainly ready to push: their
+/// account is not linked to a ConnectWise company, or some metric of their product has no
+/// usage for the account. Usually a few; every other subscription is linked and has usage
+/// for each of its product's metrics, which is all a readiness count needs to know of it.
+pub async fn unready_subscriptions(
+    scope: &Scope,
+    product_ids: &[i64],
+) -> AppResult<Vec<subscription::Model>> {
+    let mut linked = Query::select();
+    linked
+        .column(account_link::Column::AccountId)
+        .from(account_link::Entity)
+        .and_where(account_link::Column::TenantId.eq(scope.tenant_id()))
+        .and_where(account_link::Column::State.eq("LINKED"));
+    // A metric of the subscription's product that the account never reported.
+    let mut reported = Query::select();
+    reported
+        .expr(Expr::val(1))
+        .from_as(usage_sample::Entity, "u")
+        .and_where(
+            Expr::col(("u", usage_sample::Column::AccountId))
+                .equals((subscription::Entity, subscription::Column::AccountId)),
+        )
+        .and_where(
+            Expr::col(("u", usage_sample::Column::MetricId)).equals(("m", metric::Column::Id)),
+        );
+    let mut unreported = Query::select();
+    unreported
+        .expr(Expr::val(1))
+        .from_as(metric::Entity, "m")
+        .and_where(
+            Expr::col(("m", metric::Column::ProductId))
+                .equals((subscription::Entity, subscription::Column::ProductId)),
+        )
+        .and_where(Expr::exists(reported).not());
+    Ok(scope
+        .select::<subscription::Entity>()
+        .filter(subscription::Column::ProductId.is_in(product_ids.iter().copied()))
+        .filter(
+            Condition::any()
+                .add(subscription::Column::AccountId.not_in_subquery(linked))
+                .add(Expr::exists(unreported)),
+        )
         .all(scope.db())
         .await?)
 }

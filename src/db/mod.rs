@@ -52,9 +52,19 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// foreign keys; PostgreSQL is used as configured by its URL.
 pub fn options(url: &str) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
+    // SQLite runs each connection on a thread of its own and writes one at a time: more
+    // connections than twice the cores only add threads that wait on each other (and a
+    // page cache each). PostgreSQL connections are cheap for us and serve several replicas.
+    let connections = if url.starts_with("sqlite:") {
+        std::thread::available_parallelism()
+            .map_or(4, |n| n.get() as u32 * 2)
+            .clamp(4, 10)
+    } else {
+        10
+    };
     options
         .sqlx_logging(false)
-        .max_connections(10)
+        .max_connections(connections)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .map_sqlx_sqlite_opts(|o| {

@@ -143,14 +143,17 @@ impl Loader<i64> for LastRunOfService {
 }
 
 /// Per product, each covered subscription's reason a push would skip it (`None`: it would
-/// be pushed), found without ConnectWise: six statements for any number of products.
+/// be pushed), found without ConnectWise: seven statements for any number of products, and
+/// rows for the few subscriptions that are not plainly ready — the others (linked, with
+/// usage for every metric) are counted per (product, plan), not read one by one.
 pub struct ReadinessOfProduct(Scope);
 impl Loader<i64> for ReadinessOfProduct {
     type Value = Vec<Option<SkipReason>>;
     type Error = Error;
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Error> {
         let scope = &self.0;
-        let subscriptions = accounts::subscriptions_of_products(scope, keys).await?;
+        let counts = accounts::subscription_counts(scope, keys).await?;
+        let unready = accounts::unready_subscriptions(scope, keys).await?;
         let all_mappings = mappings::of_products(scope, keys).await?;
         let metrics = catalog::metrics_of_products(scope, keys).await?;
         let levels: Vec<i64> = all_mappings.iter().map(|m| m.level_id).collect();
@@ -166,7 +169,7 @@ impl Loader<i64> for ReadinessOfProduct {
         for m in &metrics {
             metrics_of.entry(m.product_id).or_default().push(m);
         }
-        let account_ids: Vec<i64> = subscriptions
+        let account_ids: Vec<i64> = unready
             .iter()
             .map(|s| s.account_id)
             .collect::<std::collections::BTreeSet<_>>()
@@ -185,33 +188,67 @@ impl Loader<i64> for ReadinessOfProduct {
                 plan_id: m.plan_id,
             })
             .collect();
+        // The mapping a (product, plan) is pushed by; `None` when none applies or it is
+        // managed elsewhere (not billbridge's to push).
+        let pushed_by = |product: i64, plan: Option<i64>| {
+            let mapping = &all_mappings[applicable_mapping(&keys_of, product, plan)?];
+            (!mapping.managed_externally).then_some(mapping)
+        };
+        // A subscription's reason, from its link and which of its product's metrics it has
+        // usage for.
+        let reason = |mapping: &billing_mapping::Model,
+                      product: i64,
+                      linked: Result<(), SkipReason>,
+                      has_usage: &dyn Fn(i64) -> bool| {
+            let types = xrefs.get(&mapping.level_id);
+            let per_metric: Vec<(bool, bool)> = metrics_of
+                .get(&product)
+                .into_iter()
+                .flatten()
+                .map(|m| {
+                    let xref = types.is_some_and(|t| t.contains(&m.cross_reference_type));
+                    (xref, has_usage(m.id))
+                })
+                .collect();
+            stuck_reason(linked, &per_metric)
+        };
         let mut out: HashMap<i64, Self::Value> = HashMap::new();
-        for sub in subscriptions {
-            let Some(index) = applicable_mapping(&keys_of, sub.product_id, sub.plan_id) else {
-                continue; // not covered
-            };
-            let mapping = &all_mappings[index];
-            if mapping.managed_externally {
+        let mut unready_per_group: HashMap<(i64, Option<i64>), i64> = HashMap::new();
+        for sub in &unready {
+            *unready_per_group
+                .entry((sub.product_id, sub.plan_id))
+                .or_default() += 1;
+            let Some(mapping) = pushed_by(sub.product_id, sub.plan_id) else {
                 continue;
-            }
+            };
             let linked = match links.get(&sub.account_id).map(|l| l.state.as_str()) {
                 Some("LINKED") => Ok(()),
                 Some("AMBIGUOUS") => Err(SkipReason::AmbiguousCompany),
                 _ => Err(SkipReason::NotLinked),
             };
-            let types = xrefs.get(&mapping.level_id);
-            let per_metric: Vec<(bool, bool)> = metrics_of
-                .get(&sub.product_id)
-                .into_iter()
-                .flatten()
-                .map(|m| {
-                    let xref = types.is_some_and(|t| t.contains(&m.cross_reference_type));
-                    (xref, usage.contains(&(sub.account_id, m.id)))
-                })
-                .collect();
-            out.entry(sub.product_id)
-                .or_default()
-                .push(stuck_reason(linked, &per_metric));
+            let has_usage = |metric: i64| usage.contains(&(sub.account_id, metric));
+            out.entry(sub.product_id).or_default().push(reason(
+                mapping,
+                sub.product_id,
+                linked,
+                &has_usage,
+            ));
+        }
+        for (product, plan, count) in counts {
+            let Some(mapping) = pushed_by(product, plan) else {
+                continue;
+            };
+            let plain = count
+                - unready_per_group
+                    .get(&(product, plan))
+                    .copied()
+                    .unwrap_or(0);
+            if plain > 0 {
+                let reason = reason(mapping, product, Ok(()), &|_| true);
+                out.entry(product)
+                    .or_default()
+                    .extend(std::iter::repeat_n(reason, plain as usize));
+            }
         }
         Ok(out)
     }

@@ -79,11 +79,11 @@ async fn floods_are_refused_before_anything_runs() {
     let aliases: String = (0..6000)
         .map(|i| format!("a{i}: services {{ id }} "))
         .collect();
-    // What authenticating costs, with nothing to run (once the caller's state is cached).
+    // What a request costs with nothing to run, once the caller's state is cached: none on
+    // SQLite; on PostgreSQL at most one statement, when the caller's lease of its shared
+    // request allowance runs out.
     app.ok(&editor, "{ __typename }", json!({})).await;
-    let before = app.statements();
-    app.ok(&editor, "{ __typename }", json!({})).await;
-    let authenticating = app.statements() - before;
+    let allowance = usize::from(app.db.get_database_backend() == sea_orm::DbBackend::Postgres);
     let before = app.statements();
     let error = app
         .err(&editor, &format!("{{ {aliases} }}"), json!({}))
@@ -100,9 +100,8 @@ async fn floods_are_refused_before_anything_runs() {
             .contains("12000 fields once its fragments are spread; at most 5000"),
         "{error}"
     );
-    assert_eq!(
-        app.statements() - before,
-        authenticating,
+    assert!(
+        app.statements() - before <= allowance,
         "refused before running anything"
     );
 

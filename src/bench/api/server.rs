@@ -40,8 +40,8 @@ impl Server {
             rand::random::<u32>()
         ));
         std::fs::create_dir_all(&folder)?;
-        let log = std::fs::File::create(folder.join("server.log"))?;
-        let mut child = Command::new(std::env::current_exe().context("finding this program")?)
+        let mut command = Command::new(std::env::current_exe().context("finding this program")?);
+        command
             .arg("--data-dir")
             .arg(&folder)
             .args([
@@ -63,7 +63,33 @@ impl Server {
             )
             .env("RUST_LOG", "warn")
             .env_remove("BILLBRIDGE_DATABASE_URL")
-            .env_remove("BILLBRIDGE_LISTEN")
+            .env_remove("BILLBRIDGE_LISTEN");
+        Server::spawn(command, folder, "billbridge is serving ")
+    }
+
+    /// Starts `bench plain` (a plain axum JSON handler, the floor any server on this
+    /// machine stands on) at a free port on 127.0.0.1.
+    pub fn plain() -> anyhow::Result<Server> {
+        let folder = std::env::temp_dir().join(format!(
+            "billbridge-bench-plain-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&folder)?;
+        let mut command = Command::new(std::env::current_exe().context("finding this program")?);
+        command.args(["bench", "plain", "--listen", "127.0.0.1:0"]);
+        Server::spawn(command, folder, super::plain::SERVING)
+    }
+
+    /// Runs `command` (its log in `folder`) until it prints `prefix` and the address it
+    /// serves at.
+    fn spawn(
+        mut command: Command,
+        folder: PathBuf,
+        prefix: &'static str,
+    ) -> anyhow::Result<Server> {
+        let log = std::fs::File::create(folder.join("server.log"))?;
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -75,7 +101,7 @@ impl Server {
         std::thread::spawn(move || {
             // Read every line, so the server never blocks on a full pipe.
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("billbridge is serving ") {
+                if let Some(rest) = line.strip_prefix(prefix) {
                     let base = rest
                         .split_whitespace()
                         .next()
