@@ -17,6 +17,7 @@ use async_graphql::parser::types::{
 use async_graphql::{Name, Positioned, ServerError, ServerResult, ValidationResult, Variables};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Fields that read ConnectWise when resolved: each at most once per operation (aliases
 /// would multiply its calls; different ones together are fine, e.g. both syncs).
@@ -167,13 +168,22 @@ pub struct Bounded {
 
 impl ExtensionFactory for Bounded {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(BoundedCheck { bounds: *self })
+        Arc::new(BoundedCheck {
+            bounds: *self,
+            large: AtomicBool::new(false),
+        })
     }
 }
 
 struct BoundedCheck {
     bounds: Bounded,
+    /// The document is big enough for parsing and validation to take a while.
+    large: AtomicBool,
 }
+
+/// Documents with more fields than this (after spreading) yield between the parsing and
+/// validation steps; smaller ones take microseconds, and a yield would cost more.
+const YIELD_ABOVE_FIELDS: u64 = 200;
 
 fn refused(message: String) -> ServerError {
     let mut error = ServerError::new(message, None);
@@ -228,8 +238,12 @@ impl Extension for BoundedCheck {
             )));
         }
         // Parsing and validation run without yielding; the request timeout can only fire
-        // at an await, so each stage gets one at its seams.
-        tokio::task::yield_now().await;
+        // at an await, so for a large document each stage gets one at its seams.
+        let large = cost.fields > YIELD_ABOVE_FIELDS;
+        self.large.store(large, Ordering::Relaxed);
+        if large {
+            tokio::task::yield_now().await;
+        }
         next.run(ctx, query, variables).await
     }
 
@@ -238,9 +252,14 @@ impl Extension for BoundedCheck {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        tokio::task::yield_now().await;
+        let large = self.large.load(Ordering::Relaxed);
+        if large {
+            tokio::task::yield_now().await;
+        }
         let result = next.run(ctx).await;
-        tokio::task::yield_now().await;
+        if large {
+            tokio::task::yield_now().await;
+        }
         result
     }
 }

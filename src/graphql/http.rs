@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use std::time::Duration;
 
-use super::Loaders;
+use super::LazyLoaders;
 use super::codes::OverHttp;
 use super::media::Media;
 use super::params;
@@ -176,7 +176,7 @@ async fn execute(
     media: Media,
 ) -> Response {
     let scope = Scope::for_tenant_id(state.db.clone(), viewer.tenant_id);
-    let loaders = Loaders::new(&scope);
+    let loaders = LazyLoaders::new(&scope);
     let schema = state.schema_for(viewer.role);
     let http = OverHttp::default();
     let request = request

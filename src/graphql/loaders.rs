@@ -275,8 +275,29 @@ pub struct Loaders {
     pub readiness_of_product: DataLoader<ReadinessOfProduct, HashMapCache>,
 }
 
-impl Loaders {
+/// The request's loaders, made when a resolver first needs one: an operation that reads
+/// no relation (`{ __typename }`, a mutation's plain fields) does not build seventeen of
+/// them.
+pub struct LazyLoaders {
+    scope: Scope,
+    loaders: std::sync::OnceLock<Loaders>,
+}
+
+impl LazyLoaders {
     pub fn new(scope: &Scope) -> Self {
+        LazyLoaders {
+            scope: scope.clone(),
+            loaders: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> &Loaders {
+        self.loaders.get_or_init(|| Loaders::new(&self.scope))
+    }
+}
+
+impl Loaders {
+    fn new(scope: &Scope) -> Self {
         // Cached for the request: a row asked for by several fields is read once. The
         // loaders live for one request only, so the cache never outlives what it saw.
         fn make<T: Loader<i64>>(loader: T) -> DataLoader<T, HashMapCache> {

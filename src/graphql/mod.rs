@@ -29,7 +29,7 @@ mod ws;
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 pub use http::{graphiql, graphql_get, graphql_post};
-pub use loaders::Loaders;
+pub use loaders::{LazyLoaders, Loaders};
 pub use ws::graphql_ws;
 
 use crate::auth::Viewer;
@@ -136,7 +136,7 @@ fn auth_cache<'a>(ctx: &Context<'a>) -> &'a AuthCache {
 }
 
 fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
-    ctx.data_unchecked::<Loaders>()
+    ctx.data_unchecked::<LazyLoaders>().get()
 }
 
 fn pusher<'a>(ctx: &Context<'a>) -> &'a Pusher {

@@ -35,7 +35,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::http::take_request;
-use super::{AppSchema, Loaders};
+use super::{AppSchema, LazyLoaders};
 use crate::app::AppState;
 use crate::auth::{Viewer, request};
 use crate::db::Scope;
@@ -457,7 +457,10 @@ impl Connection {
         };
         let scope = Scope::for_tenant_id(self.state.db.clone(), viewer.tenant_id);
         // Loaders per operation, as per HTTP request: one operation's cache never answers another.
-        let request = request.data(Loaders::new(&scope)).data(scope).data(viewer);
+        let request = request
+            .data(LazyLoaders::new(&scope))
+            .data(scope)
+            .data(viewer);
         // Subscriptions need no introspection: in production, nobody gets it here.
         let schema = self
             .state
