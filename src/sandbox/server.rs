@@ -531,7 +531,7 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 allow(member, "additions:write", "Finance / Agreements: Add")?;
             }
             let mut store = shared.store();
-            if !store.agreement_ids.contains(&agreement) {
+            if store.agreement(agreement).is_none() {
                 return Err(CwError::not_found(&format!(
                     "Agreement with id {agreement}"
                 )));
@@ -544,8 +544,7 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 }
                 Method::POST => {
                     let body = json_body(call)?;
-                    let record = store.agreements.iter().find(|a| a["id"] == agreement);
-                    if let Some(why) = record.and_then(closed_agreement) {
+                    if let Some(why) = store.agreement(agreement).and_then(closed_agreement) {
                         return Err(CwError::invalid("agreement", why));
                     }
                     let created = store
