@@ -283,9 +283,29 @@ impl Pusher {
         };
         // ConnectWise's agreements are read while billbridge's accounts and usage load.
         let mut input = snapshot::catalog(scope, run.service_id).await?;
+        let timed = |what: &'static str| {
+            let from = Instant::now();
+            move || {
+                tracing::debug!(
+                    run = run.id,
+                    ms = from.elapsed().as_millis() as u64,
+                    "{what}"
+                )
+            }
+        };
         let (people, agreements) = tokio::join!(
-            snapshot::people(scope, &input),
-            snapshot::agreements(&input, &client, &limiter)
+            async {
+                let done = timed("billbridge's accounts and usage read");
+                let read = snapshot::people(scope, &input).await;
+                done();
+                read
+            },
+            async {
+                let done = timed("ConnectWise's agreements and prices read");
+                let read = snapshot::agreements(&input, &client, &limiter).await;
+                done();
+                read
+            }
         );
         people?.add_to(&mut input);
         (input.agreements, input.prices) = agreements?;
@@ -393,10 +413,22 @@ impl Pusher {
             return Ok(End::Abandoned);
         }
         if let Err(error) = planned {
-            // Nothing more is written: the lines recorded and not written say why.
+            // Nothing more is written: the lines recorded and not written say why. A run
+            // that wrote some lines before it stopped is partial, not failed.
             let why = format!("not written: the run stopped ({})", error.message());
             runs::fail_pending(scope, run.id, &why, self.clock.now()).await?;
-            return Err(error);
+            let current = runs::get(scope, run.id).await?;
+            if current.done == 0 {
+                return Err(error);
+            }
+            return Ok(End::Finished(
+                "PARTIAL",
+                Some(format!(
+                    "stopped after {} line(s) were written: {}; push again to finish",
+                    current.done,
+                    error.message()
+                )),
+            ));
         }
         if run.dry_run {
             return Ok(End::Finished(
