@@ -1,7 +1,9 @@
 //! `billbridge bench push`: pushes N accounts (five metrics each) to an in-process sandbox
 //! that answers every call after a fixed latency, and prints what it cost: wall time, calls,
-//! calls per changed line, and the ratio to the lower bound
-//! (write calls × latency ÷ concurrency). Then pushes again, which must write nothing.
+//! calls per changed line, CPU, and the ratio to two lower bounds — every call the push
+//! made × latency ÷ concurrency (its call bound: the agreement pages, the catalog, one
+//! additions read per agreement it touches and the writes), and the writes alone × latency
+//! ÷ concurrency. Then pushes again, which must write nothing.
 
 use anyhow::Context;
 use chrono::Utc;
@@ -200,6 +202,14 @@ async fn run(
     println!("set up in {:.1}s", setup.elapsed().as_secs_f64());
 
     sandbox.set_latency(latency);
+    // What a sleep of `latency` really takes here (the runtime's timer rounds up to the
+    // next millisecond, and wakes late on a busy machine): no call can answer sooner.
+    let slept = measured_sleep(latency, concurrency).await;
+    println!(
+        "sandbox latency {} ms (a plain sleep of it takes {:.2} ms here; the sandbox makes up for that)",
+        latency.as_millis(),
+        slept.as_secs_f64() * 1e3
+    );
     let options = PushOptions {
         concurrency,
         ..Default::default()
@@ -216,6 +226,8 @@ async fn run(
         (2, "second push (nothing changed)"),
     ] {
         let before = sandbox.calls();
+        let waited_before = sandbox.waited();
+        let cpu_before = cpu_seconds();
         let started = Instant::now();
         let trigger = Trigger {
             kind: "CLI",
@@ -231,7 +243,13 @@ async fn run(
             .await
             .context("the run did not finish")?;
         let wall = started.elapsed();
+        let cpu = cpu_seconds()
+            .zip(cpu_before)
+            .map(|(after, before)| after - before);
         let calls = difference(&before, &sandbox.calls());
+        let waited = sandbox.waited();
+        let answered_after =
+            (waited.1 - waited_before.1) / (waited.0 - waited_before.0).max(1) as u32;
         let reads: u64 = calls
             .iter()
             .filter(|(k, _)| k.starts_with("GET "))
@@ -242,35 +260,44 @@ async fn run(
             .filter(|(k, _)| !k.starts_with("GET "))
             .map(|(_, n)| n)
             .sum();
+        let all = reads + writes;
         let changed = run.done.max(0) as u64;
-        let bound = latency.mul_f64(writes as f64 / concurrency as f64);
+        let bound = |n: u64| latency.mul_f64(n as f64 / concurrency as f64);
         println!("\n{label}: run {} {}", run.id, run.status);
         println!(
             "  lines               {} ({} written, {} unchanged, {} skipped, {} failed)",
             run.total_lines, run.done, run.unchanged, run.skipped, run.failed
         );
         println!("  wall time           {:.2}s", wall.as_secs_f64());
-        println!(
-            "  ConnectWise calls   {} ({reads} reads, {writes} writes)",
-            reads + writes
-        );
+        println!("  ConnectWise calls   {all} ({reads} reads, {writes} writes)");
         for (call, n) in &calls {
             println!("    {call:<52} {n}");
         }
+        println!(
+            "  call bound          {:.2}s  (all {all} calls × {} ms ÷ {concurrency}); wall ÷ bound {:.3}",
+            bound(all).as_secs_f64(),
+            latency.as_millis(),
+            wall.as_secs_f64() / bound(all).as_secs_f64()
+        );
+        println!(
+            "  per call            {:.2} ms  (wall × {concurrency} ÷ calls; the sandbox answered after {:.2} ms)",
+            wall.as_secs_f64() * 1e3 * concurrency as f64 / all.max(1) as f64,
+            answered_after.as_secs_f64() * 1e3
+        );
+        if let Some(cpu) = cpu {
+            println!(
+                "  CPU                 {cpu:.1}s  ({:.2} ms a call; billbridge and the sandbox)",
+                cpu * 1e3 / all.max(1) as f64
+            );
+        }
         if changed > 0 {
             println!(
-                "  calls/changed line  {:.3}",
-                (reads + writes) as f64 / changed as f64
+                "  write bound         {:.2}s  (writes × {} ms ÷ {concurrency}); wall ÷ bound {:.3}",
+                bound(writes).as_secs_f64(),
+                latency.as_millis(),
+                wall.as_secs_f64() / bound(writes).as_secs_f64()
             );
-            println!(
-                "  lower bound         {:.2}s  (writes × {} ms ÷ {concurrency})",
-                bound.as_secs_f64(),
-                latency.as_millis()
-            );
-            println!(
-                "  wall ÷ bound        {:.2}",
-                wall.as_secs_f64() / bound.as_secs_f64()
-            );
+            println!("  calls/changed line  {:.3}", all as f64 / changed as f64);
         } else {
             println!("  writes              {writes} (nothing changed, nothing written)");
         }
@@ -279,6 +306,32 @@ async fn run(
         }
     }
     Ok(())
+}
+
+/// The mean time `concurrency` tasks take to sleep `latency`, a few times each.
+async fn measured_sleep(latency: Duration, concurrency: usize) -> Duration {
+    const TIMES: u32 = 20;
+    let sleepers = (0..concurrency.max(1)).map(|_| async move {
+        let started = Instant::now();
+        for _ in 0..TIMES {
+            tokio::time::sleep(latency).await;
+        }
+        started.elapsed() / TIMES
+    });
+    let slept = futures_util::future::join_all(sleepers).await;
+    slept.iter().sum::<Duration>() / slept.len().max(1) as u32
+}
+
+/// CPU time (user + system) this process has spent, from `/proc/self/stat` (Linux; `None`
+/// elsewhere). Its clock ticks are `USER_HZ`, 100 a second on every Linux.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    // utime and stime are fields 14 and 15, so 11 and 12 after the state (field 3).
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
 }
 
 async fn psa_accounts(scope: &Scope) -> anyhow::Result<Vec<i64>> {

@@ -304,6 +304,35 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// Inserts many rows as this tenant's in one statement, resolving unique-key clashes as
+    /// `on_conflict` says (no two rows may clash with each other on PostgreSQL).
+    pub async fn upsert_many<A, C>(
+        &self,
+        conn: &C,
+        rows: Vec<A>,
+        on_conflict: OnConflict,
+    ) -> Result<(), DbErr>
+    where
+        A: ActiveModelTrait + Send,
+        A::Entity: Owned,
+        C: ConnectionTrait,
+    {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut rows = rows;
+        for row in &mut rows {
+            row.set(A::Entity::tenant_column(), self.tenant_id.into());
+        }
+        Insert::many(rows)
+            .on_conflict(on_conflict)
+            .exec_without_returning(conn)
+            .await?;
+        Ok(())
+    }
+}
+
 /// An open transaction of one tenant, from [`Scope::begin`].
 pub struct Transaction {
     scope: Scope,

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
+use std::collections::HashMap;
 
 use super::Scope;
 use super::entity::{owned_addition, push_line, push_settings};
@@ -35,18 +36,48 @@ pub async fn all(scope: &Scope) -> AppResult<Vec<Owned>> {
 /// Records what a run wrote or adopted: every `DONE` or `UNCHANGED` line with an addition
 /// becomes (or stays) owned, with the quantity now on it; a `RETIRE` line marks it retired.
 /// Idempotent (keyed by addition), so a resumed run records its whole plan again safely.
-/// Never for a dry run (its unchanged lines were not adopted).
+/// Never for a dry run (its unchanged lines were not adopted). A run records each line's
+/// ownership with its outcome ([`own`]); this catches up the lines of a run taken over from
+/// a replica that recorded ownership only at the end of its runs.
 pub async fn record_run(scope: &Scope, run_id: i64, now: DateTime<Utc>) -> AppResult<usize> {
     let lines = scope
         .select::<push_line::Entity>()
         .filter(push_line::Column::RunId.eq(run_id))
         .filter(push_line::Column::Outcome.is_in(["DONE", "UNCHANGED"]))
         .filter(push_line::Column::AdditionId.is_not_null())
+        .order_by_asc(push_line::Column::Seq)
         .all(scope.db())
         .await?;
-    let txn = scope.db().begin().await?;
+    let txn = scope.begin().await?;
+    let tx = txn.scope();
     let mut recorded = 0;
+    for chunk in lines.chunks(OWN_CHUNK) {
+        let chunk: Vec<&push_line::Model> = chunk.iter().collect();
+        recorded += own(&tx, &chunk, now).await?;
+    }
+    drop(tx);
+    txn.commit().await?;
+    Ok(recorded)
+}
+
+/// Rows per upsert statement (well under both databases' bound-parameter limits).
+const OWN_CHUNK: usize = 200;
+
+/// Makes the additions these recorded lines wrote or adopted billbridge's (see
+/// [`record_run`]), in the caller's transaction, a few hundred per statement. Lines without
+/// an addition or not `DONE`/`UNCHANGED` are left out; of two lines naming one addition the
+/// later counts (one statement may not change a row twice on PostgreSQL).
+pub async fn own(
+    scope: &Scope,
+    lines: &[&push_line::Model],
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let mut rows: Vec<owned_addition::ActiveModel> = Vec::new();
+    let mut position: HashMap<i64, usize> = HashMap::new();
     for line in lines {
+        if line.outcome != "DONE" && line.outcome != "UNCHANGED" {
+            continue;
+        }
         let (Some(addition_id), Some(agreement_id), Some(product_id), Some(company_id)) = (
             line.addition_id,
             line.agreement_id,
@@ -75,6 +106,20 @@ pub async fn record_run(scope: &Scope, run_id: i64, now: DateTime<Utc>) -> AppRe
             created_at: Set(now),
             ..Default::default()
         };
+        match position.get(&addition_id) {
+            Some(at) => rows[*at] = row,
+            None => {
+                position.insert(addition_id, rows.len());
+                rows.push(row);
+            }
+        }
+    }
+    let recorded = rows.len();
+    // A retire keeps what the addition served before: its rows keep those columns.
+    let (retires, writes): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|r| matches!(&r.retired_at, sea_orm::ActiveValue::Set(Some(_))));
+    for (rows, retire) in [(writes, false), (retires, true)] {
         let mut kept = vec![
             owned_addition::Column::AgreementId,
             owned_addition::Column::ProductId,
@@ -83,7 +128,6 @@ pub async fn record_run(scope: &Scope, run_id: i64, now: DateTime<Utc>) -> AppRe
             owned_addition::Column::LastWrittenAt,
             owned_addition::Column::RetiredAt,
         ];
-        // A retire keeps what the addition served before.
         if !retire {
             kept.extend([
                 owned_addition::Column::LocalProductId,
@@ -97,10 +141,14 @@ pub async fn record_run(scope: &Scope, run_id: i64, now: DateTime<Utc>) -> AppRe
         ])
         .update_columns(kept)
         .to_owned();
-        scope.upsert(&txn, row, on_conflict).await?;
-        recorded += 1;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(OWN_CHUNK).collect();
+            scope
+                .upsert_many(scope.db(), chunk, on_conflict.clone())
+                .await?;
+        }
     }
-    txn.commit().await?;
     Ok(recorded)
 }
 

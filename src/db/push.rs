@@ -108,17 +108,77 @@ pub async fn page(
     Ok(read_page(scope.db(), query, first, total).await?)
 }
 
-/// Records a run's plan and counts it.
+/// Records lines of a run's plan (all of it, or one part as the run goes) and adds them
+/// to its counts, in one transaction; returns the run and the lines recorded `PENDING`, to
+/// be written. Unless `dry_run`, an unchanged line's addition is owned from now on (adopted
+/// as it is recorded).
 pub async fn insert_lines(
     scope: &Scope,
     run_id: i64,
     lines: Vec<push_line::ActiveModel>,
-) -> AppResult<()> {
-    let txn = scope.db().begin().await?;
-    scope.insert_many(&txn, lines).await?;
-    recount(scope, &txn, run_id).await?;
+    dry_run: bool,
+) -> AppResult<(push_run::Model, Vec<push_line::Model>)> {
+    let seqs: Vec<i32> = lines
+        .iter()
+        .filter_map(|l| l.seq.try_as_ref().copied())
+        .collect();
+    let (Some(first), Some(last)) = (seqs.iter().min(), seqs.iter().max()) else {
+        return Ok((get(scope, run_id).await?, Vec::new()));
+    };
+    let txn = scope.begin().await?;
+    let tx = txn.scope();
+    tx.insert_many(tx.db(), lines).await?;
+    let recorded = tx
+        .select::<push_line::Entity>()
+        .filter(push_line::Column::RunId.eq(run_id))
+        .filter(push_line::Column::Seq.between(*first, *last))
+        .order_by_asc(push_line::Column::Seq)
+        .all(tx.db())
+        .await?;
+    let count = |names: &[&str]| {
+        recorded
+            .iter()
+            .filter(|l| names.contains(&l.outcome.as_str()))
+            .count() as i32
+    };
+    tx.update::<push_run::Entity>()
+        .col_expr(
+            push_run::Column::TotalLines,
+            Expr::col(push_run::Column::TotalLines).add(recorded.len() as i32),
+        )
+        .col_expr(
+            push_run::Column::Unchanged,
+            Expr::col(push_run::Column::Unchanged).add(count(&["UNCHANGED"])),
+        )
+        .col_expr(
+            push_run::Column::Skipped,
+            Expr::col(push_run::Column::Skipped).add(count(&["SKIPPED", "PLANNED", "CANCELLED"])),
+        )
+        .col_expr(
+            push_run::Column::Failed,
+            Expr::col(push_run::Column::Failed).add(count(&["FAILED"])),
+        )
+        .filter(push_run::Column::Id.eq(run_id))
+        .exec(tx.db())
+        .await?;
+    if !dry_run {
+        let adopted: Vec<&push_line::Model> = recorded
+            .iter()
+            .filter(|l| l.outcome == "UNCHANGED")
+            .collect();
+        super::ownership::own(&tx, &adopted, Utc::now()).await?;
+    }
+    let run = tx
+        .get::<push_run::Entity, _>(tx.db(), run_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("push run", run_id))?;
+    drop(tx);
     txn.commit().await?;
-    Ok(())
+    let pending = recorded
+        .into_iter()
+        .filter(|l| l.outcome == "PENDING")
+        .collect();
+    Ok((run, pending))
 }
 
 /// Every line of a run, in order.
@@ -194,16 +254,19 @@ pub struct Outcome {
     pub at: DateTime<Utc>,
 }
 
-/// Writes a batch of outcomes and adds them to the run's counts, in one transaction. (The
-/// counts are added to, not recounted, so recording stays proportional to the batch.)
+/// Writes a batch of outcomes and adds them to the run's counts, in one transaction, with
+/// the ownership of what they wrote: an addition a line wrote is billbridge's as soon as the
+/// outcome is recorded, whatever becomes of the run. (The counts are added to, not
+/// recounted, so recording stays proportional to the batch.)
 pub async fn record(
     scope: &Scope,
     run_id: i64,
     outcomes: &[Outcome],
 ) -> AppResult<push_run::Model> {
-    let txn = scope.db().begin().await?;
+    let txn = scope.begin().await?;
+    let tx = txn.scope();
     for o in outcomes {
-        let mut update = scope
+        let mut update = tx
             .update::<push_line::Entity>()
             .col_expr(push_line::Column::Outcome, Expr::value(o.outcome))
             .col_expr(push_line::Column::Error, Expr::value(o.error.clone()))
@@ -217,12 +280,11 @@ pub async fn record(
         update
             .filter(push_line::Column::Id.eq(o.line_id))
             .filter(push_line::Column::RunId.eq(run_id))
-            .exec(&txn)
+            .exec(tx.db())
             .await?;
     }
     let count = |name: &str| outcomes.iter().filter(|o| o.outcome == name).count() as i32;
-    scope
-        .update::<push_run::Entity>()
+    tx.update::<push_run::Entity>()
         .col_expr(
             push_run::Column::Done,
             Expr::col(push_run::Column::Done).add(count("DONE")),
@@ -236,12 +298,30 @@ pub async fn record(
             Expr::col(push_run::Column::Failed).add(count("FAILED")),
         )
         .filter(push_run::Column::Id.eq(run_id))
-        .exec(&txn)
+        .exec(tx.db())
         .await?;
-    let run = scope
-        .get::<push_run::Entity, _>(&txn, run_id)
+    let done: Vec<i64> = outcomes
+        .iter()
+        .filter(|o| o.outcome == "DONE" || o.outcome == "UNCHANGED")
+        .map(|o| o.line_id)
+        .collect();
+    if !done.is_empty() {
+        let written = tx
+            .select::<push_line::Entity>()
+            .filter(push_line::Column::RunId.eq(run_id))
+            .filter(push_line::Column::Id.is_in(done))
+            .order_by_asc(push_line::Column::Seq)
+            .all(tx.db())
+            .await?;
+        let now = outcomes.iter().map(|o| o.at).max().unwrap_or_else(Utc::now);
+        let written: Vec<&push_line::Model> = written.iter().collect();
+        super::ownership::own(&tx, &written, now).await?;
+    }
+    let run = tx
+        .get::<push_run::Entity, _>(tx.db(), run_id)
         .await?
         .ok_or_else(|| AppError::not_found("push run", run_id))?;
+    drop(tx);
     txn.commit().await?;
     Ok(run)
 }
@@ -351,6 +431,25 @@ pub async fn cancel_pending(scope: &Scope, run_id: i64, at: DateTime<Utc>) -> Ap
     scope
         .update::<push_line::Entity>()
         .col_expr(push_line::Column::Outcome, Expr::value("CANCELLED"))
+        .col_expr(push_line::Column::FinishedAt, Expr::value(at))
+        .filter(push_line::Column::RunId.eq(run_id))
+        .filter(push_line::Column::Outcome.eq("PENDING"))
+        .exec(scope.db())
+        .await?;
+    Ok(())
+}
+
+/// Marks the lines a run that stopped will not write: failed, with why.
+pub async fn fail_pending(
+    scope: &Scope,
+    run_id: i64,
+    error: &str,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    scope
+        .update::<push_line::Entity>()
+        .col_expr(push_line::Column::Outcome, Expr::value("FAILED"))
+        .col_expr(push_line::Column::Error, Expr::value(error))
         .col_expr(push_line::Column::FinishedAt, Expr::value(at))
         .filter(push_line::Column::RunId.eq(run_id))
         .filter(push_line::Column::Outcome.eq("PENDING"))

@@ -456,6 +456,7 @@ pub fn next_month(now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// A quantity for one (agreement, catalog product), before additions are consulted.
+#[derive(Clone)]
 struct Target {
     accounts: Vec<String>,
     subscriptions: Vec<String>,
@@ -475,16 +476,7 @@ struct Target {
 /// The agreements a plan would write to, and those holding owned additions it may retire:
 /// the ones whose additions must be read first.
 pub fn agreements_touched(input: &Input) -> BTreeSet<i64> {
-    let gathered = targets(input);
-    let mut touched: BTreeSet<i64> = gathered.targets.keys().map(|(a, _)| *a).collect();
-    touched.extend(
-        input
-            .owned
-            .iter()
-            .filter(|o| !o.retired && in_scope(input, o))
-            .map(|o| o.agreement_id),
-    );
-    touched
+    Planner::new(input).agreements().iter().copied().collect()
 }
 
 impl Input {
@@ -511,55 +503,181 @@ fn in_scope(input: &Input, owned: &Owned) -> bool {
     }
 }
 
+/// The plan, split by agreement. What does not depend on ConnectWise's additions — the
+/// quantity per (agreement, product), the skipped lines, the owned additions no mapping
+/// wants — is gathered once from the input (whose `additions` it ignores); each agreement's
+/// lines are then planned from that agreement's additions alone. A push can so write to one
+/// agreement while it still reads another's; [`plan`] is every agreement's lines at once.
+pub struct Planner<'a> {
+    input: &'a Input,
+    /// By agreement: its (product, quantity) targets, in product order.
+    targets: HashMap<i64, Vec<(i64, Target)>>,
+    /// By agreement: the owned additions no mapping wants any more (in `input.owned` order,
+    /// with their position there), retired unless a target adopts them.
+    retirable: HashMap<i64, Vec<(usize, &'a Owned)>>,
+    /// The lines skipped whatever ConnectWise's additions are (no agreement), in order.
+    skips: Vec<Line>,
+    uncertain: HashMap<i64, String>,
+    owned: HashMap<i64, &'a Owned>,
+    /// Company names by company, as the linked accounts know them.
+    names: HashMap<i64, &'a str>,
+    agreements: HashMap<i64, &'a Agreement>,
+    /// Every agreement with a target or a retirable addition, in the order its lines are
+    /// listed: by company name, then agreement.
+    order: Vec<i64>,
+}
+
+/// One agreement's part of a plan: its lines by product, and the skipped retires (listed
+/// with the other skipped lines in a whole plan), each with its owned addition's position.
+pub struct AgreementLines {
+    pub lines: Vec<Line>,
+    pub skips: Vec<(usize, Line)>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(input: &'a Input) -> Planner<'a> {
+        let Gathered {
+            targets: gathered,
+            mut skips,
+            wanted,
+            uncertain,
+        } = targets(input);
+        let agreements: HashMap<i64, &Agreement> =
+            input.agreements.iter().map(|a| (a.id, a)).collect();
+        let names: HashMap<i64, &str> = input
+            .accounts
+            .iter()
+            .filter_map(|a| match &a.link {
+                AccountLink::Linked {
+                    company_id,
+                    company_name,
+                } => Some((*company_id, company_name.as_str())),
+                _ => None,
+            })
+            .collect();
+        let mut company_of: HashMap<i64, Option<String>> = HashMap::new();
+        let mut targets: HashMap<i64, Vec<(i64, Target)>> = HashMap::new();
+        for ((agreement_id, product_id), target) in gathered {
+            company_of
+                .entry(agreement_id)
+                .or_insert_with(|| Some(target.company_name.clone()));
+            targets
+                .entry(agreement_id)
+                .or_default()
+                .push((product_id, target));
+        }
+        let mut retirable: HashMap<i64, Vec<(usize, &Owned)>> = HashMap::new();
+        for (position, o) in input.owned.iter().enumerate() {
+            if o.retired || !in_scope(input, o) {
+                continue;
+            }
+            // Wanted on an agreement of this one's type: the same product moved to another
+            // agreement type is not, so the old line is retired rather than billed twice.
+            let type_id = agreements.get(&o.agreement_id).map(|a| a.type_id);
+            if type_id.is_some_and(|t| wanted.contains(&(o.company_id, t, o.product_id))) {
+                // Still wanted, but not written this time (no usage, agreement unclear, …):
+                // the skip lines say why; retiring it would stop billing what is owed.
+                continue;
+            }
+            company_of
+                .entry(o.agreement_id)
+                .or_insert_with(|| names.get(&o.company_id).map(|n| (*n).to_owned()));
+            retirable
+                .entry(o.agreement_id)
+                .or_default()
+                .push((position, o));
+        }
+        let mut order: Vec<(Option<String>, i64)> = company_of
+            .into_iter()
+            .map(|(agreement, company)| (company, agreement))
+            .collect();
+        order.sort();
+        skips.sort_by(|a, b| (&a.accounts, &a.metric).cmp(&(&b.accounts, &b.metric)));
+        Planner {
+            input,
+            targets,
+            retirable,
+            skips,
+            uncertain,
+            owned: input.owned.iter().map(|o| (o.addition_id, o)).collect(),
+            names,
+            agreements,
+            order: order.into_iter().map(|(_, agreement)| agreement).collect(),
+        }
+    }
+
+    /// The agreements whose additions the plan needs, in the order their lines are listed.
+    pub fn agreements(&self) -> &[i64] {
+        &self.order
+    }
+
+    /// The lines skipped whatever the additions are: listed after every agreement's.
+    pub fn skips(&self) -> &[Line] {
+        &self.skips
+    }
+
+    /// One agreement's lines from its additions (every addition ConnectWise lists on it),
+    /// and what could not be read there (then nothing is written there).
+    pub fn agreement(
+        &self,
+        agreement_id: i64,
+        additions: &[&Addition],
+        unreadable: Option<&Vec<String>>,
+    ) -> AgreementLines {
+        let input = self.input;
+        let mut lines = Vec::new();
+        for (product_id, target) in self.targets.get(&agreement_id).into_iter().flatten() {
+            lines.push(line(
+                input,
+                &self.owned,
+                additions,
+                unreadable,
+                agreement_id,
+                *product_id,
+                target.clone(),
+            ));
+        }
+        let chosen: HashSet<i64> = lines.iter().filter_map(|l| l.addition_id).collect();
+        let mut skips = Vec::new();
+        for (position, o) in self.retirable.get(&agreement_id).into_iter().flatten() {
+            if chosen.contains(&o.addition_id) {
+                continue;
+            }
+            let agreement = self.agreements.get(&o.agreement_id).copied();
+            let name = self.names.get(&o.company_id).copied();
+            if let Some(line) = retire(input, o, additions, agreement, &self.uncertain, name) {
+                if matches!(line.action, Action::Skip(_)) {
+                    skips.push((*position, line));
+                } else {
+                    lines.push(line);
+                }
+            }
+        }
+        // Stable: a product's target line stays before the retire of the same product.
+        lines.sort_by(|a, b| a.product_identifier.cmp(&b.product_identifier));
+        AgreementLines { lines, skips }
+    }
+}
+
 /// The lines a push would write, in a stable order: writes, unchanged and retire lines by
 /// company, agreement and product, then skipped lines by account.
 pub fn plan(input: &Input) -> Vec<Line> {
-    let Gathered {
-        targets,
-        mut skips,
-        wanted,
-        uncertain,
-    } = targets(input);
-    let owned: HashMap<i64, &Owned> = input.owned.iter().map(|o| (o.addition_id, o)).collect();
-    let mut lines = Vec::with_capacity(targets.len() + skips.len());
-    for ((agreement_id, product_id), target) in targets {
-        lines.push(line(input, &owned, agreement_id, product_id, target));
+    let planner = Planner::new(input);
+    let mut by_agreement: HashMap<i64, Vec<&Addition>> = HashMap::new();
+    for a in &input.additions {
+        by_agreement.entry(a.agreement_id).or_default().push(a);
     }
-    let chosen: HashSet<i64> = lines.iter().filter_map(|l| l.addition_id).collect();
-    let names: HashMap<i64, &str> = input
-        .accounts
-        .iter()
-        .filter_map(|a| match &a.link {
-            AccountLink::Linked {
-                company_id,
-                company_name,
-            } => Some((*company_id, company_name.as_str())),
-            _ => None,
-        })
-        .collect();
-    for o in &input.owned {
-        if o.retired || !in_scope(input, o) || chosen.contains(&o.addition_id) {
-            continue;
-        }
-        // Wanted on an agreement of this one's type: the same product moved to another
-        // agreement type is not, so the old line is retired rather than billed twice.
-        let type_id = input
-            .agreements
-            .iter()
-            .find(|a| a.id == o.agreement_id)
-            .map(|a| a.type_id);
-        if type_id.is_some_and(|t| wanted.contains(&(o.company_id, t, o.product_id))) {
-            // Still wanted, but not written this time (no usage, agreement unclear, …):
-            // the skip lines say why; retiring it would stop billing what is owed.
-            continue;
-        }
-        if let Some(line) = retire(input, o, &uncertain, names.get(&o.company_id).copied()) {
-            if matches!(line.action, Action::Skip(_)) {
-                skips.push(line);
-            } else {
-                lines.push(line);
-            }
-        }
+    let mut lines = Vec::new();
+    let mut retire_skips = Vec::new();
+    for agreement in planner.agreements() {
+        let additions = by_agreement.get(agreement).map(Vec::as_slice);
+        let part = planner.agreement(
+            *agreement,
+            additions.unwrap_or_default(),
+            input.unreadable.get(agreement),
+        );
+        lines.extend(part.lines);
+        retire_skips.extend(part.skips);
     }
     lines.sort_by(|a, b| {
         (&a.company_name, a.agreement_id, &a.product_identifier).cmp(&(
@@ -568,6 +686,11 @@ pub fn plan(input: &Input) -> Vec<Line> {
             &b.product_identifier,
         ))
     });
+    // The target skips first, then the retires' in the owned additions' order (a stable
+    // sort keeps that order between equal keys).
+    retire_skips.sort_by_key(|(position, _)| *position);
+    let mut skips = planner.skips;
+    skips.extend(retire_skips.into_iter().map(|(_, line)| line));
     skips.sort_by(|a, b| (&a.accounts, &a.metric).cmp(&(&b.accounts, &b.metric)));
     lines.extend(skips);
     lines
@@ -577,6 +700,8 @@ pub fn plan(input: &Input) -> Vec<Line> {
 fn line(
     input: &Input,
     owned: &HashMap<i64, &Owned>,
+    additions: &[&Addition],
+    unreadable: Option<&Vec<String>>,
     agreement_id: i64,
     product_id: i64,
     target: Target,
@@ -620,7 +745,7 @@ fn line(
         return line;
     }
     // An addition billbridge could not read may bill this very product.
-    if let Some(unreadable) = input.unreadable.get(&agreement_id) {
+    if let Some(unreadable) = unreadable {
         line.action = Action::Skip(SkipReason::AdditionNotAdoptable);
         line.detail = format!(
             "ConnectWise returned additions on this agreement that billbridge cannot read ({}); nothing is written there until they are fixed",
@@ -628,9 +753,9 @@ fn line(
         );
         return line;
     }
-    let for_product: Vec<&Addition> = input
-        .additions
+    let for_product: Vec<&Addition> = additions
         .iter()
+        .copied()
         .filter(|a| a.agreement_id == agreement_id && a.product_id == product_id)
         .filter(|a| a.live(input.now))
         .collect();
@@ -743,15 +868,16 @@ fn create(
 fn retire(
     input: &Input,
     o: &Owned,
+    additions: &[&Addition],
+    agreement: Option<&Agreement>,
     uncertain: &HashMap<i64, String>,
     company_name: Option<&str>,
 ) -> Option<Line> {
     // Gone from ConnectWise, cancelled, or set not to bill by a person: nothing to retire.
-    let addition = input.additions.iter().find(|a| a.id == o.addition_id)?;
+    let addition = additions.iter().find(|a| a.id == o.addition_id)?;
     if !addition.live(input.now) || addition.unadoptable().is_some() {
         return None;
     }
-    let agreement = input.agreements.iter().find(|a| a.id == o.agreement_id);
     if agreement.is_some_and(|a| a.unbillable(input.now).is_some()) {
         return None; // a closed agreement bills nothing
     }

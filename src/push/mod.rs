@@ -9,11 +9,11 @@ mod snapshot;
 
 use chrono::{DateTime, Datelike, Utc};
 use futures_util::StreamExt;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Semaphore, broadcast, mpsc};
 
 pub use limiter::Limiter;
 
@@ -23,7 +23,7 @@ use crate::connectwise::model::{NewAddition, Reference};
 use crate::db::entity::{push_line, push_run};
 use crate::db::push::{self as runs, Outcome, Trigger};
 use crate::db::{Scope, catalog, ownership};
-use crate::domain::push::{Action, Line, SkipReason, Stamp, plan};
+use crate::domain::push::{Action, Addition, Input, Line, Planner, SkipReason, Stamp, plan};
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 use crate::psa::Psa;
@@ -256,33 +256,179 @@ impl Pusher {
         })
     }
 
+    /// Plans and writes agreement by agreement, every ConnectWise call of the run — the
+    /// additions reads and the writes — sharing one pool of `concurrency` slots: an
+    /// agreement's lines are planned and recorded as soon as its additions are read, and
+    /// written while other agreements are still being read, so no slot waits for a phase to
+    /// end. Each agreement's lines are recorded (one transaction for several agreements)
+    /// before any of them is written; the lines skipped whatever ConnectWise holds come last.
+    ///
+    /// A resumed run keeps the lines its dead owner recorded: an agreement with pending lines
+    /// is read again so that a write already made is adopted, not made twice (see
+    /// [`Found`]); an agreement the dead owner never planned is planned now, from a fresh
+    /// snapshot, like any run's.
     async fn work(
         &self,
         scope: &Scope,
         run: &push_run::Model,
         resumed: bool,
-        lost: &AtomicBool,
+        lost: &Arc<AtomicBool>,
     ) -> AppResult<End> {
+        let started = Instant::now();
         let (client, limiter) = self.client(scope).await?;
-        // A run taken over before its owner recorded any line is planned afresh.
-        let planned = resumed && runs::has_lines(scope, run.id).await?;
-        if !planned {
-            let mut input = snapshot::local(scope, run.service_id).await?;
-            snapshot::remote(
-                &mut input,
-                &client,
-                &limiter,
-                self.options.concurrency,
-                self.clock.now(),
-            )
-            .await?;
-            let lines = plan(&input);
-            let rows = lines
-                .into_iter()
-                .enumerate()
-                .map(|(seq, line)| line_row(run, seq, line))
-                .collect();
-            runs::insert_lines(scope, run.id, rows).await?;
+        let recorded = if resumed {
+            runs::all_lines(scope, run.id).await?
+        } else {
+            Vec::new()
+        };
+        // ConnectWise's agreements are read while billbridge's accounts and usage load.
+        let mut input = snapshot::catalog(scope, run.service_id).await?;
+        let timed = |what: &'static str| {
+            let from = Instant::now();
+            move || {
+                tracing::debug!(
+                    run = run.id,
+                    ms = from.elapsed().as_millis() as u64,
+                    "{what}"
+                )
+            }
+        };
+        let (people, agreements) = tokio::join!(
+            async {
+                let done = timed("billbridge's accounts and usage read");
+                let read = snapshot::people(scope, &input).await;
+                done();
+                read
+            },
+            async {
+                let done = timed("ConnectWise's agreements and prices read");
+                let read = snapshot::agreements(&input, &client, &limiter).await;
+                done();
+                read
+            }
+        );
+        people?.add_to(&mut input);
+        (input.agreements, input.prices) = agreements?;
+        input.now = self.clock.now();
+        let input = Arc::new(input);
+
+        // What a dead owner recorded: the agreements it planned, and its unwritten lines.
+        let planned: HashSet<i64> = recorded.iter().filter_map(|l| l.agreement_id).collect();
+        let skips_recorded = recorded.iter().any(|l| l.agreement_id.is_none());
+        let next_seq = recorded.iter().map(|l| l.seq + 1).max().unwrap_or(0);
+        let mut earlier: BTreeMap<i64, Vec<push_line::Model>> = BTreeMap::new();
+        for line in recorded {
+            if let (Some(agreement), "PENDING") = (line.agreement_id, line.outcome.as_str()) {
+                earlier.entry(agreement).or_default().push(line);
+            }
+        }
+
+        let concurrency = self.options.concurrency.max(1);
+        let stop = Stop {
+            cancelled: Arc::new(AtomicBool::new(false)),
+            lost: lost.clone(),
+            failed: Arc::new(AtomicBool::new(false)),
+        };
+        let calls = Arc::new(Calls {
+            client,
+            limiter,
+            slots: Arc::new(Semaphore::new(concurrency)),
+            stop: stop.clone(),
+            clock: self.clock.clone(),
+            made: AtomicU64::new(0),
+            busy_us: AtomicU64::new(0),
+        });
+        let pool_started = Instant::now();
+        let (outcomes, outcomes_rx) = mpsc::unbounded_channel::<Outcome>();
+        let recorder = AbortOnDrop(tokio::spawn(self.clone().record_outcomes(
+            scope.clone(),
+            run.id,
+            outcomes_rx,
+            stop.clone(),
+        )));
+        // Lines recorded and waiting for a slot: enough that the slots never wait for the
+        // next agreements to be planned, few enough to hold little.
+        let (jobs, mut jobs_rx) = mpsc::channel::<Job>(concurrency * 64);
+        let mut planner = AbortOnDrop(tokio::spawn(self.clone().plan_and_record(
+            scope.clone(),
+            run.clone(),
+            input,
+            Recorded {
+                skips: skips_recorded,
+                next_seq,
+                earlier,
+                planned,
+            },
+            calls.clone(),
+            jobs,
+        )));
+
+        // Writes: each in a task of its own once it has a slot, so that its answer is taken
+        // at once, whatever else the run is doing.
+        let mut writes = tokio::task::JoinSet::new();
+        while let Some(job) = jobs_rx.recv().await {
+            while writes.try_join_next().is_some() {}
+            if stop.now() {
+                continue; // drained: the planner stops once it sees the stop
+            }
+            let Ok(slot) = calls.slots.clone().acquire_owned().await else {
+                break;
+            };
+            if stop.now() {
+                continue;
+            }
+            let (calls, outcomes) = (calls.clone(), outcomes.clone());
+            writes.spawn(async move {
+                calls.limiter.acquire().await;
+                let from = Instant::now();
+                let outcome = write(&calls, &job.line, &job.found).await;
+                calls.held(from);
+                drop(slot);
+                let _ = outcomes.send(outcome);
+            });
+        }
+        while writes.join_next().await.is_some() {}
+        let planned = match (&mut planner.0).await {
+            Ok(planned) => planned,
+            Err(e) => Err(AppError::internal("the push planner stopped", e)),
+        };
+        let pool_us = pool_started.elapsed().as_micros() as f64;
+        let made = calls.made.load(Ordering::Relaxed);
+        let busy_us = calls.busy_us.load(Ordering::Relaxed) as f64;
+        tracing::debug!(
+            run = run.id,
+            calls = made,
+            mean_call_ms = busy_us / 1000.0 / made.max(1) as f64,
+            slots_busy = busy_us / (pool_us * concurrency as f64),
+            pool_ms = pool_us / 1000.0,
+            before_pool_ms = (pool_started - started).as_millis() as u64,
+            "push calls made"
+        );
+        drop(outcomes);
+        let mut recorder = recorder;
+        (&mut recorder.0)
+            .await
+            .map_err(|e| AppError::internal("the outcome recorder stopped", e))??;
+        if lost.load(Ordering::SeqCst) {
+            return Ok(End::Abandoned);
+        }
+        if let Err(error) = planned {
+            // Nothing more is written: the lines recorded and not written say why. A run
+            // that wrote some lines before it stopped is partial, not failed.
+            let why = format!("not written: the run stopped ({})", error.message());
+            runs::fail_pending(scope, run.id, &why, self.clock.now()).await?;
+            let current = runs::get(scope, run.id).await?;
+            if current.done == 0 {
+                return Err(error);
+            }
+            return Ok(End::Finished(
+                "PARTIAL",
+                Some(format!(
+                    "stopped after {} line(s) were written: {}; push again to finish",
+                    current.done,
+                    error.message()
+                )),
+            ));
         }
         if run.dry_run {
             return Ok(End::Finished(
@@ -290,56 +436,13 @@ impl Pusher {
                 Some("dry run: nothing was written".into()),
             ));
         }
-        let pending = runs::pending_lines(scope, run.id).await?;
-        // A resumed run's writes may have reached ConnectWise before its owner died without
-        // being recorded: read those agreements again, so a write already made is adopted
-        // and counted as done (it was this run's write) — nothing is written twice.
-        let adopted = if resumed {
-            let mut agreements: Vec<i64> = pending.iter().filter_map(|l| l.agreement_id).collect();
-            agreements.sort_unstable();
-            agreements.dedup();
-            let (found, unreadable) =
-                snapshot::additions(&client, &limiter, self.options.concurrency, agreements)
-                    .await?;
-            Found::new(found, unreadable, self.clock.now())
-        } else {
-            Found::default()
-        };
-
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = mpsc::unbounded_channel::<Outcome>();
-        let recorder = tokio::spawn(self.clone().record_outcomes(
-            scope.clone(),
-            run.id,
-            rx,
-            cancelled.clone(),
-        ));
-        futures_util::stream::iter(pending)
-            .for_each_concurrent(self.options.concurrency.max(1), |line| {
-                let (client, limiter, tx, adopted, cancelled) =
-                    (&client, &limiter, tx.clone(), &adopted, &cancelled);
-                async move {
-                    if cancelled.load(Ordering::SeqCst) || lost.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    limiter.acquire().await;
-                    let outcome = self.write(client, &line, adopted).await;
-                    let _ = tx.send(outcome);
-                }
-            })
-            .await;
-        drop(tx);
-        recorder
-            .await
-            .map_err(|e| AppError::internal("the outcome recorder stopped", e))??;
-        if lost.load(Ordering::SeqCst) {
-            return Ok(End::Abandoned);
+        // Each line's addition was made billbridge's as its outcome was recorded; a dead
+        // owner of an older version recorded that only at the end of its runs.
+        if resumed {
+            ownership::record_run(scope, run.id, self.clock.now()).await?;
         }
-        // What was written or adopted is billbridge's from now on (a resumed run records
-        // the lines its dead owner wrote too).
-        ownership::record_run(scope, run.id, self.clock.now()).await?;
         let current = runs::get(scope, run.id).await?;
-        if cancelled.load(Ordering::SeqCst) || current.cancel_requested {
+        if stop.cancelled.load(Ordering::SeqCst) || current.cancel_requested {
             runs::cancel_pending(scope, run.id, self.clock.now()).await?;
             return Ok(End::Finished(
                 "CANCELLED",
@@ -360,146 +463,123 @@ impl Pusher {
         Ok(End::Finished(status, message))
     }
 
-    /// One write: PATCH the quantity of an existing addition, or POST a new one.
-    async fn write(&self, client: &Client, line: &push_line::Model, adopted: &Found) -> Outcome {
-        let at = |outcome: &'static str,
-                  addition: Option<i64>,
-                  current: Option<f64>,
-                  error: Option<String>| Outcome {
-            line_id: line.id,
-            outcome,
-            addition_id: addition,
-            current_quantity: current,
-            error,
-            at: self.clock.now(),
-        };
-        let (Some(agreement), Some(product), Some(quantity)) =
-            (line.agreement_id, line.product_id, line.new_quantity)
-        else {
-            return at(
-                "FAILED",
-                None,
-                None,
-                Some("the line lacks its agreement, product or quantity".into()),
-            );
-        };
-        if line.action == "RETIRE" {
-            return self.retire(client, line, agreement, adopted).await;
+    /// Reads each agreement's additions (at most a few windows of `concurrency` ahead, in a
+    /// slot of the run's pool each), plans and records its lines as they come, several
+    /// agreements a transaction, and hands the pending ones to the writers; the skipped lines
+    /// come last. A resumed run's agreements with pending lines are read again to finish
+    /// those (see [`Found`]); the ones it already planned are not planned again.
+    async fn plan_and_record(
+        self,
+        scope: Scope,
+        run: push_run::Model,
+        input: Arc<Input>,
+        mut recorded: Recorded,
+        calls: Arc<Calls>,
+        jobs: mpsc::Sender<Job>,
+    ) -> AppResult<()> {
+        let planned = self
+            .plan_until_stopped(&scope, &run, &input, &mut recorded, &calls, &jobs)
+            .await;
+        if planned.is_err() {
+            calls.stop.failed.store(true, Ordering::SeqCst);
         }
-        // Cancelled or set not to bill since the plan: ConnectWise refuses (or a person
-        // decided); never written.
-        if let Some(id) = line.addition_id
-            && let Some(why) = adopted.unadoptable.get(&id)
-        {
-            return at(
-                "FAILED",
-                Some(id),
-                None,
-                Some(format!("{why} since the plan; not changed")),
-            );
-        }
-        let now_there = adopted.billable.get(&(agreement, product)).copied();
-        if line.addition_id.is_none()
-            && now_there.is_none()
-            && let Some(why) = adopted
-                .blocking
-                .get(&(agreement, product))
-                .cloned()
-                .or_else(|| adopted.unreadable.get(&agreement).map(|w| w.join("; ")))
-                .or_else(|| {
-                    let undated = line.effective_date.is_none();
-                    undated
-                        .then(|| adopted.ending.get(&(agreement, product)).cloned())
-                        .flatten()
-                })
-        {
-            return at(
-                "FAILED",
-                None,
-                None,
-                Some(format!("{why}; not adding a second line beside it")),
-            );
-        }
-        // Only a resumed run finds anything here, and a pending line was planned because
-        // ConnectWise differed: finding it right now means the dead owner wrote it. It is
-        // this run's write, so it counts as done, and the line keeps its planned "before".
-        if let Some((id, current)) = now_there
-            && (current - quantity).abs() < 1e-9
-        {
-            return at("DONE", Some(id), None, None);
-        }
-        let existing = line
-            .addition_id
-            .map(|id| (id, line.current_quantity))
-            .or_else(|| now_there.map(|(id, q)| (id, Some(q))));
-        let result = match existing {
-            Some((id, current)) => client
-                .set_addition_quantity(agreement, id, quantity)
-                .await
-                .map(|a| (a.id, current)),
-            None => client
-                .create_addition(
-                    agreement,
-                    &NewAddition {
-                        product: Reference::id(product),
-                        quantity,
-                        bill_customer: "Billable".into(),
-                        // A successor starts when its predecessor stops billing.
-                        effective_date: line
-                            .effective_date
-                            .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-                            .unwrap_or_else(|| first_of_month(self.clock.now())),
-                    },
-                )
-                .await
-                .map(|a| (a.id, None)),
-        };
-        match result {
-            Ok((id, current)) => at("DONE", Some(id), current, None),
-            Err(error) => at(
-                "FAILED",
-                existing.map(|(id, _)| id),
-                None,
-                Some(error.to_string()),
-            ),
-        }
+        planned
     }
 
-    /// Retires an owned addition no mapping wants: quantity 0, or cancelled from the line's
-    /// date. On a resumed run, one cancelled or changed since the plan is left alone.
-    async fn retire(
+    async fn plan_until_stopped(
         &self,
-        client: &Client,
-        line: &push_line::Model,
-        agreement: i64,
-        adopted: &Found,
-    ) -> Outcome {
-        let outcome = |outcome: &'static str, error: Option<String>| Outcome {
-            line_id: line.id,
-            outcome,
-            addition_id: line.addition_id,
-            current_quantity: line.current_quantity,
-            error,
-            at: self.clock.now(),
-        };
-        let Some(id) = line.addition_id else {
-            return outcome("FAILED", Some("the line names no addition".into()));
-        };
-        // Retired already by the run's dead owner: done, not written again.
-        if adopted.retired(id, line.effective_date) {
-            return outcome("DONE", None);
+        scope: &Scope,
+        run: &push_run::Model,
+        input: &Input,
+        recorded: &mut Recorded,
+        calls: &Arc<Calls>,
+        jobs: &mpsc::Sender<Job>,
+    ) -> AppResult<()> {
+        let planner = Planner::new(input);
+        let visits: Vec<Visit> = recorded
+            .earlier
+            .keys()
+            .map(|a| Visit::Finish(*a))
+            .chain(
+                planner
+                    .agreements()
+                    .iter()
+                    .filter(|a| !recorded.planned.contains(a))
+                    .map(|a| Visit::Plan(*a)),
+            )
+            .collect();
+        let ahead = self.options.concurrency.max(1) * READ_AHEAD;
+        let mut batches = futures_util::stream::iter(visits)
+            .map(|visit| read(calls, visit))
+            .buffered(ahead)
+            .ready_chunks(ahead);
+        let fresh = Arc::new(Found::default());
+        let mut seq = recorded.next_seq;
+        while let Some(batch) = batches.next().await {
+            let mut rows = Vec::new();
+            let mut ready = Vec::new();
+            for (visit, read) in batch {
+                let read = match read {
+                    Ok(Some(read)) => read?,
+                    Ok(None) => continue, // stopped before the call
+                    Err(e) => return Err(AppError::internal("an additions read stopped", e)),
+                };
+                match visit {
+                    Visit::Plan(agreement) => {
+                        let additions: Vec<&Addition> = read.additions.iter().collect();
+                        let part =
+                            planner.agreement(agreement, &additions, read.unreadable.as_ref());
+                        let skips = part.skips.into_iter().map(|(_, line)| line);
+                        for line in part.lines.into_iter().chain(skips) {
+                            rows.push(line_row(run, seq, line));
+                            seq += 1;
+                        }
+                    }
+                    Visit::Finish(agreement) => {
+                        let unreadable = read
+                            .unreadable
+                            .map(|why| HashMap::from([(agreement, why)]))
+                            .unwrap_or_default();
+                        let found = Found::new(read.additions, unreadable, self.clock.now());
+                        let found = Arc::new(found);
+                        for line in recorded.earlier.remove(&agreement).unwrap_or_default() {
+                            let found = found.clone();
+                            ready.push(Job { line, found });
+                        }
+                    }
+                }
+            }
+            if calls.stop.halted() {
+                return Ok(());
+            }
+            if !rows.is_empty() {
+                let (progress, pending) =
+                    runs::insert_lines(scope, run.id, rows, run.dry_run).await?;
+                let _ = self.progress.send(progress);
+                ready.extend(pending.into_iter().map(|line| Job {
+                    line,
+                    found: fresh.clone(),
+                }));
+            }
+            for job in ready {
+                if jobs.send(job).await.is_err() {
+                    return Ok(());
+                }
+            }
         }
-        if let Some(why) = adopted.unadoptable.get(&id) {
-            return outcome("FAILED", Some(format!("{why} since the plan; not retired")));
+        if !recorded.skips && !calls.stop.halted() {
+            let rows: Vec<_> = planner
+                .skips()
+                .iter()
+                .map(|line| {
+                    seq += 1;
+                    line_row(run, seq - 1, line.clone())
+                })
+                .collect();
+            let (progress, _) = runs::insert_lines(scope, run.id, rows, run.dry_run).await?;
+            let _ = self.progress.send(progress);
         }
-        let result = match line.effective_date {
-            Some(from) => client.cancel_addition(agreement, id, from).await,
-            None => client.set_addition_quantity(agreement, id, 0.0).await,
-        };
-        match result {
-            Ok(_) => outcome("DONE", None),
-            Err(error) => outcome("FAILED", Some(error.to_string())),
-        }
+        Ok(())
     }
 
     /// Writes outcomes in batches as they arrive; notices cancellation between batches.
@@ -508,8 +588,26 @@ impl Pusher {
         scope: Scope,
         run_id: i64,
         mut rx: mpsc::UnboundedReceiver<Outcome>,
-        cancelled: Arc<AtomicBool>,
+        stop: Stop,
     ) -> AppResult<()> {
+        let recorded = self
+            .record_until_closed(&scope, run_id, &mut rx, &stop)
+            .await;
+        if recorded.is_err() {
+            // Nothing more is written that could not be recorded.
+            stop.failed.store(true, Ordering::SeqCst);
+        }
+        recorded
+    }
+
+    async fn record_until_closed(
+        &self,
+        scope: &Scope,
+        run_id: i64,
+        rx: &mut mpsc::UnboundedReceiver<Outcome>,
+        stop: &Stop,
+    ) -> AppResult<()> {
+        let cancelled = &stop.cancelled;
         let mut buffer: Vec<Outcome> = Vec::new();
         let mut tick = tokio::time::interval(self.options.flush_every);
         loop {
@@ -530,13 +628,13 @@ impl Pusher {
                 for o in &buffer {
                     self.metrics.lines(o.outcome, 1);
                 }
-                let run = runs::record(&scope, run_id, &buffer).await?;
+                let run = runs::record(scope, run_id, &buffer).await?;
                 buffer.clear();
                 if run.cancel_requested {
                     cancelled.store(true, Ordering::SeqCst);
                 }
                 let _ = self.progress.send(run);
-            } else if runs::cancel_requested(&scope, run_id).await? {
+            } else if runs::cancel_requested(scope, run_id).await? {
                 cancelled.store(true, Ordering::SeqCst);
             }
             if closed {
@@ -546,13 +644,259 @@ impl Pusher {
     }
 }
 
-/// Stops a background task when its owner goes away.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+/// One write: PATCH the quantity of an existing addition, or POST a new one.
+async fn write(calls: &Calls, line: &push_line::Model, adopted: &Found) -> Outcome {
+    let (client, clock) = (&calls.client, &calls.clock);
+    let at = |outcome: &'static str,
+              addition: Option<i64>,
+              current: Option<f64>,
+              error: Option<String>| Outcome {
+        line_id: line.id,
+        outcome,
+        addition_id: addition,
+        current_quantity: current,
+        error,
+        at: clock.now(),
+    };
+    let (Some(agreement), Some(product), Some(quantity)) =
+        (line.agreement_id, line.product_id, line.new_quantity)
+    else {
+        return at(
+            "FAILED",
+            None,
+            None,
+            Some("the line lacks its agreement, product or quantity".into()),
+        );
+    };
+    if line.action == "RETIRE" {
+        return retire(calls, line, agreement, adopted).await;
+    }
+    // Cancelled or set not to bill since the plan: ConnectWise refuses (or a person
+    // decided); never written.
+    if let Some(id) = line.addition_id
+        && let Some(why) = adopted.unadoptable.get(&id)
+    {
+        return at(
+            "FAILED",
+            Some(id),
+            None,
+            Some(format!("{why} since the plan; not changed")),
+        );
+    }
+    let now_there = adopted.billable.get(&(agreement, product)).copied();
+    if line.addition_id.is_none()
+        && now_there.is_none()
+        && let Some(why) = adopted
+            .blocking
+            .get(&(agreement, product))
+            .cloned()
+            .or_else(|| adopted.unreadable.get(&agreement).map(|w| w.join("; ")))
+            .or_else(|| {
+                let undated = line.effective_date.is_none();
+                undated
+                    .then(|| adopted.ending.get(&(agreement, product)).cloned())
+                    .flatten()
+            })
+    {
+        return at(
+            "FAILED",
+            None,
+            None,
+            Some(format!("{why}; not adding a second line beside it")),
+        );
+    }
+    // Only a resumed run finds anything here, and a pending line was planned because
+    // ConnectWise differed: finding it right now means the dead owner wrote it. It is
+    // this run's write, so it counts as done, and the line keeps its planned "before".
+    if let Some((id, current)) = now_there
+        && (current - quantity).abs() < 1e-9
+    {
+        return at("DONE", Some(id), None, None);
+    }
+    let existing = line
+        .addition_id
+        .map(|id| (id, line.current_quantity))
+        .or_else(|| now_there.map(|(id, q)| (id, Some(q))));
+    let result = match existing {
+        Some((id, current)) => client
+            .set_addition_quantity(agreement, id, quantity)
+            .await
+            .map(|a| (a.id, current)),
+        None => client
+            .create_addition(
+                agreement,
+                &NewAddition {
+                    product: Reference::id(product),
+                    quantity,
+                    bill_customer: "Billable".into(),
+                    // A successor starts when its predecessor stops billing.
+                    effective_date: line
+                        .effective_date
+                        .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                        .unwrap_or_else(|| first_of_month(clock.now())),
+                },
+            )
+            .await
+            .map(|a| (a.id, None)),
+    };
+    match result {
+        Ok((id, current)) => at("DONE", Some(id), current, None),
+        Err(error) => at(
+            "FAILED",
+            existing.map(|(id, _)| id),
+            None,
+            Some(error.to_string()),
+        ),
+    }
+}
 
-impl Drop for AbortOnDrop {
+/// Retires an owned addition no mapping wants: quantity 0, or cancelled from the line's
+/// date. On a resumed run, one cancelled or changed since the plan is left alone.
+async fn retire(
+    calls: &Calls,
+    line: &push_line::Model,
+    agreement: i64,
+    adopted: &Found,
+) -> Outcome {
+    let (client, clock) = (&calls.client, &calls.clock);
+    let outcome = |outcome: &'static str, error: Option<String>| Outcome {
+        line_id: line.id,
+        outcome,
+        addition_id: line.addition_id,
+        current_quantity: line.current_quantity,
+        error,
+        at: clock.now(),
+    };
+    let Some(id) = line.addition_id else {
+        return outcome("FAILED", Some("the line names no addition".into()));
+    };
+    // Retired already by the run's dead owner: done, not written again.
+    if adopted.retired(id, line.effective_date) {
+        return outcome("DONE", None);
+    }
+    if let Some(why) = adopted.unadoptable.get(&id) {
+        return outcome("FAILED", Some(format!("{why} since the plan; not retired")));
+    }
+    let result = match line.effective_date {
+        Some(from) => client.cancel_addition(agreement, id, from).await,
+        None => client.set_addition_quantity(agreement, id, 0.0).await,
+    };
+    match result {
+        Ok(_) => outcome("DONE", None),
+        Err(error) => outcome("FAILED", Some(error.to_string())),
+    }
+}
+
+/// Stops a background task when its owner goes away.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// How many windows of `concurrency` additions reads the planner lets run ahead of it: the
+/// reads go on while it records, and it records what was read meanwhile at once.
+const READ_AHEAD: usize = 8;
+
+/// What a resumed run's dead owner recorded.
+struct Recorded {
+    /// Its skipped lines (the lines without an agreement, recorded last).
+    skips: bool,
+    next_seq: i32,
+    /// Its pending lines by agreement.
+    earlier: BTreeMap<i64, Vec<push_line::Model>>,
+    /// The agreements it planned.
+    planned: HashSet<i64>,
+}
+
+/// Why a run stops: cancelled (it writes nothing more, but still plans and records every
+/// line, the unwritten ones as cancelled, as a run always did), its lease taken over or a
+/// failure (it makes no more calls at all).
+#[derive(Clone)]
+struct Stop {
+    cancelled: Arc<AtomicBool>,
+    lost: Arc<AtomicBool>,
+    failed: Arc<AtomicBool>,
+}
+
+impl Stop {
+    /// No more writes.
+    fn now(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst) || self.halted()
+    }
+
+    /// No more calls of any kind, and nothing more recorded.
+    fn halted(&self) -> bool {
+        self.lost.load(Ordering::SeqCst) || self.failed.load(Ordering::SeqCst)
+    }
+}
+
+/// An agreement whose additions a run reads: to plan it, or (resumed) to finish the lines
+/// its dead owner recorded there.
+#[derive(Clone, Copy)]
+enum Visit {
+    Plan(i64),
+    Finish(i64),
+}
+
+impl Visit {
+    fn agreement(self) -> i64 {
+        match self {
+            Visit::Plan(a) | Visit::Finish(a) => a,
+        }
+    }
+}
+
+/// What every ConnectWise call of a run shares: the client, the tenant's request budget,
+/// the slots of the run's pool (reads and writes alike) and whether to stop.
+struct Calls {
+    client: Client,
+    limiter: Limiter,
+    slots: Arc<Semaphore>,
+    stop: Stop,
+    clock: Arc<dyn Clock>,
+    /// Calls made and the time they held their slots (µs), for the run's debug log.
+    made: AtomicU64,
+    busy_us: AtomicU64,
+}
+
+impl Calls {
+    /// Counts a call that held its slot since `from`.
+    fn held(&self, from: Instant) {
+        self.made.fetch_add(1, Ordering::Relaxed);
+        let us = u64::try_from(from.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.busy_us.fetch_add(us, Ordering::Relaxed);
+    }
+}
+
+/// Reads one agreement's additions in a slot of the run's pool, in a task of its own (a
+/// read in flight never waits for the planner to take its result while it holds the slot);
+/// `None` when the run stopped before the call.
+type Read = Result<Option<AppResult<snapshot::Additions>>, tokio::task::JoinError>;
+
+fn read(calls: &Arc<Calls>, visit: Visit) -> impl Future<Output = (Visit, Read)> + Send + 'static {
+    let shared = calls.clone();
+    let mut task = AbortOnDrop(tokio::spawn(async move {
+        let _slot = shared.slots.acquire().await.ok()?;
+        if shared.stop.halted() {
+            return None;
+        }
+        shared.limiter.acquire().await;
+        let from = Instant::now();
+        let read = snapshot::additions_of(&shared.client, visit.agreement()).await;
+        shared.held(from);
+        Some(read)
+    }));
+    async move { (visit, (&mut task.0).await) }
+}
+
+/// A recorded line to write, with what its agreement's additions showed when read again
+/// (only for a resumed run's earlier lines; empty for a line planned by this run).
+struct Job {
+    line: push_line::Model,
+    found: Arc<Found>,
 }
 
 fn first_of_month(now: DateTime<Utc>) -> String {
@@ -632,7 +976,7 @@ impl Found {
 }
 
 /// A planned line as recorded: writes start `PENDING` (`PLANNED` in a dry run).
-fn line_row(run: &push_run::Model, seq: usize, line: Line) -> push_line::ActiveModel {
+fn line_row(run: &push_run::Model, seq: i32, line: Line) -> push_line::ActiveModel {
     use sea_orm::Set;
     let (reason, outcome) = match line.action {
         // Nothing is sent for it, and the run must not say it all went well.
@@ -646,7 +990,7 @@ fn line_row(run: &push_run::Model, seq: usize, line: Line) -> push_line::ActiveM
     };
     push_line::ActiveModel {
         run_id: Set(run.id),
-        seq: Set(i32::try_from(seq).unwrap_or(i32::MAX)),
+        seq: Set(seq),
         accounts: Set(line.accounts.join(", ")),
         subscription: Set(line.subscription),
         company_id: Set(line.company_id),

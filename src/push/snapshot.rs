@@ -1,6 +1,6 @@
 //! Gathering what the planner needs: billbridge's side from the database in a handful of
-//! queries, ConnectWise's side in bulk (paged agreement lists, then one additions list per
-//! agreement the plan touches).
+//! queries, ConnectWise's side in bulk (paged agreement lists and the catalog prices, then
+//! one additions list per agreement the plan touches).
 
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, TryStreamExt};
@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::limiter::Limiter;
 use crate::connectwise::conditions::Condition;
-use crate::connectwise::{Client, ListQuery, Listed, model};
+use crate::connectwise::{Client, ListQuery, model};
 use crate::db::entity::level_cross_reference;
 use crate::db::{Scope, accounts, catalog, levels, mappings, ownership, psa, usage};
 use crate::domain::billing::PlanSize;
@@ -18,6 +18,15 @@ use crate::error::{AppError, AppResult};
 
 /// billbridge's side of the plan, for one service or all of them.
 pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
+    let mut input = catalog(scope, service_id).await?;
+    people(scope, &input).await?.add_to(&mut input);
+    Ok(input)
+}
+
+/// The catalog part of billbridge's side (products, metrics, mappings, plans, levels with
+/// their cross-references): all that reading ConnectWise's agreements needs, so a push reads
+/// those while it loads [`people`].
+pub async fn catalog(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
     let product_rows = match service_id {
         Some(id) => {
             catalog::service(scope, id).await?;
@@ -34,41 +43,6 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
     };
     let products: Vec<i64> = product_rows.iter().map(|p| p.id).collect();
     let product_names = product_rows.into_iter().map(|p| (p.id, p.name)).collect();
-    let all_accounts = accounts::all(scope).await?;
-    let links: HashMap<i64, _> = psa::all_links(scope)
-        .await?
-        .into_iter()
-        .map(|l| (l.account_id, l))
-        .collect();
-    let accounts = all_accounts
-        .into_iter()
-        .map(|a| plan::Account {
-            link: match links.get(&a.id) {
-                None => AccountLink::Unknown,
-                Some(l) if l.state == "LINKED" => AccountLink::Linked {
-                    company_id: l.company_id.unwrap_or_default(),
-                    company_name: l.company_name.clone().unwrap_or_default(),
-                },
-                Some(l) if l.state == "AMBIGUOUS" => AccountLink::Ambiguous {
-                    reason: l.reason.clone(),
-                },
-                Some(l) => AccountLink::NotFound {
-                    reason: l.reason.clone(),
-                },
-            },
-            id: a.id,
-            name: a.name,
-        })
-        .collect();
-    let subscriptions = accounts::subscriptions_of_products(scope, &products)
-        .await?
-        .into_iter()
-        .map(|s| plan::Subscription {
-            account_id: s.account_id,
-            product_id: s.product_id,
-            plan_id: s.plan_id,
-        })
-        .collect();
     let metrics = catalog::metrics_of_products(scope, &products)
         .await?
         .into_iter()
@@ -108,11 +82,6 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
             )
         })
         .collect();
-    let usage = usage::latest_all(scope)
-        .await?
-        .into_iter()
-        .map(|u| ((u.account_id, u.metric_id), u.quantity))
-        .collect();
     let level_ids: HashSet<i64> = mapping_rows.iter().map(|m| m.level_id).collect();
     let level_ids: Vec<i64> = level_ids.into_iter().collect();
     let mut references: HashMap<i64, Vec<level_cross_reference::Model>> = HashMap::new();
@@ -147,30 +116,93 @@ pub async fn local(scope: &Scope, service_id: Option<i64>) -> AppResult<Input> {
         })
         .collect();
     Ok(Input {
-        accounts,
-        subscriptions,
         metrics,
         mappings,
         plans,
         product_names,
         plan_names,
-        usage,
         levels,
-        agreements: Vec::new(),
-        additions: Vec::new(),
-        unreadable: HashMap::new(),
-        owned: ownership::all(scope).await?,
-        prices: HashMap::new(),
-        settings: ownership::settings(scope).await?.0,
         scope: service_id.map(|_| products.iter().copied().collect()),
         now: chrono::Utc::now(),
+        ..Input::default()
     })
 }
 
-/// ConnectWise's side: every agreement of the cross-referenced types (forward-only pages),
-/// whatever its state — the planner decides which may bill, and names the others in its
-/// skip reasons — then the additions of each agreement the plan touches (one list each,
-/// concurrently).
+/// The rest of billbridge's side: accounts and their links, the subscriptions of the
+/// catalog's products, the latest usage, the owned additions and the push settings.
+pub struct People {
+    accounts: Vec<plan::Account>,
+    subscriptions: Vec<plan::Subscription>,
+    usage: HashMap<(i64, i64), f64>,
+    owned: Vec<plan::Owned>,
+    settings: plan::Settings,
+}
+
+impl People {
+    pub fn add_to(self, input: &mut Input) {
+        input.accounts = self.accounts;
+        input.subscriptions = self.subscriptions;
+        input.usage = self.usage;
+        input.owned = self.owned;
+        input.settings = self.settings;
+    }
+}
+
+/// Reads [`People`] for the products of `catalog` (from [`catalog`]).
+pub async fn people(scope: &Scope, catalog: &Input) -> AppResult<People> {
+    let products: Vec<i64> = catalog.product_names.keys().copied().collect();
+    let all_accounts = accounts::all(scope).await?;
+    let links: HashMap<i64, _> = psa::all_links(scope)
+        .await?
+        .into_iter()
+        .map(|l| (l.account_id, l))
+        .collect();
+    let accounts = all_accounts
+        .into_iter()
+        .map(|a| plan::Account {
+            link: match links.get(&a.id) {
+                None => AccountLink::Unknown,
+                Some(l) if l.state == "LINKED" => AccountLink::Linked {
+                    company_id: l.company_id.unwrap_or_default(),
+                    company_name: l.company_name.clone().unwrap_or_default(),
+                },
+                Some(l) if l.state == "AMBIGUOUS" => AccountLink::Ambiguous {
+                    reason: l.reason.clone(),
+                },
+                Some(l) => AccountLink::NotFound {
+                    reason: l.reason.clone(),
+                },
+            },
+            id: a.id,
+            name: a.name,
+        })
+        .collect();
+    let subscriptions = accounts::subscriptions_of_products(scope, &products)
+        .await?
+        .into_iter()
+        .map(|s| plan::Subscription {
+            account_id: s.account_id,
+            product_id: s.product_id,
+            plan_id: s.plan_id,
+        })
+        .collect();
+    let usage = usage::latest_all(scope)
+        .await?
+        .into_iter()
+        .map(|u| ((u.account_id, u.metric_id), u.quantity))
+        .collect();
+    Ok(People {
+        accounts,
+        subscriptions,
+        usage,
+        owned: ownership::all(scope).await?,
+        settings: ownership::settings(scope).await?.0,
+    })
+}
+
+/// ConnectWise's side: the agreements and prices (see [`agreements`]), then the additions
+/// of each agreement the plan touches (one list each, concurrently). A push reads those
+/// additions itself, as it writes; a preview reads them all here.
 pub async fn remote(
     input: &mut Input,
     client: &Client,
@@ -179,6 +211,22 @@ pub async fn remote(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     input.now = now;
+    (input.agreements, input.prices) = agreements(input, client, limiter).await?;
+    let touched = plan::agreements_touched(input);
+    (input.additions, input.unreadable) =
+        additions(client, limiter, concurrency, touched.into_iter().collect()).await?;
+    Ok(())
+}
+
+/// Every agreement of the cross-referenced types (forward-only pages), whatever its state —
+/// the planner decides which may bill, and names the others in its skip reasons — and,
+/// alongside, the catalog prices of the products the levels bill. Needs only the catalog
+/// part of the input ([`catalog`]).
+pub async fn agreements(
+    input: &Input,
+    client: &Client,
+    limiter: &Limiter,
+) -> AppResult<(Vec<plan::Agreement>, HashMap<i64, f64>)> {
     let mut types: Vec<i64> = input
         .levels
         .values()
@@ -189,18 +237,17 @@ pub async fn remote(
     types.sort_unstable();
     types.dedup();
     if types.is_empty() {
-        return Ok(());
+        return Ok((Vec::new(), HashMap::new()));
     }
-    limiter.acquire().await;
-    let agreements = client
-        .agreements(ListQuery::conditions(Condition::is_in("type/id", types)))
-        .await?;
-    input.agreements = agreements.into_iter().filter_map(agreement).collect();
-    input.prices = prices(client, limiter, input).await;
-    let touched = plan::agreements_touched(input);
-    (input.additions, input.unreadable) =
-        additions(client, limiter, concurrency, touched.into_iter().collect()).await?;
-    Ok(())
+    let listed = async {
+        limiter.acquire().await;
+        client
+            .agreements(ListQuery::conditions(Condition::is_in("type/id", types)))
+            .await
+    };
+    let (agreements, prices) = tokio::join!(listed, prices(client, limiter, input));
+    let agreements = agreements?.into_iter().filter_map(agreement).collect();
+    Ok((agreements, prices))
 }
 
 /// ConnectWise's agreement as the planner sees it; one without a company or type cannot be
@@ -238,11 +285,10 @@ pub async fn additions(
     concurrency: usize,
     agreements: Vec<i64>,
 ) -> AppResult<(Vec<plan::Addition>, HashMap<i64, Vec<String>>)> {
-    let lists: Vec<(i64, Listed<model::Addition>)> = futures_util::stream::iter(agreements)
+    let lists: Vec<(i64, Additions)> = futures_util::stream::iter(agreements)
         .map(|agreement| async move {
             limiter.acquire().await;
-            let listed = client.additions(agreement, ListQuery::default()).await?;
-            Ok::<_, AppError>((agreement, listed))
+            Ok::<_, AppError>((agreement, additions_of(client, agreement).await?))
         })
         .buffer_unordered(concurrency.max(1))
         .try_collect()
@@ -250,31 +296,50 @@ pub async fn additions(
     let mut additions = Vec::new();
     let mut unreadable: HashMap<i64, Vec<String>> = HashMap::new();
     for (agreement, listed) in lists {
-        if !listed.warnings.is_empty() {
-            for warning in &listed.warnings {
-                tracing::warn!(agreement, %warning, "ConnectWise addition left out");
-            }
-            unreadable.insert(agreement, listed.warnings);
-        }
-        for a in listed.items {
-            let Some(product) = a.product else {
-                let why = format!("addition {} names no product", a.id);
-                unreadable.entry(agreement).or_default().push(why);
-                continue;
-            };
-            additions.push(plan::Addition {
-                id: a.id,
-                agreement_id: agreement,
-                product_id: product.id,
-                quantity: a.quantity,
-                bill_customer: a.bill_customer,
-                cancelled: Stamp::parse(a.cancelled_date.as_deref()),
-                unit_price: a.unit_price,
-                product_identifier: product.identifier,
-            });
+        additions.extend(listed.additions);
+        if let Some(why) = listed.unreadable {
+            unreadable.insert(agreement, why);
         }
     }
     Ok((additions, unreadable))
+}
+
+/// One agreement's additions as read.
+pub struct Additions {
+    pub additions: Vec<plan::Addition>,
+    /// What could not be read there, if anything.
+    pub unreadable: Option<Vec<String>>,
+}
+
+/// Every addition of one agreement (one list call, its pages), as [`additions`] reads them.
+pub async fn additions_of(client: &Client, agreement: i64) -> AppResult<Additions> {
+    let listed = client.additions(agreement, ListQuery::default()).await?;
+    let mut additions = Vec::with_capacity(listed.items.len());
+    let mut unreadable: Vec<String> = Vec::new();
+    for warning in &listed.warnings {
+        tracing::warn!(agreement, %warning, "ConnectWise addition left out");
+    }
+    unreadable.extend(listed.warnings);
+    for a in listed.items {
+        let Some(product) = a.product else {
+            unreadable.push(format!("addition {} names no product", a.id));
+            continue;
+        };
+        additions.push(plan::Addition {
+            id: a.id,
+            agreement_id: agreement,
+            product_id: product.id,
+            quantity: a.quantity,
+            bill_customer: a.bill_customer,
+            cancelled: Stamp::parse(a.cancelled_date.as_deref()),
+            unit_price: a.unit_price,
+            product_identifier: product.identifier,
+        });
+    }
+    Ok(Additions {
+        additions,
+        unreadable: (!unreadable.is_empty()).then_some(unreadable),
+    })
 }
 
 /// The catalog prices of the products the levels bill (one paged read), for the money a

@@ -73,6 +73,7 @@ impl Sandbox {
             shared: Arc::new(server::Shared {
                 store: Mutex::new(store),
                 faults: Mutex::new(faults),
+                waits: server::Waits::default(),
             }),
         }
     }
@@ -99,6 +100,8 @@ impl Sandbox {
         f(&mut self.shared.store())
     }
 
+    /// Answers every call after `latency`, on average: the sandbox makes up for its timer's
+    /// rounding (a sleep of 20 ms lasts about 21).
     pub fn set_latency(&self, latency: Duration) {
         self.shared.faults().latency = latency;
     }
@@ -110,6 +113,11 @@ impl Sandbox {
     /// Answers the next matching calls with `fault.status` instead.
     pub fn inject(&self, fault: Fault) {
         self.shared.faults().queued.push_back(fault);
+    }
+
+    /// Answers delayed by the latency so far, and how long they waited in all.
+    pub fn waited(&self) -> (u64, Duration) {
+        self.shared.waits.so_far()
     }
 
     /// Calls made so far, by `METHOD /path/{id}`.

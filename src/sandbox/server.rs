@@ -16,6 +16,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use std::cmp::Ordering;
 use std::collections::VecDeque;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -85,6 +87,49 @@ impl Faults {
 pub struct Shared {
     pub store: Mutex<Store>,
     pub faults: Mutex<Faults>,
+    pub waits: Waits,
+}
+
+/// How the sandbox keeps its injected latency. The runtime's timer rounds a sleep up to its
+/// next millisecond tick and wakes a little after it, so a sleep of 20 ms lasts about 21:
+/// the sandbox asks for less by the overshoot it has seen lately (a moving average), so that
+/// an answer waits the stated latency on average, not the timer's rounding of it. What it
+/// waited is counted, for whoever measures against that latency (`bench push`).
+#[derive(Default)]
+pub struct Waits {
+    /// Recent overshoot of a sleep past what was asked, in µs.
+    overshoot_us: AtomicU64,
+    /// Answers delayed, and their delays in µs.
+    count: AtomicU64,
+    total_us: AtomicU64,
+}
+
+impl Waits {
+    async fn wait(&self, latency: Duration) {
+        let overshoot = Duration::from_micros(self.overshoot_us.load(Relaxed)).min(latency / 2);
+        let asked = latency - overshoot;
+        let started = Instant::now();
+        tokio::time::sleep(asked).await;
+        let waited = started.elapsed();
+        let over = micros(waited.saturating_sub(asked));
+        let _ = self
+            .overshoot_us
+            .fetch_update(Relaxed, Relaxed, |old| Some(old - old / 32 + over / 32));
+        self.count.fetch_add(1, Relaxed);
+        self.total_us.fetch_add(micros(waited), Relaxed);
+    }
+
+    /// Answers delayed so far, and how long they waited in all.
+    pub fn so_far(&self) -> (u64, Duration) {
+        (
+            self.count.load(Relaxed),
+            Duration::from_micros(self.total_us.load(Relaxed)),
+        )
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl Shared {
@@ -327,7 +372,7 @@ async fn api(
 ) -> Response {
     let latency = shared.faults().latency;
     if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+        shared.waits.wait(latency).await;
     }
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let pattern = format!(
@@ -497,7 +542,7 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 "companies:read",
                 "Companies / Company Maintenance: Inquire",
             )?;
-            list(shared.store().companies.clone(), call, "Company")
+            list(&shared.store().companies, call, "Company")
         }
         (["company", "companies", company], true) => {
             allow(
@@ -509,15 +554,11 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
         }
         (["finance", "agreements"], true) => {
             allow(member, "agreements:read", "Finance / Agreements: Inquire")?;
-            list(shared.store().agreements.clone(), call, "Agreement")
+            list(&shared.store().agreements, call, "Agreement")
         }
         (["finance", "agreements", "types"], true) => {
             allow(member, "agreements:read", "Finance / Agreements: Inquire")?;
-            list(
-                shared.store().agreement_types.clone(),
-                call,
-                "AgreementType",
-            )
+            list(&shared.store().agreement_types, call, "AgreementType")
         }
         (["finance", "agreements", agreement], true) => {
             allow(member, "agreements:read", "Finance / Agreements: Inquire")?;
@@ -531,21 +572,20 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 allow(member, "additions:write", "Finance / Agreements: Add")?;
             }
             let mut store = shared.store();
-            if !store.agreement_ids.contains(&agreement) {
+            if store.agreement(agreement).is_none() {
                 return Err(CwError::not_found(&format!(
                     "Agreement with id {agreement}"
                 )));
             }
             match call.method {
-                Method::GET => {
-                    let rows = store.additions.get(&agreement).cloned().unwrap_or_default();
-                    drop(store);
-                    list(rows, call, "Addition")
-                }
+                Method::GET => list(
+                    store.additions.get(&agreement).into_iter().flatten(),
+                    call,
+                    "Addition",
+                ),
                 Method::POST => {
                     let body = json_body(call)?;
-                    let record = store.agreements.iter().find(|a| a["id"] == agreement);
-                    if let Some(why) = record.and_then(closed_agreement) {
+                    if let Some(why) = store.agreement(agreement).and_then(closed_agreement) {
                         return Err(CwError::invalid("agreement", why));
                     }
                     let created = store
@@ -619,12 +659,12 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                 "catalog:read",
                 "Procurement / Product Catalog: Inquire",
             )?;
-            list(shared.store().catalog.clone(), call, "CatalogItem")
+            list(&shared.store().catalog, call, "CatalogItem")
         }
         (["company", "managedDevicesIntegrations"], true) => {
             allow(member, "integrations:read", "System / Table Setup: Inquire")?;
             list(
-                shared.store().integrations.clone(),
+                &shared.store().integrations,
                 call,
                 "ManagedDevicesIntegration",
             )
@@ -657,9 +697,9 @@ fn route(shared: &Shared, member: &Member, call: &Call<'_>) -> Result<Reply, CwE
                     }
                     x
                 })
-                .collect();
+                .collect::<Vec<Value>>();
             drop(store);
-            list(rows, call, "ManagedDevicesIntegrationCrossReference")
+            list(&rows, call, "ManagedDevicesIntegrationCrossReference")
         }
         (_, false) if !call.segments.is_empty() => Err(CwError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -764,7 +804,12 @@ fn find(records: &[Value], id: i64, what: &str) -> Result<Reply, CwError> {
 /// 400), then serves one page: numbered (`orderBy`, `page`, `Link` first/prev/next/last) or,
 /// with `pagination-type: forward-only`, the rows after `pageId` in id order (`Link` next
 /// only; `orderBy` refused). Links name the versioned codebase, as ConnectWise writes them.
-fn list(records: Vec<Value>, call: &Call<'_>, model: &str) -> Result<Reply, CwError> {
+/// One page of `records` as the query asks (only the rows served are copied).
+fn list<'a>(
+    records: impl IntoIterator<Item = &'a Value>,
+    call: &Call<'_>,
+    model: &str,
+) -> Result<Reply, CwError> {
     let bad = |what: &str, e: conditions::ConditionError| {
         CwError::new(
             StatusCode::BAD_REQUEST,
@@ -788,7 +833,7 @@ fn list(records: Vec<Value>, call: &Call<'_>, model: &str) -> Result<Reply, CwEr
     };
     let filter = parse("conditions", model)?;
     let custom = parse("customFieldConditions", "CustomFieldValue")?;
-    let mut rows: Vec<Value> = records
+    let mut rows: Vec<&Value> = records
         .into_iter()
         .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
         .filter(|r| {
@@ -839,12 +884,12 @@ fn list(records: Vec<Value>, call: &Call<'_>, model: &str) -> Result<Reply, CwEr
         }
         let after = number("pageId", 0, 0)?;
         rows.sort_by_key(|r| r["id"].as_i64().unwrap_or_default());
-        let rest: Vec<Value> = rows
+        let rest: Vec<&Value> = rows
             .into_iter()
             .filter(|r| r["id"].as_i64().unwrap_or_default() > after as i64)
             .collect();
         let more = rest.len() > size;
-        let body: Vec<Value> = rest.into_iter().take(size).collect();
+        let body: Vec<Value> = rest.into_iter().take(size).cloned().collect();
         let link = match body.last().and_then(|r| r["id"].as_u64()) {
             Some(last) if more => Some(format!(
                 "<{}>; rel=\"next\"",
@@ -887,7 +932,7 @@ fn list(records: Vec<Value>, call: &Call<'_>, model: &str) -> Result<Reply, CwEr
     let start = (page - 1).saturating_mul(size);
     let total = rows.len();
     let last = total.div_ceil(size).max(1);
-    let body: Vec<Value> = rows.into_iter().skip(start).take(size).collect();
+    let body: Vec<Value> = rows.into_iter().skip(start).take(size).cloned().collect();
     let mut links = vec![format!("<{}>; rel=\"first\"", page_url("page", 1))];
     if page > 1 {
         links.push(format!(

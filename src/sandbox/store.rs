@@ -21,8 +21,9 @@ pub struct Store {
     pub companies: Vec<Value>,
     pub agreement_types: Vec<Value>,
     pub agreements: Vec<Value>,
-    /// The ids of `agreements`, so a write to an agreement's additions finds it at once.
-    pub agreement_ids: std::collections::HashSet<i64>,
+    /// Where each agreement is in `agreements` (only ever pushed to), so a write to an
+    /// agreement's additions finds it at once.
+    pub agreement_at: std::collections::HashMap<i64, usize>,
     /// By agreement id: each agreement's additions.
     pub additions: BTreeMap<i64, Vec<Value>>,
     pub catalog: Vec<Value>,
@@ -110,6 +111,7 @@ impl Store {
             .find(|t| t["id"] == type_id)
             .cloned()
             .unwrap_or(Value::Null);
+        self.agreement_at.insert(id, self.agreements.len());
         self.agreements.push(json!({
             "id": id, "name": name,
             "type": { "id": type_id, "name": agreement_type["name"] },
@@ -127,13 +129,18 @@ impl Store {
             "applicationUnlimitedFlag": false, "billOneTimeFlag": false,
             "_info": { "lastUpdated": "2026-01-01T00:00:00Z" }
         }));
-        self.agreement_ids.insert(id);
         id
+    }
+
+    /// The agreement with this id.
+    pub fn agreement(&self, id: i64) -> Option<&Value> {
+        self.agreement_at.get(&id).map(|at| &self.agreements[*at])
     }
 
     /// Changes an agreement's fields (its state: status, cancelled, end date, parent).
     pub fn change_agreement(&mut self, id: i64, fields: Value) {
-        if let Some(record) = self.agreements.iter_mut().find(|a| a["id"] == id)
+        if let Some(at) = self.agreement_at.get(&id)
+            && let Some(record) = self.agreements.get_mut(*at)
             && let (Some(record), Some(fields)) = (record.as_object_mut(), fields.as_object())
         {
             for (k, v) in fields {
@@ -145,9 +152,7 @@ impl Store {
     /// Makes `child` a child agreement of `parent` (it bills through the parent's invoice).
     pub fn set_parent_agreement(&mut self, child: i64, parent: i64) {
         let name = self
-            .agreements
-            .iter()
-            .find(|a| a["id"] == parent)
+            .agreement(parent)
             .map(|a| a["name"].clone())
             .unwrap_or(Value::Null);
         self.change_agreement(
@@ -304,9 +309,7 @@ impl Store {
             })?
             .to_owned();
         let agreement_status = self
-            .agreements
-            .iter()
-            .find(|a| a["id"] == agreement_id)
+            .agreement(agreement_id)
             .map(|a| a["agreementStatus"].clone())
             .unwrap_or(Value::Null);
         let id = self.id();

@@ -209,6 +209,92 @@ async fn a_dead_replicas_run_is_finished_by_another_without_duplicate_writes() {
     assert_eq!(run["counts"]["done"], to_write, "{run}");
 }
 
+/// What a run wrote is billbridge's from the moment its outcome is recorded, not from the
+/// end of the run: a replica that dies mid-run leaves every write it recorded owned, with
+/// the quantity it wrote (so a later plan never mistakes billbridge's own line for a
+/// person's), and the replica that finishes the run owns the rest.
+#[tokio::test]
+async fn what_a_run_wrote_is_owned_as_it_is_recorded() {
+    let app = TestApp::start().await;
+    demo(&app).await;
+    let scope = demo_scope(&app).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut dying = replica(&app, "replica-a", &clock);
+    dying.options.concurrency = 1;
+    dying.options.flush_lines = 1;
+    app.sandbox.set_latency(Duration::from_millis(15));
+    let owned_before = db::ownership::all(&scope).await.unwrap();
+    assert!(owned_before.is_empty(), "{owned_before:?}");
+
+    let trigger = Trigger {
+        kind: "USER",
+        by: "test".into(),
+        slot_at: None,
+    };
+    let run = dying.begin(&scope, None, false, &trigger).await.unwrap();
+    let run_id = run.id;
+    let (worker, worker_scope) = (dying.clone(), scope.clone());
+    let handle = tokio::spawn(async move {
+        worker.execute(&worker_scope, run, false).await;
+    });
+    let mut done = 0;
+    for _ in 0..1000 {
+        done = db::push::get(&scope, run_id).await.unwrap().done;
+        if done >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(done >= 3, "the run never got going");
+    handle.abort();
+    let _ = handle.await;
+    let stalled = db::push::get(&scope, run_id).await.unwrap();
+    assert_eq!(stalled.status, "RUNNING", "killed before its end");
+
+    // Every write recorded is owned, as written; nothing else is.
+    let owned = |owned: Vec<billbridge::domain::push::Owned>| -> HashMap<i64, f64> {
+        owned
+            .into_iter()
+            .map(|o| (o.addition_id, o.last_quantity))
+            .collect()
+    };
+    let lines = db::push::all_lines(&scope, run_id).await.unwrap();
+    let adopted_or_written = |lines: &[billbridge::db::entity::push_line::Model]| {
+        lines
+            .iter()
+            .filter(|l| l.outcome == "DONE" || l.outcome == "UNCHANGED")
+            .map(|l| {
+                let id = l.addition_id.expect("a written line names its addition");
+                (id, l.new_quantity.unwrap())
+            })
+            .collect::<HashMap<i64, f64>>()
+    };
+    let written = adopted_or_written(&lines);
+    assert!(lines.iter().filter(|l| l.outcome == "DONE").count() >= 3);
+    assert_eq!(
+        owned(db::ownership::all(&scope).await.unwrap()),
+        written,
+        "owned exactly as recorded when the replica died"
+    );
+
+    // The replica that takes the run over finishes it, and owns what it wrote too.
+    let survivor = Scheduler {
+        pusher: replica(&app, "replica-b", &clock),
+        tick: Duration::from_secs(1),
+    };
+    clock.advance(Minutes::minutes(2));
+    for handle in survivor.tick_once().await {
+        handle.await.unwrap();
+    }
+    let finished = db::push::get(&scope, run_id).await.unwrap();
+    assert_eq!(finished.status, "SUCCEEDED", "{finished:?}");
+    let lines = db::push::all_lines(&scope, run_id).await.unwrap();
+    assert!(lines.iter().all(|l| l.outcome != "PENDING"));
+    let written = adopted_or_written(&lines);
+    assert!(written.len() > done as usize);
+    assert_eq!(owned(db::ownership::all(&scope).await.unwrap()), written);
+}
+
 /// Puts a finished run back as a crash between its writes and the recording of their
 /// outcomes leaves it: every write made in ConnectWise, none recorded (lines `PENDING`, a
 /// created addition's id unknown), the run `RUNNING` under a lease its dead owner no longer
