@@ -191,27 +191,6 @@ pub async fn all_lines(scope: &Scope, run_id: i64) -> AppResult<Vec<push_line::M
         .await?)
 }
 
-/// Whether the run's plan was recorded.
-pub async fn has_lines(scope: &Scope, run_id: i64) -> AppResult<bool> {
-    Ok(scope
-        .select::<push_line::Entity>()
-        .filter(push_line::Column::RunId.eq(run_id))
-        .count(scope.db())
-        .await?
-        > 0)
-}
-
-/// Lines still to write (`PENDING`), in order.
-pub async fn pending_lines(scope: &Scope, run_id: i64) -> AppResult<Vec<push_line::Model>> {
-    Ok(scope
-        .select::<push_line::Entity>()
-        .filter(push_line::Column::RunId.eq(run_id))
-        .filter(push_line::Column::Outcome.eq("PENDING"))
-        .order_by_asc(push_line::Column::Seq)
-        .all(scope.db())
-        .await?)
-}
-
 pub async fn lines_page(
     scope: &Scope,
     run_id: i64,

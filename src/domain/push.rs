@@ -1852,6 +1852,81 @@ mod tests {
         }
     }
 
+    /// A push plans each agreement as its additions are read: an agreement's lines depend on
+    /// its own additions only, each agreement is named once in line order, and the lines of
+    /// every agreement, then the skipped lines, are the whole plan.
+    #[test]
+    fn each_agreement_is_planned_from_its_own_additions() {
+        let accounts = (1..=6)
+            .map(|c| account(c, &format!("acct-{c}"), linked(c)))
+            .collect();
+        let mut input = input(accounts, UsageValue::Total);
+        let on = |agreement_id: i64, a: Addition| Addition { agreement_id, ..a };
+        input.additions = vec![
+            on(201, addition(9, STORAGE_PRODUCT, 20.0)),
+            on(202, addition(8, LOCAL_PRODUCT, 3.0)),
+            on(203, addition(7, STORAGE_PRODUCT, 25.0)),
+            // Owned, on an agreement no target names any more: retired there.
+            on(204, addition(6, 599, 4.0)),
+        ];
+        input.owned = vec![Owned {
+            agreement_id: 204,
+            company_id: 4,
+            ..owned(6, 599, 4.0)
+        }];
+        input.unreadable = HashMap::from([(203, vec!["addition 5 names no product".into()])]);
+        let whole = plan(&input);
+        let planner = Planner::new(&input);
+        let order = planner.agreements().to_vec();
+        assert_eq!(
+            order,
+            [201, 202, 203, 204],
+            "company 5's two agreements: skipped"
+        );
+        let mut split = Vec::new();
+        for agreement in &order {
+            let own: Vec<&Addition> = input
+                .additions
+                .iter()
+                .filter(|a| a.agreement_id == *agreement)
+                .collect();
+            let part = planner.agreement(*agreement, &own, input.unreadable.get(agreement));
+            assert!(part.skips.is_empty());
+            assert!(
+                part.lines
+                    .iter()
+                    .all(|l| l.agreement_id == Some(*agreement)),
+                "{part:?}",
+                part = part.lines
+            );
+            // Another agreement's additions change nothing here.
+            let all: Vec<&Addition> = input.additions.iter().collect();
+            let crowded = planner.agreement(*agreement, &all, input.unreadable.get(agreement));
+            assert_eq!(crowded.lines, part.lines);
+            split.extend(part.lines);
+        }
+        split.extend(planner.skips().iter().cloned());
+        assert_eq!(split, whole);
+        assert_eq!(
+            actions(&whole[..5])
+                .iter()
+                .map(|(_, _, action, reason, _)| (*action, *reason))
+                .collect::<Vec<_>>(),
+            [
+                ("UPDATE", None),
+                ("CREATE", None),
+                ("CREATE", None),
+                ("UNCHANGED", None),
+                ("SKIP", Some("ADDITION_NOT_ADOPTABLE")),
+            ]
+        );
+        assert!(
+            whole
+                .iter()
+                .any(|l| l.action == Action::Retire && l.addition_id == Some(6))
+        );
+    }
+
     #[test]
     fn owned_additions_no_mapping_wants_are_retired() {
         const OLD_PRODUCT: i64 = 599; // what a level billed before it was remapped
