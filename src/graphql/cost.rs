@@ -8,16 +8,13 @@
 //! depth, which is limited here rather than by async-graphql's `limit_depth` so that
 //! introspection's `ofType` chains can be left out of it (see [`Cost::depth`]).
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
-};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
-use async_graphql::{Name, Positioned, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Name, Positioned, ServerError};
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::codes::{VALIDATION_FAILED, with_code};
 
 /// Fields that read ConnectWise when resolved: each at most once per operation (aliases
 /// would multiply its calls; different ones together are fine, e.g. both syncs).
@@ -157,8 +154,9 @@ impl<'a> Measure<'a> {
     }
 }
 
-/// The extension that applies the bound at parse time (HTTP and WebSocket alike).
-#[derive(Clone, Copy)]
+/// The bound on one operation (HTTP and WebSocket alike), applied by [`super::run`] before
+/// async-graphql sees the document.
+#[derive(Clone, Copy, Debug)]
 pub struct Bounded {
     /// Fields after spreading fragments.
     pub max_fields: u64,
@@ -166,54 +164,24 @@ pub struct Bounded {
     pub max_depth: u64,
 }
 
-impl ExtensionFactory for Bounded {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(BoundedCheck {
-            bounds: *self,
-            large: AtomicBool::new(false),
-        })
-    }
-}
-
-struct BoundedCheck {
-    bounds: Bounded,
-    /// The document is big enough for parsing and validation to take a while.
-    large: AtomicBool,
-}
-
-/// Documents with more fields than this (after spreading) yield between the parsing and
-/// validation steps; smaller ones take microseconds, and a yield would cost more.
+/// Documents with more fields than this (after spreading) yield between the steps before
+/// execution; smaller ones take microseconds, and a yield would cost more.
 const YIELD_ABOVE_FIELDS: u64 = 200;
 
 fn refused(message: String) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
-    error.extensions = Some(extensions);
-    error
+    with_code(ServerError::new(message, None), VALIDATION_FAILED)
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for BoundedCheck {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        // Measured on a document of our own parsing, before `next` parses again: async-graphql
-        // checks recursion depth and directives inside its parse step, walking fragments as
-        // written — the exponential walk this bound exists to prevent. A document that does
-        // not parse is left to `next`, which reports the syntax error.
-        let Ok(doc) = async_graphql::parser::parse_query(query) else {
-            return next.run(ctx, query, variables).await;
-        };
-        let cost = measure(&doc);
+impl Bounded {
+    /// Refuses `doc` when over the bound; otherwise says whether it is large enough that
+    /// parsing and validating it take a while (the request timeout can only fire at an
+    /// await, so the caller yields between steps for such a document).
+    pub fn check(&self, doc: &ExecutableDocument) -> Result<bool, ServerError> {
+        let cost = measure(doc);
         let Bounded {
             max_fields,
             max_depth,
-        } = self.bounds;
+        } = *self;
         if cost.fields > max_fields {
             return Err(refused(format!(
                 "the operation selects {} fields once its fragments are spread; at most {} are allowed",
@@ -237,30 +205,7 @@ impl Extension for BoundedCheck {
                 "the operation asks ConnectWise {times} times through {field}; ask for it once per request"
             )));
         }
-        // Parsing and validation run without yielding; the request timeout can only fire
-        // at an await, so for a large document each stage gets one at its seams.
-        let large = cost.fields > YIELD_ABOVE_FIELDS;
-        self.large.store(large, Ordering::Relaxed);
-        if large {
-            tokio::task::yield_now().await;
-        }
-        next.run(ctx, query, variables).await
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let large = self.large.load(Ordering::Relaxed);
-        if large {
-            tokio::task::yield_now().await;
-        }
-        let result = next.run(ctx).await;
-        if large {
-            tokio::task::yield_now().await;
-        }
-        result
+        Ok(cost.fields > YIELD_ABOVE_FIELDS)
     }
 }
 

@@ -15,9 +15,9 @@ use axum::response::{Html, IntoResponse, Response};
 use std::time::Duration;
 
 use super::LazyLoaders;
-use super::codes::OverHttp;
 use super::media::Media;
 use super::params;
+use super::run::Transport;
 use crate::app::AppState;
 use crate::auth::{Viewer, request};
 use crate::db::Scope;
@@ -168,7 +168,7 @@ pub async fn graphiql() -> Html<String> {
 }
 
 /// Runs the operation. Whether it began to execute decides between a request error and a
-/// result (see `media`); `codes::OverHttp` records it, and refuses subscriptions here.
+/// result (see `media`).
 async fn execute(
     state: &AppState,
     viewer: Viewer,
@@ -178,14 +178,9 @@ async fn execute(
     let scope = Scope::for_tenant_id(state.db.clone(), viewer.tenant_id);
     let loaders = LazyLoaders::new(&scope);
     let schema = state.schema_for(viewer.role);
-    let http = OverHttp::default();
-    let request = request
-        .data(scope)
-        .data(loaders)
-        .data(viewer)
-        .data(http.clone());
-    let response = schema.execute(request).await;
-    media.respond(response, http.executed())
+    let request = request.data(scope).data(loaders).data(viewer);
+    let outcome = schema.execute(request, Transport::Http).await;
+    media.respond(outcome.response, outcome.executed)
 }
 
 /// POST bodies are JSON in UTF-8 (the spec's one required encoding; no charset means UTF-8).

@@ -19,6 +19,7 @@ mod plans;
 mod prefetch;
 mod psa;
 mod push;
+mod run;
 mod services;
 mod tokens;
 mod users;
@@ -70,15 +71,17 @@ pub struct Mutation(
     webhooks::WebhookMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, Subscription>;
+/// The schema, wrapped in the steps every operation goes through (`run`).
+pub type AppSchema = run::Runner<Query, Mutation, Subscription>;
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(push::PushSubscription);
 
-/// Limits that keep one request from costing the server more than a page load should, and
-/// a code on every error, and answers in the selection set's order (`order`). The depth is limited by `cost::Bounded` (after spreading, with
-/// introspection's `ofType` chains left out), not by async-graphql's `limit_depth`, which
-/// would refuse the standard introspection query.
+/// The schema with async-graphql's own limits. Ours (fields and depth after spreading,
+/// ConnectWise reads), the error codes and the answer's key order are steps around it
+/// (`run`), not extensions. The depth is limited by `cost::Bounded` (with introspection's
+/// `ofType` chains left out), not by async-graphql's `limit_depth`, which would refuse the
+/// standard introspection query.
 fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(
         Query::default(),
@@ -87,12 +90,6 @@ fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
     )
     .limit_complexity(limits.complexity)
     .limit_directives(limits.directives)
-    .extension(codes::Coded)
-    .extension(cost::Bounded {
-        max_fields: limits.fields as u64,
-        max_depth: limits.depth as u64,
-    })
-    .extension(order::Ordered)
 }
 
 /// The schema, within `limits`. A `restricted` one answers no introspection and makes no
@@ -114,7 +111,11 @@ pub fn schema_with(
     if restricted {
         builder = builder.disable_introspection().disable_suggestions();
     }
-    builder.finish()
+    let bounds = cost::Bounded {
+        max_fields: limits.fields as u64,
+        max_depth: limits.depth as u64,
+    };
+    run::Runner::new(builder.finish(), bounds)
 }
 
 pub fn sdl() -> String {

@@ -5,97 +5,24 @@
 //! waits on a DataLoader lands after the plain fields selected behind it
 //! (`{ id plan level usageValue }` came back `id, usageValue, plan, level`).
 //!
-//! This extension puts them back. At parse time, while the document is at hand, it compiles
-//! the operation to run into a [`Plan`]: for each object position, its response keys in
-//! order and, for each key with a selection of its own, the plan of its value. Once the
-//! operation has run, [`Plan::order`] walks the response with it. Each object is checked
-//! with one merge-like pass, which is all an object already in order costs, and only an
-//! object found out of order is rearranged, in place by swapping entries.
-//!
-//! Subscriptions pass through the same `execute` hook for every event (async-graphql's
-//! subscription streams call it per item), and queries sent over `/graphql/ws` run like
-//! HTTP ones, so every transport answers in order.
+//! This module puts them back. Before execution, while the document is at hand,
+//! [`super::run`] compiles the operation to run into a [`Plan`]: for each object position,
+//! its response keys in order and, for each key with a selection of its own, the plan of its
+//! value. Once the operation has run, [`Plan::order`] walks the response with it (every
+//! event of a subscription too, on every transport). Each object is checked with one
+//! merge-like pass, which is all an object already in order costs, and only an object found
+//! out of order is rearranged, in place by swapping entries.
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
-};
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
     Directive, DocumentOperations, ExecutableDocument, Field, FragmentDefinition, Selection,
     SelectionSet,
 };
-use async_graphql::{Name, Positioned, Request, Response, ServerResult, Value, Variables};
+use async_graphql::{Name, Positioned, Value, Variables};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
 
 /// Objects (and plans) with more keys than this find a key by hashing instead of scanning.
 const SCAN: usize = 16;
-
-/// The extension (one instance per request).
-pub struct Ordered;
-
-impl ExtensionFactory for Ordered {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OrderedRequest::default())
-    }
-}
-
-#[derive(Default)]
-struct OrderedRequest {
-    /// The operation asked for, to compile only that one.
-    operation_name: Mutex<Option<String>>,
-    /// Compiled once at parse time, used by every `execute` (once for a query, once per
-    /// event for a subscription).
-    plan: OnceLock<Plan>,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for OrderedRequest {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        *self
-            .operation_name
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = request.operation_name.clone();
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let name = self
-            .operation_name
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(plan) = Plan::compile(&doc, name.as_deref(), variables) {
-            let _ = self.plan.set(plan);
-        }
-        Ok(doc)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        if let Some(plan) = self.plan.get() {
-            plan.order(&mut response.data);
-        }
-        response
-    }
-}
 
 /// The key order of every object position of one operation.
 #[derive(Debug)]
@@ -656,22 +583,36 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_extension_orders_queries_and_subscription_events() {
+    async fn operations_are_answered_in_order_on_every_transport() {
+        use crate::graphql::cost::Bounded;
+        use crate::graphql::run::{Runner, Transport};
+        use futures_util::StreamExt;
+
         const QUERY: &str = "{ items { slow fast item { slow fast } } item { fast slow } }";
         // async-graphql alone answers the slow fields last (were this to change, the
-        // extension could go).
+        // ordering could go).
         let plain = tiny::schema().finish().execute(QUERY).await.data;
         assert_eq!(keys_of(&plain, &["items", "0"]), ["fast", "item", "slow"]);
 
-        let schema = tiny::schema().extension(Ordered).finish();
-        let data = schema.execute(QUERY).await.data;
+        let bounds = Bounded {
+            max_fields: 100,
+            max_depth: 10,
+        };
+        let runner = Runner::new(tiny::schema().finish(), bounds);
+        let outcome = runner.execute(QUERY.into(), Transport::Http).await;
+        assert!(outcome.executed);
+        let data = outcome.response.data;
         assert_eq!(keys_of(&data, &[]), ["items", "item"]);
         assert_eq!(keys_of(&data, &["items", "1"]), ["slow", "fast", "item"]);
         assert_eq!(keys_of(&data, &["items", "1", "item"]), ["slow", "fast"]);
         assert_eq!(keys_of(&data, &["item"]), ["fast", "slow"]);
+        let over_ws: Vec<_> = runner.execute_stream(QUERY.into()).collect().await;
+        assert_eq!(
+            keys_of(&over_ws[0].data, &["items", "0"]),
+            ["slow", "fast", "item"]
+        );
 
-        // Every event of a subscription passes through the `execute` hook.
-        use futures_util::StreamExt;
+        // Every event of a subscription is put in order.
         let query = "subscription { events { slow fast item { fast slow } } }";
         let plain: Vec<_> = tiny::schema()
             .finish()
@@ -682,12 +623,23 @@ mod tests {
             keys_of(&plain[0].data, &["events"]),
             ["fast", "item", "slow"]
         );
-        let events: Vec<_> = schema.execute_stream(query).collect().await;
+        let events: Vec<_> = runner.execute_stream(query.into()).collect().await;
         assert_eq!(events.len(), 2);
         for event in events {
             assert_eq!(keys_of(&event.data, &["events"]), ["slow", "fast", "item"]);
             assert_eq!(keys_of(&event.data, &["events", "item"]), ["fast", "slow"]);
         }
+        // Over HTTP a subscription is a request error.
+        let refused = runner.execute(query.into(), Transport::Http).await;
+        assert!(!refused.executed);
+        assert_eq!(
+            refused.response.errors[0]
+                .extensions
+                .as_ref()
+                .unwrap()
+                .get("code"),
+            Some(&Value::from("BAD_REQUEST"))
+        );
     }
 
     /// `value` with, in every object, the keys holding objects or lists (relations, loaded

@@ -22,8 +22,8 @@
 
 use std::collections::HashMap;
 
+use async_graphql::ServerError;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
-use async_graphql::{ErrorExtensionValues, ServerError};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
@@ -34,7 +34,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::codes::{PARSE_FAILED, VALIDATION_FAILED, with_code};
 use super::http::take_request;
+use super::run::is_request_error;
 use super::{AppSchema, LazyLoaders};
 use crate::app::AppState;
 use crate::auth::{Viewer, request};
@@ -451,7 +453,7 @@ impl Connection {
             Err(error) => {
                 return Ok(Some(error_message(
                     &id,
-                    vec![coded(error, "GRAPHQL_PARSE_FAILED")],
+                    vec![with_code(error, PARSE_FAILED)],
                 )));
             }
         };
@@ -567,7 +569,7 @@ fn next_message(id: &str, result: &async_graphql::Response) -> String {
     };
     serde_json::to_string(&next).unwrap_or_else(|e| {
         tracing::error!(error = %e, "serializing a GraphQL response");
-        let error = coded(
+        let error = with_code(
             ServerError::new("the response could not be serialized", None),
             "INTERNAL",
         );
@@ -575,35 +577,14 @@ fn next_message(id: &str, result: &async_graphql::Response) -> String {
     })
 }
 
-/// An operation that never started: it did not parse, validate, or name an operation the
-/// document holds. async-graphql answers those with errors and no data, like an operation
-/// whose root field failed; the difference is the path, which every error raised while
-/// executing a field carries and no request error has.
-fn is_request_error(result: &async_graphql::Response) -> bool {
-    result.data == async_graphql::Value::Null
-        && !result.errors.is_empty()
-        && result.errors.iter().all(|error| error.path.is_empty())
-}
-
 /// `error`: the operation is over. Every error carries `extensions.code`; those without one
 /// did not validate.
 fn error_message(id: &str, errors: Vec<ServerError>) -> String {
     let errors: Vec<ServerError> = errors
         .into_iter()
-        .map(|error| coded(error, "GRAPHQL_VALIDATION_FAILED"))
+        .map(|error| with_code(error, VALIDATION_FAILED))
         .collect();
     json!({ "id": id, "type": "error", "payload": errors }).to_string()
-}
-
-/// `error` with `extensions.code` set to `code` unless it already has one.
-fn coded(mut error: ServerError, code: &str) -> ServerError {
-    let extensions = error
-        .extensions
-        .get_or_insert_with(ErrorExtensionValues::default);
-    if extensions.get("code").is_none() {
-        extensions.set("code", code);
-    }
-    error
 }
 
 #[cfg(test)]
@@ -781,7 +762,7 @@ mod tests {
             "1",
             vec![
                 ServerError::new("bad", None),
-                coded(ServerError::new("too many fields", None), "MINE"),
+                with_code(ServerError::new("too many fields", None), "MINE"),
             ],
         ))
         .unwrap();

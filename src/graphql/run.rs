@@ -1,0 +1,189 @@
+//! One operation through the schema, on every transport: our steps before async-graphql's
+//! and after them.
+//!
+//! Before: parse once (the document is handed to async-graphql, which does not parse it
+//! again), bound its cost ([`super::cost`]), pick the operation the spec's GetOperation
+//! picks, refuse a subscription over HTTP, coerce the variables ([`super::variables`]),
+//! and compile the key order ([`super::order`]). After: code every error
+//! ([`super::codes`]) and put the data in the selection set's order.
+//!
+//! async-graphql offers extension hooks for these steps, and they were extensions once.
+//! With any extension registered, though, async-graphql resolves every field and list item
+//! through the extension chain (a `ResolveInfo` from registry lookups, one boxed future per
+//! extension); with none it takes its direct path. On `bench api`'s accounts shape that
+//! chain was 10–13 % of the server's CPU, so the schema has no extensions and this module
+//! wraps it instead.
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::registry::Registry;
+use async_graphql::{ObjectType, Request, Response, Schema, ServerError, SubscriptionType, Value};
+use futures_util::stream::{self, BoxStream, StreamExt};
+use std::sync::Arc;
+
+use super::codes::{self, PARSE_FAILED, with_code};
+use super::cost::Bounded;
+use super::order::Plan;
+use super::variables;
+
+/// A schema and the steps around it.
+pub struct Runner<Q, M, S> {
+    schema: Schema<Q, M, S>,
+    steps: Arc<Steps>,
+}
+
+impl<Q, M, S> Clone for Runner<Q, M, S> {
+    fn clone(&self) -> Self {
+        Runner {
+            schema: self.schema.clone(),
+            steps: self.steps.clone(),
+        }
+    }
+}
+
+struct Steps {
+    /// The schema's types, for coercing variables (async-graphql keeps its own private).
+    registry: Registry,
+    bounds: Bounded,
+}
+
+/// Where the operation came from: HTTP serves no subscriptions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Http,
+    WebSocket,
+}
+
+/// What [`Runner::execute`] answers.
+pub struct Outcome {
+    pub response: Response,
+    /// False when the request was refused before anything ran: a request error.
+    pub executed: bool,
+}
+
+impl<Q, M, S> Runner<Q, M, S>
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    /// `schema` (built without extensions) with every operation bounded by `bounds`.
+    pub fn new(schema: Schema<Q, M, S>, bounds: Bounded) -> Self {
+        let mut registry = Registry::default();
+        Q::create_type_info(&mut registry);
+        M::create_type_info(&mut registry);
+        S::create_type_info(&mut registry);
+        Runner {
+            schema,
+            steps: Arc::new(Steps { registry, bounds }),
+        }
+    }
+
+    pub fn sdl(&self) -> String {
+        self.schema.sdl()
+    }
+
+    /// Runs a query or mutation.
+    pub async fn execute(&self, request: Request, transport: Transport) -> Outcome {
+        let (request, plan) = match self.steps.prepare(request, transport).await {
+            Ok(prepared) => prepared,
+            Err(errors) => {
+                return Outcome {
+                    response: Response::from_errors(errors),
+                    executed: false,
+                };
+            }
+        };
+        let mut response = self.schema.execute(request).await;
+        let executed = finish(&mut response, plan.as_ref());
+        Outcome { response, executed }
+    }
+
+    /// Runs any operation, one response per result (one for a query or mutation, one per
+    /// event for a subscription). A request refused before it ran answers one response with
+    /// errors and no data ([`is_request_error`]).
+    pub fn execute_stream(&self, request: Request) -> BoxStream<'static, Response> {
+        let runner = self.clone();
+        stream::once(async move {
+            match runner.steps.prepare(request, Transport::WebSocket).await {
+                Ok((request, plan)) => runner
+                    .schema
+                    .execute_stream(request)
+                    .map(move |mut response| {
+                        finish(&mut response, plan.as_ref());
+                        response
+                    })
+                    .boxed(),
+                Err(errors) => stream::iter([Response::from_errors(errors)]).boxed(),
+            }
+        })
+        .flatten()
+        .boxed()
+    }
+}
+
+impl Steps {
+    /// The request with its document parsed, and the order plan of its operation; or the
+    /// request errors, coded.
+    async fn prepare(
+        &self,
+        mut request: Request,
+        transport: Transport,
+    ) -> Result<(Request, Option<Plan>), Vec<ServerError>> {
+        let document = async_graphql::parser::parse_query(&request.query)
+            .map_err(|e| vec![with_code(e.into(), PARSE_FAILED)])?;
+        let large = self.bounds.check(&document).map_err(|e| vec![e])?;
+        // Parsing and validation run without yielding, and the request timeout can only fire
+        // at an await: a large document gets one at each seam.
+        if large {
+            tokio::task::yield_now().await;
+        }
+        let operations = codes::operations(&document);
+        let operation =
+            codes::select(&operations, request.operation_name.as_deref()).map_err(|e| vec![e])?;
+        if operation.ty == OperationType::Subscription && transport == Transport::Http {
+            return Err(vec![with_code(
+                ServerError::new(
+                    "subscriptions are served over graphql-transport-ws at /graphql/ws",
+                    Some(operation.pos),
+                ),
+                "BAD_REQUEST",
+            )]);
+        }
+        // async-graphql's validation reports a bad variable only where an argument uses
+        // it, as a validation error; coerced here it is BAD_USER_INPUT.
+        let problems = variables::coerce(&self.registry, operation.variables, &request.variables);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let plan = Plan::compile(
+            &document,
+            request.operation_name.as_deref(),
+            &request.variables,
+        );
+        request.set_parsed_query(document);
+        if large {
+            tokio::task::yield_now().await;
+        }
+        Ok((request, plan))
+    }
+}
+
+/// Codes the response's errors and puts its data in order; says whether it executed.
+fn finish(response: &mut Response, plan: Option<&Plan>) -> bool {
+    let executed = !is_request_error(response);
+    codes::code_response(response, executed);
+    if executed && let Some(plan) = plan {
+        plan.order(&mut response.data);
+    }
+    executed
+}
+
+/// A response to an operation that never started: it did not validate. async-graphql
+/// answers those with errors and no data, like an operation whose root field failed; the
+/// difference is the path, which every error raised while executing a field carries and no
+/// request error has.
+pub fn is_request_error(response: &Response) -> bool {
+    response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
+}
