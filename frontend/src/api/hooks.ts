@@ -56,9 +56,7 @@ export interface MutationState<TResult, TVariables> {
   reset: () => void;
 }
 
-export function useMutation<TResult, TVariables>(
-  document: TypedDocumentString<TResult, TVariables>,
-): MutationState<TResult, TVariables> {
+export function useMutation<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>): MutationState<TResult, TVariables> {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<ApiError>();
   const [data, setData] = useState<TResult>();

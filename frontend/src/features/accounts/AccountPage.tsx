@@ -112,8 +112,7 @@ export function AccountPage({ id }: { id: string }) {
                 <dd>
                   {account.link ? (
                     <>
-                      <Badge tone={LINK_STATE[account.link.state].tone}>{LINK_STATE[account.link.state].label}</Badge>{' '}
-                      {account.link.companyName}
+                      <Badge tone={LINK_STATE[account.link.state].tone}>{LINK_STATE[account.link.state].label}</Badge> {account.link.companyName}
                       {account.link.companyIdentifier && <span className="muted"> ({account.link.companyIdentifier})</span>}
                       <div className="muted">{account.link.reason}</div>
                       <div className="muted">Synced {formatDateTime(account.link.syncedAt)}</div>
@@ -137,7 +136,8 @@ export function AccountPage({ id }: { id: string }) {
                   <ul className="plain">
                     {account.subscriptions.map((s) => (
                       <li key={s.id}>
-                        <Link to={`/billing/${s.product.service.id}`}>{s.product.name}</Link>: {s.plan ? s.plan.uniqueId + (s.plan.baseSizeGb > 0 ? ` (${s.plan.baseSizeGb} GB)` : '') : 'no plan'}
+                        <Link to={`/billing/${s.product.service.id}`}>{s.product.name}</Link>:{' '}
+                        {s.plan ? s.plan.uniqueId + (s.plan.baseSizeGb > 0 ? ` (${s.plan.baseSizeGb} GB)` : '') : 'no plan'}
                       </li>
                     ))}
                   </ul>

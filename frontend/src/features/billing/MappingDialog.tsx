@@ -70,14 +70,12 @@ const USAGE_CHOICES: { value: UsageValue; label: string; explanation: string }[]
   {
     value: 'TOTAL_USAGE',
     label: 'Total usage',
-    explanation:
-      'Sends the total amount of data (in GB) that each account is using to ConnectWise. Best when billing a flat rate per GB.',
+    explanation: 'Sends the total amount of data (in GB) that each account is using to ConnectWise. Best when billing a flat rate per GB.',
   },
   {
     value: 'ADDITIONAL_USAGE',
     label: 'Additional usage',
-    explanation:
-      'Sends only the usage over the base plan size for each account. Best when billing a base rate for a block of storage and the overage per GB.',
+    explanation: 'Sends only the usage over the base plan size for each account. Best when billing a base rate for a block of storage and the overage per GB.',
   },
 ];
 
@@ -238,9 +236,8 @@ export function MappingDialog({ types, levels, editing, onClose, onSaved }: Prop
           ))}
           <p className="hint">Count metrics (licences, seats) always send the count.</p>
           <p className="hint" id={`${ids}-rounding`}>
-            Rounding: each account's usage is counted exactly (over its own plan's base size, in whole blocks of its own
-            plan), the accounts of one ConnectWise company are added up, and the sum is rounded up to whole GB once — two
-            accounts using 100.2 and 10.2 GB bill 111 GB, not 101 + 11.
+            Rounding: each account's usage is counted exactly (over its own plan's base size, in whole blocks of its own plan), the accounts of one ConnectWise
+            company are added up, and the sum is rounded up to whole GB once — two accounts using 100.2 and 10.2 GB bill 111 GB, not 101 + 11.
           </p>
         </fieldset>
       </div>

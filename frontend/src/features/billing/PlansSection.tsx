@@ -173,9 +173,7 @@ function PlanDialog({ product, onClose, onSaved }: { product: Product; onClose: 
         <Field label="Block size (GB)" hint="Optional: bill additional usage in whole blocks.">
           {(p) => <input {...p} type="number" min="0" step="any" value={block} onChange={(e) => setBlock(e.target.value)} />}
         </Field>
-        <Field label="Price">
-          {(p) => <input {...p} type="number" min="0" step="any" value={price} onChange={(e) => setPrice(e.target.value)} />}
-        </Field>
+        <Field label="Price">{(p) => <input {...p} type="number" min="0" step="any" value={price} onChange={(e) => setPrice(e.target.value)} />}</Field>
         {create.error && <ErrorAlert error={create.error} title="Not saved." />}
         <div className="actions">
           <button type="submit" className="button" disabled={create.pending}>

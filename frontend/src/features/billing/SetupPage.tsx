@@ -316,8 +316,8 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                   }}
                 >
                   <p>
-                    Bill <strong>{takingOver.product.name}</strong> / <strong>{planLabel(takingOver)}</strong> from billbridge? It can then be
-                    edited here and is pushed by billbridge: stop billing it in ECHOplatform, or accounts are billed twice.
+                    Bill <strong>{takingOver.product.name}</strong> / <strong>{planLabel(takingOver)}</strong> from billbridge? It can then be edited here and
+                    is pushed by billbridge: stop billing it in ECHOplatform, or accounts are billed twice.
                   </p>
                 </ConfirmDialog>
               )}
@@ -337,9 +337,8 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                   }}
                 >
                   <p>
-                    Delete the mapping of <strong>{deleting.product.name}</strong> /{' '}
-                    <strong>{deleting.allPlans ? ALL_PLANS : deleting.plan?.uniqueId}</strong> to level <code>{deleting.level.name}</code>? Its
-                    accounts will no longer be pushed at this level.
+                    Delete the mapping of <strong>{deleting.product.name}</strong> / <strong>{deleting.allPlans ? ALL_PLANS : deleting.plan?.uniqueId}</strong>{' '}
+                    to level <code>{deleting.level.name}</code>? Its accounts will no longer be pushed at this level.
                   </p>
                 </ConfirmDialog>
               )}
@@ -354,10 +353,7 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
 function TrashIcon() {
   return (
     <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
-      <path
-        fill="currentColor"
-        d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z"
-      />
+      <path fill="currentColor" d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z" />
     </svg>
   );
 }

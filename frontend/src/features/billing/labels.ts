@@ -21,5 +21,4 @@ export const BILLING_STATE: Record<BillingState, { label: string; tone: Tone }> 
   NEEDS_ATTENTION: { label: 'Needs attention', tone: 'bad' },
 };
 
-export const READ_ONLY_EXPLANATION =
-  'Set up for billing in ECHOplatform: shown here, but changed there and not pushed by billbridge.';
+export const READ_ONLY_EXPLANATION = 'Set up for billing in ECHOplatform: shown here, but changed there and not pushed by billbridge.';

@@ -142,8 +142,8 @@ export function RunPage({ id }: { id: string }) {
               <div>
                 <dt>Lines</dt>
                 <dd>
-                  {run.counts.total}: {run.counts.done} written{run.counts.retired > 0 && ` (${run.counts.retired} retired)`},{' '}
-                  {run.counts.unchanged} unchanged, {run.counts.skipped} skipped, {run.counts.failed} failed
+                  {run.counts.total}: {run.counts.done} written{run.counts.retired > 0 && ` (${run.counts.retired} retired)`}, {run.counts.unchanged} unchanged,{' '}
+                  {run.counts.skipped} skipped, {run.counts.failed} failed
                   {run.counts.pending > 0 && `, ${run.counts.pending} pending`}
                 </dd>
               </div>

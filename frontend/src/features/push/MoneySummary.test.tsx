@@ -27,7 +27,10 @@ describe('a run’s money', () => {
     render(<MoneySummary money={MONEY} companies />);
     expect(screen.getByText('3 companies’ monthly amount changes')).toBeTruthy();
     const table = within(screen.getByRole('table', { name: 'Monthly change by company' }));
-    const rows = table.getAllByRole('row').slice(1).map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent));
+    const rows = table
+      .getAllByRole('row')
+      .slice(1)
+      .map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent));
     expect(rows).toEqual([
       ['Cedar Dental', m(50), m(20), c(-30)],
       ['Acme', m(70), m(80.5), c(10.5)],

@@ -24,15 +24,13 @@ export function MoneySummary({ money, companies = false }: { money: Money; compa
       </p>
       {unpricedLines > 0 && (
         <p className="muted">
-          {unpricedLines === 1 ? '1 line has' : `${unpricedLines} lines have`} no price in ConnectWise: {unpricedLines === 1 ? 'it is' : 'they are'} not
-          in these amounts.
+          {unpricedLines === 1 ? '1 line has' : `${unpricedLines} lines have`} no price in ConnectWise: {unpricedLines === 1 ? 'it is' : 'they are'} not in
+          these amounts.
         </p>
       )}
       {companies && byCompany.length > 0 && (
         <details className="money-companies" open={byCompany.length <= OPEN_UP_TO}>
-          <summary>
-            {byCompany.length === 1 ? '1 company’s' : `${byCompany.length} companies’`} monthly amount changes
-          </summary>
+          <summary>{byCompany.length === 1 ? '1 company’s' : `${byCompany.length} companies’`} monthly amount changes</summary>
           <Table label="Monthly change by company">
             <thead>
               <tr>

@@ -53,10 +53,7 @@ export interface CompanyMonthly {
 export type MonthlyLine = Pick<PreviewLine, 'action' | 'drifted' | 'unitPrice' | 'monthlyBefore' | 'monthlyAfter' | 'monthlyChange'>;
 
 /** What the Quantity column needs of a line, in a preview or a run. */
-export type QuantityLine = Pick<
-  PreviewLine,
-  'action' | 'currentQuantity' | 'newQuantity' | 'lastWrittenQuantity' | 'drifted' | 'effectiveDate'
->;
+export type QuantityLine = Pick<PreviewLine, 'action' | 'currentQuantity' | 'newQuantity' | 'lastWrittenQuantity' | 'drifted' | 'effectiveDate'>;
 
 const NO_COMPANY = 'No ConnectWise company';
 
@@ -199,8 +196,7 @@ function Drift({ line, when }: { line: QuantityLine; when: 'preview' | 'run' }) 
         Edited in ConnectWise
       </Badge>
       <div className="muted">
-        billbridge last wrote {formatNumber(line.lastWrittenQuantity)}, ConnectWise {preview ? 'has' : 'had'}{' '}
-        {formatNumber(line.currentQuantity)}, {push}.
+        billbridge last wrote {formatNumber(line.lastWrittenQuantity)}, ConnectWise {preview ? 'has' : 'had'} {formatNumber(line.currentQuantity)}, {push}.
       </div>
     </div>
   );

@@ -163,15 +163,14 @@ export function PushPage() {
           {({ previewPush: { summary, money, lines } }) => (
             <>
               <p>
-                {summary.lines} lines: {summary.update} to update, {summary.create} to create, {summary.retire} to retire,{' '}
-                {summary.unchanged} unchanged, {summary.skip} skipped.
+                {summary.lines} lines: {summary.update} to update, {summary.create} to create, {summary.retire} to retire, {summary.unchanged} unchanged,{' '}
+                {summary.skip} skipped.
               </p>
               {lines.length > 0 && <MoneySummary money={money} />}
               {summary.drifted > 0 && (
                 <p>
-                  {summary.drifted === 1 ? '1 addition was' : `${summary.drifted} additions were`} edited in ConnectWise since billbridge
-                  last wrote {summary.drifted === 1 ? 'it' : 'them'}: marked “Edited in ConnectWise” below (Settings ▸ Push settings
-                  says whether a push overwrites them).
+                  {summary.drifted === 1 ? '1 addition was' : `${summary.drifted} additions were`} edited in ConnectWise since billbridge last wrote{' '}
+                  {summary.drifted === 1 ? 'it' : 'them'}: marked “Edited in ConnectWise” below (Settings ▸ Push settings says whether a push overwrites them).
                 </p>
               )}
               {summary.skippedByReason.length > 0 && (

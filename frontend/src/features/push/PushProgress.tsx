@@ -69,8 +69,8 @@ export function PushProgress({ runId, onFinished }: { runId: string; onFinished?
       {progress?.finished ? (
         <div className="summary" role="status">
           <p>
-            <strong>{progress.status}</strong>: {progress.done} written, {progress.unchanged} unchanged, {progress.skipped} skipped,{' '}
-            {progress.failed} failed of {total} lines.
+            <strong>{progress.status}</strong>: {progress.done} written, {progress.unchanged} unchanged, {progress.skipped} skipped, {progress.failed} failed of{' '}
+            {total} lines.
           </p>
           <Link to={`/history/${runId}`}>View run</Link>
         </div>

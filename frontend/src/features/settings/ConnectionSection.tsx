@@ -233,7 +233,13 @@ function Fact({ term, children }: { term: string; children: ReactNode }) {
   );
 }
 
-type Report = { ok: boolean; reachable: boolean; authenticated: boolean; message: string; checks: { name: string; permission: string; allowed: boolean; message?: string | null }[] };
+type Report = {
+  ok: boolean;
+  reachable: boolean;
+  authenticated: boolean;
+  message: string;
+  checks: { name: string; permission: string; allowed: boolean; message?: string | null }[];
+};
 
 function TestReport({ report }: { report: Report }) {
   return (
@@ -310,7 +316,17 @@ function ConnectionForm({ current, onSaved }: { current: Connection | null; onSa
       <Field label="Company ID">{(p) => <input {...p} value={form.companyId} onChange={set('companyId')} required maxLength={MAX_LENGTH.name} />}</Field>
       <Field label="Public key">{(p) => <input {...p} value={form.publicKey} onChange={set('publicKey')} required maxLength={MAX_LENGTH.name} />}</Field>
       <Field label="Private key" hint={current?.hasPrivateKey ? 'Leave empty to keep the stored key.' : undefined}>
-        {(p) => <input {...p} type="password" value={form.privateKey} onChange={set('privateKey')} autoComplete="off" required={!current?.hasPrivateKey} maxLength={MAX_LENGTH.name} />}
+        {(p) => (
+          <input
+            {...p}
+            type="password"
+            value={form.privateKey}
+            onChange={set('privateKey')}
+            autoComplete="off"
+            required={!current?.hasPrivateKey}
+            maxLength={MAX_LENGTH.name}
+          />
+        )}
       </Field>
       <Field label="Client ID">{(p) => <input {...p} value={form.clientId} onChange={set('clientId')} required maxLength={MAX_LENGTH.name} />}</Field>
       <Field label="Integration" hint="The Managed Devices Integration holding the cross-references.">

@@ -74,7 +74,9 @@ export function TokensSection() {
       <h2>API tokens</h2>
       <p className="hint">For integrators and PSA automation: sent as “Authorization: Bearer …”.</p>
       <form className="form-row" onSubmit={submit}>
-        <Field label="Token name">{(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required maxLength={MAX_LENGTH.name} placeholder="PSA workflow" />}</Field>
+        <Field label="Token name">
+          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required maxLength={MAX_LENGTH.name} placeholder="PSA workflow" />}
+        </Field>
         <Field label="Role">
           {(p) => (
             <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>

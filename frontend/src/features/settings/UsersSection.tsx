@@ -167,8 +167,12 @@ function NewUserForm({ onCreated }: { onCreated: () => void }) {
 
   return (
     <form className="form-row" onSubmit={submit} aria-label="Add a user">
-      <Field label="User email">{(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required maxLength={MAX_LENGTH.email} />}</Field>
-      <Field label="Display name">{(p) => <input {...p} value={displayName} onChange={(e) => setDisplayName(e.target.value)} required maxLength={MAX_LENGTH.name} />}</Field>
+      <Field label="User email">
+        {(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required maxLength={MAX_LENGTH.email} />}
+      </Field>
+      <Field label="Display name">
+        {(p) => <input {...p} value={displayName} onChange={(e) => setDisplayName(e.target.value)} required maxLength={MAX_LENGTH.name} />}
+      </Field>
       <Field label="Access">
         {(p) => (
           <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
@@ -181,7 +185,18 @@ function NewUserForm({ onCreated }: { onCreated: () => void }) {
         )}
       </Field>
       <Field label="Initial password" hint="At least 12 characters.">
-        {(p) => <input {...p} type="password" value={password} onChange={(e) => setPassword(e.target.value)} minLength={12} maxLength={MAX_LENGTH.password} required autoComplete="new-password" />}
+        {(p) => (
+          <input
+            {...p}
+            type="password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            minLength={12}
+            maxLength={MAX_LENGTH.password}
+            required
+            autoComplete="new-password"
+          />
+        )}
       </Field>
       <button type="submit" className="button" disabled={create.pending}>
         Add user
