@@ -1,13 +1,14 @@
 import { useQuery } from '../../api/hooks';
 import { graphql } from '../../gql';
+import type { AccountDetailQuery } from '../../gql/graphql';
+import { ACTION, ActionDetail, LineMonthly, LineQuantity, MetricName, SkipExplanation } from '../../push/lines';
+import { OUTCOME_LABEL } from '../../push/outcomes';
 import { Link } from '../../router';
 import { Badge } from '../../ui/Badge';
 import { Empty, Loaded } from '../../ui/Feedback';
 import { formatDateTime } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
-import { OUTCOME_LABEL } from '../history/outcomes';
-import { ACTION, ActionDetail, LineMonthly, LineQuantity, MetricName, SkipExplanation } from '../push/PreviewTable';
 import { LINK_STATE } from './link';
 import { UsageChart, type Sample } from './UsageChart';
 
@@ -50,27 +51,8 @@ const AccountDetail = graphql(`
         }
       }
       lastPushed {
-        subscription
-        companyName
-        metric
-        level
-        agreementName
-        productIdentifier
-        currentQuantity
-        newQuantity
-        action
-        reason
-        detail
-        lastWrittenQuantity
-        drifted
-        effectiveDate
-        unitPrice
-        monthlyBefore
-        monthlyAfter
-        monthlyChange
-        outcome
-        error
-        finishedAt
+        ...PushLineFields
+        ...PushLineOutcomeFields
       }
     }
   }
@@ -83,9 +65,7 @@ interface Series {
 }
 
 /** The history split per metric, in the order the metrics first appear. */
-function seriesByMetric(
-  history: { quantity: number; measuredAt: string; metric: { id: string; name: string; crossReferenceType: string; unit: string } }[],
-): Series[] {
+function seriesByMetric(history: AccountDetailQuery['account']['usageHistory']): Series[] {
   const series = new Map<string, Series>();
   for (const { metric, quantity, measuredAt } of history) {
     const entry = series.get(metric.id) ?? { title: `${metric.name} (${metric.crossReferenceType})`, unit: metric.unit === 'GB' ? 'GB' : '', samples: [] };

@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '../../api/hooks';
 import { graphql } from '../../gql';
-import type { LevelSource } from '../../gql/graphql';
+import type { LevelsSectionLevelFragment } from '../../gql/graphql';
 import { Badge } from '../../ui/Badge';
 import { ConfirmDialog, Dialog } from '../../ui/Dialog';
 import { Empty, ErrorAlert } from '../../ui/Feedback';
@@ -25,12 +25,22 @@ const DeleteLevel = graphql(`
   }
 `);
 
-interface Level {
-  id: string;
-  name: string;
-  source: LevelSource;
-  crossReferences: { vendorType: string; agreementTypeName?: string | null; productIdentifier?: string | null; active: boolean }[];
-}
+/** What the section shows of a level; the Billing Setup query spreads it. */
+export const LevelsSectionLevel = graphql(`
+  fragment LevelsSectionLevel on Level {
+    id
+    name
+    source
+    crossReferences {
+      vendorType
+      agreementTypeName
+      productIdentifier
+      active
+    }
+  }
+`);
+
+type Level = LevelsSectionLevelFragment;
 
 export function LevelsSection({ levels, canEdit, onChanged }: { levels: Level[]; canEdit: boolean; onChanged: () => void }) {
   const [adding, setAdding] = useState(false);

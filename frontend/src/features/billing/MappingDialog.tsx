@@ -4,7 +4,7 @@
 import { useId, useState } from 'react';
 import { useMutation } from '../../api/hooks';
 import { graphql } from '../../gql';
-import type { AddBillingMappingInput, UsageValue } from '../../gql/graphql';
+import type { AddBillingMappingInput, MappingDialogTypeFragment, UsageValue } from '../../gql/graphql';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorAlert } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
@@ -45,15 +45,26 @@ export interface Editing {
   usageValue: UsageValue;
 }
 
-export interface TypeChoice {
-  id: string;
-  name: string;
-  products: {
-    id: string;
-    name: string;
-    plans: { id: string; uniqueId: string; name: string; baseSizeGb: number; blockSizeGb?: number | null }[];
-  }[];
-}
+/** A service the cascade offers as a Type, with its products and plans; the Billing Setup query spreads it. */
+export const MappingDialogType = graphql(`
+  fragment MappingDialogType on Service {
+    id
+    name
+    products {
+      id
+      name
+      plans {
+        id
+        uniqueId
+        name
+        baseSizeGb
+        blockSizeGb
+      }
+    }
+  }
+`);
+
+export type TypeChoice = MappingDialogTypeFragment;
 
 interface Props {
   types: TypeChoice[];

@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '../../api/hooks';
 import { graphql } from '../../gql';
+import type { PlansSectionProductFragment } from '../../gql/graphql';
 import { ConfirmDialog, Dialog } from '../../ui/Dialog';
 import { Empty, ErrorAlert } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
@@ -23,20 +24,24 @@ const DeletePlan = graphql(`
   }
 `);
 
-interface Plan {
-  id: string;
-  uniqueId: string;
-  name: string;
-  baseSizeGb: number;
-  blockSizeGb?: number | null;
-  price?: number | null;
-}
+/** What the section shows of a product; the Billing Setup query spreads it. */
+export const PlansSectionProduct = graphql(`
+  fragment PlansSectionProduct on Product {
+    id
+    name
+    plans {
+      id
+      uniqueId
+      name
+      baseSizeGb
+      price
+      blockSizeGb
+    }
+  }
+`);
 
-interface Product {
-  id: string;
-  name: string;
-  plans: Plan[];
-}
+type Product = PlansSectionProductFragment;
+type Plan = Product['plans'][number];
 
 export function PlansSection({ products, canEdit, onChanged }: { products: Product[]; canEdit: boolean; onChanged: () => void }) {
   const [adding, setAdding] = useState<Product | null>(null);

@@ -24,19 +24,7 @@ const BillingSetup = graphql(`
         state
       }
       products {
-        id
-        name
-        metrics {
-          crossReferenceType
-        }
-        plans {
-          id
-          uniqueId
-          name
-          baseSizeGb
-          price
-          blockSizeGb
-        }
+        ...PlansSectionProduct
       }
       mappings {
         id
@@ -61,31 +49,11 @@ const BillingSetup = graphql(`
       }
     }
     services {
-      id
-      name
       readOnly
-      products {
-        id
-        name
-        plans {
-          id
-          uniqueId
-          name
-          baseSizeGb
-          blockSizeGb
-        }
-      }
+      ...MappingDialogType
     }
     levels {
-      id
-      name
-      source
-      crossReferences {
-        vendorType
-        agreementTypeName
-        productIdentifier
-        active
-      }
+      ...LevelsSectionLevel
     }
   }
 `);

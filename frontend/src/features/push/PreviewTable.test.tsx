@@ -1,7 +1,8 @@
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { formatBillingDate, formatMoney, formatMoneyChange } from '../../ui/format';
-import { LineMonthly, LineQuantity, PreviewTable, type PreviewLine } from './PreviewTable';
+import { LineMonthly, LineQuantity } from '../../push/lines';
+import { PreviewTable, type PreviewLine } from './PreviewTable';
 
 const line = (overrides: Partial<PreviewLine>): PreviewLine => ({
   accounts: ['acme'],

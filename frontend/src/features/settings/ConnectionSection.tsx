@@ -3,7 +3,7 @@
 import { useState, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQuery } from '../../api/hooks';
 import { graphql } from '../../gql';
-import type { ConnectPsaInput, PsaConnectionQuery } from '../../gql/graphql';
+import type { ConnectPsaInput, PsaConnectionQuery, TestPsaConnectionMutation } from '../../gql/graphql';
 import { useCan } from '../../session/Session';
 import { Badge } from '../../ui/Badge';
 import { ConfirmDialog } from '../../ui/Dialog';
@@ -233,13 +233,7 @@ function Fact({ term, children }: { term: string; children: ReactNode }) {
   );
 }
 
-type Report = {
-  ok: boolean;
-  reachable: boolean;
-  authenticated: boolean;
-  message: string;
-  checks: { name: string; permission: string; allowed: boolean; message?: string | null }[];
-};
+type Report = TestPsaConnectionMutation['testPsaConnection'];
 
 function TestReport({ report }: { report: Report }) {
   return (

@@ -1,6 +1,6 @@
 import { render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { formatMoney as m, formatMoneyChange as c } from '../../ui/format';
+import { formatMoney as m, formatMoneyChange as c } from '../ui/format';
 import { MoneySummary, type Money } from './MoneySummary';
 
 const company = (id: string, name: string | null, before: number, after: number) => ({
