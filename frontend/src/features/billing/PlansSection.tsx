@@ -8,6 +8,7 @@ import { Empty, ErrorAlert } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatNumber } from '../../ui/format';
 import { Table } from '../../ui/Table';
+import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { MAX_LENGTH } from '../../api/limits';
 
 const CreatePlan = graphql(`
@@ -45,8 +46,7 @@ type Plan = Product['plans'][number];
 
 export function PlansSection({ products, canEdit, onChanged }: { products: Product[]; canEdit: boolean; onChanged: () => void }) {
   const [adding, setAdding] = useState<Product | null>(null);
-  const [deleting, setDeleting] = useState<Plan | null>(null);
-  const remove = useMutation(DeletePlan);
+  const deleting = useConfirmDelete(useMutation(DeletePlan), { variables: (plan: Plan) => ({ id: plan.id }), onDone: onChanged });
 
   return (
     <section className="section">
@@ -92,14 +92,7 @@ export function PlansSection({ products, canEdit, onChanged }: { products: Produ
                     <td>{formatNumber(plan.price)}</td>
                     {canEdit && (
                       <td>
-                        <button
-                          type="button"
-                          className="button button--small button--secondary"
-                          onClick={() => {
-                            remove.reset();
-                            setDeleting(plan);
-                          }}
-                        >
+                        <button type="button" className="button button--small button--secondary" onClick={() => deleting.ask(plan)}>
                           Delete plan {plan.uniqueId}
                         </button>
                       </td>
@@ -121,21 +114,9 @@ export function PlansSection({ products, canEdit, onChanged }: { products: Produ
           }}
         />
       )}
-      {deleting && (
-        <ConfirmDialog
-          title={`Delete plan ${deleting.uniqueId}`}
-          confirmLabel="Delete"
-          error={remove.error}
-          pending={remove.pending}
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            if (await remove.run({ id: deleting.id })) {
-              setDeleting(null);
-              onChanged();
-            }
-          }}
-        >
-          <p>Delete the plan {deleting.uniqueId}? It is refused while a mapping or a subscription uses it.</p>
+      {deleting.target && (
+        <ConfirmDialog title={`Delete plan ${deleting.target.uniqueId}`} confirmLabel="Delete" {...deleting.dialog}>
+          <p>Delete the plan {deleting.target.uniqueId}? It is refused while a mapping or a subscription uses it.</p>
         </ConfirmDialog>
       )}
     </section>

@@ -11,6 +11,7 @@ import { ErrorAlert, Loaded } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatDateTime } from '../../ui/format';
 import { Table } from '../../ui/Table';
+import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { MAX_LENGTH } from '../../api/limits';
 
 const PsaConnection = graphql(`
@@ -93,9 +94,8 @@ export function ConnectionSection() {
   const test = useMutation(TestPsaConnection);
   const syncLevels = useMutation(SyncLevels);
   const syncCompanies = useMutation(SyncCompanies);
-  const disconnect = useMutation(DisconnectPsa);
+  const disconnect = useConfirmDelete(useMutation(DisconnectPsa), { variables: () => ({}), onDone: query.refetch });
   const [editing, setEditing] = useState(false);
-  const [confirmDisconnect, setConfirmDisconnect] = useState(false);
   const [synced, setSynced] = useState<string | null>(null);
   const [syncWarnings, setSyncWarnings] = useState<string[]>([]);
 
@@ -170,7 +170,7 @@ export function ConnectionSection() {
                 </button>
               )}
               {isAdmin && connection && (
-                <button type="button" className="button button--danger" onClick={() => setConfirmDisconnect(true)}>
+                <button type="button" className="button button--danger" onClick={() => disconnect.ask(true)}>
                   Disconnect
                 </button>
               )}
@@ -201,19 +201,8 @@ export function ConnectionSection() {
                 }}
               />
             )}
-            {confirmDisconnect && (
-              <ConfirmDialog
-                title="Disconnect ConnectWise"
-                confirmLabel="Disconnect"
-                error={disconnect.error}
-                onClose={() => setConfirmDisconnect(false)}
-                onConfirm={async () => {
-                  if (await disconnect.run({})) {
-                    setConfirmDisconnect(false);
-                    query.refetch();
-                  }
-                }}
-              >
+            {disconnect.target && (
+              <ConfirmDialog title="Disconnect ConnectWise" confirmLabel="Disconnect" {...disconnect.dialog}>
                 <p>Forget the connection, its private key, the synced cross-references and the account links? Levels and mappings stay.</p>
               </ConfirmDialog>
             )}
