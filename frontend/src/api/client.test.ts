@@ -14,8 +14,7 @@ const Me = graphql(`
 describe('request', () => {
   it('throws the server’s message with its code, field and suggestion', async () => {
     fakeServer({
-      ClientTestMe: () =>
-        graphQLErrors({ message: 'level: did you mean "Gold"?', extensions: { code: 'BAD_USER_INPUT', field: 'level', suggestion: 'Gold' } }),
+      ClientTestMe: () => graphQLErrors({ message: 'level: did you mean "Gold"?', extensions: { code: 'BAD_USER_INPUT', field: 'level', suggestion: 'Gold' } }),
     });
     const error = await request(Me).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
@@ -32,7 +31,10 @@ describe('request', () => {
   });
 
   it('announces a lost session on HTTP 401', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => new Response('', { status: 401 })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response('', { status: 401 })),
+    );
     const listener = vi.fn();
     const stop = onSignedOut(listener);
     await expect(request(Me)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });

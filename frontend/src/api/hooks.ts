@@ -18,15 +18,17 @@ export function useQuery<TResult, TVariables>(
 ): QueryState<TResult> {
   const [data, setData] = useState<TResult>();
   const [error, setError] = useState<ApiError>();
-  const [loading, setLoading] = useState(!options.skip);
   const [attempt, setAttempt] = useState(0);
   // Variables arrive as fresh objects each render; their JSON is the identity.
   const key = JSON.stringify(variables ?? {});
+  // Loading until the request for these variables (and this refetch) has its answer.
+  const wanted = `${attempt}:${key}`;
+  const [answered, setAnswered] = useState<string>();
+  const loading = !options.skip && answered !== wanted;
 
   useEffect(() => {
     if (options.skip) return;
     const controller = new AbortController();
-    setLoading(true);
     request(document, JSON.parse(key) as TVariables, controller.signal)
       .then((result) => {
         setData(result);
@@ -37,7 +39,7 @@ export function useQuery<TResult, TVariables>(
         setError(err instanceof ApiError ? err : new ApiError(String(err)));
       })
       .finally(() => {
-        if (!controller.signal.aborted) setLoading(false);
+        if (!controller.signal.aborted) setAnswered(`${attempt}:${key}`);
       });
     return () => controller.abort();
   }, [document, key, attempt, options.skip]);
@@ -56,9 +58,7 @@ export interface MutationState<TResult, TVariables> {
   reset: () => void;
 }
 
-export function useMutation<TResult, TVariables>(
-  document: TypedDocumentString<TResult, TVariables>,
-): MutationState<TResult, TVariables> {
+export function useMutation<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>): MutationState<TResult, TVariables> {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<ApiError>();
   const [data, setData] = useState<TResult>();

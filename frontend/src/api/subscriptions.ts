@@ -27,11 +27,7 @@ export interface Sink<TResult> {
 }
 
 /** Starts a subscription; the returned function stops it. */
-export function subscribe<TResult, TVariables>(
-  document: TypedDocumentString<TResult, TVariables>,
-  variables: TVariables,
-  sink: Sink<TResult>,
-): () => void {
+export function subscribe<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables, sink: Sink<TResult>): () => void {
   return socket().subscribe<TResult>(
     { query: document.toString(), variables: variables as Record<string, unknown> },
     {
@@ -43,9 +39,7 @@ export function subscribe<TResult, TVariables>(
         }
       },
       error: (err) => {
-        const message = Array.isArray(err)
-          ? err.map((e: { message: string }) => e.message).join('\n')
-          : 'The live connection to the server was lost.';
+        const message = Array.isArray(err) ? err.map((e: { message: string }) => e.message).join('\n') : 'The live connection to the server was lost.';
         sink.error(new ApiError(message, 'SUBSCRIPTION'));
       },
       complete: sink.complete,

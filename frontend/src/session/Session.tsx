@@ -35,27 +35,30 @@ interface Session {
 
 const SessionContext = createContext<Session | null>(null);
 
+/** Who is signed in, as `me` answers. */
+async function readSession(): Promise<State> {
+  try {
+    const data = await request(MeDocument);
+    return { status: 'signedIn', me: data.me };
+  } catch (err) {
+    const error = err instanceof ApiError ? err : new ApiError(String(err));
+    return error.code === 'UNAUTHENTICATED' ? { status: 'signedOut' } : { status: 'error', error };
+  }
+}
+
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<State>({ status: 'loading' });
 
-  const refresh = useCallback(async () => {
-    try {
-      const data = await request(MeDocument);
-      setState({ status: 'signedIn', me: data.me });
-    } catch (err) {
-      const error = err instanceof ApiError ? err : new ApiError(String(err));
-      setState(error.code === 'UNAUTHENTICATED' ? { status: 'signedOut' } : { status: 'error', error });
-    }
-  }, []);
+  const refresh = useCallback(async () => setState(await readSession()), []);
 
   useEffect(() => {
-    void refresh();
+    void readSession().then(setState);
     return onSignedOut(() => {
       closeSubscriptions();
       setState({ status: 'signedOut' });
       if (window.location.pathname !== '/login') navigate('/login');
     });
-  }, [refresh]);
+  }, []);
 
   const signOut = useCallback(async () => {
     await fetch('/auth/logout', { method: 'POST', credentials: 'same-origin', headers: JSON_HEADERS }).catch(() => undefined);

@@ -18,8 +18,6 @@ const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([di
 export function Dialog({ title, onClose, role = 'dialog', children }: Props) {
   const titleId = useId();
   const box = useRef<HTMLDivElement>(null);
-  const close = useRef(onClose);
-  close.current = onClose;
 
   useEffect(() => {
     const opener = document.activeElement as HTMLElement | null;
@@ -30,7 +28,7 @@ export function Dialog({ title, onClose, role = 'dialog', children }: Props) {
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === 'Escape') {
       event.stopPropagation();
-      close.current();
+      onClose();
       return;
     }
     if (event.key !== 'Tab' || !box.current) return;

@@ -32,15 +32,7 @@ export function Empty({ children }: { children: ReactNode }) {
  * The loading and error states of a query, and its data once there. Data already
  * shown stays while a refetch runs, so tables do not flicker.
  */
-export function Loaded<T>({
-  query,
-  what,
-  children,
-}: {
-  query: QueryState<T>;
-  what: string;
-  children: (data: T) => ReactNode;
-}) {
+export function Loaded<T>({ query, what, children }: { query: QueryState<T>; what: string; children: (data: T) => ReactNode }) {
   if (query.error) return <ErrorAlert error={query.error} retry={query.refetch} title={`Could not load ${what}.`} />;
   if (query.data === undefined) return <Loading what={what} />;
   return <>{children(query.data)}</>;

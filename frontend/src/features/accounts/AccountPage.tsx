@@ -1,13 +1,14 @@
 import { useQuery } from '../../api/hooks';
 import { graphql } from '../../gql';
+import type { AccountDetailQuery } from '../../gql/graphql';
+import { ACTION, ActionDetail, LineMonthly, LineQuantity, MetricName, SkipExplanation } from '../../push/lines';
+import { OUTCOME_LABEL } from '../../push/outcomes';
 import { Link } from '../../router';
 import { Badge } from '../../ui/Badge';
 import { Empty, Loaded } from '../../ui/Feedback';
 import { formatDateTime } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
-import { OUTCOME_LABEL } from '../history/outcomes';
-import { ACTION, ActionDetail, LineMonthly, LineQuantity, MetricName, SkipExplanation } from '../push/PreviewTable';
 import { LINK_STATE } from './link';
 import { UsageChart, type Sample } from './UsageChart';
 
@@ -50,27 +51,8 @@ const AccountDetail = graphql(`
         }
       }
       lastPushed {
-        subscription
-        companyName
-        metric
-        level
-        agreementName
-        productIdentifier
-        currentQuantity
-        newQuantity
-        action
-        reason
-        detail
-        lastWrittenQuantity
-        drifted
-        effectiveDate
-        unitPrice
-        monthlyBefore
-        monthlyAfter
-        monthlyChange
-        outcome
-        error
-        finishedAt
+        ...PushLineFields
+        ...PushLineOutcomeFields
       }
     }
   }
@@ -83,9 +65,7 @@ interface Series {
 }
 
 /** The history split per metric, in the order the metrics first appear. */
-function seriesByMetric(
-  history: { quantity: number; measuredAt: string; metric: { id: string; name: string; crossReferenceType: string; unit: string } }[],
-): Series[] {
+function seriesByMetric(history: AccountDetailQuery['account']['usageHistory']): Series[] {
   const series = new Map<string, Series>();
   for (const { metric, quantity, measuredAt } of history) {
     const entry = series.get(metric.id) ?? { title: `${metric.name} (${metric.crossReferenceType})`, unit: metric.unit === 'GB' ? 'GB' : '', samples: [] };
@@ -112,8 +92,7 @@ export function AccountPage({ id }: { id: string }) {
                 <dd>
                   {account.link ? (
                     <>
-                      <Badge tone={LINK_STATE[account.link.state].tone}>{LINK_STATE[account.link.state].label}</Badge>{' '}
-                      {account.link.companyName}
+                      <Badge tone={LINK_STATE[account.link.state].tone}>{LINK_STATE[account.link.state].label}</Badge> {account.link.companyName}
                       {account.link.companyIdentifier && <span className="muted"> ({account.link.companyIdentifier})</span>}
                       <div className="muted">{account.link.reason}</div>
                       <div className="muted">Synced {formatDateTime(account.link.syncedAt)}</div>
@@ -137,7 +116,8 @@ export function AccountPage({ id }: { id: string }) {
                   <ul className="plain">
                     {account.subscriptions.map((s) => (
                       <li key={s.id}>
-                        <Link to={`/billing/${s.product.service.id}`}>{s.product.name}</Link>: {s.plan ? s.plan.uniqueId + (s.plan.baseSizeGb > 0 ? ` (${s.plan.baseSizeGb} GB)` : '') : 'no plan'}
+                        <Link to={`/billing/${s.product.service.id}`}>{s.product.name}</Link>:{' '}
+                        {s.plan ? s.plan.uniqueId + (s.plan.baseSizeGb > 0 ? ` (${s.plan.baseSizeGb} GB)` : '') : 'no plan'}
                       </li>
                     ))}
                   </ul>

@@ -76,7 +76,16 @@ export function AccountsPage() {
       <PageTitle>Accounts</PageTitle>
       <div className="toolbar">
         <Field label="Search accounts">
-          {(p) => <input {...p} type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Name or link identifier" maxLength={MAX_LENGTH.name} />}
+          {(p) => (
+            <input
+              {...p}
+              type="search"
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              placeholder="Name or link identifier"
+              maxLength={MAX_LENGTH.name}
+            />
+          )}
         </Field>
         <Field label="Link status">
           {(p) => (

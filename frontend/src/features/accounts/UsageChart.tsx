@@ -1,11 +1,10 @@
 // A small SVG line chart of one metric's usage over time: drawn by hand, since a
 // charting library would outweigh the rest of the app.
+import type { AccountDetailQuery } from '../../gql/graphql';
 import { formatDate, formatNumber } from '../../ui/format';
 
-export interface Sample {
-  quantity: number;
-  measuredAt: string;
-}
+/** One point: an account's usage sample (the API's `UsageSample`) as the Account page reads it. */
+export type Sample = Pick<AccountDetailQuery['account']['usageHistory'][number], 'quantity' | 'measuredAt'>;
 
 const WIDTH = 360;
 const HEIGHT = 160;

@@ -76,9 +76,7 @@ export function LoginPage() {
           {(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="username" required />}
         </Field>
         <Field label="Password">
-          {(p) => (
-            <input {...p} type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" required />
-          )}
+          {(p) => <input {...p} type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" required />}
         </Field>
         <button type="submit" className="button" disabled={pending}>
           Sign in

@@ -1,13 +1,13 @@
 import { useQuery } from '../../api/hooks';
 import { graphql } from '../../gql';
+import { SKIP_REASON } from '../../push/skipReasons';
+import { STATUS_TONE } from '../../push/status';
 import { Link } from '../../router';
 import { Badge } from '../../ui/Badge';
 import { Empty, Loaded } from '../../ui/Feedback';
 import { formatDateTime } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
-import { STATUS_TONE } from '../history/status';
-import { SKIP_REASON } from '../push/skipReasons';
 import { BILLING_STATE, READ_ONLY_EXPLANATION } from './labels';
 
 const BillingServices = graphql(`

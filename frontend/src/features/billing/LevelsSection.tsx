@@ -3,12 +3,13 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '../../api/hooks';
 import { graphql } from '../../gql';
-import type { LevelSource } from '../../gql/graphql';
+import type { LevelsSectionLevelFragment } from '../../gql/graphql';
 import { Badge } from '../../ui/Badge';
 import { ConfirmDialog, Dialog } from '../../ui/Dialog';
 import { Empty, ErrorAlert } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { Table } from '../../ui/Table';
+import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { MAX_LENGTH } from '../../api/limits';
 
 const CreateLevel = graphql(`
@@ -25,17 +26,26 @@ const DeleteLevel = graphql(`
   }
 `);
 
-interface Level {
-  id: string;
-  name: string;
-  source: LevelSource;
-  crossReferences: { vendorType: string; agreementTypeName?: string | null; productIdentifier?: string | null; active: boolean }[];
-}
+/** What the section shows of a level; the Billing Setup query spreads it. */
+export const LevelsSectionLevel = graphql(`
+  fragment LevelsSectionLevel on Level {
+    id
+    name
+    source
+    crossReferences {
+      vendorType
+      agreementTypeName
+      productIdentifier
+      active
+    }
+  }
+`);
+
+type Level = LevelsSectionLevelFragment;
 
 export function LevelsSection({ levels, canEdit, onChanged }: { levels: Level[]; canEdit: boolean; onChanged: () => void }) {
   const [adding, setAdding] = useState(false);
-  const [deleting, setDeleting] = useState<Level | null>(null);
-  const remove = useMutation(DeleteLevel);
+  const deleting = useConfirmDelete(useMutation(DeleteLevel), { variables: (level: Level) => ({ id: level.id }), onDone: onChanged });
 
   return (
     <section className="section">
@@ -86,14 +96,7 @@ export function LevelsSection({ levels, canEdit, onChanged }: { levels: Level[];
                 </td>
                 {canEdit && (
                   <td>
-                    <button
-                      type="button"
-                      className="button button--small button--secondary"
-                      onClick={() => {
-                        remove.reset();
-                        setDeleting(level);
-                      }}
-                    >
+                    <button type="button" className="button button--small button--secondary" onClick={() => deleting.ask(level)}>
                       Delete level {level.name}
                     </button>
                   </td>
@@ -112,21 +115,9 @@ export function LevelsSection({ levels, canEdit, onChanged }: { levels: Level[];
           }}
         />
       )}
-      {deleting && (
-        <ConfirmDialog
-          title={`Delete level ${deleting.name}`}
-          confirmLabel="Delete"
-          error={remove.error}
-          pending={remove.pending}
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            if (await remove.run({ id: deleting.id })) {
-              setDeleting(null);
-              onChanged();
-            }
-          }}
-        >
-          <p>Delete the level “{deleting.name}”? It is refused while a mapping uses it.</p>
+      {deleting.target && (
+        <ConfirmDialog title={`Delete level ${deleting.target.name}`} confirmLabel="Delete" {...deleting.dialog}>
+          <p>Delete the level “{deleting.target.name}”? It is refused while a mapping uses it.</p>
         </ConfirmDialog>
       )}
     </section>

@@ -107,9 +107,7 @@ describe('Add Billing Mapping cascade', () => {
     expect(dialog.getByText(/only the usage over the base plan size/)).toBeTruthy();
 
     await user.click(c.confirm);
-    expect(calls.map((call) => call.variables)).toEqual([
-      { input: { productId: '10', planId: '101', level: 'Gold', usageValue: 'ADDITIONAL_USAGE' } },
-    ]);
+    expect(calls.map((call) => call.variables)).toEqual([{ input: { productId: '10', planId: '101', level: 'Gold', usageValue: 'ADDITIONAL_USAGE' } }]);
   });
 
   it('shows the server’s suggestion next to Level and applies it', async () => {

@@ -4,7 +4,7 @@
 import { useId, useState } from 'react';
 import { useMutation } from '../../api/hooks';
 import { graphql } from '../../gql';
-import type { AddBillingMappingInput, UsageValue } from '../../gql/graphql';
+import type { AddBillingMappingInput, MappingDialogTypeFragment, UsageValue } from '../../gql/graphql';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorAlert } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
@@ -45,15 +45,26 @@ export interface Editing {
   usageValue: UsageValue;
 }
 
-export interface TypeChoice {
-  id: string;
-  name: string;
-  products: {
-    id: string;
-    name: string;
-    plans: { id: string; uniqueId: string; name: string; baseSizeGb: number; blockSizeGb?: number | null }[];
-  }[];
-}
+/** A service the cascade offers as a Type, with its products and plans; the Billing Setup query spreads it. */
+export const MappingDialogType = graphql(`
+  fragment MappingDialogType on Service {
+    id
+    name
+    products {
+      id
+      name
+      plans {
+        id
+        uniqueId
+        name
+        baseSizeGb
+        blockSizeGb
+      }
+    }
+  }
+`);
+
+export type TypeChoice = MappingDialogTypeFragment;
 
 interface Props {
   types: TypeChoice[];
@@ -70,14 +81,12 @@ const USAGE_CHOICES: { value: UsageValue; label: string; explanation: string }[]
   {
     value: 'TOTAL_USAGE',
     label: 'Total usage',
-    explanation:
-      'Sends the total amount of data (in GB) that each account is using to ConnectWise. Best when billing a flat rate per GB.',
+    explanation: 'Sends the total amount of data (in GB) that each account is using to ConnectWise. Best when billing a flat rate per GB.',
   },
   {
     value: 'ADDITIONAL_USAGE',
     label: 'Additional usage',
-    explanation:
-      'Sends only the usage over the base plan size for each account. Best when billing a base rate for a block of storage and the overage per GB.',
+    explanation: 'Sends only the usage over the base plan size for each account. Best when billing a base rate for a block of storage and the overage per GB.',
   },
 ];
 
@@ -238,9 +247,8 @@ export function MappingDialog({ types, levels, editing, onClose, onSaved }: Prop
           ))}
           <p className="hint">Count metrics (licences, seats) always send the count.</p>
           <p className="hint" id={`${ids}-rounding`}>
-            Rounding: each account's usage is counted exactly (over its own plan's base size, in whole blocks of its own
-            plan), the accounts of one ConnectWise company are added up, and the sum is rounded up to whole GB once — two
-            accounts using 100.2 and 10.2 GB bill 111 GB, not 101 + 11.
+            Rounding: each account's usage is counted exactly (over its own plan's base size, in whole blocks of its own plan), the accounts of one ConnectWise
+            company are added up, and the sum is rounded up to whole GB once — two accounts using 100.2 and 10.2 GB bill 111 GB, not 101 + 11.
           </p>
         </fieldset>
       </div>

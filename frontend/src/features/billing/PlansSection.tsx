@@ -2,11 +2,13 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '../../api/hooks';
 import { graphql } from '../../gql';
+import type { PlansSectionProductFragment } from '../../gql/graphql';
 import { ConfirmDialog, Dialog } from '../../ui/Dialog';
 import { Empty, ErrorAlert } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatNumber } from '../../ui/format';
 import { Table } from '../../ui/Table';
+import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { MAX_LENGTH } from '../../api/limits';
 
 const CreatePlan = graphql(`
@@ -23,25 +25,28 @@ const DeletePlan = graphql(`
   }
 `);
 
-interface Plan {
-  id: string;
-  uniqueId: string;
-  name: string;
-  baseSizeGb: number;
-  blockSizeGb?: number | null;
-  price?: number | null;
-}
+/** What the section shows of a product; the Billing Setup query spreads it. */
+export const PlansSectionProduct = graphql(`
+  fragment PlansSectionProduct on Product {
+    id
+    name
+    plans {
+      id
+      uniqueId
+      name
+      baseSizeGb
+      price
+      blockSizeGb
+    }
+  }
+`);
 
-interface Product {
-  id: string;
-  name: string;
-  plans: Plan[];
-}
+type Product = PlansSectionProductFragment;
+type Plan = Product['plans'][number];
 
 export function PlansSection({ products, canEdit, onChanged }: { products: Product[]; canEdit: boolean; onChanged: () => void }) {
   const [adding, setAdding] = useState<Product | null>(null);
-  const [deleting, setDeleting] = useState<Plan | null>(null);
-  const remove = useMutation(DeletePlan);
+  const deleting = useConfirmDelete(useMutation(DeletePlan), { variables: (plan: Plan) => ({ id: plan.id }), onDone: onChanged });
 
   return (
     <section className="section">
@@ -87,14 +92,7 @@ export function PlansSection({ products, canEdit, onChanged }: { products: Produ
                     <td>{formatNumber(plan.price)}</td>
                     {canEdit && (
                       <td>
-                        <button
-                          type="button"
-                          className="button button--small button--secondary"
-                          onClick={() => {
-                            remove.reset();
-                            setDeleting(plan);
-                          }}
-                        >
+                        <button type="button" className="button button--small button--secondary" onClick={() => deleting.ask(plan)}>
                           Delete plan {plan.uniqueId}
                         </button>
                       </td>
@@ -116,21 +114,9 @@ export function PlansSection({ products, canEdit, onChanged }: { products: Produ
           }}
         />
       )}
-      {deleting && (
-        <ConfirmDialog
-          title={`Delete plan ${deleting.uniqueId}`}
-          confirmLabel="Delete"
-          error={remove.error}
-          pending={remove.pending}
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            if (await remove.run({ id: deleting.id })) {
-              setDeleting(null);
-              onChanged();
-            }
-          }}
-        >
-          <p>Delete the plan {deleting.uniqueId}? It is refused while a mapping or a subscription uses it.</p>
+      {deleting.target && (
+        <ConfirmDialog title={`Delete plan ${deleting.target.uniqueId}`} confirmLabel="Delete" {...deleting.dialog}>
+          <p>Delete the plan {deleting.target.uniqueId}? It is refused while a mapping or a subscription uses it.</p>
         </ConfirmDialog>
       )}
     </section>
@@ -173,9 +159,7 @@ function PlanDialog({ product, onClose, onSaved }: { product: Product; onClose: 
         <Field label="Block size (GB)" hint="Optional: bill additional usage in whole blocks.">
           {(p) => <input {...p} type="number" min="0" step="any" value={block} onChange={(e) => setBlock(e.target.value)} />}
         </Field>
-        <Field label="Price">
-          {(p) => <input {...p} type="number" min="0" step="any" value={price} onChange={(e) => setPrice(e.target.value)} />}
-        </Field>
+        <Field label="Price">{(p) => <input {...p} type="number" min="0" step="any" value={price} onChange={(e) => setPrice(e.target.value)} />}</Field>
         {create.error && <ErrorAlert error={create.error} title="Not saved." />}
         <div className="actions">
           <button type="submit" className="button" disabled={create.pending}>

@@ -17,14 +17,40 @@ const SETUP: BillingSetupQuery = {
     products: [{ ...product, plans: [{ id: '100', uniqueId: 'IB-100', name: 'Backup 100 GB', baseSizeGb: 100, price: 49, blockSizeGb: null }] }],
     mappings: [
       { id: '1', allPlans: true, usageValue: 'TOTAL_USAGE', managedExternally: false, product, plan: null, level: { id: '1', name: '1' } },
-      { id: '2', allPlans: false, usageValue: 'ADDITIONAL_USAGE', managedExternally: false, product, plan: { id: '100', uniqueId: 'IB-100' }, level: { id: '2', name: 'Silver' } },
-      { id: '3', allPlans: false, usageValue: 'TOTAL_USAGE', managedExternally: true, product, plan: { id: '101', uniqueId: 'IB-OLD' }, level: { id: '1', name: '1' } },
+      {
+        id: '2',
+        allPlans: false,
+        usageValue: 'ADDITIONAL_USAGE',
+        managedExternally: false,
+        product,
+        plan: { id: '100', uniqueId: 'IB-100' },
+        level: { id: '2', name: 'Silver' },
+      },
+      {
+        id: '3',
+        allPlans: false,
+        usageValue: 'TOTAL_USAGE',
+        managedExternally: true,
+        product,
+        plan: { id: '101', uniqueId: 'IB-OLD' },
+        level: { id: '1', name: '1' },
+      },
     ],
   },
   services: [],
   levels: [
-    { id: '1', name: '1', source: 'CONNECTWISE', crossReferences: ['BackupUsage', 'LocalBackup'].map((vendorType) => ({ vendorType, agreementTypeName: null, productIdentifier: null, active: true })) },
-    { id: '2', name: 'Silver', source: 'CONNECTWISE', crossReferences: [{ vendorType: 'BackupUsage', agreementTypeName: null, productIdentifier: null, active: true }] },
+    {
+      id: '1',
+      name: '1',
+      source: 'CONNECTWISE',
+      crossReferences: ['BackupUsage', 'LocalBackup'].map((vendorType) => ({ vendorType, agreementTypeName: null, productIdentifier: null, active: true })),
+    },
+    {
+      id: '2',
+      name: 'Silver',
+      source: 'CONNECTWISE',
+      crossReferences: [{ vendorType: 'BackupUsage', agreementTypeName: null, productIdentifier: null, active: true }],
+    },
   ],
 };
 

@@ -9,6 +9,7 @@ import { ConfirmDialog } from '../../ui/Dialog';
 import { Empty, ErrorAlert, Loaded } from '../../ui/Feedback';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
+import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { ALL_PLANS, BILLING_STATE, planLabel, READ_ONLY_EXPLANATION, USAGE_VALUE } from './labels';
 import { LevelsSection } from './LevelsSection';
 import { MappingDialog } from './MappingDialog';
@@ -24,19 +25,7 @@ const BillingSetup = graphql(`
         state
       }
       products {
-        id
-        name
-        metrics {
-          crossReferenceType
-        }
-        plans {
-          id
-          uniqueId
-          name
-          baseSizeGb
-          price
-          blockSizeGb
-        }
+        ...PlansSectionProduct
       }
       mappings {
         id
@@ -61,31 +50,11 @@ const BillingSetup = graphql(`
       }
     }
     services {
-      id
-      name
       readOnly
-      products {
-        id
-        name
-        plans {
-          id
-          uniqueId
-          name
-          baseSizeGb
-          blockSizeGb
-        }
-      }
+      ...MappingDialogType
     }
     levels {
-      id
-      name
-      source
-      crossReferences {
-        vendorType
-        agreementTypeName
-        productIdentifier
-        active
-      }
+      ...LevelsSectionLevel
     }
   }
 `);
@@ -127,11 +96,21 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
   const isAdmin = useCan('ADMIN');
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<Mapping | null>(null);
-  const [deleting, setDeleting] = useState<Mapping | null>(null);
   const [notice, setNotice] = useState<{ text: string; warnings: string[] } | null>(null);
-  const [takingOver, setTakingOver] = useState<Mapping | null>(null);
-  const remove = useMutation(DeleteBillingMapping);
-  const takeOver = useMutation(TakeOverBillingMapping);
+  const takingOver = useConfirmDelete(useMutation(TakeOverBillingMapping), {
+    variables: (mapping: Mapping) => ({ id: mapping.id }),
+    onDone: (mapping) => {
+      setNotice({ text: `billbridge now bills ${mapping.product.name} / ${planLabel(mapping)}.`, warnings: [] });
+      query.refetch();
+    },
+  });
+  const deleting = useConfirmDelete(useMutation(DeleteBillingMapping), {
+    variables: (mapping: Mapping) => ({ id: mapping.id }),
+    onDone: (mapping) => {
+      setNotice({ text: `Deleted the mapping for ${mapping.product.name} / ${planLabel(mapping)}.`, warnings: [] });
+      query.refetch();
+    },
+  });
 
   const title = query.data ? `Billing Setup — ${query.data.service.name}` : 'Billing Setup';
   return (
@@ -226,14 +205,7 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                           {actions && (
                             <td>
                               {mapping.managedExternally && isAdmin && (
-                                <button
-                                  type="button"
-                                  className="button button--small button--secondary"
-                                  onClick={() => {
-                                    takeOver.reset();
-                                    setTakingOver(mapping);
-                                  }}
-                                >
+                                <button type="button" className="button button--small button--secondary" onClick={() => takingOver.ask(mapping)}>
                                   Take over {mapping.product.name} / {planLabel(mapping)}
                                 </button>
                               )}
@@ -252,10 +224,7 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                                     className="icon-button"
                                     aria-label={`Delete mapping for ${mapping.product.name} / ${planLabel(mapping)}`}
                                     title="Delete"
-                                    onClick={() => {
-                                      remove.reset();
-                                      setDeleting(mapping);
-                                    }}
+                                    onClick={() => deleting.ask(mapping)}
                                   >
                                     <TrashIcon />
                                   </button>
@@ -300,46 +269,20 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                   }}
                 />
               )}
-              {takingOver && (
-                <ConfirmDialog
-                  title="Take over from ECHOplatform"
-                  confirmLabel="Take over"
-                  error={takeOver.error}
-                  pending={takeOver.pending}
-                  onClose={() => setTakingOver(null)}
-                  onConfirm={async () => {
-                    if (await takeOver.run({ id: takingOver.id })) {
-                      setTakingOver(null);
-                      setNotice({ text: `billbridge now bills ${takingOver.product.name} / ${planLabel(takingOver)}.`, warnings: [] });
-                      query.refetch();
-                    }
-                  }}
-                >
+              {takingOver.target && (
+                <ConfirmDialog title="Take over from ECHOplatform" confirmLabel="Take over" {...takingOver.dialog}>
                   <p>
-                    Bill <strong>{takingOver.product.name}</strong> / <strong>{planLabel(takingOver)}</strong> from billbridge? It can then be
+                    Bill <strong>{takingOver.target.product.name}</strong> / <strong>{planLabel(takingOver.target)}</strong> from billbridge? It can then be
                     edited here and is pushed by billbridge: stop billing it in ECHOplatform, or accounts are billed twice.
                   </p>
                 </ConfirmDialog>
               )}
-              {deleting && (
-                <ConfirmDialog
-                  title="Delete billing mapping"
-                  confirmLabel="Delete"
-                  error={remove.error}
-                  pending={remove.pending}
-                  onClose={() => setDeleting(null)}
-                  onConfirm={async () => {
-                    if (await remove.run({ id: deleting.id })) {
-                      setDeleting(null);
-                      setNotice({ text: `Deleted the mapping for ${deleting.product.name} / ${planLabel(deleting)}.`, warnings: [] });
-                      query.refetch();
-                    }
-                  }}
-                >
+              {deleting.target && (
+                <ConfirmDialog title="Delete billing mapping" confirmLabel="Delete" {...deleting.dialog}>
                   <p>
-                    Delete the mapping of <strong>{deleting.product.name}</strong> /{' '}
-                    <strong>{deleting.allPlans ? ALL_PLANS : deleting.plan?.uniqueId}</strong> to level <code>{deleting.level.name}</code>? Its
-                    accounts will no longer be pushed at this level.
+                    Delete the mapping of <strong>{deleting.target.product.name}</strong> /{' '}
+                    <strong>{deleting.target.allPlans ? ALL_PLANS : deleting.target.plan?.uniqueId}</strong> to level <code>{deleting.target.level.name}</code>?
+                    Its accounts will no longer be pushed at this level.
                   </p>
                 </ConfirmDialog>
               )}
@@ -354,10 +297,7 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
 function TrashIcon() {
   return (
     <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
-      <path
-        fill="currentColor"
-        d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z"
-      />
+      <path fill="currentColor" d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z" />
     </svg>
   );
 }

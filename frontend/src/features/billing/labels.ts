@@ -1,10 +1,11 @@
 // The billing words the seeds use, for values the API sends as enums.
-import type { BillingState, UsageValue } from '../../gql/graphql';
+import type { BillingSetupQuery, BillingState, UsageValue } from '../../gql/graphql';
 import type { Tone } from '../../ui/Badge';
 
 export const ALL_PLANS = '(All plans)';
 
-export function planLabel(mapping: { allPlans: boolean; plan?: { uniqueId: string } | null }): string {
+/** A mapping's plan as the Unique ID/Plan column names it. */
+export function planLabel(mapping: Pick<BillingSetupQuery['service']['mappings'][number], 'allPlans' | 'plan'>): string {
   return mapping.allPlans || !mapping.plan ? ALL_PLANS : mapping.plan.uniqueId;
 }
 
@@ -21,5 +22,4 @@ export const BILLING_STATE: Record<BillingState, { label: string; tone: Tone }> 
   NEEDS_ATTENTION: { label: 'Needs attention', tone: 'bad' },
 };
 
-export const READ_ONLY_EXPLANATION =
-  'Set up for billing in ECHOplatform: shown here, but changed there and not pushed by billbridge.';
+export const READ_ONLY_EXPLANATION = 'Set up for billing in ECHOplatform: shown here, but changed there and not pushed by billbridge.';

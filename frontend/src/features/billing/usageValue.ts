@@ -1,12 +1,9 @@
 // The quantity a GB metric sends under each usage value, as the server computes it
 // (README, "Billing rules"), so the cascade can show a worked example before saving.
-import type { UsageValue } from '../../gql/graphql';
+import type { MappingDialogTypeFragment, UsageValue } from '../../gql/graphql';
 
-export interface PlanSize {
-  uniqueId: string;
-  baseSizeGb: number;
-  blockSizeGb?: number | null;
-}
+/** The sizes of a plan (as the cascade's choices carry it) that decide what it sends. */
+export type PlanSize = Pick<MappingDialogTypeFragment['products'][number]['plans'][number], 'uniqueId' | 'baseSizeGb' | 'blockSizeGb'>;
 
 /** GB sent for `usedGb`: a started GB is billed, additional usage in whole blocks. */
 export function sentGb(usage: UsageValue, usedGb: number, plan: Omit<PlanSize, 'uniqueId'>): number {

@@ -2,6 +2,10 @@ import { useEffect, useState } from 'react';
 import { useQuery } from '../../api/hooks';
 import { graphql } from '../../gql';
 import type { LineOutcome } from '../../gql/graphql';
+import { ACTION, ActionDetail, LineAccounts, LineMonthly, LineQuantity, MetricName, SkipExplanation } from '../../push/lines';
+import { MoneySummary } from '../../push/MoneySummary';
+import { OUTCOME_LABEL, OUTCOMES } from '../../push/outcomes';
+import { STATUS_TONE } from '../../push/status';
 import { Link } from '../../router';
 import { Badge } from '../../ui/Badge';
 import { Empty, Loaded } from '../../ui/Feedback';
@@ -10,10 +14,6 @@ import { formatDateTime, formatDuration } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Pager, useCursorPages } from '../../ui/Pager';
 import { Table } from '../../ui/Table';
-import { MoneySummary } from '../push/MoneySummary';
-import { ACTION, ActionDetail, LineAccounts, LineMonthly, LineQuantity, MetricName, SkipExplanation } from '../push/PreviewTable';
-import { OUTCOME_LABEL, OUTCOMES } from './outcomes';
-import { STATUS_TONE } from './status';
 
 const PushRunLines = graphql(`
   query PushRunLines($id: ID!, $outcome: LineOutcome, $after: String) {
@@ -40,21 +40,7 @@ const PushRunLines = graphql(`
         pending
       }
       money {
-        total {
-          before
-          after
-          change
-        }
-        byCompany {
-          companyId
-          companyName
-          monthly {
-            before
-            after
-            change
-          }
-        }
-        unpricedLines
+        ...PushMoneyFields
       }
       lines(first: 100, after: $after, outcome: $outcome) {
         totalCount
@@ -63,28 +49,8 @@ const PushRunLines = graphql(`
           endCursor
         }
         nodes {
-          seq
-          accounts
-          subscription
-          companyName
-          metric
-          level
-          agreementName
-          productIdentifier
-          currentQuantity
-          newQuantity
-          action
-          reason
-          detail
-          lastWrittenQuantity
-          drifted
-          effectiveDate
-          unitPrice
-          monthlyBefore
-          monthlyAfter
-          monthlyChange
-          outcome
-          error
+          ...PushLineFields
+          ...PushLineOutcomeFields
         }
       }
     }
@@ -142,8 +108,8 @@ export function RunPage({ id }: { id: string }) {
               <div>
                 <dt>Lines</dt>
                 <dd>
-                  {run.counts.total}: {run.counts.done} written{run.counts.retired > 0 && ` (${run.counts.retired} retired)`},{' '}
-                  {run.counts.unchanged} unchanged, {run.counts.skipped} skipped, {run.counts.failed} failed
+                  {run.counts.total}: {run.counts.done} written{run.counts.retired > 0 && ` (${run.counts.retired} retired)`}, {run.counts.unchanged} unchanged,{' '}
+                  {run.counts.skipped} skipped, {run.counts.failed} failed
                   {run.counts.pending > 0 && `, ${run.counts.pending} pending`}
                 </dd>
               </div>

@@ -7,7 +7,7 @@ import { formatDateTime, formatDuration } from '../../ui/format';
 import { PageTitle } from '../../ui/PageTitle';
 import { Pager, useCursorPages } from '../../ui/Pager';
 import { Table } from '../../ui/Table';
-import { STATUS_TONE } from './status';
+import { STATUS_TONE } from '../../push/status';
 
 const PushRuns = graphql(`
   query PushRuns($after: String) {

@@ -1,7 +1,8 @@
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { formatBillingDate, formatMoney, formatMoneyChange } from '../../ui/format';
-import { LineMonthly, LineQuantity, PreviewTable, type PreviewLine } from './PreviewTable';
+import { LineMonthly, LineQuantity } from '../../push/lines';
+import { PreviewTable, type PreviewLine } from './PreviewTable';
 
 const line = (overrides: Partial<PreviewLine>): PreviewLine => ({
   accounts: ['acme'],
@@ -21,7 +22,15 @@ const line = (overrides: Partial<PreviewLine>): PreviewLine => ({
 
 const LINES: PreviewLine[] = [
   line({ companyName: 'Zenith Media', companyId: '7', accounts: ['zenith'], currentQuantity: 25, newQuantity: 30, action: 'UPDATE' }),
-  line({ companyName: 'Alpine Logistics', companyId: '3', accounts: ['alpine-logistics'], currentQuantity: null, newQuantity: 12, action: 'CREATE', metric: 'LocalBackup' }),
+  line({
+    companyName: 'Alpine Logistics',
+    companyId: '3',
+    accounts: ['alpine-logistics'],
+    currentQuantity: null,
+    newQuantity: 12,
+    action: 'CREATE',
+    metric: 'LocalBackup',
+  }),
   line({
     companyName: null,
     companyId: null,
@@ -72,7 +81,11 @@ describe('push preview', () => {
   });
 
   it('names the parent a child agreement bills through', () => {
-    render(<PreviewTable lines={[line({ agreementName: 'Acme — Backup (site 2)', parentAgreementName: 'Acme — Master', action: 'CREATE', currentQuantity: null })]} />);
+    render(
+      <PreviewTable
+        lines={[line({ agreementName: 'Acme — Backup (site 2)', parentAgreementName: 'Acme — Master', action: 'CREATE', currentQuantity: null })]}
+      />,
+    );
     const acme = within(screen.getByRole('table', { name: 'Additions for Acme' }));
     expect(acme.getByText('bills through Acme — Master')).toBeTruthy();
   });
@@ -87,7 +100,22 @@ describe('push preview', () => {
 
   it('retires an addition no mapping wants any more: before → 0', () => {
     const detail = 'no mapping wants addition 57 (BackupUsage) any more: set it from 140 to 0';
-    render(<PreviewTable lines={[line({ accounts: [], level: null, productIdentifier: null, currentQuantity: 140, newQuantity: 0, lastWrittenQuantity: 140, action: 'RETIRE', detail })]} />);
+    render(
+      <PreviewTable
+        lines={[
+          line({
+            accounts: [],
+            level: null,
+            productIdentifier: null,
+            currentQuantity: 140,
+            newQuantity: 0,
+            lastWrittenQuantity: 140,
+            action: 'RETIRE',
+            detail,
+          }),
+        ]}
+      />,
+    );
     const row = within(within(screen.getByRole('table', { name: 'Additions for Acme' })).getAllByRole('row')[1]);
     expect(row.getByText('Retire')).toBeTruthy();
     expect(row.getByText('140 → 0')).toBeTruthy();
@@ -137,7 +165,11 @@ describe('push preview', () => {
 
   it('explains a drifted line the tenant chose to leave (SKIP): no change, the reason and the setting', () => {
     const detail = 'addition 57 was changed in ConnectWise from 40 (written by billbridge) to 55; not overwritten with 42 (onManualEdit: SKIP)';
-    render(<PreviewTable lines={[line({ currentQuantity: 55, lastWrittenQuantity: 40, newQuantity: 42, drifted: true, action: 'SKIP', reason: 'DRIFTED', detail })]} />);
+    render(
+      <PreviewTable
+        lines={[line({ currentQuantity: 55, lastWrittenQuantity: 40, newQuantity: 42, drifted: true, action: 'SKIP', reason: 'DRIFTED', detail })]}
+      />,
+    );
     const row = within(within(screen.getByRole('table', { name: 'Additions for Acme' })).getAllByRole('row')[1]);
     expect(row.getByText('Skip')).toBeTruthy();
     expect(row.getByText('Edited in ConnectWise')).toBeTruthy();
@@ -211,7 +243,9 @@ describe('a line’s monthly amount', () => {
   });
 
   it('signs a smaller amount with a minus, and says nothing of a change that rounds to 0', () => {
-    const retire = monthlyCell(line({ action: 'RETIRE', currentQuantity: 25, newQuantity: 0, unitPrice: 0.12, monthlyBefore: 3, monthlyAfter: 0, monthlyChange: -3 }));
+    const retire = monthlyCell(
+      line({ action: 'RETIRE', currentQuantity: 25, newQuantity: 0, unitPrice: 0.12, monthlyBefore: 3, monthlyAfter: 0, monthlyChange: -3 }),
+    );
     expect(within(retire).getByText(`${m(3)} → ${m(0)}`)).toBeTruthy();
     expect(within(retire).getByText(`(−${m(3)})`)).toBeTruthy();
     cleanup();
@@ -220,7 +254,9 @@ describe('a line’s monthly amount', () => {
   });
 
   it('is — when ConnectWise gave no price', () => {
-    const cell = monthlyCell(line({ action: 'CREATE', currentQuantity: null, newQuantity: 30, unitPrice: null, monthlyBefore: null, monthlyAfter: null, monthlyChange: null }));
+    const cell = monthlyCell(
+      line({ action: 'CREATE', currentQuantity: null, newQuantity: 30, unitPrice: null, monthlyBefore: null, monthlyAfter: null, monthlyChange: null }),
+    );
     expect(cell.textContent).toBe('—');
   });
 

@@ -53,7 +53,15 @@ const PREVIEW: PreviewPushQuery = {
     lines: [
       line({ action: 'UPDATE', currentQuantity: 55, lastWrittenQuantity: 40, newQuantity: 42, drifted: true }),
       line({ action: 'CREATE', level: '1', productIdentifier: 'IB-STORAGE-L1', currentQuantity: null, newQuantity: 42, lastWrittenQuantity: null }),
-      line({ action: 'RETIRE', accounts: [], level: null, productIdentifier: null, currentQuantity: 40, newQuantity: 0, detail: 'no mapping wants addition 7 (BackupUsage) any more: set it from 40 to 0' }),
+      line({
+        action: 'RETIRE',
+        accounts: [],
+        level: null,
+        productIdentifier: null,
+        currentQuantity: 40,
+        newQuantity: 0,
+        detail: 'no mapping wants addition 7 (BackupUsage) any more: set it from 40 to 0',
+      }),
       line({ action: 'RETIRE', accounts: [], level: null, productIdentifier: null, metric: 'LocalBackup', currentQuantity: 3, newQuantity: 0 }),
       line({ action: 'SKIP', reason: 'DRIFTED', metric: 'ImageLicensing', currentQuantity: 9, lastWrittenQuantity: 4, newQuantity: 5, drifted: true }),
     ],
@@ -127,8 +135,31 @@ describe('Push page', () => {
           lines: [
             line({ action: 'RETIRE', currentQuantity: 125, newQuantity: 0, unitPrice: 0.12, monthlyBefore: 15, monthlyAfter: 0, monthlyChange: -15 }),
             line({ action: 'UNCHANGED', accounts: ['acme-2'], unitPrice: 10, monthlyBefore: 985, monthlyAfter: 985, monthlyChange: 0 }),
-            line({ companyId: '2', companyName: 'Birch Bakery', accounts: ['birch'], action: 'CREATE', currentQuantity: null, newQuantity: 10, unitPrice: 52.74, monthlyBefore: 0, monthlyAfter: 527.4, monthlyChange: 527.4 }),
-            line({ companyId: '2', companyName: 'Birch Bakery', accounts: ['birch'], metric: 'LocalBackup', action: 'UPDATE', currentQuantity: 3, newQuantity: 5, unitPrice: null, monthlyBefore: null, monthlyAfter: null, monthlyChange: null }),
+            line({
+              companyId: '2',
+              companyName: 'Birch Bakery',
+              accounts: ['birch'],
+              action: 'CREATE',
+              currentQuantity: null,
+              newQuantity: 10,
+              unitPrice: 52.74,
+              monthlyBefore: 0,
+              monthlyAfter: 527.4,
+              monthlyChange: 527.4,
+            }),
+            line({
+              companyId: '2',
+              companyName: 'Birch Bakery',
+              accounts: ['birch'],
+              metric: 'LocalBackup',
+              action: 'UPDATE',
+              currentQuantity: 3,
+              newQuantity: 5,
+              unitPrice: null,
+              monthlyBefore: null,
+              monthlyAfter: null,
+              monthlyChange: null,
+            }),
           ],
         },
       }),
@@ -177,7 +208,9 @@ describe('Push page', () => {
         <PushPage />
       </SessionProvider>,
     );
-    expect((await screen.findByText(/^Monthly change: /)).textContent).toBe(`Monthly change: ${formatMoneyChange(0)} (from ${formatMoney(1.2)} to ${formatMoney(1.2)}).`);
+    expect((await screen.findByText(/^Monthly change: /)).textContent).toBe(
+      `Monthly change: ${formatMoneyChange(0)} (from ${formatMoney(1.2)} to ${formatMoney(1.2)}).`,
+    );
     expect(screen.getByText('1 line has no price in ConnectWise: it is not in these amounts.')).toBeTruthy();
     // No company changes: no company shows an amount.
     expect(screen.queryByText(/^Monthly:/)).toBeNull();

@@ -5,10 +5,10 @@ import { useCan } from '../../session/Session';
 import { Empty, ErrorAlert, Loaded, Loading } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { PageTitle } from '../../ui/PageTitle';
-import { MoneySummary } from './MoneySummary';
+import { MoneySummary } from '../../push/MoneySummary';
+import { SKIP_REASON } from '../../push/skipReasons';
 import { PreviewTable } from './PreviewTable';
 import { PushProgress } from './PushProgress';
-import { SKIP_REASON } from './skipReasons';
 
 const PushServices = graphql(`
   query PushServices {
@@ -37,44 +37,10 @@ const PreviewPush = graphql(`
         }
       }
       money {
-        total {
-          before
-          after
-          change
-        }
-        byCompany {
-          companyId
-          companyName
-          monthly {
-            before
-            after
-            change
-          }
-        }
-        unpricedLines
+        ...PushMoneyFields
       }
       lines {
-        accounts
-        subscription
-        companyId
-        companyName
-        metric
-        level
-        agreementName
-        parentAgreementName
-        productIdentifier
-        currentQuantity
-        newQuantity
-        action
-        reason
-        detail
-        lastWrittenQuantity
-        drifted
-        effectiveDate
-        unitPrice
-        monthlyBefore
-        monthlyAfter
-        monthlyChange
+        ...PushLineFields
       }
     }
   }
@@ -163,15 +129,14 @@ export function PushPage() {
           {({ previewPush: { summary, money, lines } }) => (
             <>
               <p>
-                {summary.lines} lines: {summary.update} to update, {summary.create} to create, {summary.retire} to retire,{' '}
-                {summary.unchanged} unchanged, {summary.skip} skipped.
+                {summary.lines} lines: {summary.update} to update, {summary.create} to create, {summary.retire} to retire, {summary.unchanged} unchanged,{' '}
+                {summary.skip} skipped.
               </p>
               {lines.length > 0 && <MoneySummary money={money} />}
               {summary.drifted > 0 && (
                 <p>
-                  {summary.drifted === 1 ? '1 addition was' : `${summary.drifted} additions were`} edited in ConnectWise since billbridge
-                  last wrote {summary.drifted === 1 ? 'it' : 'them'}: marked “Edited in ConnectWise” below (Settings ▸ Push settings
-                  says whether a push overwrites them).
+                  {summary.drifted === 1 ? '1 addition was' : `${summary.drifted} additions were`} edited in ConnectWise since billbridge last wrote{' '}
+                  {summary.drifted === 1 ? 'it' : 'them'}: marked “Edited in ConnectWise” below (Settings ▸ Push settings says whether a push overwrites them).
                 </p>
               )}
               {summary.skippedByReason.length > 0 && (

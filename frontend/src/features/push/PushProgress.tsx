@@ -1,6 +1,6 @@
 // A running push, live: the progress bar follows `pushRunProgress` over graphql-ws
 // and stays, at its end, above the run's summary once the last message says the run has ended.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useEffectEvent, useState } from 'react';
 import { subscribe } from '../../api/subscriptions';
 import { graphql } from '../../gql';
 import type { PushRunProgressSubscription } from '../../gql/graphql';
@@ -29,9 +29,8 @@ export type Progress = PushRunProgressSubscription['pushRunProgress'];
 export function PushProgress({ runId, onFinished }: { runId: string; onFinished?: (progress: Progress) => void }) {
   const [progress, setProgress] = useState<Progress>();
   const [error, setError] = useState<ApiError>();
-  // Read when the run ends: a new callback must not re-subscribe (and replay the run).
-  const finished = useRef(onFinished);
-  finished.current = onFinished;
+  // The latest callback, called when the run ends: a new one must not re-subscribe (and replay the run).
+  const finished = useEffectEvent((last: Progress) => onFinished?.(last));
 
   useEffect(
     () =>
@@ -41,7 +40,7 @@ export function PushProgress({ runId, onFinished }: { runId: string; onFinished?
         {
           next: ({ pushRunProgress }) => {
             setProgress(pushRunProgress);
-            if (pushRunProgress.finished) finished.current?.(pushRunProgress);
+            if (pushRunProgress.finished) finished(pushRunProgress);
           },
           error: setError,
           complete: () => undefined,
@@ -69,8 +68,8 @@ export function PushProgress({ runId, onFinished }: { runId: string; onFinished?
       {progress?.finished ? (
         <div className="summary" role="status">
           <p>
-            <strong>{progress.status}</strong>: {progress.done} written, {progress.unchanged} unchanged, {progress.skipped} skipped,{' '}
-            {progress.failed} failed of {total} lines.
+            <strong>{progress.status}</strong>: {progress.done} written, {progress.unchanged} unchanged, {progress.skipped} skipped, {progress.failed} failed of{' '}
+            {total} lines.
           </p>
           <Link to={`/history/${runId}`}>View run</Link>
         </div>

@@ -3,7 +3,7 @@
 import { useState, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQuery } from '../../api/hooks';
 import { graphql } from '../../gql';
-import type { ConnectPsaInput, PsaConnectionQuery } from '../../gql/graphql';
+import type { ConnectPsaInput, PsaConnectionQuery, TestPsaConnectionMutation } from '../../gql/graphql';
 import { useCan } from '../../session/Session';
 import { Badge } from '../../ui/Badge';
 import { ConfirmDialog } from '../../ui/Dialog';
@@ -11,6 +11,7 @@ import { ErrorAlert, Loaded } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatDateTime } from '../../ui/format';
 import { Table } from '../../ui/Table';
+import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { MAX_LENGTH } from '../../api/limits';
 
 const PsaConnection = graphql(`
@@ -93,9 +94,8 @@ export function ConnectionSection() {
   const test = useMutation(TestPsaConnection);
   const syncLevels = useMutation(SyncLevels);
   const syncCompanies = useMutation(SyncCompanies);
-  const disconnect = useMutation(DisconnectPsa);
+  const disconnect = useConfirmDelete(useMutation(DisconnectPsa), { variables: () => ({}), onDone: query.refetch });
   const [editing, setEditing] = useState(false);
-  const [confirmDisconnect, setConfirmDisconnect] = useState(false);
   const [synced, setSynced] = useState<string | null>(null);
   const [syncWarnings, setSyncWarnings] = useState<string[]>([]);
 
@@ -170,7 +170,7 @@ export function ConnectionSection() {
                 </button>
               )}
               {isAdmin && connection && (
-                <button type="button" className="button button--danger" onClick={() => setConfirmDisconnect(true)}>
+                <button type="button" className="button button--danger" onClick={() => disconnect.ask(true)}>
                   Disconnect
                 </button>
               )}
@@ -201,19 +201,8 @@ export function ConnectionSection() {
                 }}
               />
             )}
-            {confirmDisconnect && (
-              <ConfirmDialog
-                title="Disconnect ConnectWise"
-                confirmLabel="Disconnect"
-                error={disconnect.error}
-                onClose={() => setConfirmDisconnect(false)}
-                onConfirm={async () => {
-                  if (await disconnect.run({})) {
-                    setConfirmDisconnect(false);
-                    query.refetch();
-                  }
-                }}
-              >
+            {disconnect.target && (
+              <ConfirmDialog title="Disconnect ConnectWise" confirmLabel="Disconnect" {...disconnect.dialog}>
                 <p>Forget the connection, its private key, the synced cross-references and the account links? Levels and mappings stay.</p>
               </ConfirmDialog>
             )}
@@ -233,7 +222,7 @@ function Fact({ term, children }: { term: string; children: ReactNode }) {
   );
 }
 
-type Report = { ok: boolean; reachable: boolean; authenticated: boolean; message: string; checks: { name: string; permission: string; allowed: boolean; message?: string | null }[] };
+type Report = TestPsaConnectionMutation['testPsaConnection'];
 
 function TestReport({ report }: { report: Report }) {
   return (
@@ -310,7 +299,17 @@ function ConnectionForm({ current, onSaved }: { current: Connection | null; onSa
       <Field label="Company ID">{(p) => <input {...p} value={form.companyId} onChange={set('companyId')} required maxLength={MAX_LENGTH.name} />}</Field>
       <Field label="Public key">{(p) => <input {...p} value={form.publicKey} onChange={set('publicKey')} required maxLength={MAX_LENGTH.name} />}</Field>
       <Field label="Private key" hint={current?.hasPrivateKey ? 'Leave empty to keep the stored key.' : undefined}>
-        {(p) => <input {...p} type="password" value={form.privateKey} onChange={set('privateKey')} autoComplete="off" required={!current?.hasPrivateKey} maxLength={MAX_LENGTH.name} />}
+        {(p) => (
+          <input
+            {...p}
+            type="password"
+            value={form.privateKey}
+            onChange={set('privateKey')}
+            autoComplete="off"
+            required={!current?.hasPrivateKey}
+            maxLength={MAX_LENGTH.name}
+          />
+        )}
       </Field>
       <Field label="Client ID">{(p) => <input {...p} value={form.clientId} onChange={set('clientId')} required maxLength={MAX_LENGTH.name} />}</Field>
       <Field label="Integration" hint="The Managed Devices Integration holding the cross-references.">

@@ -109,7 +109,9 @@ function PushSettingsForm({ settings, canEdit, onSaved }: { settings: Settings; 
         disabled={!canEdit}
       />
       <p className="muted">
-        {settings.updatedAt ? `Last changed by ${settings.updatedBy ?? 'someone'} on ${formatDateTime(settings.updatedAt)}.` : 'Never changed: these are the defaults.'}
+        {settings.updatedAt
+          ? `Last changed by ${settings.updatedBy ?? 'someone'} on ${formatDateTime(settings.updatedAt)}.`
+          : 'Never changed: these are the defaults.'}
         {!canEdit && ' Editors and admins can change them.'}
       </p>
       {save.error && <ErrorAlert error={save.error} title="Not saved." />}

@@ -3,13 +3,14 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '../../api/hooks';
 import { graphql } from '../../gql';
-import type { Role } from '../../gql/graphql';
+import type { ApiTokensQuery, Role } from '../../gql/graphql';
 import { Badge } from '../../ui/Badge';
 import { ConfirmDialog } from '../../ui/Dialog';
 import { Empty, ErrorAlert, Loaded } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatDate, formatDateTime } from '../../ui/format';
 import { Table } from '../../ui/Table';
+import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { ROLES } from './roles';
 import { MAX_LENGTH } from '../../api/limits';
 
@@ -47,15 +48,16 @@ const RevokeApiToken = graphql(`
   }
 `);
 
+type Token = ApiTokensQuery['apiTokens'][number];
+
 export function TokensSection() {
   const query = useQuery(ApiTokens);
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('VIEWER');
   const [expires, setExpires] = useState('');
   const [created, setCreated] = useState<string | null>(null);
-  const [revoking, setRevoking] = useState<{ id: string; name: string } | null>(null);
   const create = useMutation(CreateApiToken);
-  const revoke = useMutation(RevokeApiToken);
+  const revoking = useConfirmDelete(useMutation(RevokeApiToken), { variables: (token: Token) => ({ id: token.id }), onDone: query.refetch });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -74,7 +76,9 @@ export function TokensSection() {
       <h2>API tokens</h2>
       <p className="hint">For integrators and PSA automation: sent as “Authorization: Bearer …”.</p>
       <form className="form-row" onSubmit={submit}>
-        <Field label="Token name">{(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required maxLength={MAX_LENGTH.name} placeholder="PSA workflow" />}</Field>
+        <Field label="Token name">
+          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required maxLength={MAX_LENGTH.name} placeholder="PSA workflow" />}
+        </Field>
         <Field label="Role">
           {(p) => (
             <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
@@ -135,14 +139,7 @@ export function TokensSection() {
                       {token.revokedAt ? (
                         <Badge tone="neutral">Revoked</Badge>
                       ) : (
-                        <button
-                          type="button"
-                          className="button button--small button--secondary"
-                          onClick={() => {
-                            revoke.reset();
-                            setRevoking(token);
-                          }}
-                        >
+                        <button type="button" className="button button--small button--secondary" onClick={() => revoking.ask(token)}>
                           Revoke {token.name}
                         </button>
                       )}
@@ -154,20 +151,9 @@ export function TokensSection() {
           )
         }
       </Loaded>
-      {revoking && (
-        <ConfirmDialog
-          title={`Revoke ${revoking.name}`}
-          confirmLabel="Revoke"
-          error={revoke.error}
-          onClose={() => setRevoking(null)}
-          onConfirm={async () => {
-            if (await revoke.run({ id: revoking.id })) {
-              setRevoking(null);
-              query.refetch();
-            }
-          }}
-        >
-          <p>Revoke the token “{revoking.name}”? Its next request is refused.</p>
+      {revoking.target && (
+        <ConfirmDialog title={`Revoke ${revoking.target.name}`} confirmLabel="Revoke" {...revoking.dialog}>
+          <p>Revoke the token “{revoking.target.name}”? Its next request is refused.</p>
         </ConfirmDialog>
       )}
     </section>

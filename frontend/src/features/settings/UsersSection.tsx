@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '../../api/hooks';
 import { graphql } from '../../gql';
-import type { Role } from '../../gql/graphql';
+import type { Role, UsersQuery } from '../../gql/graphql';
 import { useSession } from '../../session/Session';
 import { Badge } from '../../ui/Badge';
 import { ConfirmDialog } from '../../ui/Dialog';
@@ -11,6 +11,7 @@ import { ErrorAlert, Loaded } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatDateTime } from '../../ui/format';
 import { Table } from '../../ui/Table';
+import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { ROLES } from './roles';
 import { MAX_LENGTH } from '../../api/limits';
 
@@ -52,13 +53,14 @@ const DeactivateUser = graphql(`
   }
 `);
 
+type User = UsersQuery['users'][number];
+
 export function UsersSection() {
   const query = useQuery(Users);
   const { state } = useSession();
   const me = state.status === 'signedIn' ? state.me.user?.id : undefined;
   const updateRole = useMutation(UpdateUserRole);
-  const deactivate = useMutation(DeactivateUser);
-  const [leaving, setLeaving] = useState<{ id: string; email: string } | null>(null);
+  const leaving = useConfirmDelete(useMutation(DeactivateUser), { variables: (user: User) => ({ id: user.id }), onDone: query.refetch });
 
   return (
     <section className="section">
@@ -105,14 +107,7 @@ export function UsersSection() {
                   <td>
                     {user.active ? (
                       user.id !== me && (
-                        <button
-                          type="button"
-                          className="button button--small button--secondary"
-                          onClick={() => {
-                            deactivate.reset();
-                            setLeaving(user);
-                          }}
-                        >
+                        <button type="button" className="button button--small button--secondary" onClick={() => leaving.ask(user)}>
                           Deactivate {user.email}
                         </button>
                       )
@@ -128,20 +123,9 @@ export function UsersSection() {
       </Loaded>
       {updateRole.error && <ErrorAlert error={updateRole.error} title="Role not changed." />}
       <NewUserForm onCreated={query.refetch} />
-      {leaving && (
-        <ConfirmDialog
-          title={`Deactivate ${leaving.email}`}
-          confirmLabel="Deactivate"
-          error={deactivate.error}
-          onClose={() => setLeaving(null)}
-          onConfirm={async () => {
-            if (await deactivate.run({ id: leaving.id })) {
-              setLeaving(null);
-              query.refetch();
-            }
-          }}
-        >
-          <p>Deactivate {leaving.email}? They are signed out at their next request and cannot sign in; their history stays.</p>
+      {leaving.target && (
+        <ConfirmDialog title={`Deactivate ${leaving.target.email}`} confirmLabel="Deactivate" {...leaving.dialog}>
+          <p>Deactivate {leaving.target.email}? They are signed out at their next request and cannot sign in; their history stays.</p>
         </ConfirmDialog>
       )}
     </section>
@@ -167,8 +151,12 @@ function NewUserForm({ onCreated }: { onCreated: () => void }) {
 
   return (
     <form className="form-row" onSubmit={submit} aria-label="Add a user">
-      <Field label="User email">{(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required maxLength={MAX_LENGTH.email} />}</Field>
-      <Field label="Display name">{(p) => <input {...p} value={displayName} onChange={(e) => setDisplayName(e.target.value)} required maxLength={MAX_LENGTH.name} />}</Field>
+      <Field label="User email">
+        {(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required maxLength={MAX_LENGTH.email} />}
+      </Field>
+      <Field label="Display name">
+        {(p) => <input {...p} value={displayName} onChange={(e) => setDisplayName(e.target.value)} required maxLength={MAX_LENGTH.name} />}
+      </Field>
       <Field label="Access">
         {(p) => (
           <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
@@ -181,7 +169,18 @@ function NewUserForm({ onCreated }: { onCreated: () => void }) {
         )}
       </Field>
       <Field label="Initial password" hint="At least 12 characters.">
-        {(p) => <input {...p} type="password" value={password} onChange={(e) => setPassword(e.target.value)} minLength={12} maxLength={MAX_LENGTH.password} required autoComplete="new-password" />}
+        {(p) => (
+          <input
+            {...p}
+            type="password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            minLength={12}
+            maxLength={MAX_LENGTH.password}
+            required
+            autoComplete="new-password"
+          />
+        )}
       </Field>
       <button type="submit" className="button" disabled={create.pending}>
         Add user

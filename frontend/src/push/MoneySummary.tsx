@@ -1,16 +1,12 @@
 // What a plan or a run means a month, in the agreements' currency (billbridge does not
 // know which, so amounts are plain): the total change, the lines left out for want of a
 // price, and, when asked, the companies whose amount changes.
-import { formatMoney, formatMoneyChange } from '../../ui/format';
-import { Table } from '../../ui/Table';
-import type { CompanyMonthly, Monthly } from './PreviewTable';
+import { formatMoney, formatMoneyChange } from '../ui/format';
+import { Table } from '../ui/Table';
+import type { PushMoneyFieldsFragment } from '../gql/graphql';
 
-export interface Money {
-  total: Monthly;
-  /** Companies whose monthly amount changes, largest change first (the API's order). */
-  byCompany: CompanyMonthly[];
-  unpricedLines: number;
-}
+/** The API's `PushMoney` (fragment `PushMoneyFields`); `byCompany` comes largest change first. */
+export type Money = PushMoneyFieldsFragment;
 
 /** Companies listed open; more are behind a disclosure. */
 const OPEN_UP_TO = 10;
@@ -24,15 +20,13 @@ export function MoneySummary({ money, companies = false }: { money: Money; compa
       </p>
       {unpricedLines > 0 && (
         <p className="muted">
-          {unpricedLines === 1 ? '1 line has' : `${unpricedLines} lines have`} no price in ConnectWise: {unpricedLines === 1 ? 'it is' : 'they are'} not
-          in these amounts.
+          {unpricedLines === 1 ? '1 line has' : `${unpricedLines} lines have`} no price in ConnectWise: {unpricedLines === 1 ? 'it is' : 'they are'} not in
+          these amounts.
         </p>
       )}
       {companies && byCompany.length > 0 && (
         <details className="money-companies" open={byCompany.length <= OPEN_UP_TO}>
-          <summary>
-            {byCompany.length === 1 ? '1 company’s' : `${byCompany.length} companies’`} monthly amount changes
-          </summary>
+          <summary>{byCompany.length === 1 ? '1 company’s' : `${byCompany.length} companies’`} monthly amount changes</summary>
           <Table label="Monthly change by company">
             <thead>
               <tr>

@@ -1,6 +1,6 @@
 import { render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { formatMoney as m, formatMoneyChange as c } from '../../ui/format';
+import { formatMoney as m, formatMoneyChange as c } from '../ui/format';
 import { MoneySummary, type Money } from './MoneySummary';
 
 const company = (id: string, name: string | null, before: number, after: number) => ({
@@ -27,7 +27,10 @@ describe('a run’s money', () => {
     render(<MoneySummary money={MONEY} companies />);
     expect(screen.getByText('3 companies’ monthly amount changes')).toBeTruthy();
     const table = within(screen.getByRole('table', { name: 'Monthly change by company' }));
-    const rows = table.getAllByRole('row').slice(1).map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent));
+    const rows = table
+      .getAllByRole('row')
+      .slice(1)
+      .map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent));
     expect(rows).toEqual([
       ['Cedar Dental', m(50), m(20), c(-30)],
       ['Acme', m(70), m(80.5), c(10.5)],

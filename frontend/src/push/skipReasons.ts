@@ -1,5 +1,5 @@
 // Why a line is skipped, and what the MSP does about it (README, "Pushing usage").
-import type { SkipReason } from '../../gql/graphql';
+import type { SkipReason } from '../gql/graphql';
 
 export const SKIP_REASON: Record<SkipReason, { label: string; fix: string }> = {
   NOT_LINKED: {

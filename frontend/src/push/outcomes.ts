@@ -1,4 +1,5 @@
-import type { LineOutcome } from '../../gql/graphql';
+// What became of a line in a run, in the words of the History page; also the Account page's.
+import type { LineOutcome } from '../gql/graphql';
 
 /** The Outcome filter's choices, in the words of the History page. */
 export const OUTCOMES: { value: LineOutcome | ''; label: string }[] = [
