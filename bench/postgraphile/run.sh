@@ -5,7 +5,9 @@
 #   bench/postgraphile/run.sh [ADMIN_URL]
 #
 # ADMIN_URL: a PostgreSQL server to create the benchmark's database on (default
-# $PG_ADMIN_URL, else postgres://postgres@127.0.0.1:5432/postgres). Settings from the
+# $PG_ADMIN_URL, else postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable). Both
+# systems connect with the URL's parameters: without `sslmode`, sqlx would negotiate TLS
+# where node-postgres does not, and the two would not be compared on the same transport. Settings from the
 # environment: ACCOUNTS (1000), DURATION (10 s per shape), WARMUP (2 s), CONNECTIONS (16),
 # PORT (PostGraphile's, 5678), BILLBRIDGE (default target/release/billbridge), BENCH_ARGS
 # (more options for billbridge's run, e.g. --no-rate-limit).
@@ -13,7 +15,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-ADMIN=${1:-${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}}
+ADMIN=${1:-${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}}
 BIN=${BILLBRIDGE:-$ROOT/target/release/billbridge}
 PORT=${PORT:-5678}
 SHAPES=(services accounts typename)
