@@ -9,6 +9,9 @@ use sea_orm::DatabaseConnection;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -159,8 +162,19 @@ pub fn router(state: AppState) -> Router {
             limits,
             crate::error::json_refusals,
         ))
+        .layer(compression())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Answers compressed as `Accept-Encoding` allows (Brotli or gzip): GraphQL results and
+/// everything else not already compressed (the SPA's files are stored compressed and pass
+/// through, see `web`). A quick level: a page of JSON compresses about five times at
+/// level 4 for a fraction of the CPU of the highest. Answers under 1 KiB go as they are.
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .quality(CompressionLevel::Precise(4))
+        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight — for at most

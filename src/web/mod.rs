@@ -5,7 +5,7 @@
 //! `index.html`; an unknown path with a dot is a missing asset and gets 404. `/graphql` is
 //! routed before this fallback and is never answered with the SPA.
 
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
@@ -16,13 +16,15 @@ struct Assets;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const NO_CACHE: &str = "no-cache";
 
-pub async fn spa(uri: Uri) -> Response {
+pub async fn spa(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
     if path == "graphql" || path.starts_with("graphql/") {
         return StatusCode::NOT_FOUND.into_response();
     }
+    let accepted = Encoding::accepted(&headers);
     if !path.is_empty()
-        && let Some(response) = file(path)
+        && !Encoding::ALL.iter().any(|e| path.ends_with(e.suffix()))
+        && let Some(response) = file(path, &accepted)
     {
         return response;
     }
@@ -30,7 +32,7 @@ pub async fn spa(uri: Uri) -> Response {
     if last.contains('.') {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    file("index.html").unwrap_or_else(|| {
+    file("index.html", &accepted).unwrap_or_else(|| {
         (
             StatusCode::SERVICE_UNAVAILABLE,
             "the web app was not built into this binary",
@@ -39,19 +41,130 @@ pub async fn spa(uri: Uri) -> Response {
     })
 }
 
-fn file(path: &str) -> Option<Response> {
-    let asset = Assets::get(path)?;
+fn file(path: &str, accepted: &[Encoding]) -> Option<Response> {
+    let plain = Assets::get(path)?;
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     let cache = if path.starts_with("assets/") {
         IMMUTABLE
     } else {
         NO_CACHE
     };
-    let mut response = asset.data.into_owned().into_response();
+    let variants: Vec<Encoding> = Encoding::ALL
+        .into_iter()
+        .filter(|e| Assets::get(&format!("{path}{}", e.suffix())).is_some())
+        .collect();
+    let chosen = accepted.iter().find(|e| variants.contains(e));
+    let data = match chosen.and_then(|e| Assets::get(&format!("{path}{}", e.suffix()))) {
+        Some(compressed) => compressed.data,
+        None => plain.data,
+    };
+    let mut response = data.into_owned().into_response();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(mime.as_ref()) {
         headers.insert(header::CONTENT_TYPE, value);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Some(encoding) = chosen {
+        headers.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(encoding.name()),
+        );
+    }
+    if !variants.is_empty() {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     Some(response)
+}
+
+/// The encodings assets are stored in besides identity, in the server's preference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+}
+
+impl Encoding {
+    const ALL: [Encoding; 2] = [Encoding::Brotli, Encoding::Gzip];
+
+    fn name(self) -> &'static str {
+        match self {
+            Encoding::Brotli => "br",
+            Encoding::Gzip => "gzip",
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Encoding::Brotli => ".br",
+            Encoding::Gzip => ".gz",
+        }
+    }
+
+    /// What `Accept-Encoding` allows, best first: by the client's q-values, ties broken by
+    /// ours (Brotli is smaller). `*` stands for any encoding not named; `q=0` refuses.
+    fn accepted(headers: &HeaderMap) -> Vec<Encoding> {
+        let mut named: Vec<(&str, f32)> = Vec::new();
+        for value in headers.get_all(header::ACCEPT_ENCODING) {
+            let Ok(value) = value.to_str() else { continue };
+            for item in value.split(',') {
+                let mut parts = item.split(';');
+                let name = parts.next().unwrap_or_default().trim();
+                if name.is_empty() {
+                    continue;
+                }
+                let q = parts
+                    .filter_map(|p| p.trim().strip_prefix("q="))
+                    .find_map(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                named.push((name, q));
+            }
+        }
+        let quality = |e: Encoding| {
+            let of = |n: &str| {
+                named
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(n))
+                    .map(|(_, q)| *q)
+            };
+            of(e.name())
+                .or_else(|| (e == Encoding::Gzip).then(|| of("x-gzip")).flatten())
+                .or_else(|| of("*"))
+                .unwrap_or(0.0)
+        };
+        let mut accepted: Vec<(Encoding, f32)> = Encoding::ALL
+            .into_iter()
+            .map(|e| (e, quality(e)))
+            .filter(|(_, q)| *q > 0.0)
+            .collect();
+        // Stable: equal q-values keep the server's order.
+        accepted.sort_by(|a, b| b.1.total_cmp(&a.1));
+        accepted.into_iter().map(|(e, _)| e).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepted(value: &str) -> Vec<Encoding> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        Encoding::accepted(&headers)
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_q_values() {
+        use Encoding::{Brotli, Gzip};
+        assert_eq!(accepted("gzip, deflate, br, zstd"), [Brotli, Gzip]);
+        assert_eq!(accepted("gzip"), [Gzip]);
+        assert_eq!(accepted("x-gzip"), [Gzip]);
+        assert_eq!(accepted("br;q=0.5, gzip;q=0.8"), [Gzip, Brotli]);
+        assert_eq!(accepted("br;q=0, *"), [Gzip]);
+        assert_eq!(accepted("identity"), []);
+        assert_eq!(accepted("*;q=0"), []);
+        assert!(Encoding::accepted(&HeaderMap::new()).is_empty());
+    }
 }
