@@ -10,11 +10,13 @@ use std::collections::{HashMap, HashSet};
 
 use super::entity::{account, account_link, metric, plan, product, subscription, usage_sample};
 use super::{Page, Scope, catalog, like, read_page};
+use crate::domain::LinkState;
 use crate::error::{AppError, AppResult};
 
 /// The most rows one batch mutation takes; larger imports are split by the caller.
 pub const MAX_BATCH: usize = 1000;
 
+/// An account to import, with its subscriptions.
 #[derive(Clone, Debug)]
 pub struct AccountInput {
     pub name: String,
@@ -22,6 +24,7 @@ pub struct AccountInput {
     pub subscriptions: Vec<SubscriptionInput>,
 }
 
+/// A product (and plan) an imported account subscribes to.
 #[derive(Clone, Copy, Debug)]
 pub struct SubscriptionInput {
     pub product_id: i64,
@@ -208,8 +211,8 @@ pub struct AccountFilter {
     pub product_id: Option<i64>,
     pub plan_id: Option<i64>,
     pub search: Option<String>,
-    /// `LINKED`, `NOT_FOUND` or `AMBIGUOUS`, as the last company sync left it.
-    pub link_state: Option<&'static str>,
+    /// As the last company sync left it.
+    pub link_state: Option<LinkState>,
 }
 
 fn subscribed(scope: &Scope, column: subscription::Column, ids: SubQueryIds) -> Condition {
@@ -315,6 +318,7 @@ pub async fn all(scope: &Scope) -> AppResult<Vec<account::Model>> {
     Ok(scope.select::<account::Entity>().all(scope.db()).await?)
 }
 
+/// The accounts with these ids.
 pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account::Model>> {
     Ok(scope
         .select::<account::Entity>()
@@ -323,6 +327,7 @@ pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account::Model>
         .await?)
 }
 
+/// The accounts with these names.
 pub async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<account::Model>> {
     Ok(scope
         .select::<account::Entity>()
@@ -331,6 +336,7 @@ pub async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<account:
         .await?)
 }
 
+/// The subscriptions of these accounts.
 pub async fn subscriptions_of_accounts(
     scope: &Scope,
     ids: &[i64],
@@ -343,6 +349,7 @@ pub async fn subscriptions_of_accounts(
         .await?)
 }
 
+/// The subscriptions to these products.
 pub async fn subscriptions_of_products(
     scope: &Scope,
     product_ids: &[i64],
@@ -368,7 +375,7 @@ pub async fn unready_subscriptions(
         .column(account_link::Column::AccountId)
         .from(account_link::Entity)
         .and_where(account_link::Column::TenantId.eq(scope.tenant_id()))
-        .and_where(account_link::Column::State.eq("LINKED"));
+        .and_where(account_link::Column::State.eq(LinkState::Linked));
     // A metric of the subscription's product that the account never reported.
     let mut reported = Query::select();
     reported

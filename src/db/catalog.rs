@@ -19,6 +19,7 @@ pub async fn services(scope: &Scope) -> AppResult<Vec<service::Model>> {
     Ok(all)
 }
 
+/// The services with these ids.
 pub async fn services_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<service::Model>> {
     Ok(scope
         .select::<service::Entity>()
@@ -27,6 +28,7 @@ pub async fn services_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<service
         .await?)
 }
 
+/// One service, or `NOT_FOUND`.
 pub async fn service(scope: &Scope, id: i64) -> AppResult<service::Model> {
     scope
         .get::<service::Entity, _>(scope.db(), id)
@@ -44,6 +46,7 @@ async fn service_name_taken(scope: &Scope, name: &str, except: Option<i64>) -> A
     Ok(query.count(scope.db()).await? > 0)
 }
 
+/// Adds a service; its name is unique in the tenant.
 pub async fn create_service(
     scope: &Scope,
     name: String,
@@ -65,6 +68,7 @@ pub async fn create_service(
     Ok(scope.insert(scope.db(), row).await?)
 }
 
+/// Changes a service's name or description.
 pub async fn update_service(
     scope: &Scope,
     id: i64,
@@ -88,6 +92,7 @@ pub async fn update_service(
     Ok(row.update(scope.db()).await?)
 }
 
+/// Deletes a service.
 pub async fn delete_service(scope: &Scope, id: i64) -> AppResult<()> {
     let current = service(scope, id).await?;
     let products = scope
@@ -109,6 +114,7 @@ pub async fn delete_service(scope: &Scope, id: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// The products of these services.
 pub async fn products_of_services(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product::Model>> {
     Ok(scope
         .select::<product::Entity>()
@@ -118,6 +124,7 @@ pub async fn products_of_services(scope: &Scope, ids: &[i64]) -> AppResult<Vec<p
         .await?)
 }
 
+/// The products with these ids.
 pub async fn products_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product::Model>> {
     Ok(scope
         .select::<product::Entity>()
@@ -126,6 +133,7 @@ pub async fn products_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product
         .await?)
 }
 
+/// One product, or `NOT_FOUND`.
 pub async fn product(scope: &Scope, id: i64) -> AppResult<product::Model> {
     scope
         .get::<product::Entity, _>(scope.db(), id)
@@ -173,6 +181,7 @@ async fn product_name_taken(
     Ok(query.count(scope.db()).await? > 0)
 }
 
+/// Adds a product with its metrics.
 pub async fn create_product(
     scope: &Scope,
     service_id: i64,
@@ -211,7 +220,7 @@ async fn insert_metric<C: ConnectionTrait>(
         product_id: Set(product_id),
         name: Set(spec.name),
         cross_reference_type: Set(spec.cross_reference_type),
-        unit: Set(spec.unit.as_str().to_owned()),
+        unit: Set(spec.unit),
         ..Default::default()
     };
     Ok(scope.insert(conn, row).await?)
@@ -271,7 +280,7 @@ pub async fn update_product(
                 Some(old) => {
                     let mut m = old.clone().into_active_model();
                     m.name = Set(spec.name);
-                    m.unit = Set(spec.unit.as_str().to_owned());
+                    m.unit = Set(spec.unit);
                     m.update(&txn).await?;
                 }
                 None => {
@@ -284,6 +293,7 @@ pub async fn update_product(
     Ok(updated)
 }
 
+/// Deletes a product.
 pub async fn delete_product(scope: &Scope, id: i64) -> AppResult<()> {
     let current = product(scope, id).await?;
     let mappings = scope
@@ -333,6 +343,7 @@ pub async fn delete_product(scope: &Scope, id: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// The metrics of these products.
 pub async fn metrics_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
     Ok(scope
         .select::<metric::Entity>()
@@ -342,6 +353,7 @@ pub async fn metrics_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<me
         .await?)
 }
 
+/// The metrics with these ids.
 pub async fn metrics_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
     Ok(scope
         .select::<metric::Entity>()
@@ -350,6 +362,7 @@ pub async fn metrics_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::
         .await?)
 }
 
+/// The plans of these products.
 pub async fn plans_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
     Ok(scope
         .select::<plan::Entity>()
@@ -359,6 +372,7 @@ pub async fn plans_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan
         .await?)
 }
 
+/// The plans with these ids.
 pub async fn plans_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
     Ok(scope
         .select::<plan::Entity>()
@@ -367,6 +381,7 @@ pub async fn plans_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Mode
         .await?)
 }
 
+/// One plan, or `NOT_FOUND`.
 pub async fn plan(scope: &Scope, id: i64) -> AppResult<plan::Model> {
     scope
         .get::<plan::Entity, _>(scope.db(), id)
@@ -400,6 +415,7 @@ async fn unique_id_taken(
     Ok(query.count(scope.db()).await? > 0)
 }
 
+/// Adds a plan to a product.
 pub async fn create_plan(scope: &Scope, product_id: i64, spec: PlanSpec) -> AppResult<plan::Model> {
     let owner = product(scope, product_id).await?;
     let unique_id = spec
@@ -423,6 +439,7 @@ pub async fn create_plan(scope: &Scope, product_id: i64, spec: PlanSpec) -> AppR
     Ok(scope.insert(scope.db(), row).await?)
 }
 
+/// Changes a plan.
 pub async fn update_plan(scope: &Scope, id: i64, spec: PlanSpec) -> AppResult<plan::Model> {
     let current = plan(scope, id).await?;
     let mut row = current.clone().into_active_model();
@@ -449,6 +466,7 @@ pub async fn update_plan(scope: &Scope, id: i64, spec: PlanSpec) -> AppResult<pl
     Ok(row.update(scope.db()).await?)
 }
 
+/// Deletes a plan.
 pub async fn delete_plan(scope: &Scope, id: i64) -> AppResult<()> {
     let current = plan(scope, id).await?;
     let mappings = scope

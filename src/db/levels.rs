@@ -17,6 +17,7 @@ pub async fn list(scope: &Scope) -> AppResult<Vec<level::Model>> {
     Ok(all)
 }
 
+/// The levels with these ids.
 pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<level::Model>> {
     Ok(scope
         .select::<level::Entity>()
@@ -25,6 +26,7 @@ pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<level::Model>> 
         .await?)
 }
 
+/// Adds a level; its name is unique in the tenant.
 pub async fn create(scope: &Scope, name: String, source: LevelSource) -> AppResult<level::Model> {
     let exists = scope
         .select::<level::Entity>()
@@ -36,13 +38,14 @@ pub async fn create(scope: &Scope, name: String, source: LevelSource) -> AppResu
     }
     let row = level::ActiveModel {
         name: Set(name),
-        source: Set(source.as_str().to_owned()),
+        source: Set(source),
         created_at: Set(Utc::now()),
         ..Default::default()
     };
     Ok(scope.insert(scope.db(), row).await?)
 }
 
+/// Deletes a level.
 pub async fn delete(scope: &Scope, id: i64) -> AppResult<()> {
     let current = scope
         .get::<level::Entity, _>(scope.db(), id)

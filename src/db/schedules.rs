@@ -8,6 +8,7 @@ use super::Scope;
 use super::entity::{push_schedule, push_slot};
 use crate::error::AppResult;
 
+/// The tenant's schedule, if one was saved.
 pub async fn get(scope: &Scope) -> AppResult<Option<push_schedule::Model>> {
     Ok(scope
         .select::<push_schedule::Entity>()
@@ -15,6 +16,7 @@ pub async fn get(scope: &Scope) -> AppResult<Option<push_schedule::Model>> {
         .await?)
 }
 
+/// A schedule as saved.
 pub struct ScheduleInput {
     pub enabled: bool,
     pub time_of_day: String,
@@ -22,6 +24,7 @@ pub struct ScheduleInput {
     pub cron: Option<String>,
 }
 
+/// Saves the tenant's schedule.
 pub async fn save(
     scope: &Scope,
     input: ScheduleInput,
@@ -76,6 +79,7 @@ pub async fn claim_slot(
     }
 }
 
+/// Records what a claimed slot became: its run, or why none.
 pub async fn settle_slot(
     scope: &Scope,
     slot: push_slot::Model,
@@ -89,6 +93,7 @@ pub async fn settle_slot(
     Ok(())
 }
 
+/// The tenant's claimed slots, oldest first.
 pub async fn slots(scope: &Scope) -> AppResult<Vec<push_slot::Model>> {
     Ok(scope
         .select::<push_slot::Entity>()

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::entity::{push_run, push_schedule, webhook_delivery};
-use super::webhooks::PENDING;
+use crate::domain::{DeliveryStatus, RunStatus};
 
 /// Every enabled schedule.
 pub async fn enabled_schedules(
@@ -27,7 +27,7 @@ pub async fn expired_runs(
     now: DateTime<Utc>,
 ) -> Result<Vec<push_run::Model>, DbErr> {
     push_run::Entity::find()
-        .filter(push_run::Column::Status.eq("RUNNING"))
+        .filter(push_run::Column::Status.eq(RunStatus::Running))
         .filter(push_run::Column::LeaseExpiresAt.lt(now))
         .all(db)
         .await
@@ -46,7 +46,7 @@ pub async fn claim(
         .col_expr(push_run::Column::LeaseExpiresAt, Expr::value(until))
         .filter(push_run::Column::Id.eq(run.id))
         .filter(push_run::Column::TenantId.eq(run.tenant_id))
-        .filter(push_run::Column::Status.eq("RUNNING"))
+        .filter(push_run::Column::Status.eq(RunStatus::Running))
         .filter(push_run::Column::LeaseExpiresAt.lt(now))
         .exec(db)
         .await?;
@@ -60,7 +60,7 @@ pub async fn due_deliveries(
     limit: u64,
 ) -> Result<Vec<webhook_delivery::Model>, DbErr> {
     webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
         .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
         .order_by_asc(webhook_delivery::Column::NextAttemptAt)
         .order_by_asc(webhook_delivery::Column::Id)
@@ -83,7 +83,7 @@ pub async fn claim_delivery(
         .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(until))
         .filter(webhook_delivery::Column::Id.eq(delivery.id))
         .filter(webhook_delivery::Column::TenantId.eq(delivery.tenant_id))
-        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
         .filter(webhook_delivery::Column::Attempts.eq(delivery.attempts))
         .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
         .exec(db)

@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 /// How far ahead of our clock a measurement may be stamped (the vendor's clock may run fast).
 const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
 
+/// One measurement of an account's metric.
 #[derive(Clone, Debug)]
 pub struct UsageInput {
     pub account: String,
@@ -90,7 +91,7 @@ pub async fn record(scope: &Scope, rows: Vec<UsageInput>) -> AppResult<usize> {
                 format!("{} is not a quantity; give a number ≥ 0", row.quantity),
             ));
         }
-        let unit: MetricUnit = metric.unit.parse().unwrap_or(MetricUnit::Count);
+        let unit: MetricUnit = metric.unit;
         if row.quantity > unit.max_measurement() {
             return Err(bad(
                 "quantity",

@@ -1,7 +1,6 @@
 //! Preview and push, the run log, progress over graphql-ws, and the schedule.
 
-use async_graphql::connection::{Connection, Edge, OpaqueCursor};
-use async_graphql::resolver_utils::EnumType;
+use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
@@ -16,12 +15,15 @@ use crate::auth::Role;
 use crate::db::Scope;
 use crate::db::entity::{push_line, push_run, push_schedule, push_settings};
 use crate::db::ownership;
-use crate::db::push::{self as runs, Trigger};
+use crate::db::push::{self as runs, LineFilter, Trigger};
 use crate::db::schedules::{self, ScheduleInput};
 use crate::domain;
 use crate::domain::push::SkipReason as PlanSkip;
 use crate::domain::push::{Action, Line};
 use crate::domain::schedule::Schedule;
+use crate::domain::{
+    LineAction as StoredAction, LineOutcome as StoredOutcome, RunStatus, RunTrigger,
+};
 use crate::error::AppError;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -116,16 +118,108 @@ pub enum PushTrigger {
     Cli,
 }
 
-fn parse<T: EnumType>(text: &str) -> Option<T> {
-    T::items().iter().find(|i| i.name == text).map(|i| i.value)
+impl From<SkipReason> for PlanSkip {
+    fn from(reason: SkipReason) -> Self {
+        match reason {
+            SkipReason::NotLinked => PlanSkip::NotLinked,
+            SkipReason::AmbiguousCompany => PlanSkip::AmbiguousCompany,
+            SkipReason::NoMapping => PlanSkip::NoMapping,
+            SkipReason::ManagedExternally => PlanSkip::ManagedExternally,
+            SkipReason::NoCrossReference => PlanSkip::NoCrossReference,
+            SkipReason::NoAgreement => PlanSkip::NoAgreement,
+            SkipReason::AmbiguousAgreement => PlanSkip::AmbiguousAgreement,
+            SkipReason::NoUsage => PlanSkip::NoUsage,
+            SkipReason::AdditionNotAdoptable => PlanSkip::AdditionNotAdoptable,
+            SkipReason::InvalidQuantity => PlanSkip::InvalidQuantity,
+            SkipReason::Drifted => PlanSkip::Drifted,
+        }
+    }
 }
 
-fn name<T: EnumType>(value: T) -> &'static str {
-    T::items()
-        .iter()
-        .find(|i| i.value == value)
-        .map(|i| i.name)
-        .unwrap_or_default()
+impl From<RunStatus> for PushStatus {
+    fn from(status: RunStatus) -> Self {
+        match status {
+            RunStatus::Running => PushStatus::Running,
+            RunStatus::Succeeded => PushStatus::Succeeded,
+            RunStatus::Partial => PushStatus::Partial,
+            RunStatus::Failed => PushStatus::Failed,
+            RunStatus::Cancelled => PushStatus::Cancelled,
+        }
+    }
+}
+
+impl From<PushStatus> for RunStatus {
+    fn from(status: PushStatus) -> Self {
+        match status {
+            PushStatus::Running => RunStatus::Running,
+            PushStatus::Succeeded => RunStatus::Succeeded,
+            PushStatus::Partial => RunStatus::Partial,
+            PushStatus::Failed => RunStatus::Failed,
+            PushStatus::Cancelled => RunStatus::Cancelled,
+        }
+    }
+}
+
+impl From<RunTrigger> for PushTrigger {
+    fn from(trigger: RunTrigger) -> Self {
+        match trigger {
+            RunTrigger::User => PushTrigger::User,
+            RunTrigger::Schedule => PushTrigger::Schedule,
+            RunTrigger::Cli => PushTrigger::Cli,
+        }
+    }
+}
+
+impl From<StoredAction> for PushAction {
+    fn from(action: StoredAction) -> Self {
+        match action {
+            StoredAction::Update => PushAction::Update,
+            StoredAction::Create => PushAction::Create,
+            StoredAction::Unchanged => PushAction::Unchanged,
+            StoredAction::Retire => PushAction::Retire,
+            StoredAction::Skip => PushAction::Skip,
+        }
+    }
+}
+
+impl From<PushAction> for StoredAction {
+    fn from(action: PushAction) -> Self {
+        match action {
+            PushAction::Update => StoredAction::Update,
+            PushAction::Create => StoredAction::Create,
+            PushAction::Unchanged => StoredAction::Unchanged,
+            PushAction::Retire => StoredAction::Retire,
+            PushAction::Skip => StoredAction::Skip,
+        }
+    }
+}
+
+impl From<StoredOutcome> for LineOutcome {
+    fn from(outcome: StoredOutcome) -> Self {
+        match outcome {
+            StoredOutcome::Pending => LineOutcome::Pending,
+            StoredOutcome::Done => LineOutcome::Done,
+            StoredOutcome::Unchanged => LineOutcome::Unchanged,
+            StoredOutcome::Skipped => LineOutcome::Skipped,
+            StoredOutcome::Failed => LineOutcome::Failed,
+            StoredOutcome::Planned => LineOutcome::Planned,
+            StoredOutcome::Cancelled => LineOutcome::Cancelled,
+        }
+    }
+}
+
+impl From<LineOutcome> for StoredOutcome {
+    fn from(outcome: LineOutcome) -> Self {
+        match outcome {
+            LineOutcome::Pending => StoredOutcome::Pending,
+            LineOutcome::Done => StoredOutcome::Done,
+            LineOutcome::Unchanged => StoredOutcome::Unchanged,
+            LineOutcome::Skipped => StoredOutcome::Skipped,
+            LineOutcome::Failed => StoredOutcome::Failed,
+            LineOutcome::Planned => StoredOutcome::Planned,
+            LineOutcome::Cancelled => StoredOutcome::Cancelled,
+        }
+    }
 }
 
 /// One line of a plan or of a run: what is (or would be) written where, or why not.
@@ -234,7 +328,7 @@ impl From<Line> for PushLine {
 
 impl From<push_line::Model> for PushLine {
     fn from(line: push_line::Model) -> Self {
-        let action = parse(&line.action).unwrap_or(PushAction::Skip);
+        let action = PushAction::from(line.action);
         let writes = matches!(
             action,
             PushAction::Update | PushAction::Create | PushAction::Retire
@@ -263,7 +357,7 @@ impl From<push_line::Model> for PushLine {
             current_quantity: line.current_quantity,
             new_quantity: line.new_quantity,
             action,
-            reason: line.reason.as_deref().and_then(parse),
+            reason: line.reason.map(SkipReason::from),
             detail: line.detail,
             last_written_quantity: line.last_written_quantity,
             drifted: line.drifted,
@@ -272,7 +366,7 @@ impl From<push_line::Model> for PushLine {
             monthly_before,
             monthly_after,
             monthly_change,
-            outcome: parse(&line.outcome),
+            outcome: Some(line.outcome.into()),
             error: line.error,
             finished_at: line.finished_at,
         }
@@ -439,10 +533,10 @@ impl PushRun {
         self.0.id.into()
     }
     async fn status(&self) -> PushStatus {
-        parse(&self.0.status).unwrap_or(PushStatus::Failed)
+        self.0.status.into()
     }
     async fn trigger(&self) -> PushTrigger {
-        parse(&self.0.trigger).unwrap_or(PushTrigger::User)
+        self.0.trigger.into()
     }
     /// Who started it (a token's subject), or `schedule`.
     async fn triggered_by(&self) -> &str {
@@ -502,27 +596,15 @@ impl PushRun {
     ) -> Result<Connection<OpaqueCursor<i32>, PushLine, Totals>> {
         let first = input::page_size(first, 1000)?;
         let after = input::cursor::<i32>(after)?;
-        let page = runs::lines_page(
-            scope(ctx),
-            self.0.id,
-            action.map(name),
-            outcome.map(name),
-            reason.map(name),
-            after,
-            first,
-        )
-        .await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next,
-            Totals::of(page.total),
-        );
-        connection.edges.extend(
-            page.rows
-                .into_iter()
-                .map(|l| Edge::new(OpaqueCursor(l.seq), PushLine::from(l))),
-        );
-        Ok(connection)
+        let filter = LineFilter {
+            action: action.map(StoredAction::from),
+            outcome: outcome.map(StoredOutcome::from),
+            reason: reason.map(PlanSkip::from),
+        };
+        let page = runs::lines_page(scope(ctx), self.0.id, filter, after, first).await?;
+        Ok(input::connection(page, after.is_some(), |l| {
+            (l.seq, PushLine::from(l))
+        }))
     }
 }
 
@@ -626,18 +708,10 @@ impl PushQuery {
     ) -> Result<Connection<OpaqueCursor<i64>, PushRun, Totals>> {
         let first = input::page_size(first, 100)?;
         let after = input::cursor::<i64>(after)?;
-        let page = runs::page(scope(ctx), status.map(name), after, first).await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next,
-            Totals::of(page.total),
-        );
-        connection.edges.extend(
-            page.rows
-                .into_iter()
-                .map(|r| Edge::new(OpaqueCursor(r.id), PushRun(r))),
-        );
-        Ok(connection)
+        let page = runs::page(scope(ctx), status.map(RunStatus::from), after, first).await?;
+        Ok(input::connection(page, after.is_some(), |r| {
+            (r.id, PushRun(r))
+        }))
     }
 
     async fn push_schedule(&self, ctx: &Context<'_>) -> Result<PushSchedule> {
@@ -716,7 +790,7 @@ impl PushMutation {
     ) -> Result<PushRun> {
         let service = input::ids("serviceId", service_id.as_ref())?;
         let trigger = Trigger {
-            kind: "USER",
+            kind: RunTrigger::User,
             by: viewer(ctx).subject.clone(),
             slot_at: None,
         };
@@ -835,7 +909,7 @@ pub struct PushRunProgress {
 
 fn progress(run: &push_run::Model) -> PushRunProgress {
     let c = counts(run);
-    let status = parse(&run.status).unwrap_or(PushStatus::Failed);
+    let status = PushStatus::from(run.status);
     PushRunProgress {
         run_id: run.id.into(),
         status,
