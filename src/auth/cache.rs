@@ -195,7 +195,7 @@ impl AuthCache {
         }
         let ticket = self.ticket();
         let standing = match users::get(scope, id).await {
-            Ok(user) => user.active.then(|| Standing {
+            Ok(user) => user.active.then_some(Standing {
                 role: user.role,
                 email: user.email,
             }),

@@ -319,7 +319,7 @@ pub async fn all(scope: &Scope) -> AppResult<Vec<account::Model>> {
 }
 
 /// The accounts with these ids.
-pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account::Model>> {
+pub(crate) async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account::Model>> {
     Ok(scope
         .select::<account::Entity>()
         .filter(account::Column::Id.is_in(ids.iter().copied()))
@@ -328,7 +328,7 @@ pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account::Model>
 }
 
 /// The accounts with these names.
-pub async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<account::Model>> {
+pub(crate) async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<account::Model>> {
     Ok(scope
         .select::<account::Entity>()
         .filter(account::Column::Name.is_in(names.iter().cloned()))
@@ -337,7 +337,7 @@ pub async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<account:
 }
 
 /// The subscriptions of these accounts.
-pub async fn subscriptions_of_accounts(
+pub(crate) async fn subscriptions_of_accounts(
     scope: &Scope,
     ids: &[i64],
 ) -> AppResult<Vec<subscription::Model>> {
@@ -350,7 +350,7 @@ pub async fn subscriptions_of_accounts(
 }
 
 /// The subscriptions to these products.
-pub async fn subscriptions_of_products(
+pub(crate) async fn subscriptions_of_products(
     scope: &Scope,
     product_ids: &[i64],
 ) -> AppResult<Vec<subscription::Model>> {
@@ -366,7 +366,7 @@ pub async fn subscriptions_of_products(
 /// account is not linked to a ConnectWise company, or some metric of their product has no
 /// usage for the account. Usually a few; every other subscription is linked and has usage
 /// for each of its product's metrics, which is all a readiness count needs to know of it.
-pub async fn unready_subscriptions(
+pub(crate) async fn unready_subscriptions(
     scope: &Scope,
     product_ids: &[i64],
 ) -> AppResult<Vec<subscription::Model>> {
@@ -410,7 +410,7 @@ pub async fn unready_subscriptions(
 }
 
 /// How many subscriptions each (product, plan) of the given products has.
-pub async fn subscription_counts(
+pub(crate) async fn subscription_counts(
     scope: &Scope,
     product_ids: &[i64],
 ) -> AppResult<Vec<(i64, Option<i64>, i64)>> {

@@ -73,7 +73,7 @@ pub fn refused() -> AppError {
 }
 
 /// When the token's "last used" time is next due to be written.
-pub fn next_touch(token: &api_token::Model) -> DateTime<Utc> {
+pub(crate) fn next_touch(token: &api_token::Model) -> DateTime<Utc> {
     token
         .last_used_at
         .map_or(DateTime::<Utc>::MIN_UTC, |at| at + TOUCH_EVERY)

@@ -20,7 +20,7 @@ pub async fn services(scope: &Scope) -> AppResult<Vec<service::Model>> {
 }
 
 /// The services with these ids.
-pub async fn services_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<service::Model>> {
+pub(crate) async fn services_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<service::Model>> {
     Ok(scope
         .select::<service::Entity>()
         .filter(service::Column::Id.is_in(ids.iter().copied()))
@@ -47,7 +47,7 @@ async fn service_name_taken(scope: &Scope, name: &str, except: Option<i64>) -> A
 }
 
 /// Adds a service; its name is unique in the tenant.
-pub async fn create_service(
+pub(crate) async fn create_service(
     scope: &Scope,
     name: String,
     description: Option<String>,
@@ -69,7 +69,7 @@ pub async fn create_service(
 }
 
 /// Changes a service's name or description.
-pub async fn update_service(
+pub(crate) async fn update_service(
     scope: &Scope,
     id: i64,
     name: Option<String>,
@@ -93,7 +93,7 @@ pub async fn update_service(
 }
 
 /// Deletes a service.
-pub async fn delete_service(scope: &Scope, id: i64) -> AppResult<()> {
+pub(crate) async fn delete_service(scope: &Scope, id: i64) -> AppResult<()> {
     let current = service(scope, id).await?;
     let products = scope
         .select::<product::Entity>()
@@ -115,7 +115,10 @@ pub async fn delete_service(scope: &Scope, id: i64) -> AppResult<()> {
 }
 
 /// The products of these services.
-pub async fn products_of_services(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product::Model>> {
+pub(crate) async fn products_of_services(
+    scope: &Scope,
+    ids: &[i64],
+) -> AppResult<Vec<product::Model>> {
     Ok(scope
         .select::<product::Entity>()
         .filter(product::Column::ServiceId.is_in(ids.iter().copied()))
@@ -125,7 +128,7 @@ pub async fn products_of_services(scope: &Scope, ids: &[i64]) -> AppResult<Vec<p
 }
 
 /// The products with these ids.
-pub async fn products_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product::Model>> {
+pub(crate) async fn products_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product::Model>> {
     Ok(scope
         .select::<product::Entity>()
         .filter(product::Column::Id.is_in(ids.iter().copied()))
@@ -182,7 +185,7 @@ async fn product_name_taken(
 }
 
 /// Adds a product with its metrics.
-pub async fn create_product(
+pub(crate) async fn create_product(
     scope: &Scope,
     service_id: i64,
     name: String,
@@ -228,7 +231,7 @@ async fn insert_metric<C: ConnectionTrait>(
 
 /// Renames a product and/or replaces its metrics (matched by cross-reference type: new
 /// ones are added, missing ones removed unless they have usage history).
-pub async fn update_product(
+pub(crate) async fn update_product(
     scope: &Scope,
     id: i64,
     name: Option<String>,
@@ -294,7 +297,7 @@ pub async fn update_product(
 }
 
 /// Deletes a product.
-pub async fn delete_product(scope: &Scope, id: i64) -> AppResult<()> {
+pub(crate) async fn delete_product(scope: &Scope, id: i64) -> AppResult<()> {
     let current = product(scope, id).await?;
     let mappings = scope
         .select::<billing_mapping::Entity>()
@@ -344,7 +347,10 @@ pub async fn delete_product(scope: &Scope, id: i64) -> AppResult<()> {
 }
 
 /// The metrics of these products.
-pub async fn metrics_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
+pub(crate) async fn metrics_of_products(
+    scope: &Scope,
+    ids: &[i64],
+) -> AppResult<Vec<metric::Model>> {
     Ok(scope
         .select::<metric::Entity>()
         .filter(metric::Column::ProductId.is_in(ids.iter().copied()))
@@ -354,7 +360,7 @@ pub async fn metrics_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<me
 }
 
 /// The metrics with these ids.
-pub async fn metrics_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
+pub(crate) async fn metrics_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
     Ok(scope
         .select::<metric::Entity>()
         .filter(metric::Column::Id.is_in(ids.iter().copied()))
@@ -363,7 +369,7 @@ pub async fn metrics_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::
 }
 
 /// The plans of these products.
-pub async fn plans_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
+pub(crate) async fn plans_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
     Ok(scope
         .select::<plan::Entity>()
         .filter(plan::Column::ProductId.is_in(ids.iter().copied()))
@@ -373,7 +379,7 @@ pub async fn plans_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan
 }
 
 /// The plans with these ids.
-pub async fn plans_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
+pub(crate) async fn plans_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
     Ok(scope
         .select::<plan::Entity>()
         .filter(plan::Column::Id.is_in(ids.iter().copied()))
@@ -416,7 +422,11 @@ async fn unique_id_taken(
 }
 
 /// Adds a plan to a product.
-pub async fn create_plan(scope: &Scope, product_id: i64, spec: PlanSpec) -> AppResult<plan::Model> {
+pub(crate) async fn create_plan(
+    scope: &Scope,
+    product_id: i64,
+    spec: PlanSpec,
+) -> AppResult<plan::Model> {
     let owner = product(scope, product_id).await?;
     let unique_id = spec
         .unique_id
@@ -440,7 +450,7 @@ pub async fn create_plan(scope: &Scope, product_id: i64, spec: PlanSpec) -> AppR
 }
 
 /// Changes a plan.
-pub async fn update_plan(scope: &Scope, id: i64, spec: PlanSpec) -> AppResult<plan::Model> {
+pub(crate) async fn update_plan(scope: &Scope, id: i64, spec: PlanSpec) -> AppResult<plan::Model> {
     let current = plan(scope, id).await?;
     let mut row = current.clone().into_active_model();
     if let Some(unique_id) = spec.unique_id {
@@ -467,7 +477,7 @@ pub async fn update_plan(scope: &Scope, id: i64, spec: PlanSpec) -> AppResult<pl
 }
 
 /// Deletes a plan.
-pub async fn delete_plan(scope: &Scope, id: i64) -> AppResult<()> {
+pub(crate) async fn delete_plan(scope: &Scope, id: i64) -> AppResult<()> {
     let current = plan(scope, id).await?;
     let mappings = scope
         .select::<billing_mapping::Entity>()

@@ -49,14 +49,14 @@ impl FromStr for Key {
 }
 
 /// The PostgreSQL channel notices travel on.
-pub const CHANNEL: &str = "billbridge_auth";
+const CHANNEL: &str = "billbridge_auth";
 
 /// The schema this connection's statements use, as notices name it.
 const NAMESPACE: &str = "coalesce(current_schema(), '')";
 
 /// Tells every replica that what is cached under `key` changed. Run it on the change's
 /// transaction: PostgreSQL delivers the notice at commit, and drops it on rollback.
-pub async fn announce(db: &impl ConnectionTrait, key: Key) -> Result<(), DbErr> {
+pub(crate) async fn announce(db: &impl ConnectionTrait, key: Key) -> Result<(), DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }

@@ -18,7 +18,7 @@ pub async fn list(scope: &Scope) -> AppResult<Vec<level::Model>> {
 }
 
 /// The levels with these ids.
-pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<level::Model>> {
+pub(crate) async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<level::Model>> {
     Ok(scope
         .select::<level::Entity>()
         .filter(level::Column::Id.is_in(ids.iter().copied()))
@@ -73,7 +73,7 @@ pub async fn delete(scope: &Scope, id: i64) -> AppResult<()> {
 /// The level named exactly `typed` (case-sensitive), or a `BAD_USER_INPUT` naming it, with
 /// the level the user most likely meant. With a PSA connection only levels that have an
 /// active ConnectWise cross-reference count: anything else would never bill.
-pub async fn resolve(scope: &Scope, typed: &str) -> AppResult<level::Model> {
+pub(crate) async fn resolve(scope: &Scope, typed: &str) -> AppResult<level::Model> {
     let mut all = list(scope).await?;
     if let Some(connection) = psa::get(scope).await? {
         if connection.levels_synced_at.is_none() {

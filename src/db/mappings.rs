@@ -50,7 +50,10 @@ pub struct Saved {
 }
 
 /// The mappings of these products.
-pub async fn of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<billing_mapping::Model>> {
+pub(crate) async fn of_products(
+    scope: &Scope,
+    ids: &[i64],
+) -> AppResult<Vec<billing_mapping::Model>> {
     Ok(scope
         .select::<billing_mapping::Entity>()
         .filter(billing_mapping::Column::ProductId.is_in(ids.iter().copied()))
@@ -60,7 +63,10 @@ pub async fn of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<billing_ma
 }
 
 /// The mappings of a service's products.
-pub async fn of_service(scope: &Scope, service_id: i64) -> AppResult<Vec<billing_mapping::Model>> {
+pub(crate) async fn of_service(
+    scope: &Scope,
+    service_id: i64,
+) -> AppResult<Vec<billing_mapping::Model>> {
     catalog::service(scope, service_id).await?;
     let products: Vec<i64> = catalog::products_of_services(scope, &[service_id])
         .await?
@@ -229,7 +235,11 @@ pub async fn delete(scope: &Scope, id: i64) -> AppResult<()> {
 }
 
 /// Moves a mapping from the legacy platform to billbridge: it becomes editable and pushed.
-pub async fn take_over(scope: &Scope, id: i64, who: &str) -> AppResult<billing_mapping::Model> {
+pub(crate) async fn take_over(
+    scope: &Scope,
+    id: i64,
+    who: &str,
+) -> AppResult<billing_mapping::Model> {
     let current = get(scope, id).await?;
     if !current.managed_externally {
         return Err(AppError::Conflict(format!(

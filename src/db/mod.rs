@@ -96,7 +96,7 @@ pub struct Page<M> {
 
 /// Reads up to `first` rows of `query` (filtered, ordered and past its cursor): asks for
 /// one more to know whether another page follows.
-pub async fn read_page<E: EntityTrait, C: ConnectionTrait>(
+pub(crate) async fn read_page<E: EntityTrait, C: ConnectionTrait>(
     db: &C,
     query: Select<E>,
     first: u64,

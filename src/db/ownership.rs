@@ -40,7 +40,7 @@ pub async fn all(scope: &Scope) -> AppResult<Vec<Owned>> {
 /// Never for a dry run (its unchanged lines were not adopted). A run records each line's
 /// ownership with its outcome ([`own`]); this catches up the lines of a run taken over from
 /// a replica that recorded ownership only at the end of its runs.
-pub async fn record_run(scope: &Scope, run_id: i64, now: DateTime<Utc>) -> AppResult<usize> {
+pub(crate) async fn record_run(scope: &Scope, run_id: i64, now: DateTime<Utc>) -> AppResult<usize> {
     let lines = scope
         .select::<push_line::Entity>()
         .filter(push_line::Column::RunId.eq(run_id))
@@ -171,7 +171,7 @@ pub async fn settings(scope: &Scope) -> AppResult<(Settings, Option<push_setting
 }
 
 /// Saves the tenant's push settings.
-pub async fn save_settings(
+pub(crate) async fn save_settings(
     scope: &Scope,
     settings: Settings,
     who: &str,

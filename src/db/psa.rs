@@ -47,7 +47,7 @@ pub async fn get(scope: &Scope) -> AppResult<Option<psa_connection::Model>> {
 }
 
 /// Saves the connection, sealing the private key.
-pub async fn save(
+pub(crate) async fn save(
     scope: &Scope,
     master: &MasterKey,
     input: ConnectionInput,
@@ -104,7 +104,7 @@ pub async fn save(
 }
 
 /// Records the codebase `companyinfo` names now (sites move to new releases).
-pub async fn set_codebase(scope: &Scope, codebase: Option<String>) -> AppResult<()> {
+pub(crate) async fn set_codebase(scope: &Scope, codebase: Option<String>) -> AppResult<()> {
     if let Some(connection) = get(scope).await? {
         let mut row = connection.into_active_model();
         row.codebase = Set(codebase);
@@ -184,7 +184,7 @@ pub struct LevelSync {
 /// Makes the tenant's levels and their cross-references what ConnectWise holds: a level
 /// found there is created or marked as from ConnectWise; local levels stay (mappings may
 /// use them) but lose cross-references ConnectWise no longer has.
-pub async fn replace_cross_references(
+pub(crate) async fn replace_cross_references(
     scope: &Scope,
     synced: Vec<SyncedCrossReference>,
 ) -> AppResult<LevelSync> {
@@ -262,7 +262,7 @@ pub async fn replace_cross_references(
 }
 
 /// The cross-references of these levels.
-pub async fn cross_references_of_levels(
+pub(crate) async fn cross_references_of_levels(
     scope: &Scope,
     level_ids: &[i64],
 ) -> AppResult<Vec<level_cross_reference::Model>> {
@@ -274,7 +274,9 @@ pub async fn cross_references_of_levels(
 }
 
 /// Every cross-reference of the tenant's levels.
-pub async fn all_cross_references(scope: &Scope) -> AppResult<Vec<level_cross_reference::Model>> {
+pub(crate) async fn all_cross_references(
+    scope: &Scope,
+) -> AppResult<Vec<level_cross_reference::Model>> {
     Ok(scope
         .select::<level_cross_reference::Entity>()
         .all(scope.db())
@@ -289,7 +291,7 @@ pub struct LinkCounts {
 }
 
 /// Replaces every account's link with the ones just computed.
-pub async fn replace_links(
+pub(crate) async fn replace_links(
     scope: &Scope,
     links: Vec<(account::Model, Link)>,
 ) -> AppResult<LinkCounts> {
@@ -351,7 +353,10 @@ pub async fn replace_links(
 }
 
 /// The links of these accounts.
-pub async fn links_of_accounts(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account_link::Model>> {
+pub(crate) async fn links_of_accounts(
+    scope: &Scope,
+    ids: &[i64],
+) -> AppResult<Vec<account_link::Model>> {
     Ok(scope
         .select::<account_link::Entity>()
         .filter(account_link::Column::AccountId.is_in(ids.iter().copied()))
@@ -360,7 +365,7 @@ pub async fn links_of_accounts(scope: &Scope, ids: &[i64]) -> AppResult<Vec<acco
 }
 
 /// Every account link of the tenant.
-pub async fn all_links(scope: &Scope) -> AppResult<Vec<account_link::Model>> {
+pub(crate) async fn all_links(scope: &Scope) -> AppResult<Vec<account_link::Model>> {
     Ok(scope
         .select::<account_link::Entity>()
         .all(scope.db())

@@ -112,7 +112,7 @@ pub async fn page(
 /// to its counts, in one transaction; returns the run and the lines recorded `PENDING`, to
 /// be written. Unless `dry_run`, an unchanged line's addition is owned from now on (adopted
 /// as it is recorded).
-pub async fn insert_lines(
+pub(crate) async fn insert_lines(
     scope: &Scope,
     run_id: i64,
     lines: Vec<push_line::ActiveModel>,
@@ -197,7 +197,7 @@ pub struct LineFilter {
 }
 
 /// A page of a run's lines in order, after the line numbered `after_seq`.
-pub async fn lines_page(
+pub(crate) async fn lines_page(
     scope: &Scope,
     run_id: i64,
     filter: LineFilter,
@@ -376,7 +376,7 @@ pub async fn finish(
 }
 
 /// Extends the lease of a run this replica owns; false when it no longer owns it.
-pub async fn renew_lease(
+pub(crate) async fn renew_lease(
     scope: &Scope,
     run_id: i64,
     owner: &str,
@@ -394,7 +394,7 @@ pub async fn renew_lease(
 }
 
 /// Asks a running run to stop; `CONFLICT` when it has ended.
-pub async fn request_cancel(scope: &Scope, run_id: i64) -> AppResult<push_run::Model> {
+pub(crate) async fn request_cancel(scope: &Scope, run_id: i64) -> AppResult<push_run::Model> {
     let run = get(scope, run_id).await?;
     if run.status != RunStatus::Running {
         return Err(AppError::Conflict(format!(
@@ -408,12 +408,12 @@ pub async fn request_cancel(scope: &Scope, run_id: i64) -> AppResult<push_run::M
 }
 
 /// Whether a cancel was asked for.
-pub async fn cancel_requested(scope: &Scope, run_id: i64) -> AppResult<bool> {
+pub(crate) async fn cancel_requested(scope: &Scope, run_id: i64) -> AppResult<bool> {
     Ok(get(scope, run_id).await?.cancel_requested)
 }
 
 /// Marks the lines a cancelled run never wrote.
-pub async fn cancel_pending(scope: &Scope, run_id: i64, at: DateTime<Utc>) -> AppResult<()> {
+pub(crate) async fn cancel_pending(scope: &Scope, run_id: i64, at: DateTime<Utc>) -> AppResult<()> {
     scope
         .update::<push_line::Entity>()
         .col_expr(
@@ -429,7 +429,7 @@ pub async fn cancel_pending(scope: &Scope, run_id: i64, at: DateTime<Utc>) -> Ap
 }
 
 /// Marks the lines a run that stopped will not write: failed, with why.
-pub async fn fail_pending(
+pub(crate) async fn fail_pending(
     scope: &Scope,
     run_id: i64,
     error: &str,
@@ -448,7 +448,7 @@ pub async fn fail_pending(
 }
 
 /// The newest real (not dry) run of each service; `None` keys runs for all services.
-pub async fn latest_by_service(scope: &Scope) -> AppResult<Vec<push_run::Model>> {
+pub(crate) async fn latest_by_service(scope: &Scope) -> AppResult<Vec<push_run::Model>> {
     let newest: Vec<Option<i64>> = scope
         .select::<push_run::Entity>()
         .select_only()
@@ -471,7 +471,10 @@ const LOOK_BACK_RUNS: u64 = 30;
 
 /// The account's lines in the newest finished, real run that had lines for it (looking
 /// back through the last few runs only, so an account page never scans the whole log).
-pub async fn last_pushed_for(scope: &Scope, account: &str) -> AppResult<Vec<push_line::Model>> {
+pub(crate) async fn last_pushed_for(
+    scope: &Scope,
+    account: &str,
+) -> AppResult<Vec<push_line::Model>> {
     let runs: Vec<i64> = scope
         .select::<push_run::Entity>()
         .select_only()

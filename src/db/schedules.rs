@@ -25,7 +25,7 @@ pub struct ScheduleInput {
 }
 
 /// Saves the tenant's schedule.
-pub async fn save(
+pub(crate) async fn save(
     scope: &Scope,
     input: ScheduleInput,
     who: &str,
@@ -58,7 +58,7 @@ pub async fn save(
 }
 
 /// Records `slot_at` as taken by `owner`; `None` when another replica took it first.
-pub async fn claim_slot(
+pub(crate) async fn claim_slot(
     scope: &Scope,
     slot_at: DateTime<Utc>,
     owner: &str,
@@ -80,7 +80,7 @@ pub async fn claim_slot(
 }
 
 /// Records what a claimed slot became: its run, or why none.
-pub async fn settle_slot(
+pub(crate) async fn settle_slot(
     scope: &Scope,
     slot: push_slot::Model,
     run_id: Option<i64>,
@@ -103,7 +103,7 @@ pub async fn slots(scope: &Scope) -> AppResult<Vec<push_slot::Model>> {
 }
 
 /// The last slot taken, to show when the schedule last fired.
-pub async fn last_slot(scope: &Scope) -> AppResult<Option<push_slot::Model>> {
+pub(crate) async fn last_slot(scope: &Scope) -> AppResult<Option<push_slot::Model>> {
     Ok(scope
         .select::<push_slot::Entity>()
         .order_by_desc(push_slot::Column::SlotAt)

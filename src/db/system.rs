@@ -12,7 +12,7 @@ use super::entity::{push_run, push_schedule, webhook_delivery};
 use crate::domain::{DeliveryStatus, RunStatus};
 
 /// Every enabled schedule.
-pub async fn enabled_schedules(
+pub(crate) async fn enabled_schedules(
     db: &DatabaseConnection,
 ) -> Result<Vec<push_schedule::Model>, DbErr> {
     push_schedule::Entity::find()
@@ -22,7 +22,7 @@ pub async fn enabled_schedules(
 }
 
 /// Running runs whose owner stopped renewing its lease.
-pub async fn expired_runs(
+pub(crate) async fn expired_runs(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<Vec<push_run::Model>, DbErr> {
@@ -34,7 +34,7 @@ pub async fn expired_runs(
 }
 
 /// Takes over an expired run; true only for the one replica whose update won.
-pub async fn claim(
+pub(crate) async fn claim(
     db: &DatabaseConnection,
     run: &push_run::Model,
     owner: &str,
@@ -54,7 +54,7 @@ pub async fn claim(
 }
 
 /// Pending webhook deliveries whose next attempt is due, most overdue first.
-pub async fn due_deliveries(
+pub(crate) async fn due_deliveries(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     limit: u64,
@@ -73,7 +73,7 @@ pub async fn due_deliveries(
 /// other worker sees it due until then, and if this one dies mid-attempt the delivery is
 /// simply due again. True only for the one replica whose update won; the `attempts` check
 /// also refuses a claim made from a stale read.
-pub async fn claim_delivery(
+pub(crate) async fn claim_delivery(
     db: &DatabaseConnection,
     delivery: &webhook_delivery::Model,
     now: DateTime<Utc>,

@@ -17,7 +17,10 @@ pub async fn by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<tenan
 }
 
 /// The tenant a scope or a background job names by id.
-pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<tenant::Model>, DbErr> {
+pub(crate) async fn by_id(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<tenant::Model>, DbErr> {
     tenant::Entity::find_by_id(id).one(db).await
 }
 

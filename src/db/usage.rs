@@ -154,12 +154,12 @@ pub async fn record(scope: &Scope, rows: Vec<UsageInput>) -> AppResult<usize> {
 }
 
 /// The latest sample of every metric of every account.
-pub async fn latest_all(scope: &Scope) -> AppResult<Vec<usage_sample::Model>> {
+pub(crate) async fn latest_all(scope: &Scope) -> AppResult<Vec<usage_sample::Model>> {
     latest(scope, None).await
 }
 
 /// The latest sample of every metric of the given accounts.
-pub async fn latest_for_accounts(
+pub(crate) async fn latest_for_accounts(
     scope: &Scope,
     account_ids: &[i64],
 ) -> AppResult<Vec<usage_sample::Model>> {

@@ -23,7 +23,7 @@ pub struct NewUser {
 }
 
 /// The email as stored and looked up.
-pub fn normalize(email: &str) -> String {
+pub(crate) fn normalize(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
@@ -97,7 +97,7 @@ async fn keep_an_admin(scope: &Scope, changing: &user::Model) -> AppResult<()> {
 }
 
 /// Changes a user's role; never the last active admin's.
-pub async fn set_role(scope: &Scope, id: i64, role: Role) -> AppResult<user::Model> {
+pub(crate) async fn set_role(scope: &Scope, id: i64, role: Role) -> AppResult<user::Model> {
     let current = get(scope, id).await?;
     if current.role != role {
         keep_an_admin(scope, &current).await?;
@@ -133,7 +133,7 @@ async fn announce(scope: &Scope, id: i64) -> AppResult<()> {
 }
 
 /// Records a sign-in.
-pub async fn touch_login(scope: &Scope, id: i64) -> AppResult<()> {
+pub(crate) async fn touch_login(scope: &Scope, id: i64) -> AppResult<()> {
     let current = get(scope, id).await?;
     let mut row = current.into_active_model();
     row.last_login_at = Set(Some(Utc::now()));

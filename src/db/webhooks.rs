@@ -195,7 +195,7 @@ pub enum Next {
 /// Records attempt number `delivery.attempts + 1` and what follows it, in one transaction.
 /// False (and nothing written) when the delivery moved on since it was claimed, i.e. another
 /// worker took it over after this one's lease ran out.
-pub async fn record_attempt(
+pub(crate) async fn record_attempt(
     scope: &Scope,
     delivery: &webhook_delivery::Model,
     attempt: Attempt,

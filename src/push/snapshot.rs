@@ -204,7 +204,7 @@ pub async fn people(scope: &Scope, catalog: &Input) -> AppResult<People> {
 /// ConnectWise's side: the agreements and prices (see [`agreements`]), then the additions
 /// of each agreement the plan touches (one list each, concurrently). A push reads those
 /// additions itself, as it writes; a preview reads them all here.
-pub async fn remote(
+pub(crate) async fn remote(
     input: &mut Input,
     client: &Client,
     limiter: &Limiter,
@@ -313,7 +313,7 @@ pub struct Additions {
 }
 
 /// Every addition of one agreement (one list call, its pages), as [`additions`] reads them.
-pub async fn additions_of(client: &Client, agreement: i64) -> AppResult<Additions> {
+pub(crate) async fn additions_of(client: &Client, agreement: i64) -> AppResult<Additions> {
     let listed = client.additions(agreement, ListQuery::default()).await?;
     let mut additions = Vec::with_capacity(listed.items.len());
     let mut unreadable: Vec<String> = Vec::new();
