@@ -28,6 +28,7 @@ use crate::error::AppError;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+#[graphql(remote = "crate::domain::RunStatus")]
 pub enum PushStatus {
     Running,
     Succeeded,
@@ -37,6 +38,7 @@ pub enum PushStatus {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::LineAction")]
 pub enum PushAction {
     Update,
     Create,
@@ -48,6 +50,7 @@ pub enum PushAction {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::SkipReason")]
 pub enum SkipReason {
     /// The account has no ConnectWise company (or was never synced).
     NotLinked,
@@ -77,25 +80,8 @@ pub enum SkipReason {
     Drifted,
 }
 
-impl From<PlanSkip> for SkipReason {
-    fn from(reason: PlanSkip) -> Self {
-        match reason {
-            PlanSkip::NotLinked => SkipReason::NotLinked,
-            PlanSkip::AmbiguousCompany => SkipReason::AmbiguousCompany,
-            PlanSkip::NoMapping => SkipReason::NoMapping,
-            PlanSkip::ManagedExternally => SkipReason::ManagedExternally,
-            PlanSkip::NoCrossReference => SkipReason::NoCrossReference,
-            PlanSkip::NoAgreement => SkipReason::NoAgreement,
-            PlanSkip::AmbiguousAgreement => SkipReason::AmbiguousAgreement,
-            PlanSkip::NoUsage => SkipReason::NoUsage,
-            PlanSkip::AdditionNotAdoptable => SkipReason::AdditionNotAdoptable,
-            PlanSkip::InvalidQuantity => SkipReason::InvalidQuantity,
-            PlanSkip::Drifted => SkipReason::Drifted,
-        }
-    }
-}
-
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::LineOutcome")]
 pub enum LineOutcome {
     /// Still to write.
     Pending,
@@ -112,114 +98,11 @@ pub enum LineOutcome {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::RunTrigger")]
 pub enum PushTrigger {
     User,
     Schedule,
     Cli,
-}
-
-impl From<SkipReason> for PlanSkip {
-    fn from(reason: SkipReason) -> Self {
-        match reason {
-            SkipReason::NotLinked => PlanSkip::NotLinked,
-            SkipReason::AmbiguousCompany => PlanSkip::AmbiguousCompany,
-            SkipReason::NoMapping => PlanSkip::NoMapping,
-            SkipReason::ManagedExternally => PlanSkip::ManagedExternally,
-            SkipReason::NoCrossReference => PlanSkip::NoCrossReference,
-            SkipReason::NoAgreement => PlanSkip::NoAgreement,
-            SkipReason::AmbiguousAgreement => PlanSkip::AmbiguousAgreement,
-            SkipReason::NoUsage => PlanSkip::NoUsage,
-            SkipReason::AdditionNotAdoptable => PlanSkip::AdditionNotAdoptable,
-            SkipReason::InvalidQuantity => PlanSkip::InvalidQuantity,
-            SkipReason::Drifted => PlanSkip::Drifted,
-        }
-    }
-}
-
-impl From<RunStatus> for PushStatus {
-    fn from(status: RunStatus) -> Self {
-        match status {
-            RunStatus::Running => PushStatus::Running,
-            RunStatus::Succeeded => PushStatus::Succeeded,
-            RunStatus::Partial => PushStatus::Partial,
-            RunStatus::Failed => PushStatus::Failed,
-            RunStatus::Cancelled => PushStatus::Cancelled,
-        }
-    }
-}
-
-impl From<PushStatus> for RunStatus {
-    fn from(status: PushStatus) -> Self {
-        match status {
-            PushStatus::Running => RunStatus::Running,
-            PushStatus::Succeeded => RunStatus::Succeeded,
-            PushStatus::Partial => RunStatus::Partial,
-            PushStatus::Failed => RunStatus::Failed,
-            PushStatus::Cancelled => RunStatus::Cancelled,
-        }
-    }
-}
-
-impl From<RunTrigger> for PushTrigger {
-    fn from(trigger: RunTrigger) -> Self {
-        match trigger {
-            RunTrigger::User => PushTrigger::User,
-            RunTrigger::Schedule => PushTrigger::Schedule,
-            RunTrigger::Cli => PushTrigger::Cli,
-        }
-    }
-}
-
-impl From<StoredAction> for PushAction {
-    fn from(action: StoredAction) -> Self {
-        match action {
-            StoredAction::Update => PushAction::Update,
-            StoredAction::Create => PushAction::Create,
-            StoredAction::Unchanged => PushAction::Unchanged,
-            StoredAction::Retire => PushAction::Retire,
-            StoredAction::Skip => PushAction::Skip,
-        }
-    }
-}
-
-impl From<PushAction> for StoredAction {
-    fn from(action: PushAction) -> Self {
-        match action {
-            PushAction::Update => StoredAction::Update,
-            PushAction::Create => StoredAction::Create,
-            PushAction::Unchanged => StoredAction::Unchanged,
-            PushAction::Retire => StoredAction::Retire,
-            PushAction::Skip => StoredAction::Skip,
-        }
-    }
-}
-
-impl From<StoredOutcome> for LineOutcome {
-    fn from(outcome: StoredOutcome) -> Self {
-        match outcome {
-            StoredOutcome::Pending => LineOutcome::Pending,
-            StoredOutcome::Done => LineOutcome::Done,
-            StoredOutcome::Unchanged => LineOutcome::Unchanged,
-            StoredOutcome::Skipped => LineOutcome::Skipped,
-            StoredOutcome::Failed => LineOutcome::Failed,
-            StoredOutcome::Planned => LineOutcome::Planned,
-            StoredOutcome::Cancelled => LineOutcome::Cancelled,
-        }
-    }
-}
-
-impl From<LineOutcome> for StoredOutcome {
-    fn from(outcome: LineOutcome) -> Self {
-        match outcome {
-            LineOutcome::Pending => StoredOutcome::Pending,
-            LineOutcome::Done => StoredOutcome::Done,
-            LineOutcome::Unchanged => StoredOutcome::Unchanged,
-            LineOutcome::Skipped => StoredOutcome::Skipped,
-            LineOutcome::Failed => StoredOutcome::Failed,
-            LineOutcome::Planned => StoredOutcome::Planned,
-            LineOutcome::Cancelled => StoredOutcome::Cancelled,
-        }
-    }
 }
 
 /// One line of a plan or of a run: what is (or would be) written where, or why not.
