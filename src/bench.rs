@@ -121,7 +121,7 @@ async fn run(
             metrics.iter().map(move |m| usage_sample::ActiveModel {
                 account_id: Set(*account),
                 metric_id: Set(m.id),
-                quantity: Set(if m.unit == "GB" {
+                quantity: Set(if m.unit == crate::domain::MetricUnit::Gb {
                     80.0 + (i % 50) as f64
                 } else {
                     (1 + i % 7) as f64
@@ -230,7 +230,7 @@ async fn run(
         let cpu_before = cpu_seconds();
         let started = Instant::now();
         let trigger = Trigger {
-            kind: "CLI",
+            kind: crate::domain::RunTrigger::Cli,
             by: "bench".into(),
             slot_at: None,
         };

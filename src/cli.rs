@@ -1,4 +1,4 @@
-//! The command line: `serve` (with its scheduler and webhook worker), `migrate`, `schema`,
+//! The command line: `serve` (wired and started by `app::start`), `migrate`, `schema`,
 //! `token`, `tenant`, `sandbox`, `push` and `bench` (`push`, `api`).
 
 use anyhow::{Context, bail};
@@ -10,19 +10,20 @@ use std::process::ExitCode;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
-use crate::app::{self, AppState};
+use crate::app::start;
 use crate::auth::Role;
 use crate::auth::jwt::JwtKeys;
 use crate::config::{self, Config};
 use crate::crypto::MasterKey;
+use crate::domain::RunTrigger;
 use crate::limits::Limits;
 use crate::psa::Psa;
 use crate::push::PushOptions;
-use crate::push::scheduler::Scheduler;
-use crate::{connectwise, db, demo, graphql, sandbox, webhooks};
+use crate::{connectwise, db, graphql, sandbox, webhooks};
 
-/// How often each replica looks for due schedule slots and abandoned runs.
-const SCHEDULER_TICK: Duration = Duration::from_secs(15);
+/// What `billbridge push` prints when its run ends, and its exit status.
+mod report;
+
 /// Where `serve` listens unless told otherwise.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The author the audit log names for changes made from the command line.
@@ -239,7 +240,7 @@ enum TenantCommand {
 
 impl clap::ValueEnum for Role {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Role::Admin, Role::Editor, Role::Viewer]
+        Role::ALL
     }
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         Some(clap::builder::PossibleValue::new(self.as_str()))
@@ -336,13 +337,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             let password = read_password()?;
             let scope = db::Scope::new(db.clone(), &found);
-            let new = db::users::NewUser::new(
-                email.clone(),
-                name.unwrap_or_else(|| email.trim().to_owned()),
+            let new = db::users::NewUser {
+                email: email.clone(),
+                display_name: name.unwrap_or_else(|| email.trim().to_owned()),
                 role,
-                &password,
-            )
-            .map_err(|e| anyhow::anyhow!(e.message()))?;
+                password_hash: crate::auth::password::new_hash("password", &password)
+                    .map_err(|e| anyhow::anyhow!(e.message()))?,
+            };
             // In the audit log like a user added through the API, with the CLI as author.
             let user = db::audit::audited(&scope, CLI_ACTOR, |scope| async move {
                 let user = db::users::create(&scope, new).await?;
@@ -439,7 +440,7 @@ async fn push(data_dir: &Path, production: bool, args: PushArgs) -> anyhow::Resu
         std::sync::Arc::new(crate::metrics::Metrics::default()),
     );
     let trigger = db::push::Trigger {
-        kind: "CLI",
+        kind: RunTrigger::Cli,
         by: std::env::var("USER")
             .map(|u| format!("cli:{u}"))
             .unwrap_or_else(|_| "cli".into()),
@@ -488,39 +489,7 @@ async fn push(data_dir: &Path, production: bool, args: PushArgs) -> anyhow::Resu
             .await
             .map_err(|e| anyhow::anyhow!(e.message()))?,
     };
-    println!(
-        "push run {}: {} in {:.1}s — {} lines: {} written, {} unchanged, {} skipped, {} failed",
-        run.id,
-        run.status,
-        run.finished_at
-            .map_or(0.0, |f| (f - run.started_at).num_milliseconds() as f64
-                / 1000.0),
-        run.total_lines,
-        run.done,
-        run.unchanged,
-        run.skipped,
-        run.failed
-    );
-    if let Some(message) = &run.message {
-        println!("{message}");
-    }
-    let failed = db::push::lines_page(&scope, run.id, None, Some("FAILED"), None, None, 20)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message()))?;
-    for line in failed.rows {
-        println!(
-            "  failed: {} {} on agreement {}: {}",
-            line.accounts,
-            line.metric.unwrap_or_default(),
-            line.agreement_id.unwrap_or_default(),
-            line.error.unwrap_or_default()
-        );
-    }
-    match run.status.as_str() {
-        "SUCCEEDED" => Ok(()),
-        "PARTIAL" => std::process::exit(2),
-        other => bail!("the push ended {}", other.to_lowercase()),
-    }
+    report::push_run(&scope, &run).await
 }
 
 async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
@@ -549,7 +518,7 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
         sandbox::DEMO_COMPANY_ID
     );
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(start::shutdown_signal())
         .await?;
     Ok(())
 }
@@ -631,96 +600,17 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
         master_key(data_dir, production)?,
         connectwise::Settings::default(),
     );
-    let mut db = open(data_dir, &args.db).await?;
-    // Before any clone is made: the count covers every statement the server runs.
-    let statements = crate::metrics::count_statements(&mut db);
+    let db = open(data_dir, &args.db).await?;
     let limits = Limits::from_env(env)?;
-    let state = AppState::standard(
-        db.clone(),
+    start::run(start::Start {
+        config,
         keys,
         psa,
-        PushOptions::default(),
-        &config.public_url,
-    )
-    .configure(limits, production);
-    state.pusher.metrics.report_statements(statements);
-    let demo_token = if args.demo {
-        demo::seed(&db).await.context("creating the demo tenant")?;
-        let listener = tokio::net::TcpListener::bind(args.sandbox_listen)
-            .await
-            .with_context(|| {
-                format!(
-                    "starting the ConnectWise sandbox on {}",
-                    args.sandbox_listen
-                )
-            })?;
-        let site = sandbox::Sandbox::new(&sandbox::Options::default()).spawn(listener)?;
-        let synced = demo::connect_sandbox(&db, &state.pusher.psa, &site)
-            .await
-            .context("connecting the demo tenant to the sandbox")?;
-        println!("ConnectWise sandbox: {site} (demo tenant connected: {synced})");
-        Some(state.jwt.issue(
-            demo::TENANT,
-            Role::Admin,
-            "demo",
-            Duration::from_secs(12 * 3600),
-        )?)
-    } else {
-        None
-    };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("listening on {}", config.listen))?;
-    let address = listener.local_addr()?;
-    tracing::info!(%address, "billbridge is serving");
-    println!("billbridge is serving http://{address}  (GraphQL: /graphql, GraphiQL: /graphiql)");
-    if let Some(token) = demo_token {
-        println!(
-            "\nDemo tenant `demo` is ready. Sign in at http://{address}/ with tenant `{}`, {} / {}.\n\
-             For GraphiQL and scripts, an admin API token (valid 12 hours):\n\n{token}\n\n\
-             Later tokens: billbridge token --tenant demo --role admin\n",
-            demo::TENANT,
-            demo::ADMIN_EMAIL,
-            demo::ADMIN_PASSWORD,
-        );
-    }
-    let scheduler = Scheduler {
-        pusher: state.pusher.clone(),
-        tick: SCHEDULER_TICK,
-    };
-    tokio::spawn(scheduler.run());
-    let deliveries = webhooks::Worker::new(
-        state.db.clone(),
-        state.pusher.psa.master_key.clone(),
-        state.pusher.clock.clone(),
-        webhooks::Settings::default(),
-    )
-    .context("starting the webhook delivery worker")?;
-    tokio::spawn(deliveries.run());
-    app::serve(listener, state, shutdown_signal()).await?;
-    tracing::info!("stopped");
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        tokio::signal::ctrl_c().await.ok();
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
+        db,
+        limits,
+        demo_sandbox: args.demo.then_some(args.sandbox_listen),
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -19,104 +19,10 @@ pub const TENANT: &str = "demo";
 pub const ADMIN_EMAIL: &str = "admin@demo.billbridge.local";
 pub const ADMIN_PASSWORD: &str = "demo-password";
 
-/// The demo customers; a few are known to ConnectWise by another identifier.
-pub const ACCOUNTS: [&str; 50] = [
-    "acme-dental",
-    "alpine-logistics",
-    "apex-legal",
-    "aspen-clinic",
-    "atlas-builders",
-    "beacon-realty",
-    "birch-accounting",
-    "blue-harbor-hotel",
-    "brightpath-law",
-    "cedar-schools",
-    "cobalt-engineering",
-    "coral-pharmacy",
-    "crestview-vets",
-    "delta-freight",
-    "ember-bakery",
-    "evergreen-insurance",
-    "falcon-aviation",
-    "fjord-shipping",
-    "garnet-jewelers",
-    "granite-mortgage",
-    "harbor-medical",
-    "highland-farms",
-    "horizon-travel",
-    "ironwood-manufacturing",
-    "jade-architects",
-    "juniper-spa",
-    "keystone-credit",
-    "lakeside-dentistry",
-    "lumen-optics",
-    "maple-pediatrics",
-    "meridian-consulting",
-    "monarch-events",
-    "nimbus-software",
-    "northwind-traders",
-    "oak-family-law",
-    "orchid-florists",
-    "pacific-brewing",
-    "pinnacle-fitness",
-    "quartz-labs",
-    "redwood-capital",
-    "riverbend-church",
-    "sage-counseling",
-    "sierra-auto",
-    "summit-chiropractic",
-    "tidewater-marine",
-    "timber-homes",
-    "union-plumbing",
-    "vertex-robotics",
-    "willow-vision",
-    "zenith-media",
-];
-
-/// Accounts whose ConnectWise Company ID was taken by another integration: their company
-/// carries the account name in the `echo_username` custom field instead.
-pub const LINKED_BY_ECHO_USERNAME: [&str; 5] = [
-    "alpine-logistics",
-    "cedar-schools",
-    "garnet-jewelers",
-    "lumen-optics",
-    "sage-counseling",
-];
-/// An account with no company in ConnectWise.
-pub const NOT_IN_PSA: &str = "zenith-media";
-/// An account two companies claim (one by Company ID, one by `echo_username`).
-pub const CLAIMED_TWICE: &str = "quartz-labs";
-/// An account whose company has two active agreements of the backup agreement type.
-pub const TWO_AGREEMENTS: &str = "redwood-capital";
-/// An account known to ConnectWise by another identifier, set as its link identifier.
-pub const LINK_IDENTIFIER: (&str, &str) = ("northwind-traders", "NWT-001");
-
-/// The ConnectWise Company ID of an account that has one (`echo_username` companies get a
-/// name-style ID, as another integration would have created them).
-pub fn company_identifier(account: &str) -> String {
-    if LINKED_BY_ECHO_USERNAME.contains(&account) {
-        company_name(account).replace(' ', "")
-    } else if account == LINK_IDENTIFIER.0 {
-        LINK_IDENTIFIER.1.to_owned()
-    } else {
-        account.to_owned()
-    }
-}
-
-/// The ConnectWise company name of an account: "acme-dental" → "Acme Dental".
-pub fn company_name(account: &str) -> String {
-    account
-        .split('-')
-        .map(|w| {
-            let mut chars = w.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use crate::sandbox::customers::{
+    ACCOUNTS, CLAIMED_TWICE, LINK_IDENTIFIER, LINKED_BY_ECHO_USERNAME, NOT_IN_PSA, TWO_AGREEMENTS,
+    company_identifier, company_name,
+};
 
 /// A small, fixed pseudo-random sequence (xorshift) so every demo is the same.
 struct Dice(u64);
@@ -169,12 +75,12 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, SeedError> {
     let tenant = tenants::create(db, TENANT, "Demo MSP").await?;
     let scope = Scope::new(db.clone(), &tenant);
     fill(&scope, Utc::now()).await?;
-    let admin = crate::db::users::NewUser::new(
-        ADMIN_EMAIL.into(),
-        "Demo Admin".into(),
-        crate::auth::Role::Admin,
-        ADMIN_PASSWORD,
-    )?;
+    let admin = crate::db::users::NewUser {
+        email: ADMIN_EMAIL.into(),
+        display_name: "Demo Admin".into(),
+        role: crate::auth::Role::Admin,
+        password_hash: crate::auth::password::new_hash("password", ADMIN_PASSWORD)?,
+    };
     crate::db::users::create(&scope, admin).await?;
     tracing::info!("created the demo tenant");
     Ok(true)
@@ -387,12 +293,12 @@ pub async fn fill(scope: &Scope, now: DateTime<Utc>) -> Result<(), SeedError> {
                 .find(|p| Some(p.id) == sub.plan_id)
                 .map_or(50.0, |p| p.base_size_gb.max(40.0));
             for metric in metrics.iter().filter(|m| m.product_id == sub.product_id) {
-                let mut level = match metric.unit.as_str() {
-                    "GB" => base * dice.between(0.5, 1.3),
-                    _ => dice.between(1.0, 40.0).floor(),
+                let mut level = match metric.unit {
+                    MetricUnit::Gb => base * dice.between(0.5, 1.3),
+                    MetricUnit::Count => dice.between(1.0, 40.0).floor(),
                 };
                 for week in (0..12).rev() {
-                    let quantity = if metric.unit == "GB" {
+                    let quantity = if metric.unit == MetricUnit::Gb {
                         (level * 100.0).round() / 100.0
                     } else {
                         level.floor()
@@ -404,7 +310,7 @@ pub async fn fill(scope: &Scope, now: DateTime<Utc>) -> Result<(), SeedError> {
                         measured_at: today - Duration::weeks(week),
                     });
                     // Storage grows a little every week; counts drift.
-                    level = if metric.unit == "GB" {
+                    level = if metric.unit == MetricUnit::Gb {
                         level * dice.between(1.0, 1.04)
                     } else {
                         (level + dice.between(-1.0, 2.0)).max(0.0)

@@ -1,7 +1,7 @@
 //! billbridge: maps a vendor's services, plans and products to ConnectWise Manage billing
 //! levels, and pushes every customer's usage into the right agreement additions.
 
-/// AppState, the router, and `serve(listener, shutdown)`.
+/// The router, `serve(listener, shutdown)`, and `start` (the `serve` command's wiring).
 pub mod app;
 /// Who is asking: JWTs and the request's Viewer.
 pub mod auth;
@@ -37,6 +37,8 @@ pub mod psa;
 pub mod push;
 /// A ConnectWise Manage stand-in for the demo, the tests and the benchmarks.
 pub mod sandbox;
+/// `AppState`: what every handler shares, and how it is assembled.
+pub mod state;
 /// The embedded SPA.
 pub mod web;
 /// Signed `push_run.finished` events to tenants' URLs: enqueueing and the delivery worker.

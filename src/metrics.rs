@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use crate::domain::{LineOutcome, RunStatus};
+
 /// Upper bounds of the push-duration histogram, in seconds.
 const DURATION_BUCKETS: [f64; 10] = [
     1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
@@ -48,9 +50,10 @@ impl Metrics {
         f(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    pub fn run_finished(&self, status: &str, took: Duration) {
+    /// A run ended with `status` after `took`.
+    pub fn run_finished(&self, status: RunStatus, took: Duration) {
         self.with(|m| {
-            *m.runs.entry(status.to_owned()).or_default() += 1;
+            *m.runs.entry(status.as_str().to_owned()).or_default() += 1;
             let seconds = took.as_secs_f64();
             for (bucket, bound) in m.durations.iter_mut().zip(DURATION_BUCKETS) {
                 if seconds <= bound {
@@ -62,8 +65,9 @@ impl Metrics {
         });
     }
 
-    pub fn lines(&self, outcome: &str, count: u64) {
-        self.with(|m| *m.lines.entry(outcome.to_owned()).or_default() += count);
+    /// `count` lines ended with `outcome`.
+    pub fn lines(&self, outcome: LineOutcome, count: u64) {
+        self.with(|m| *m.lines.entry(outcome.as_str().to_owned()).or_default() += count);
     }
 
     /// A ConnectWise exchange: its method and HTTP status (`0` when there was no answer).
@@ -125,8 +129,8 @@ mod tests {
     #[test]
     fn renders_prometheus_text() {
         let m = Metrics::default();
-        m.run_finished("SUCCEEDED", Duration::from_secs(3));
-        m.lines("DONE", 5);
+        m.run_finished(RunStatus::Succeeded, Duration::from_secs(3));
+        m.lines(LineOutcome::Done, 5);
         m.call("PATCH", 200);
         m.call("GET", 0);
         let text = m.render();

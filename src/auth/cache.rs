@@ -26,9 +26,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbBackend};
 use std::borrow::Borrow;
 use std::collections::HashMap;
-use std::fmt;
 use std::hash::Hash;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -36,6 +34,7 @@ use tokio::task::JoinHandle;
 
 use super::Role;
 use crate::db::entity::tenant;
+pub use crate::db::invalidations::Key;
 use crate::db::invalidations::Listener;
 use crate::db::{Scope, api_tokens, tenants, users};
 use crate::error::{AppError, AppResult};
@@ -51,43 +50,6 @@ pub const CAPACITY: usize = 10_000;
 /// [`RECONNECT_MAX`] while it keeps failing.
 const RECONNECT_FIRST: Duration = Duration::from_millis(100);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
-
-/// Something cached that can change, as announced between replicas.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Key {
-    /// An API token's row: revoked? expired?
-    Token { tenant_id: i64, id: i64 },
-    /// A user's standing: active? role?
-    User { tenant_id: i64, id: i64 },
-}
-
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Key::Token { tenant_id, id } => write!(f, "token {tenant_id} {id}"),
-            Key::User { tenant_id, id } => write!(f, "user {tenant_id} {id}"),
-        }
-    }
-}
-
-impl FromStr for Key {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
-        let mut parts = text.split(' ');
-        let (Some(kind), Some(tenant_id), Some(id), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(format!("{text:?} is not `<kind> <tenant> <id>`"));
-        };
-        let number = |n: &str| n.parse::<i64>().map_err(|_| format!("{n:?} is not an id"));
-        let (tenant_id, id) = (number(tenant_id)?, number(id)?);
-        match kind {
-            "token" => Ok(Key::Token { tenant_id, id }),
-            "user" => Ok(Key::User { tenant_id, id }),
-            other => Err(format!("unknown kind {other:?}")),
-        }
-    }
-}
 
 /// What an API token's row said.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -233,8 +195,8 @@ impl AuthCache {
         }
         let ticket = self.ticket();
         let standing = match users::get(scope, id).await {
-            Ok(user) => user.active.then(|| Standing {
-                role: user.role.parse().unwrap_or(Role::Viewer),
+            Ok(user) => user.active.then_some(Standing {
+                role: user.role,
                 email: user.email,
             }),
             Err(AppError::NotFound { .. }) => None,

@@ -26,6 +26,12 @@ pub fn check(field: &str, password: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Checks a new password given as `field` (see [`check`]) and hashes it (see [`hash`]).
+pub fn new_hash(field: &str, password: &str) -> Result<String, AppError> {
+    check(field, password)?;
+    hash(password)
+}
+
 /// The argon2id hash of `password` with a fresh salt.
 pub fn hash(password: &str) -> Result<String, AppError> {
     Argon2::default()

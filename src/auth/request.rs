@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use super::Viewer;
 use super::jwt::{Audience, JwtError};
-use crate::app::AppState;
 use crate::db::Scope;
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "billbridge_session";
 /// The header the web app sends with every operation; a cross-site form cannot.

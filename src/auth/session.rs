@@ -14,11 +14,11 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use super::request::{self, SESSION_TTL};
-use super::{Role, Viewer, password};
-use crate::app::AppState;
+use super::{Viewer, password};
 use crate::db::{Scope, tenants, users};
 use crate::error::{AppError, refuse};
 use crate::limits::{Rate, RateLimiter, too_many};
+use crate::state::AppState;
 
 /// Every failed sign-in takes at least this long, so timing tells nothing.
 const FAILURE_FLOOR: Duration = Duration::from_millis(400);
@@ -212,7 +212,7 @@ async fn check(state: &AppState, login: &Login) -> Result<Viewer, AppError> {
     Ok(Viewer {
         tenant_id: tenant.id,
         tenant_slug: tenant.slug,
-        role: user.role.parse().unwrap_or(Role::Viewer),
+        role: user.role,
         subject: user.email,
         user_id: Some(user.id),
     })

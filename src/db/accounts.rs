@@ -10,11 +10,13 @@ use std::collections::{HashMap, HashSet};
 
 use super::entity::{account, account_link, metric, plan, product, subscription, usage_sample};
 use super::{Page, Scope, catalog, like, read_page};
+use crate::domain::LinkState;
 use crate::error::{AppError, AppResult};
 
 /// The most rows one batch mutation takes; larger imports are split by the caller.
 pub const MAX_BATCH: usize = 1000;
 
+/// An account to import, with its subscriptions.
 #[derive(Clone, Debug)]
 pub struct AccountInput {
     pub name: String,
@@ -22,6 +24,7 @@ pub struct AccountInput {
     pub subscriptions: Vec<SubscriptionInput>,
 }
 
+/// A product (and plan) an imported account subscribes to.
 #[derive(Clone, Copy, Debug)]
 pub struct SubscriptionInput {
     pub product_id: i64,
@@ -208,8 +211,8 @@ pub struct AccountFilter {
     pub product_id: Option<i64>,
     pub plan_id: Option<i64>,
     pub search: Option<String>,
-    /// `LINKED`, `NOT_FOUND` or `AMBIGUOUS`, as the last company sync left it.
-    pub link_state: Option<&'static str>,
+    /// As the last company sync left it.
+    pub link_state: Option<LinkState>,
 }
 
 fn subscribed(scope: &Scope, column: subscription::Column, ids: SubQueryIds) -> Condition {
@@ -315,7 +318,8 @@ pub async fn all(scope: &Scope) -> AppResult<Vec<account::Model>> {
     Ok(scope.select::<account::Entity>().all(scope.db()).await?)
 }
 
-pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account::Model>> {
+/// The accounts with these ids.
+pub(crate) async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account::Model>> {
     Ok(scope
         .select::<account::Entity>()
         .filter(account::Column::Id.is_in(ids.iter().copied()))
@@ -323,7 +327,8 @@ pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account::Model>
         .await?)
 }
 
-pub async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<account::Model>> {
+/// The accounts with these names.
+pub(crate) async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<account::Model>> {
     Ok(scope
         .select::<account::Entity>()
         .filter(account::Column::Name.is_in(names.iter().cloned()))
@@ -331,7 +336,8 @@ pub async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<account:
         .await?)
 }
 
-pub async fn subscriptions_of_accounts(
+/// The subscriptions of these accounts.
+pub(crate) async fn subscriptions_of_accounts(
     scope: &Scope,
     ids: &[i64],
 ) -> AppResult<Vec<subscription::Model>> {
@@ -343,7 +349,8 @@ pub async fn subscriptions_of_accounts(
         .await?)
 }
 
-pub async fn subscriptions_of_products(
+/// The subscriptions to these products.
+pub(crate) async fn subscriptions_of_products(
     scope: &Scope,
     product_ids: &[i64],
 ) -> AppResult<Vec<subscription::Model>> {
@@ -359,7 +366,7 @@ pub async fn subscriptions_of_products(
 /// account is not linked to a ConnectWise company, or some metric of their product has no
 /// usage for the account. Usually a few; every other subscription is linked and has usage
 /// for each of its product's metrics, which is all a readiness count needs to know of it.
-pub async fn unready_subscriptions(
+pub(crate) async fn unready_subscriptions(
     scope: &Scope,
     product_ids: &[i64],
 ) -> AppResult<Vec<subscription::Model>> {
@@ -368,7 +375,7 @@ pub async fn unready_subscriptions(
         .column(account_link::Column::AccountId)
         .from(account_link::Entity)
         .and_where(account_link::Column::TenantId.eq(scope.tenant_id()))
-        .and_where(account_link::Column::State.eq("LINKED"));
+        .and_where(account_link::Column::State.eq(LinkState::Linked));
     // A metric of the subscription's product that the account never reported.
     let mut reported = Query::select();
     reported
@@ -403,7 +410,7 @@ pub async fn unready_subscriptions(
 }
 
 /// How many subscriptions each (product, plan) of the given products has.
-pub async fn subscription_counts(
+pub(crate) async fn subscription_counts(
     scope: &Scope,
     product_ids: &[i64],
 ) -> AppResult<Vec<(i64, Option<i64>, i64)>> {

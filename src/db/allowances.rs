@@ -71,7 +71,7 @@ pub async fn forget(db: &DatabaseConnection, key: &str) -> Result<(), DbErr> {
 }
 
 /// Forgets buckets untouched for `idle` (they have refilled by then).
-pub async fn forget_idle(db: &DatabaseConnection, idle: Duration) -> Result<u64, DbErr> {
+pub(crate) async fn forget_idle(db: &DatabaseConnection, idle: Duration) -> Result<u64, DbErr> {
     let done = db
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,

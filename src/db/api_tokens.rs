@@ -4,14 +4,15 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, QueryOrder, Set};
 
 use super::entity::api_token;
+use super::invalidations::Key;
 use super::{Scope, invalidations};
-use crate::auth::Role;
-use crate::auth::cache::Key;
+use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 
 /// Last-used times are written at most this often per token, not on every request.
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 
+/// Records a new API token (the JWT itself is signed by the caller).
 pub async fn create(
     scope: &Scope,
     name: String,
@@ -21,7 +22,7 @@ pub async fn create(
 ) -> AppResult<api_token::Model> {
     let row = api_token::ActiveModel {
         name: Set(name),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         created_by: Set(who.to_owned()),
         created_at: Set(Utc::now()),
         expires_at: Set(expires_at),
@@ -32,6 +33,7 @@ pub async fn create(
     Ok(scope.insert(scope.db(), row).await?)
 }
 
+/// The tenant's API tokens.
 pub async fn list(scope: &Scope) -> AppResult<Vec<api_token::Model>> {
     Ok(scope
         .select::<api_token::Entity>()
@@ -40,6 +42,7 @@ pub async fn list(scope: &Scope) -> AppResult<Vec<api_token::Model>> {
         .await?)
 }
 
+/// One API token, or `NOT_FOUND`.
 pub async fn get(scope: &Scope, id: i64) -> AppResult<api_token::Model> {
     scope
         .get::<api_token::Entity, _>(scope.db(), id)
@@ -47,6 +50,7 @@ pub async fn get(scope: &Scope, id: i64) -> AppResult<api_token::Model> {
         .ok_or_else(|| AppError::not_found("API token", id))
 }
 
+/// Revokes a token and tells every replica; revoking twice is harmless.
 pub async fn revoke(scope: &Scope, id: i64) -> AppResult<api_token::Model> {
     let current = get(scope, id).await?;
     if current.revoked_at.is_some() {
@@ -69,7 +73,7 @@ pub fn refused() -> AppError {
 }
 
 /// When the token's "last used" time is next due to be written.
-pub fn next_touch(token: &api_token::Model) -> DateTime<Utc> {
+pub(crate) fn next_touch(token: &api_token::Model) -> DateTime<Utc> {
     token
         .last_used_at
         .map_or(DateTime::<Utc>::MIN_UTC, |at| at + TOUCH_EVERY)

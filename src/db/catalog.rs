@@ -19,7 +19,8 @@ pub async fn services(scope: &Scope) -> AppResult<Vec<service::Model>> {
     Ok(all)
 }
 
-pub async fn services_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<service::Model>> {
+/// The services with these ids.
+pub(crate) async fn services_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<service::Model>> {
     Ok(scope
         .select::<service::Entity>()
         .filter(service::Column::Id.is_in(ids.iter().copied()))
@@ -27,6 +28,7 @@ pub async fn services_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<service
         .await?)
 }
 
+/// One service, or `NOT_FOUND`.
 pub async fn service(scope: &Scope, id: i64) -> AppResult<service::Model> {
     scope
         .get::<service::Entity, _>(scope.db(), id)
@@ -44,7 +46,8 @@ async fn service_name_taken(scope: &Scope, name: &str, except: Option<i64>) -> A
     Ok(query.count(scope.db()).await? > 0)
 }
 
-pub async fn create_service(
+/// Adds a service; its name is unique in the tenant.
+pub(crate) async fn create_service(
     scope: &Scope,
     name: String,
     description: Option<String>,
@@ -65,7 +68,8 @@ pub async fn create_service(
     Ok(scope.insert(scope.db(), row).await?)
 }
 
-pub async fn update_service(
+/// Changes a service's name or description.
+pub(crate) async fn update_service(
     scope: &Scope,
     id: i64,
     name: Option<String>,
@@ -88,7 +92,8 @@ pub async fn update_service(
     Ok(row.update(scope.db()).await?)
 }
 
-pub async fn delete_service(scope: &Scope, id: i64) -> AppResult<()> {
+/// Deletes a service.
+pub(crate) async fn delete_service(scope: &Scope, id: i64) -> AppResult<()> {
     let current = service(scope, id).await?;
     let products = scope
         .select::<product::Entity>()
@@ -109,7 +114,11 @@ pub async fn delete_service(scope: &Scope, id: i64) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn products_of_services(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product::Model>> {
+/// The products of these services.
+pub(crate) async fn products_of_services(
+    scope: &Scope,
+    ids: &[i64],
+) -> AppResult<Vec<product::Model>> {
     Ok(scope
         .select::<product::Entity>()
         .filter(product::Column::ServiceId.is_in(ids.iter().copied()))
@@ -118,7 +127,8 @@ pub async fn products_of_services(scope: &Scope, ids: &[i64]) -> AppResult<Vec<p
         .await?)
 }
 
-pub async fn products_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product::Model>> {
+/// The products with these ids.
+pub(crate) async fn products_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product::Model>> {
     Ok(scope
         .select::<product::Entity>()
         .filter(product::Column::Id.is_in(ids.iter().copied()))
@@ -126,6 +136,7 @@ pub async fn products_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<product
         .await?)
 }
 
+/// One product, or `NOT_FOUND`.
 pub async fn product(scope: &Scope, id: i64) -> AppResult<product::Model> {
     scope
         .get::<product::Entity, _>(scope.db(), id)
@@ -173,7 +184,8 @@ async fn product_name_taken(
     Ok(query.count(scope.db()).await? > 0)
 }
 
-pub async fn create_product(
+/// Adds a product with its metrics.
+pub(crate) async fn create_product(
     scope: &Scope,
     service_id: i64,
     name: String,
@@ -211,7 +223,7 @@ async fn insert_metric<C: ConnectionTrait>(
         product_id: Set(product_id),
         name: Set(spec.name),
         cross_reference_type: Set(spec.cross_reference_type),
-        unit: Set(spec.unit.as_str().to_owned()),
+        unit: Set(spec.unit),
         ..Default::default()
     };
     Ok(scope.insert(conn, row).await?)
@@ -219,7 +231,7 @@ async fn insert_metric<C: ConnectionTrait>(
 
 /// Renames a product and/or replaces its metrics (matched by cross-reference type: new
 /// ones are added, missing ones removed unless they have usage history).
-pub async fn update_product(
+pub(crate) async fn update_product(
     scope: &Scope,
     id: i64,
     name: Option<String>,
@@ -271,7 +283,7 @@ pub async fn update_product(
                 Some(old) => {
                     let mut m = old.clone().into_active_model();
                     m.name = Set(spec.name);
-                    m.unit = Set(spec.unit.as_str().to_owned());
+                    m.unit = Set(spec.unit);
                     m.update(&txn).await?;
                 }
                 None => {
@@ -284,7 +296,8 @@ pub async fn update_product(
     Ok(updated)
 }
 
-pub async fn delete_product(scope: &Scope, id: i64) -> AppResult<()> {
+/// Deletes a product.
+pub(crate) async fn delete_product(scope: &Scope, id: i64) -> AppResult<()> {
     let current = product(scope, id).await?;
     let mappings = scope
         .select::<billing_mapping::Entity>()
@@ -333,7 +346,11 @@ pub async fn delete_product(scope: &Scope, id: i64) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn metrics_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
+/// The metrics of these products.
+pub(crate) async fn metrics_of_products(
+    scope: &Scope,
+    ids: &[i64],
+) -> AppResult<Vec<metric::Model>> {
     Ok(scope
         .select::<metric::Entity>()
         .filter(metric::Column::ProductId.is_in(ids.iter().copied()))
@@ -342,7 +359,8 @@ pub async fn metrics_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<me
         .await?)
 }
 
-pub async fn metrics_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
+/// The metrics with these ids.
+pub(crate) async fn metrics_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
     Ok(scope
         .select::<metric::Entity>()
         .filter(metric::Column::Id.is_in(ids.iter().copied()))
@@ -350,7 +368,8 @@ pub async fn metrics_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::
         .await?)
 }
 
-pub async fn plans_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
+/// The plans of these products.
+pub(crate) async fn plans_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
     Ok(scope
         .select::<plan::Entity>()
         .filter(plan::Column::ProductId.is_in(ids.iter().copied()))
@@ -359,7 +378,8 @@ pub async fn plans_of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan
         .await?)
 }
 
-pub async fn plans_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
+/// The plans with these ids.
+pub(crate) async fn plans_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Model>> {
     Ok(scope
         .select::<plan::Entity>()
         .filter(plan::Column::Id.is_in(ids.iter().copied()))
@@ -367,6 +387,7 @@ pub async fn plans_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<plan::Mode
         .await?)
 }
 
+/// One plan, or `NOT_FOUND`.
 pub async fn plan(scope: &Scope, id: i64) -> AppResult<plan::Model> {
     scope
         .get::<plan::Entity, _>(scope.db(), id)
@@ -400,7 +421,12 @@ async fn unique_id_taken(
     Ok(query.count(scope.db()).await? > 0)
 }
 
-pub async fn create_plan(scope: &Scope, product_id: i64, spec: PlanSpec) -> AppResult<plan::Model> {
+/// Adds a plan to a product.
+pub(crate) async fn create_plan(
+    scope: &Scope,
+    product_id: i64,
+    spec: PlanSpec,
+) -> AppResult<plan::Model> {
     let owner = product(scope, product_id).await?;
     let unique_id = spec
         .unique_id
@@ -423,7 +449,8 @@ pub async fn create_plan(scope: &Scope, product_id: i64, spec: PlanSpec) -> AppR
     Ok(scope.insert(scope.db(), row).await?)
 }
 
-pub async fn update_plan(scope: &Scope, id: i64, spec: PlanSpec) -> AppResult<plan::Model> {
+/// Changes a plan.
+pub(crate) async fn update_plan(scope: &Scope, id: i64, spec: PlanSpec) -> AppResult<plan::Model> {
     let current = plan(scope, id).await?;
     let mut row = current.clone().into_active_model();
     if let Some(unique_id) = spec.unique_id {
@@ -449,7 +476,8 @@ pub async fn update_plan(scope: &Scope, id: i64, spec: PlanSpec) -> AppResult<pl
     Ok(row.update(scope.db()).await?)
 }
 
-pub async fn delete_plan(scope: &Scope, id: i64) -> AppResult<()> {
+/// Deletes a plan.
+pub(crate) async fn delete_plan(scope: &Scope, id: i64) -> AppResult<()> {
     let current = plan(scope, id).await?;
     let mappings = scope
         .select::<billing_mapping::Entity>()

@@ -8,17 +8,55 @@
 
 use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use std::fmt;
+use std::str::FromStr;
 
-use crate::auth::cache::Key;
+/// Something cached that can change, as announced between replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// An API token's row: revoked? expired?
+    Token { tenant_id: i64, id: i64 },
+    /// A user's standing: active? role?
+    User { tenant_id: i64, id: i64 },
+}
 
-pub const CHANNEL: &str = "billbridge_auth";
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::Token { tenant_id, id } => write!(f, "token {tenant_id} {id}"),
+            Key::User { tenant_id, id } => write!(f, "user {tenant_id} {id}"),
+        }
+    }
+}
+
+impl FromStr for Key {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let mut parts = text.split(' ');
+        let (Some(kind), Some(tenant_id), Some(id), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!("{text:?} is not `<kind> <tenant> <id>`"));
+        };
+        let number = |n: &str| n.parse::<i64>().map_err(|_| format!("{n:?} is not an id"));
+        let (tenant_id, id) = (number(tenant_id)?, number(id)?);
+        match kind {
+            "token" => Ok(Key::Token { tenant_id, id }),
+            "user" => Ok(Key::User { tenant_id, id }),
+            other => Err(format!("unknown kind {other:?}")),
+        }
+    }
+}
+
+/// The PostgreSQL channel notices travel on.
+const CHANNEL: &str = "billbridge_auth";
 
 /// The schema this connection's statements use, as notices name it.
 const NAMESPACE: &str = "coalesce(current_schema(), '')";
 
 /// Tells every replica that what is cached under `key` changed. Run it on the change's
 /// transaction: PostgreSQL delivers the notice at commit, and drops it on rollback.
-pub async fn announce(db: &impl ConnectionTrait, key: Key) -> Result<(), DbErr> {
+pub(crate) async fn announce(db: &impl ConnectionTrait, key: Key) -> Result<(), DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }

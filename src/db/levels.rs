@@ -17,7 +17,8 @@ pub async fn list(scope: &Scope) -> AppResult<Vec<level::Model>> {
     Ok(all)
 }
 
-pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<level::Model>> {
+/// The levels with these ids.
+pub(crate) async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<level::Model>> {
     Ok(scope
         .select::<level::Entity>()
         .filter(level::Column::Id.is_in(ids.iter().copied()))
@@ -25,6 +26,7 @@ pub async fn by_ids(scope: &Scope, ids: &[i64]) -> AppResult<Vec<level::Model>> 
         .await?)
 }
 
+/// Adds a level; its name is unique in the tenant.
 pub async fn create(scope: &Scope, name: String, source: LevelSource) -> AppResult<level::Model> {
     let exists = scope
         .select::<level::Entity>()
@@ -36,13 +38,14 @@ pub async fn create(scope: &Scope, name: String, source: LevelSource) -> AppResu
     }
     let row = level::ActiveModel {
         name: Set(name),
-        source: Set(source.as_str().to_owned()),
+        source: Set(source),
         created_at: Set(Utc::now()),
         ..Default::default()
     };
     Ok(scope.insert(scope.db(), row).await?)
 }
 
+/// Deletes a level.
 pub async fn delete(scope: &Scope, id: i64) -> AppResult<()> {
     let current = scope
         .get::<level::Entity, _>(scope.db(), id)
@@ -70,7 +73,7 @@ pub async fn delete(scope: &Scope, id: i64) -> AppResult<()> {
 /// The level named exactly `typed` (case-sensitive), or a `BAD_USER_INPUT` naming it, with
 /// the level the user most likely meant. With a PSA connection only levels that have an
 /// active ConnectWise cross-reference count: anything else would never bill.
-pub async fn resolve(scope: &Scope, typed: &str) -> AppResult<level::Model> {
+pub(crate) async fn resolve(scope: &Scope, typed: &str) -> AppResult<level::Model> {
     let mut all = list(scope).await?;
     if let Some(connection) = psa::get(scope).await? {
         if connection.levels_synced_at.is_none() {

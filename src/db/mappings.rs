@@ -26,6 +26,7 @@ impl PlanChoice {
     }
 }
 
+/// A billing mapping to add.
 pub struct NewMapping {
     pub product_id: i64,
     pub plans: PlanChoice,
@@ -34,6 +35,7 @@ pub struct NewMapping {
     pub managed_externally: bool,
 }
 
+/// The fields of a mapping to change; `None` keeps one.
 #[derive(Default)]
 pub struct MappingPatch {
     pub plans: Option<PlanChoice>,
@@ -47,7 +49,11 @@ pub struct Saved {
     pub warnings: Vec<String>,
 }
 
-pub async fn of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<billing_mapping::Model>> {
+/// The mappings of these products.
+pub(crate) async fn of_products(
+    scope: &Scope,
+    ids: &[i64],
+) -> AppResult<Vec<billing_mapping::Model>> {
     Ok(scope
         .select::<billing_mapping::Entity>()
         .filter(billing_mapping::Column::ProductId.is_in(ids.iter().copied()))
@@ -56,7 +62,11 @@ pub async fn of_products(scope: &Scope, ids: &[i64]) -> AppResult<Vec<billing_ma
         .await?)
 }
 
-pub async fn of_service(scope: &Scope, service_id: i64) -> AppResult<Vec<billing_mapping::Model>> {
+/// The mappings of a service's products.
+pub(crate) async fn of_service(
+    scope: &Scope,
+    service_id: i64,
+) -> AppResult<Vec<billing_mapping::Model>> {
     catalog::service(scope, service_id).await?;
     let products: Vec<i64> = catalog::products_of_services(scope, &[service_id])
         .await?
@@ -66,6 +76,7 @@ pub async fn of_service(scope: &Scope, service_id: i64) -> AppResult<Vec<billing
     of_products(scope, &products).await
 }
 
+/// One mapping, or `NOT_FOUND`.
 pub async fn get(scope: &Scope, id: i64) -> AppResult<billing_mapping::Model> {
     scope
         .get::<billing_mapping::Entity, _>(scope.db(), id)
@@ -147,9 +158,7 @@ async fn warnings(
             "product {:?} reports no metrics, so this mapping has nothing to push",
             product.name
         ));
-    } else if usage == UsageValue::Additional
-        && !metrics.iter().any(|m| m.unit.parse() == Ok(MetricUnit::Gb))
-    {
+    } else if usage == UsageValue::Additional && !metrics.iter().any(|m| m.unit == MetricUnit::Gb) {
         warnings.push(format!(
             "product {:?} reports no GB metric; additional usage only changes GB quantities, counts are sent as counted",
             product.name
@@ -158,6 +167,7 @@ async fn warnings(
     Ok(warnings)
 }
 
+/// Adds a mapping, with the warnings it deserves.
 pub async fn add(scope: &Scope, new: NewMapping, who: &str) -> AppResult<Saved> {
     let product = catalog::product(scope, new.product_id).await?;
     check_plans(scope, &product, new.plans, None).await?;
@@ -167,7 +177,7 @@ pub async fn add(scope: &Scope, new: NewMapping, who: &str) -> AppResult<Saved> 
         product_id: Set(product.id),
         plan_id: Set(new.plans.plan_id()),
         level_id: Set(level.id),
-        usage_value: Set(new.usage_value.as_str().to_owned()),
+        usage_value: Set(new.usage_value),
         managed_externally: Set(new.managed_externally),
         created_by: Set(who.to_owned()),
         created_at: Set(now),
@@ -190,6 +200,7 @@ fn refuse_read_only(mapping: &billing_mapping::Model, action: &str) -> AppResult
     Ok(())
 }
 
+/// Changes a mapping, with the warnings it deserves.
 pub async fn update(scope: &Scope, id: i64, patch: MappingPatch, who: &str) -> AppResult<Saved> {
     let current = get(scope, id).await?;
     refuse_read_only(&current, "changed")?;
@@ -202,10 +213,8 @@ pub async fn update(scope: &Scope, id: i64, patch: MappingPatch, who: &str) -> A
     if let Some(typed) = patch.level {
         row.level_id = Set(levels::resolve(scope, &typed).await?.id);
     }
-    let usage = patch
-        .usage_value
-        .unwrap_or_else(|| current.usage_value.parse().unwrap_or(UsageValue::Total));
-    row.usage_value = Set(usage.as_str().to_owned());
+    let usage = patch.usage_value.unwrap_or(current.usage_value);
+    row.usage_value = Set(usage);
     row.updated_by = Set(who.to_owned());
     row.updated_at = Set(Utc::now());
     let mapping = row.update(scope.db()).await?;
@@ -213,6 +222,7 @@ pub async fn update(scope: &Scope, id: i64, patch: MappingPatch, who: &str) -> A
     Ok(Saved { mapping, warnings })
 }
 
+/// Deletes a mapping.
 pub async fn delete(scope: &Scope, id: i64) -> AppResult<()> {
     let current = get(scope, id).await?;
     refuse_read_only(&current, "deleted")?;
@@ -225,7 +235,11 @@ pub async fn delete(scope: &Scope, id: i64) -> AppResult<()> {
 }
 
 /// Moves a mapping from the legacy platform to billbridge: it becomes editable and pushed.
-pub async fn take_over(scope: &Scope, id: i64, who: &str) -> AppResult<billing_mapping::Model> {
+pub(crate) async fn take_over(
+    scope: &Scope,
+    id: i64,
+    who: &str,
+) -> AppResult<billing_mapping::Model> {
     let current = get(scope, id).await?;
     if !current.managed_externally {
         return Err(AppError::Conflict(format!(

@@ -77,6 +77,7 @@ pub fn options(url: &str) -> ConnectOptions {
     options
 }
 
+/// Opens the pool `options` describe (see [`options`]).
 pub async fn connect(options: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
@@ -95,7 +96,7 @@ pub struct Page<M> {
 
 /// Reads up to `first` rows of `query` (filtered, ordered and past its cursor): asks for
 /// one more to know whether another page follows.
-pub async fn read_page<E: EntityTrait, C: ConnectionTrait>(
+pub(crate) async fn read_page<E: EntityTrait, C: ConnectionTrait>(
     db: &C,
     query: Select<E>,
     first: u64,
@@ -171,6 +172,7 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The scope of `tenant`, on the pool.
     pub fn new(db: DatabaseConnection, tenant: &entity::tenant::Model) -> Self {
         Scope {
             db: Db::Pool(db),
@@ -209,6 +211,7 @@ impl Scope {
         })
     }
 
+    /// The tenant every query of this scope is limited to.
     pub fn tenant_id(&self) -> i64 {
         self.tenant_id
     }
@@ -354,6 +357,7 @@ impl Transaction {
         }
     }
 
+    /// Commits the transaction.
     pub async fn commit(self) -> Result<(), DbErr> {
         self.into_inner()?.commit().await
     }

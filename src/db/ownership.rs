@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use super::Scope;
 use super::entity::{owned_addition, push_line, push_settings};
 use crate::domain::push::{Owned, Settings};
+use crate::domain::{LineAction, LineOutcome};
 use crate::error::AppResult;
 
 /// Every owned addition of the tenant, as the planner reads them.
@@ -39,11 +40,11 @@ pub async fn all(scope: &Scope) -> AppResult<Vec<Owned>> {
 /// Never for a dry run (its unchanged lines were not adopted). A run records each line's
 /// ownership with its outcome ([`own`]); this catches up the lines of a run taken over from
 /// a replica that recorded ownership only at the end of its runs.
-pub async fn record_run(scope: &Scope, run_id: i64, now: DateTime<Utc>) -> AppResult<usize> {
+pub(crate) async fn record_run(scope: &Scope, run_id: i64, now: DateTime<Utc>) -> AppResult<usize> {
     let lines = scope
         .select::<push_line::Entity>()
         .filter(push_line::Column::RunId.eq(run_id))
-        .filter(push_line::Column::Outcome.is_in(["DONE", "UNCHANGED"]))
+        .filter(push_line::Column::Outcome.is_in([LineOutcome::Done, LineOutcome::Unchanged]))
         .filter(push_line::Column::AdditionId.is_not_null())
         .order_by_asc(push_line::Column::Seq)
         .all(scope.db())
@@ -75,7 +76,7 @@ pub async fn own(
     let mut rows: Vec<owned_addition::ActiveModel> = Vec::new();
     let mut position: HashMap<i64, usize> = HashMap::new();
     for line in lines {
-        if line.outcome != "DONE" && line.outcome != "UNCHANGED" {
+        if !line.outcome.settled() {
             continue;
         }
         let (Some(addition_id), Some(agreement_id), Some(product_id), Some(company_id)) = (
@@ -86,7 +87,7 @@ pub async fn own(
         ) else {
             continue;
         };
-        let retire = line.action == "RETIRE";
+        let retire = line.action == LineAction::Retire;
         // A cancelled retire bills its quantity until the cancellation; a zeroed one, 0.
         let quantity = match (retire, line.effective_date) {
             (true, Some(_)) => line.current_quantity,
@@ -162,20 +163,15 @@ pub async fn settings(scope: &Scope) -> AppResult<(Settings, Option<push_setting
     let settings = match &row {
         None => Settings::default(),
         Some(r) => Settings {
-            retire_mode: r
-                .retire_mode
-                .parse()
-                .unwrap_or(Settings::default().retire_mode),
-            on_manual_edit: r
-                .on_manual_edit
-                .parse()
-                .unwrap_or(Settings::default().on_manual_edit),
+            retire_mode: r.retire_mode,
+            on_manual_edit: r.on_manual_edit,
         },
     };
     Ok((settings, row))
 }
 
-pub async fn save_settings(
+/// Saves the tenant's push settings.
+pub(crate) async fn save_settings(
     scope: &Scope,
     settings: Settings,
     who: &str,
@@ -188,16 +184,16 @@ pub async fn save_settings(
     match current {
         Some(current) => {
             let mut row = current.into_active_model();
-            row.retire_mode = Set(settings.retire_mode.as_str().to_owned());
-            row.on_manual_edit = Set(settings.on_manual_edit.as_str().to_owned());
+            row.retire_mode = Set(settings.retire_mode);
+            row.on_manual_edit = Set(settings.on_manual_edit);
             row.updated_by = Set(who.to_owned());
             row.updated_at = Set(now);
             Ok(row.update(scope.db()).await?)
         }
         None => {
             let row = push_settings::ActiveModel {
-                retire_mode: Set(settings.retire_mode.as_str().to_owned()),
-                on_manual_edit: Set(settings.on_manual_edit.as_str().to_owned()),
+                retire_mode: Set(settings.retire_mode),
+                on_manual_edit: Set(settings.on_manual_edit),
                 updated_by: Set(who.to_owned()),
                 updated_at: Set(now),
                 ..Default::default()

@@ -12,8 +12,8 @@ use super::entity::{account, account_link, level, level_cross_reference, psa_con
 use super::{Scope, levels};
 use crate::connectwise::Credentials;
 use crate::crypto::MasterKey;
-use crate::domain::LevelSource;
 use crate::domain::links::{Link, Via};
+use crate::domain::{LevelSource, LinkState};
 use crate::error::{AppError, AppResult};
 
 /// The associated data a tenant's private key is sealed with.
@@ -21,6 +21,7 @@ fn owner(scope: &Scope) -> String {
     format!("billbridge/psa-private-key/tenant/{}", scope.tenant_id())
 }
 
+/// A tenant's ConnectWise connection as entered.
 pub struct ConnectionInput {
     pub site: String,
     pub company_id: String,
@@ -37,6 +38,7 @@ pub struct ConnectionInput {
     pub api_version: Option<String>,
 }
 
+/// The tenant's ConnectWise connection, if any.
 pub async fn get(scope: &Scope) -> AppResult<Option<psa_connection::Model>> {
     Ok(scope
         .select::<psa_connection::Entity>()
@@ -44,7 +46,8 @@ pub async fn get(scope: &Scope) -> AppResult<Option<psa_connection::Model>> {
         .await?)
 }
 
-pub async fn save(
+/// Saves the connection, sealing the private key.
+pub(crate) async fn save(
     scope: &Scope,
     master: &MasterKey,
     input: ConnectionInput,
@@ -101,7 +104,7 @@ pub async fn save(
 }
 
 /// Records the codebase `companyinfo` names now (sites move to new releases).
-pub async fn set_codebase(scope: &Scope, codebase: Option<String>) -> AppResult<()> {
+pub(crate) async fn set_codebase(scope: &Scope, codebase: Option<String>) -> AppResult<()> {
     if let Some(connection) = get(scope).await? {
         let mut row = connection.into_active_model();
         row.codebase = Set(codebase);
@@ -131,6 +134,7 @@ pub struct Opened {
     pub max_requests_per_second: Option<i32>,
 }
 
+/// The connection with its private key opened, for the client.
 pub async fn credentials(scope: &Scope, master: &MasterKey) -> AppResult<Option<Opened>> {
     let Some(connection) = get(scope).await? else {
         return Ok(None);
@@ -168,6 +172,7 @@ pub struct SyncedCrossReference {
     pub inactive: bool,
 }
 
+/// What `syncLevels` changed.
 pub struct LevelSync {
     pub created: usize,
     pub updated: usize,
@@ -179,7 +184,7 @@ pub struct LevelSync {
 /// Makes the tenant's levels and their cross-references what ConnectWise holds: a level
 /// found there is created or marked as from ConnectWise; local levels stay (mappings may
 /// use them) but lose cross-references ConnectWise no longer has.
-pub async fn replace_cross_references(
+pub(crate) async fn replace_cross_references(
     scope: &Scope,
     synced: Vec<SyncedCrossReference>,
 ) -> AppResult<LevelSync> {
@@ -198,9 +203,9 @@ pub async fn replace_cross_references(
         }
         let id = match local.get(&name) {
             Some(existing) => {
-                if existing.source != LevelSource::ConnectWise.as_str() {
+                if existing.source != LevelSource::ConnectWise {
                     let mut row = existing.clone().into_active_model();
-                    row.source = Set(LevelSource::ConnectWise.as_str().to_owned());
+                    row.source = Set(LevelSource::ConnectWise);
                     row.update(&txn).await?;
                     updated += 1;
                 }
@@ -209,7 +214,7 @@ pub async fn replace_cross_references(
             None => {
                 let row = level::ActiveModel {
                     name: Set(name.clone()),
-                    source: Set(LevelSource::ConnectWise.as_str().to_owned()),
+                    source: Set(LevelSource::ConnectWise),
                     created_at: Set(now),
                     ..Default::default()
                 };
@@ -256,7 +261,8 @@ pub async fn replace_cross_references(
     })
 }
 
-pub async fn cross_references_of_levels(
+/// The cross-references of these levels.
+pub(crate) async fn cross_references_of_levels(
     scope: &Scope,
     level_ids: &[i64],
 ) -> AppResult<Vec<level_cross_reference::Model>> {
@@ -267,13 +273,17 @@ pub async fn cross_references_of_levels(
         .await?)
 }
 
-pub async fn all_cross_references(scope: &Scope) -> AppResult<Vec<level_cross_reference::Model>> {
+/// Every cross-reference of the tenant's levels.
+pub(crate) async fn all_cross_references(
+    scope: &Scope,
+) -> AppResult<Vec<level_cross_reference::Model>> {
     Ok(scope
         .select::<level_cross_reference::Entity>()
         .all(scope.db())
         .await?)
 }
 
+/// How many accounts a company sync linked, found nowhere, or found twice.
 pub struct LinkCounts {
     pub linked: usize,
     pub not_found: usize,
@@ -281,7 +291,7 @@ pub struct LinkCounts {
 }
 
 /// Replaces every account's link with the ones just computed.
-pub async fn replace_links(
+pub(crate) async fn replace_links(
     scope: &Scope,
     links: Vec<(account::Model, Link)>,
 ) -> AppResult<LinkCounts> {
@@ -306,14 +316,8 @@ pub async fn replace_links(
             match link {
                 Link::Linked { company, via } => {
                     counts.linked += 1;
-                    row.state = Set("LINKED".into());
-                    row.via = Set(Some(
-                        match via {
-                            Via::CompanyId => "COMPANY_ID",
-                            Via::EchoUsername => "ECHO_USERNAME",
-                        }
-                        .into(),
-                    ));
+                    row.state = Set(LinkState::Linked);
+                    row.via = Set(Some(via));
                     row.reason = Set(match via {
                         Via::CompanyId => format!("Company ID {:?}", company.identifier),
                         Via::EchoUsername => format!("echo_username of {:?}", company.identifier),
@@ -324,12 +328,12 @@ pub async fn replace_links(
                 }
                 Link::NotFound { reason } => {
                     counts.not_found += 1;
-                    row.state = Set("NOT_FOUND".into());
+                    row.state = Set(LinkState::NotFound);
                     row.reason = Set(reason);
                 }
                 Link::Ambiguous { reason, .. } => {
                     counts.ambiguous += 1;
-                    row.state = Set("AMBIGUOUS".into());
+                    row.state = Set(LinkState::Ambiguous);
                     row.reason = Set(reason);
                 }
             }
@@ -348,7 +352,11 @@ pub async fn replace_links(
     Ok(counts)
 }
 
-pub async fn links_of_accounts(scope: &Scope, ids: &[i64]) -> AppResult<Vec<account_link::Model>> {
+/// The links of these accounts.
+pub(crate) async fn links_of_accounts(
+    scope: &Scope,
+    ids: &[i64],
+) -> AppResult<Vec<account_link::Model>> {
     Ok(scope
         .select::<account_link::Entity>()
         .filter(account_link::Column::AccountId.is_in(ids.iter().copied()))
@@ -356,7 +364,8 @@ pub async fn links_of_accounts(scope: &Scope, ids: &[i64]) -> AppResult<Vec<acco
         .await?)
 }
 
-pub async fn all_links(scope: &Scope) -> AppResult<Vec<account_link::Model>> {
+/// Every account link of the tenant.
+pub(crate) async fn all_links(scope: &Scope) -> AppResult<Vec<account_link::Model>> {
     Ok(scope
         .select::<account_link::Entity>()
         .all(scope.db())

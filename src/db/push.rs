@@ -9,15 +9,13 @@ use sea_orm::{
 
 use super::entity::{push_line, push_run};
 use super::{Page, Scope, like, read_page};
+use crate::domain::{LineAction, LineOutcome, RunStatus, RunTrigger, SkipReason};
 use crate::error::{AppError, AppResult};
-
-pub const RUNNING: &str = "RUNNING";
 
 /// Who or what started a run.
 #[derive(Clone, Debug)]
 pub struct Trigger {
-    /// `USER`, `SCHEDULE` or `CLI`.
-    pub kind: &'static str,
+    pub kind: RunTrigger,
     pub by: String,
     pub slot_at: Option<DateTime<Utc>>,
 }
@@ -39,9 +37,9 @@ pub async fn start(
     let row = push_run::ActiveModel {
         service_id: Set(service_id),
         dry_run: Set(dry_run),
-        trigger: Set(trigger.kind.to_owned()),
+        trigger: Set(trigger.kind),
         triggered_by: Set(trigger.by.clone()),
-        status: Set(RUNNING.to_owned()),
+        status: Set(RunStatus::Running),
         message: Set(None),
         started_at: Set(now),
         finished_at: Set(None),
@@ -74,14 +72,16 @@ fn conflict(running: &push_run::Model) -> AppError {
     ))
 }
 
+/// The tenant's running run, if any.
 pub async fn running(scope: &Scope) -> AppResult<Option<push_run::Model>> {
     Ok(scope
         .select::<push_run::Entity>()
-        .filter(push_run::Column::Status.eq(RUNNING))
+        .filter(push_run::Column::Status.eq(RunStatus::Running))
         .one(scope.db())
         .await?)
 }
 
+/// One run, or `NOT_FOUND`.
 pub async fn get(scope: &Scope, id: i64) -> AppResult<push_run::Model> {
     scope
         .get::<push_run::Entity, _>(scope.db(), id)
@@ -92,7 +92,7 @@ pub async fn get(scope: &Scope, id: i64) -> AppResult<push_run::Model> {
 /// Runs newest first, after the run `after`.
 pub async fn page(
     scope: &Scope,
-    status: Option<&str>,
+    status: Option<RunStatus>,
     after: Option<i64>,
     first: u64,
 ) -> AppResult<Page<push_run::Model>> {
@@ -112,7 +112,7 @@ pub async fn page(
 /// to its counts, in one transaction; returns the run and the lines recorded `PENDING`, to
 /// be written. Unless `dry_run`, an unchanged line's addition is owned from now on (adopted
 /// as it is recorded).
-pub async fn insert_lines(
+pub(crate) async fn insert_lines(
     scope: &Scope,
     run_id: i64,
     lines: Vec<push_line::ActiveModel>,
@@ -135,12 +135,8 @@ pub async fn insert_lines(
         .order_by_asc(push_line::Column::Seq)
         .all(tx.db())
         .await?;
-    let count = |names: &[&str]| {
-        recorded
-            .iter()
-            .filter(|l| names.contains(&l.outcome.as_str()))
-            .count() as i32
-    };
+    let count =
+        |keep: fn(LineOutcome) -> bool| recorded.iter().filter(|l| keep(l.outcome)).count() as i32;
     tx.update::<push_run::Entity>()
         .col_expr(
             push_run::Column::TotalLines,
@@ -148,15 +144,15 @@ pub async fn insert_lines(
         )
         .col_expr(
             push_run::Column::Unchanged,
-            Expr::col(push_run::Column::Unchanged).add(count(&["UNCHANGED"])),
+            Expr::col(push_run::Column::Unchanged).add(count(|o| o == LineOutcome::Unchanged)),
         )
         .col_expr(
             push_run::Column::Skipped,
-            Expr::col(push_run::Column::Skipped).add(count(&["SKIPPED", "PLANNED", "CANCELLED"])),
+            Expr::col(push_run::Column::Skipped).add(count(LineOutcome::counts_as_skipped)),
         )
         .col_expr(
             push_run::Column::Failed,
-            Expr::col(push_run::Column::Failed).add(count(&["FAILED"])),
+            Expr::col(push_run::Column::Failed).add(count(|o| o == LineOutcome::Failed)),
         )
         .filter(push_run::Column::Id.eq(run_id))
         .exec(tx.db())
@@ -164,7 +160,7 @@ pub async fn insert_lines(
     if !dry_run {
         let adopted: Vec<&push_line::Model> = recorded
             .iter()
-            .filter(|l| l.outcome == "UNCHANGED")
+            .filter(|l| l.outcome == LineOutcome::Unchanged)
             .collect();
         super::ownership::own(&tx, &adopted, Utc::now()).await?;
     }
@@ -176,7 +172,7 @@ pub async fn insert_lines(
     txn.commit().await?;
     let pending = recorded
         .into_iter()
-        .filter(|l| l.outcome == "PENDING")
+        .filter(|l| l.outcome == LineOutcome::Pending)
         .collect();
     Ok((run, pending))
 }
@@ -191,25 +187,33 @@ pub async fn all_lines(scope: &Scope, run_id: i64) -> AppResult<Vec<push_line::M
         .await?)
 }
 
-pub async fn lines_page(
+/// Which of a run's lines [`lines_page`] reads: every one, or those with an action, an
+/// outcome or a skip reason.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LineFilter {
+    pub action: Option<LineAction>,
+    pub outcome: Option<LineOutcome>,
+    pub reason: Option<SkipReason>,
+}
+
+/// A page of a run's lines in order, after the line numbered `after_seq`.
+pub(crate) async fn lines_page(
     scope: &Scope,
     run_id: i64,
-    action: Option<&str>,
-    outcome: Option<&str>,
-    reason: Option<&str>,
+    filter: LineFilter,
     after_seq: Option<i32>,
     first: u64,
 ) -> AppResult<Page<push_line::Model>> {
     let mut query = scope
         .select::<push_line::Entity>()
         .filter(push_line::Column::RunId.eq(run_id));
-    if let Some(action) = action {
+    if let Some(action) = filter.action {
         query = query.filter(push_line::Column::Action.eq(action));
     }
-    if let Some(outcome) = outcome {
+    if let Some(outcome) = filter.outcome {
         query = query.filter(push_line::Column::Outcome.eq(outcome));
     }
-    if let Some(reason) = reason {
+    if let Some(reason) = filter.reason {
         query = query.filter(push_line::Column::Reason.eq(reason));
     }
     let total = query.clone().count(scope.db()).await?;
@@ -224,9 +228,9 @@ pub async fn lines_page(
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub line_id: i64,
-    /// `DONE` (written, or found written by a dead owner and adopted), `UNCHANGED`,
-    /// `FAILED` or `CANCELLED`.
-    pub outcome: &'static str,
+    /// Done (written, or found written by a dead owner and adopted), unchanged, failed or
+    /// cancelled.
+    pub outcome: LineOutcome,
     pub addition_id: Option<i64>,
     pub current_quantity: Option<f64>,
     pub error: Option<String>,
@@ -262,26 +266,27 @@ pub async fn record(
             .exec(tx.db())
             .await?;
     }
-    let count = |name: &str| outcomes.iter().filter(|o| o.outcome == name).count() as i32;
+    let count =
+        |outcome: LineOutcome| outcomes.iter().filter(|o| o.outcome == outcome).count() as i32;
     tx.update::<push_run::Entity>()
         .col_expr(
             push_run::Column::Done,
-            Expr::col(push_run::Column::Done).add(count("DONE")),
+            Expr::col(push_run::Column::Done).add(count(LineOutcome::Done)),
         )
         .col_expr(
             push_run::Column::Unchanged,
-            Expr::col(push_run::Column::Unchanged).add(count("UNCHANGED")),
+            Expr::col(push_run::Column::Unchanged).add(count(LineOutcome::Unchanged)),
         )
         .col_expr(
             push_run::Column::Failed,
-            Expr::col(push_run::Column::Failed).add(count("FAILED")),
+            Expr::col(push_run::Column::Failed).add(count(LineOutcome::Failed)),
         )
         .filter(push_run::Column::Id.eq(run_id))
         .exec(tx.db())
         .await?;
     let done: Vec<i64> = outcomes
         .iter()
-        .filter(|o| o.outcome == "DONE" || o.outcome == "UNCHANGED")
+        .filter(|o| o.outcome.settled())
         .map(|o| o.line_id)
         .collect();
     if !done.is_empty() {
@@ -311,7 +316,7 @@ async fn recount<C: sea_orm::ConnectionTrait>(
     conn: &C,
     run_id: i64,
 ) -> AppResult<push_run::Model> {
-    let counts: Vec<(String, i64)> = scope
+    let counts: Vec<(LineOutcome, i64)> = scope
         .select::<push_line::Entity>()
         .select_only()
         .column(push_line::Column::Outcome)
@@ -321,10 +326,10 @@ async fn recount<C: sea_orm::ConnectionTrait>(
         .into_tuple()
         .all(conn)
         .await?;
-    let of = |names: &[&str]| -> i32 {
+    let of = |keep: fn(LineOutcome) -> bool| -> i32 {
         counts
             .iter()
-            .filter(|(o, _)| names.contains(&o.as_str()))
+            .filter(|(o, _)| keep(*o))
             .map(|(_, n)| *n as i32)
             .sum()
     };
@@ -334,15 +339,15 @@ async fn recount<C: sea_orm::ConnectionTrait>(
         .ok_or_else(|| AppError::not_found("push run", run_id))?;
     let mut row = run.into_active_model();
     row.total_lines = Set(counts.iter().map(|(_, n)| *n as i32).sum());
-    row.done = Set(of(&["DONE"]));
-    row.unchanged = Set(of(&["UNCHANGED"]));
-    row.skipped = Set(of(&["SKIPPED", "PLANNED", "CANCELLED"]));
-    row.failed = Set(of(&["FAILED"]));
+    row.done = Set(of(|o| o == LineOutcome::Done));
+    row.unchanged = Set(of(|o| o == LineOutcome::Unchanged));
+    row.skipped = Set(of(LineOutcome::counts_as_skipped));
+    row.failed = Set(of(|o| o == LineOutcome::Failed));
     let retired = scope
         .select::<push_line::Entity>()
         .filter(push_line::Column::RunId.eq(run_id))
-        .filter(push_line::Column::Action.eq("RETIRE"))
-        .filter(push_line::Column::Outcome.eq("DONE"))
+        .filter(push_line::Column::Action.eq(LineAction::Retire))
+        .filter(push_line::Column::Outcome.eq(LineOutcome::Done))
         .count(conn)
         .await?;
     row.retired = Set(i32::try_from(retired).unwrap_or(i32::MAX));
@@ -353,14 +358,14 @@ async fn recount<C: sea_orm::ConnectionTrait>(
 pub async fn finish(
     scope: &Scope,
     run_id: i64,
-    status: &str,
+    status: RunStatus,
     message: Option<String>,
     at: DateTime<Utc>,
 ) -> AppResult<push_run::Model> {
     let txn = scope.db().begin().await?;
     let run = recount(scope, &txn, run_id).await?;
     let mut row = run.into_active_model();
-    row.status = Set(status.to_owned());
+    row.status = Set(status);
     row.message = Set(message);
     row.finished_at = Set(Some(at));
     row.lease_owner = Set(None);
@@ -371,7 +376,7 @@ pub async fn finish(
 }
 
 /// Extends the lease of a run this replica owns; false when it no longer owns it.
-pub async fn renew_lease(
+pub(crate) async fn renew_lease(
     scope: &Scope,
     run_id: i64,
     owner: &str,
@@ -382,18 +387,19 @@ pub async fn renew_lease(
         .col_expr(push_run::Column::LeaseExpiresAt, Expr::value(until))
         .filter(push_run::Column::Id.eq(run_id))
         .filter(push_run::Column::LeaseOwner.eq(owner))
-        .filter(push_run::Column::Status.eq(RUNNING))
+        .filter(push_run::Column::Status.eq(RunStatus::Running))
         .exec(scope.db())
         .await?;
     Ok(result.rows_affected == 1)
 }
 
-pub async fn request_cancel(scope: &Scope, run_id: i64) -> AppResult<push_run::Model> {
+/// Asks a running run to stop; `CONFLICT` when it has ended.
+pub(crate) async fn request_cancel(scope: &Scope, run_id: i64) -> AppResult<push_run::Model> {
     let run = get(scope, run_id).await?;
-    if run.status != RUNNING {
+    if run.status != RunStatus::Running {
         return Err(AppError::Conflict(format!(
             "push run {run_id} is {} already",
-            run.status.to_lowercase()
+            run.status.as_str().to_lowercase()
         )));
     }
     let mut row = run.into_active_model();
@@ -401,25 +407,29 @@ pub async fn request_cancel(scope: &Scope, run_id: i64) -> AppResult<push_run::M
     Ok(row.update(scope.db()).await?)
 }
 
-pub async fn cancel_requested(scope: &Scope, run_id: i64) -> AppResult<bool> {
+/// Whether a cancel was asked for.
+pub(crate) async fn cancel_requested(scope: &Scope, run_id: i64) -> AppResult<bool> {
     Ok(get(scope, run_id).await?.cancel_requested)
 }
 
 /// Marks the lines a cancelled run never wrote.
-pub async fn cancel_pending(scope: &Scope, run_id: i64, at: DateTime<Utc>) -> AppResult<()> {
+pub(crate) async fn cancel_pending(scope: &Scope, run_id: i64, at: DateTime<Utc>) -> AppResult<()> {
     scope
         .update::<push_line::Entity>()
-        .col_expr(push_line::Column::Outcome, Expr::value("CANCELLED"))
+        .col_expr(
+            push_line::Column::Outcome,
+            Expr::value(LineOutcome::Cancelled),
+        )
         .col_expr(push_line::Column::FinishedAt, Expr::value(at))
         .filter(push_line::Column::RunId.eq(run_id))
-        .filter(push_line::Column::Outcome.eq("PENDING"))
+        .filter(push_line::Column::Outcome.eq(LineOutcome::Pending))
         .exec(scope.db())
         .await?;
     Ok(())
 }
 
 /// Marks the lines a run that stopped will not write: failed, with why.
-pub async fn fail_pending(
+pub(crate) async fn fail_pending(
     scope: &Scope,
     run_id: i64,
     error: &str,
@@ -427,18 +437,18 @@ pub async fn fail_pending(
 ) -> AppResult<()> {
     scope
         .update::<push_line::Entity>()
-        .col_expr(push_line::Column::Outcome, Expr::value("FAILED"))
+        .col_expr(push_line::Column::Outcome, Expr::value(LineOutcome::Failed))
         .col_expr(push_line::Column::Error, Expr::value(error))
         .col_expr(push_line::Column::FinishedAt, Expr::value(at))
         .filter(push_line::Column::RunId.eq(run_id))
-        .filter(push_line::Column::Outcome.eq("PENDING"))
+        .filter(push_line::Column::Outcome.eq(LineOutcome::Pending))
         .exec(scope.db())
         .await?;
     Ok(())
 }
 
 /// The newest real (not dry) run of each service; `None` keys runs for all services.
-pub async fn latest_by_service(scope: &Scope) -> AppResult<Vec<push_run::Model>> {
+pub(crate) async fn latest_by_service(scope: &Scope) -> AppResult<Vec<push_run::Model>> {
     let newest: Vec<Option<i64>> = scope
         .select::<push_run::Entity>()
         .select_only()
@@ -461,7 +471,10 @@ const LOOK_BACK_RUNS: u64 = 30;
 
 /// The account's lines in the newest finished, real run that had lines for it (looking
 /// back through the last few runs only, so an account page never scans the whole log).
-pub async fn last_pushed_for(scope: &Scope, account: &str) -> AppResult<Vec<push_line::Model>> {
+pub(crate) async fn last_pushed_for(
+    scope: &Scope,
+    account: &str,
+) -> AppResult<Vec<push_line::Model>> {
     let runs: Vec<i64> = scope
         .select::<push_run::Entity>()
         .select_only()

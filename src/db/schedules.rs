@@ -8,6 +8,7 @@ use super::Scope;
 use super::entity::{push_schedule, push_slot};
 use crate::error::AppResult;
 
+/// The tenant's schedule, if one was saved.
 pub async fn get(scope: &Scope) -> AppResult<Option<push_schedule::Model>> {
     Ok(scope
         .select::<push_schedule::Entity>()
@@ -15,6 +16,7 @@ pub async fn get(scope: &Scope) -> AppResult<Option<push_schedule::Model>> {
         .await?)
 }
 
+/// A schedule as saved.
 pub struct ScheduleInput {
     pub enabled: bool,
     pub time_of_day: String,
@@ -22,7 +24,8 @@ pub struct ScheduleInput {
     pub cron: Option<String>,
 }
 
-pub async fn save(
+/// Saves the tenant's schedule.
+pub(crate) async fn save(
     scope: &Scope,
     input: ScheduleInput,
     who: &str,
@@ -55,7 +58,7 @@ pub async fn save(
 }
 
 /// Records `slot_at` as taken by `owner`; `None` when another replica took it first.
-pub async fn claim_slot(
+pub(crate) async fn claim_slot(
     scope: &Scope,
     slot_at: DateTime<Utc>,
     owner: &str,
@@ -76,7 +79,8 @@ pub async fn claim_slot(
     }
 }
 
-pub async fn settle_slot(
+/// Records what a claimed slot became: its run, or why none.
+pub(crate) async fn settle_slot(
     scope: &Scope,
     slot: push_slot::Model,
     run_id: Option<i64>,
@@ -89,6 +93,7 @@ pub async fn settle_slot(
     Ok(())
 }
 
+/// The tenant's claimed slots, oldest first.
 pub async fn slots(scope: &Scope) -> AppResult<Vec<push_slot::Model>> {
     Ok(scope
         .select::<push_slot::Entity>()
@@ -98,7 +103,7 @@ pub async fn slots(scope: &Scope) -> AppResult<Vec<push_slot::Model>> {
 }
 
 /// The last slot taken, to show when the schedule last fired.
-pub async fn last_slot(scope: &Scope) -> AppResult<Option<push_slot::Model>> {
+pub(crate) async fn last_slot(scope: &Scope) -> AppResult<Option<push_slot::Model>> {
     Ok(scope
         .select::<push_slot::Entity>()
         .order_by_desc(push_slot::Column::SlotAt)

@@ -9,10 +9,10 @@ use sea_orm::{
 };
 
 use super::entity::{push_run, push_schedule, webhook_delivery};
-use super::webhooks::PENDING;
+use crate::domain::{DeliveryStatus, RunStatus};
 
 /// Every enabled schedule.
-pub async fn enabled_schedules(
+pub(crate) async fn enabled_schedules(
     db: &DatabaseConnection,
 ) -> Result<Vec<push_schedule::Model>, DbErr> {
     push_schedule::Entity::find()
@@ -22,19 +22,19 @@ pub async fn enabled_schedules(
 }
 
 /// Running runs whose owner stopped renewing its lease.
-pub async fn expired_runs(
+pub(crate) async fn expired_runs(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<Vec<push_run::Model>, DbErr> {
     push_run::Entity::find()
-        .filter(push_run::Column::Status.eq("RUNNING"))
+        .filter(push_run::Column::Status.eq(RunStatus::Running))
         .filter(push_run::Column::LeaseExpiresAt.lt(now))
         .all(db)
         .await
 }
 
 /// Takes over an expired run; true only for the one replica whose update won.
-pub async fn claim(
+pub(crate) async fn claim(
     db: &DatabaseConnection,
     run: &push_run::Model,
     owner: &str,
@@ -46,7 +46,7 @@ pub async fn claim(
         .col_expr(push_run::Column::LeaseExpiresAt, Expr::value(until))
         .filter(push_run::Column::Id.eq(run.id))
         .filter(push_run::Column::TenantId.eq(run.tenant_id))
-        .filter(push_run::Column::Status.eq("RUNNING"))
+        .filter(push_run::Column::Status.eq(RunStatus::Running))
         .filter(push_run::Column::LeaseExpiresAt.lt(now))
         .exec(db)
         .await?;
@@ -54,13 +54,13 @@ pub async fn claim(
 }
 
 /// Pending webhook deliveries whose next attempt is due, most overdue first.
-pub async fn due_deliveries(
+pub(crate) async fn due_deliveries(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<webhook_delivery::Model>, DbErr> {
     webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
         .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
         .order_by_asc(webhook_delivery::Column::NextAttemptAt)
         .order_by_asc(webhook_delivery::Column::Id)
@@ -73,7 +73,7 @@ pub async fn due_deliveries(
 /// other worker sees it due until then, and if this one dies mid-attempt the delivery is
 /// simply due again. True only for the one replica whose update won; the `attempts` check
 /// also refuses a claim made from a stale read.
-pub async fn claim_delivery(
+pub(crate) async fn claim_delivery(
     db: &DatabaseConnection,
     delivery: &webhook_delivery::Model,
     now: DateTime<Utc>,
@@ -83,7 +83,7 @@ pub async fn claim_delivery(
         .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(until))
         .filter(webhook_delivery::Column::Id.eq(delivery.id))
         .filter(webhook_delivery::Column::TenantId.eq(delivery.tenant_id))
-        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
         .filter(webhook_delivery::Column::Attempts.eq(delivery.attempts))
         .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
         .exec(db)

@@ -8,6 +8,7 @@ use sea_orm::{
 
 use super::entity::tenant;
 
+/// The tenant with this slug, if any.
 pub async fn by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<tenant::Model>, DbErr> {
     tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug))
@@ -16,10 +17,14 @@ pub async fn by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<tenan
 }
 
 /// The tenant a scope or a background job names by id.
-pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<tenant::Model>, DbErr> {
+pub(crate) async fn by_id(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<tenant::Model>, DbErr> {
     tenant::Entity::find_by_id(id).one(db).await
 }
 
+/// Adds a tenant.
 pub async fn create(
     db: &DatabaseConnection,
     slug: &str,
@@ -35,6 +40,7 @@ pub async fn create(
     .await
 }
 
+/// Every tenant.
 pub async fn all(db: &DatabaseConnection) -> Result<Vec<tenant::Model>, DbErr> {
     tenant::Entity::find().all(db).await
 }

@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 /// How far ahead of our clock a measurement may be stamped (the vendor's clock may run fast).
 const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
 
+/// One measurement of an account's metric.
 #[derive(Clone, Debug)]
 pub struct UsageInput {
     pub account: String,
@@ -90,7 +91,7 @@ pub async fn record(scope: &Scope, rows: Vec<UsageInput>) -> AppResult<usize> {
                 format!("{} is not a quantity; give a number ≥ 0", row.quantity),
             ));
         }
-        let unit: MetricUnit = metric.unit.parse().unwrap_or(MetricUnit::Count);
+        let unit: MetricUnit = metric.unit;
         if row.quantity > unit.max_measurement() {
             return Err(bad(
                 "quantity",
@@ -153,12 +154,12 @@ pub async fn record(scope: &Scope, rows: Vec<UsageInput>) -> AppResult<usize> {
 }
 
 /// The latest sample of every metric of every account.
-pub async fn latest_all(scope: &Scope) -> AppResult<Vec<usage_sample::Model>> {
+pub(crate) async fn latest_all(scope: &Scope) -> AppResult<Vec<usage_sample::Model>> {
     latest(scope, None).await
 }
 
 /// The latest sample of every metric of the given accounts.
-pub async fn latest_for_accounts(
+pub(crate) async fn latest_for_accounts(
     scope: &Scope,
     account_ids: &[i64],
 ) -> AppResult<Vec<usage_sample::Model>> {

@@ -7,42 +7,27 @@ use sea_orm::{
 };
 
 use super::entity::user;
+use super::invalidations::Key;
 use super::{Scope, invalidations};
-use crate::auth::cache::Key;
-use crate::auth::{Role, password};
+use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 
+/// A user to add. The caller hashes the password (`auth::password::new_hash`) before the
+/// transaction that stores the user opens, so no write waits on argon2.
 pub struct NewUser {
     pub email: String,
     pub display_name: String,
     pub role: Role,
-    password_hash: String,
-}
-
-impl NewUser {
-    /// Checks the password and hashes it now, so the transaction that stores the user does
-    /// not wait on argon2.
-    pub fn new(
-        email: String,
-        display_name: String,
-        role: Role,
-        password: &str,
-    ) -> AppResult<NewUser> {
-        password::check("password", password)?;
-        Ok(NewUser {
-            email,
-            display_name,
-            role,
-            password_hash: password::hash(password)?,
-        })
-    }
+    /// argon2id, PHC string.
+    pub password_hash: String,
 }
 
 /// The email as stored and looked up.
-pub fn normalize(email: &str) -> String {
+pub(crate) fn normalize(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// The tenant's people.
 pub async fn list(scope: &Scope) -> AppResult<Vec<user::Model>> {
     Ok(scope
         .select::<user::Entity>()
@@ -51,6 +36,7 @@ pub async fn list(scope: &Scope) -> AppResult<Vec<user::Model>> {
         .await?)
 }
 
+/// One user, or `NOT_FOUND`.
 pub async fn get(scope: &Scope, id: i64) -> AppResult<user::Model> {
     scope
         .get::<user::Entity, _>(scope.db(), id)
@@ -58,6 +44,7 @@ pub async fn get(scope: &Scope, id: i64) -> AppResult<user::Model> {
         .ok_or_else(|| AppError::not_found("user", id))
 }
 
+/// The user with this email (normalized), if any.
 pub async fn by_email(scope: &Scope, email: &str) -> AppResult<Option<user::Model>> {
     Ok(scope
         .select::<user::Entity>()
@@ -66,6 +53,7 @@ pub async fn by_email(scope: &Scope, email: &str) -> AppResult<Option<user::Mode
         .await?)
 }
 
+/// Adds a user (email unique in the tenant).
 pub async fn create(scope: &Scope, new: NewUser) -> AppResult<user::Model> {
     let email = normalize(&new.email);
     if by_email(scope, &email).await?.is_some() {
@@ -77,7 +65,7 @@ pub async fn create(scope: &Scope, new: NewUser) -> AppResult<user::Model> {
     let row = user::ActiveModel {
         email: Set(email),
         display_name: Set(new.display_name),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         password_hash: Set(new.password_hash),
         active: Set(true),
         created_at: Set(now),
@@ -90,12 +78,12 @@ pub async fn create(scope: &Scope, new: NewUser) -> AppResult<user::Model> {
 
 /// Refuses a change that would leave the tenant without an active admin.
 async fn keep_an_admin(scope: &Scope, changing: &user::Model) -> AppResult<()> {
-    if changing.role != Role::Admin.as_str() || !changing.active {
+    if changing.role != Role::Admin || !changing.active {
         return Ok(());
     }
     let admins = scope
         .select::<user::Entity>()
-        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Role.eq(Role::Admin))
         .filter(user::Column::Active.eq(true))
         .count(scope.db())
         .await?;
@@ -108,19 +96,21 @@ async fn keep_an_admin(scope: &Scope, changing: &user::Model) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn set_role(scope: &Scope, id: i64, role: Role) -> AppResult<user::Model> {
+/// Changes a user's role; never the last active admin's.
+pub(crate) async fn set_role(scope: &Scope, id: i64, role: Role) -> AppResult<user::Model> {
     let current = get(scope, id).await?;
-    if current.role != role.as_str() {
+    if current.role != role {
         keep_an_admin(scope, &current).await?;
     }
     let mut row = current.into_active_model();
-    row.role = Set(role.as_str().to_owned());
+    row.role = Set(role);
     row.updated_at = Set(Utc::now());
     let user = row.update(scope.db()).await?;
     announce(scope, id).await?;
     Ok(user)
 }
 
+/// Stops a user signing in; never the last active admin.
 pub async fn deactivate(scope: &Scope, id: i64) -> AppResult<user::Model> {
     let current = get(scope, id).await?;
     keep_an_admin(scope, &current).await?;
@@ -142,7 +132,8 @@ async fn announce(scope: &Scope, id: i64) -> AppResult<()> {
     Ok(invalidations::announce(scope.db(), key).await?)
 }
 
-pub async fn touch_login(scope: &Scope, id: i64) -> AppResult<()> {
+/// Records a sign-in.
+pub(crate) async fn touch_login(scope: &Scope, id: i64) -> AppResult<()> {
     let current = get(scope, id).await?;
     let mut row = current.into_active_model();
     row.last_login_at = Set(Some(Utc::now()));

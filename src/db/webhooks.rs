@@ -14,17 +14,15 @@ use std::collections::HashMap;
 use super::entity::{webhook, webhook_attempt, webhook_delivery};
 use super::{Page, Scope, read_page};
 use crate::crypto::MasterKey;
+use crate::domain::DeliveryStatus;
 use crate::error::{AppError, AppResult};
-
-pub const PENDING: &str = "PENDING";
-pub const DELIVERED: &str = "DELIVERED";
-pub const FAILED: &str = "FAILED";
 
 /// The associated data a tenant's webhook secrets are sealed with.
 fn owner(scope: &Scope) -> String {
     format!("billbridge/webhook-secret/tenant/{}", scope.tenant_id())
 }
 
+/// A webhook to add.
 pub struct NewWebhook {
     pub url: String,
     pub description: Option<String>,
@@ -59,6 +57,7 @@ pub async fn list(scope: &Scope) -> AppResult<Vec<webhook::Model>> {
         .await?)
 }
 
+/// One webhook, or `NOT_FOUND`.
 pub async fn get(scope: &Scope, id: i64) -> AppResult<webhook::Model> {
     scope
         .get::<webhook::Entity, _>(scope.db(), id)
@@ -103,7 +102,7 @@ pub async fn enqueue(
             webhook_id: Set(hook.id),
             run_id: Set(run_id),
             body: Set(body.to_owned()),
-            status: Set(PENDING.to_owned()),
+            status: Set(DeliveryStatus::Pending),
             attempts: Set(0),
             next_attempt_at: Set(Some(now)),
             created_at: Set(now),
@@ -196,7 +195,7 @@ pub enum Next {
 /// Records attempt number `delivery.attempts + 1` and what follows it, in one transaction.
 /// False (and nothing written) when the delivery moved on since it was claimed, i.e. another
 /// worker took it over after this one's lease ran out.
-pub async fn record_attempt(
+pub(crate) async fn record_attempt(
     scope: &Scope,
     delivery: &webhook_delivery::Model,
     attempt: Attempt,
@@ -204,9 +203,9 @@ pub async fn record_attempt(
 ) -> AppResult<bool> {
     let number = delivery.attempts + 1;
     let (status, next_at) = match next {
-        Next::Delivered => (DELIVERED, None),
-        Next::RetryAt(at) => (PENDING, Some(at)),
-        Next::GiveUp => (FAILED, None),
+        Next::Delivered => (DeliveryStatus::Delivered, None),
+        Next::RetryAt(at) => (DeliveryStatus::Pending, Some(at)),
+        Next::GiveUp => (DeliveryStatus::Failed, None),
     };
     let txn = scope.db().begin().await?;
     let moved = scope
@@ -218,7 +217,7 @@ pub async fn record_attempt(
             Expr::value(next_at),
         )
         .filter(webhook_delivery::Column::Id.eq(delivery.id))
-        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
         .filter(webhook_delivery::Column::Attempts.eq(delivery.attempts))
         .exec(&txn)
         .await?;

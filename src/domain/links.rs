@@ -12,11 +12,7 @@ pub struct Company {
     pub echo_username: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Via {
-    CompanyId,
-    EchoUsername,
-}
+pub use super::state::LinkVia as Via;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Link {

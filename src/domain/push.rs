@@ -12,6 +12,8 @@ use chrono::{DateTime, Datelike, TimeZone, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::billing::{MappingKey, PlanSize, applicable_mapping, exact, round_once};
+use super::state::LineAction;
+pub use super::state::SkipReason;
 use super::{MetricUnit, OnManualEdit, RetireMode, UsageValue};
 
 /// Quantities closer than this are the same quantity.
@@ -274,39 +276,6 @@ pub struct Input {
     pub now: DateTime<Utc>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SkipReason {
-    NotLinked,
-    AmbiguousCompany,
-    NoMapping,
-    ManagedExternally,
-    NoCrossReference,
-    NoAgreement,
-    AmbiguousAgreement,
-    NoUsage,
-    AdditionNotAdoptable,
-    InvalidQuantity,
-    Drifted,
-}
-
-impl SkipReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::NotLinked => "NOT_LINKED",
-            SkipReason::AmbiguousCompany => "AMBIGUOUS_COMPANY",
-            SkipReason::NoMapping => "NO_MAPPING",
-            SkipReason::ManagedExternally => "MANAGED_EXTERNALLY",
-            SkipReason::NoCrossReference => "NO_CROSS_REFERENCE",
-            SkipReason::NoAgreement => "NO_AGREEMENT",
-            SkipReason::AmbiguousAgreement => "AMBIGUOUS_AGREEMENT",
-            SkipReason::NoUsage => "NO_USAGE",
-            SkipReason::AdditionNotAdoptable => "ADDITION_NOT_ADOPTABLE",
-            SkipReason::InvalidQuantity => "INVALID_QUANTITY",
-            SkipReason::Drifted => "DRIFTED",
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     Update,
@@ -319,14 +288,28 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
+    /// What the line does, without the reason a skip carries (stored beside it).
+    pub fn kind(self) -> LineAction {
         match self {
-            Action::Update => "UPDATE",
-            Action::Create => "CREATE",
-            Action::Unchanged => "UNCHANGED",
-            Action::Retire => "RETIRE",
-            Action::Skip(_) => "SKIP",
+            Action::Update => LineAction::Update,
+            Action::Create => LineAction::Create,
+            Action::Unchanged => LineAction::Unchanged,
+            Action::Retire => LineAction::Retire,
+            Action::Skip(_) => LineAction::Skip,
         }
+    }
+
+    /// The reason, for a skip.
+    pub fn reason(self) -> Option<SkipReason> {
+        match self {
+            Action::Skip(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// The stored text of [`Action::kind`].
+    pub fn as_str(self) -> &'static str {
+        self.kind().as_str()
     }
 
     /// Whether the line writes to ConnectWise (creates, updates or retires an addition).

@@ -1,7 +1,7 @@
 //! Accounts (the MSP's customers at the vendor), their subscriptions and usage, and the
 //! batch mutations integrators feed them with.
 
-use async_graphql::connection::{Connection, Edge, OpaqueCursor};
+use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -18,6 +18,7 @@ use crate::db::accounts::{
 use crate::db::entity::{account, subscription, usage_sample};
 use crate::db::push as runs;
 use crate::db::usage::{self, UsageInput as NewUsage};
+use crate::domain::{LinkState as StoredState, LinkVia as StoredVia};
 use crate::error::{AppError, AppResult};
 
 const DEFAULT_PAGE: i32 = 50;
@@ -84,15 +85,15 @@ impl Account {
             return Ok(None);
         };
         Ok(Some(AccountLink {
-            state: match link.state.as_str() {
-                "LINKED" => LinkState::Linked,
-                "AMBIGUOUS" => LinkState::Ambiguous,
-                _ => LinkState::NotFound,
+            state: match link.state {
+                StoredState::Linked => LinkState::Linked,
+                StoredState::NotFound => LinkState::NotFound,
+                StoredState::Ambiguous => LinkState::Ambiguous,
             },
-            via: match link.via.as_deref() {
-                Some("COMPANY_ID") => Some(LinkVia::CompanyId),
-                Some("ECHO_USERNAME") => Some(LinkVia::EchoUsername),
-                _ => None,
+            via: match link.via {
+                Some(StoredVia::CompanyId) => Some(LinkVia::CompanyId),
+                Some(StoredVia::EchoUsername) => Some(LinkVia::EchoUsername),
+                None => None,
             },
             company_id: link.company_id.map(ID::from),
             company_identifier: link.company_identifier,
@@ -129,11 +130,11 @@ pub enum LinkState {
 }
 
 impl LinkState {
-    fn stored(self) -> &'static str {
+    fn stored(self) -> StoredState {
         match self {
-            LinkState::Linked => "LINKED",
-            LinkState::NotFound => "NOT_FOUND",
-            LinkState::Ambiguous => "AMBIGUOUS",
+            LinkState::Linked => StoredState::Linked,
+            LinkState::NotFound => StoredState::NotFound,
+            LinkState::Ambiguous => StoredState::Ambiguous,
         }
     }
 }
@@ -314,17 +315,9 @@ impl AccountQuery {
         let page =
             accounts::page(scope(ctx), &filter, after.as_deref(), first as u64, count).await?;
         prefetch::accounts(ctx, &page.rows).await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next,
-            Totals::of(page.total),
-        );
-        connection.edges.extend(
-            page.rows
-                .into_iter()
-                .map(|a| Edge::new(OpaqueCursor(a.name.clone()), Account(a))),
-        );
-        Ok(connection)
+        Ok(input::connection(page, after.is_some(), |a| {
+            (a.name.clone(), Account(a))
+        }))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The audit log, for admins: who changed which mapping, plan, level, schedule,
 //! connection, user, token or webhook, and when.
 
-use async_graphql::connection::{Connection, Edge, OpaqueCursor};
+use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use std::future::Future;
@@ -102,25 +102,17 @@ impl AuditQuery {
             .into());
         }
         let page = audit::page(scope(ctx), entity.as_deref(), after, first).await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next,
-            Totals::of(page.total),
-        );
-        connection.edges.extend(page.rows.into_iter().map(|e| {
-            Edge::new(
-                OpaqueCursor(e.id),
-                AuditEvent {
-                    id: e.id.into(),
-                    at: e.at,
-                    actor: e.actor,
-                    action: e.action,
-                    entity: e.entity,
-                    entity_id: e.entity_id.map(ID::from),
-                    summary: e.summary,
-                },
-            )
-        }));
-        Ok(connection)
+        Ok(input::connection(page, after.is_some(), |e| {
+            let event = AuditEvent {
+                id: e.id.into(),
+                at: e.at,
+                actor: e.actor,
+                action: e.action,
+                entity: e.entity,
+                entity_id: e.entity_id.map(ID::from),
+                summary: e.summary,
+            };
+            (e.id, event)
+        }))
     }
 }

@@ -18,11 +18,11 @@ use super::LazyLoaders;
 use super::media::Media;
 use super::params;
 use super::run::Transport;
-use crate::app::AppState;
 use crate::auth::{Viewer, request};
 use crate::db::Scope;
 use crate::error::{AppError, refuse};
 use crate::limits::too_many;
+use crate::state::AppState;
 
 pub async fn graphql_post(
     State(state): State<AppState>,

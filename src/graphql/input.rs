@@ -6,9 +6,10 @@
 //! argument one character too many, and a control character, so a new field cannot be
 //! forgotten.
 
-use async_graphql::connection::{CursorType, OpaqueCursor};
-use async_graphql::{ID, SimpleObject};
+use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
+use async_graphql::{ID, OutputType, SimpleObject};
 
+use crate::db::Page;
 use crate::db::mappings::PlanChoice;
 use crate::error::{AppError, AppResult};
 
@@ -161,6 +162,26 @@ impl Totals {
             total_count: i32::try_from(total).unwrap_or(i32::MAX),
         }
     }
+}
+
+/// A page read by `db` as a GraphQL connection: `after` (a cursor was given) says a page
+/// precedes it, and `edge` turns each row into its cursor and node.
+pub fn connection<K, R, N>(
+    page: Page<R>,
+    after: bool,
+    mut edge: impl FnMut(R) -> (K, N),
+) -> Connection<OpaqueCursor<K>, N, Totals>
+where
+    OpaqueCursor<K>: CursorType + Send + Sync,
+    N: OutputType,
+{
+    let mut connection =
+        Connection::with_additional_fields(after, page.has_next, Totals::of(page.total));
+    connection.edges.extend(page.rows.into_iter().map(|row| {
+        let (cursor, node) = edge(row);
+        Edge::new(OpaqueCursor(cursor), node)
+    }));
+    connection
 }
 
 /// A page size `first` from 1 to `max`.

@@ -10,7 +10,6 @@ use crate::auth::Role;
 use crate::db::entity::level;
 use crate::db::levels;
 use crate::domain::LevelSource as DomainSource;
-use crate::error::AppError;
 
 pub struct Level(pub level::Model);
 
@@ -32,11 +31,10 @@ impl Level {
         &self.0.name
     }
     /// Where the level came from.
-    async fn source(&self) -> Result<LevelSource> {
-        match self.0.source.parse::<DomainSource>() {
-            Ok(DomainSource::Manual) => Ok(LevelSource::Manual),
-            Ok(DomainSource::ConnectWise) => Ok(LevelSource::Connectwise),
-            Err(e) => Err(AppError::internal("stored level source", e).into()),
+    async fn source(&self) -> LevelSource {
+        match self.0.source {
+            DomainSource::Manual => LevelSource::Manual,
+            DomainSource::ConnectWise => LevelSource::Connectwise,
         }
     }
     async fn created_at(&self) -> DateTime<Utc> {

@@ -9,6 +9,7 @@ use crate::db::entity::{
     push_run, service, subscription, usage_sample,
 };
 use crate::db::{Scope, accounts, catalog, levels, mappings, psa, push, usage};
+use crate::domain::LinkState;
 use crate::domain::billing::{MappingKey, applicable_mapping};
 use crate::domain::push::SkipReason;
 use crate::domain::status::stuck_reason;
@@ -221,10 +222,10 @@ impl Loader<i64> for ReadinessOfProduct {
             let Some(mapping) = pushed_by(sub.product_id, sub.plan_id) else {
                 continue;
             };
-            let linked = match links.get(&sub.account_id).map(|l| l.state.as_str()) {
-                Some("LINKED") => Ok(()),
-                Some("AMBIGUOUS") => Err(SkipReason::AmbiguousCompany),
-                _ => Err(SkipReason::NotLinked),
+            let linked = match links.get(&sub.account_id).map(|l| l.state) {
+                Some(LinkState::Linked) => Ok(()),
+                Some(LinkState::Ambiguous) => Err(SkipReason::AmbiguousCompany),
+                Some(LinkState::NotFound) | None => Err(SkipReason::NotLinked),
             };
             let has_usage = |metric: i64| usage.contains(&(sub.account_id, metric));
             out.entry(sub.product_id).or_default().push(reason(

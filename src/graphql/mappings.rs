@@ -60,11 +60,10 @@ impl BillingMapping {
             .map(Level)
             .ok_or_else(|| AppError::not_found("level", self.0.level_id).into())
     }
-    async fn usage_value(&self) -> Result<UsageValue> {
-        match self.0.usage_value.parse::<DomainUsage>() {
-            Ok(DomainUsage::Total) => Ok(UsageValue::TotalUsage),
-            Ok(DomainUsage::Additional) => Ok(UsageValue::AdditionalUsage),
-            Err(e) => Err(AppError::internal("stored usage value", e).into()),
+    async fn usage_value(&self) -> UsageValue {
+        match self.0.usage_value {
+            DomainUsage::Total => UsageValue::TotalUsage,
+            DomainUsage::Additional => UsageValue::AdditionalUsage,
         }
     }
     /// Set up in the legacy platform: read-only here and not pushed by billbridge.

@@ -1,7 +1,6 @@
 //! Preview and push, the run log, progress over graphql-ws, and the schedule.
 
-use async_graphql::connection::{Connection, Edge, OpaqueCursor};
-use async_graphql::resolver_utils::EnumType;
+use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
@@ -16,16 +15,20 @@ use crate::auth::Role;
 use crate::db::Scope;
 use crate::db::entity::{push_line, push_run, push_schedule, push_settings};
 use crate::db::ownership;
-use crate::db::push::{self as runs, Trigger};
+use crate::db::push::{self as runs, LineFilter, Trigger};
 use crate::db::schedules::{self, ScheduleInput};
 use crate::domain;
 use crate::domain::push::SkipReason as PlanSkip;
 use crate::domain::push::{Action, Line};
 use crate::domain::schedule::Schedule;
+use crate::domain::{
+    LineAction as StoredAction, LineOutcome as StoredOutcome, RunStatus, RunTrigger,
+};
 use crate::error::AppError;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+#[graphql(remote = "crate::domain::RunStatus")]
 pub enum PushStatus {
     Running,
     Succeeded,
@@ -35,6 +38,7 @@ pub enum PushStatus {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::LineAction")]
 pub enum PushAction {
     Update,
     Create,
@@ -46,6 +50,7 @@ pub enum PushAction {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::SkipReason")]
 pub enum SkipReason {
     /// The account has no ConnectWise company (or was never synced).
     NotLinked,
@@ -75,25 +80,8 @@ pub enum SkipReason {
     Drifted,
 }
 
-impl From<PlanSkip> for SkipReason {
-    fn from(reason: PlanSkip) -> Self {
-        match reason {
-            PlanSkip::NotLinked => SkipReason::NotLinked,
-            PlanSkip::AmbiguousCompany => SkipReason::AmbiguousCompany,
-            PlanSkip::NoMapping => SkipReason::NoMapping,
-            PlanSkip::ManagedExternally => SkipReason::ManagedExternally,
-            PlanSkip::NoCrossReference => SkipReason::NoCrossReference,
-            PlanSkip::NoAgreement => SkipReason::NoAgreement,
-            PlanSkip::AmbiguousAgreement => SkipReason::AmbiguousAgreement,
-            PlanSkip::NoUsage => SkipReason::NoUsage,
-            PlanSkip::AdditionNotAdoptable => SkipReason::AdditionNotAdoptable,
-            PlanSkip::InvalidQuantity => SkipReason::InvalidQuantity,
-            PlanSkip::Drifted => SkipReason::Drifted,
-        }
-    }
-}
-
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::LineOutcome")]
 pub enum LineOutcome {
     /// Still to write.
     Pending,
@@ -110,22 +98,11 @@ pub enum LineOutcome {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::RunTrigger")]
 pub enum PushTrigger {
     User,
     Schedule,
     Cli,
-}
-
-fn parse<T: EnumType>(text: &str) -> Option<T> {
-    T::items().iter().find(|i| i.name == text).map(|i| i.value)
-}
-
-fn name<T: EnumType>(value: T) -> &'static str {
-    T::items()
-        .iter()
-        .find(|i| i.value == value)
-        .map(|i| i.name)
-        .unwrap_or_default()
 }
 
 /// One line of a plan or of a run: what is (or would be) written where, or why not.
@@ -234,7 +211,7 @@ impl From<Line> for PushLine {
 
 impl From<push_line::Model> for PushLine {
     fn from(line: push_line::Model) -> Self {
-        let action = parse(&line.action).unwrap_or(PushAction::Skip);
+        let action = PushAction::from(line.action);
         let writes = matches!(
             action,
             PushAction::Update | PushAction::Create | PushAction::Retire
@@ -263,7 +240,7 @@ impl From<push_line::Model> for PushLine {
             current_quantity: line.current_quantity,
             new_quantity: line.new_quantity,
             action,
-            reason: line.reason.as_deref().and_then(parse),
+            reason: line.reason.map(SkipReason::from),
             detail: line.detail,
             last_written_quantity: line.last_written_quantity,
             drifted: line.drifted,
@@ -272,7 +249,7 @@ impl From<push_line::Model> for PushLine {
             monthly_before,
             monthly_after,
             monthly_change,
-            outcome: parse(&line.outcome),
+            outcome: Some(line.outcome.into()),
             error: line.error,
             finished_at: line.finished_at,
         }
@@ -439,10 +416,10 @@ impl PushRun {
         self.0.id.into()
     }
     async fn status(&self) -> PushStatus {
-        parse(&self.0.status).unwrap_or(PushStatus::Failed)
+        self.0.status.into()
     }
     async fn trigger(&self) -> PushTrigger {
-        parse(&self.0.trigger).unwrap_or(PushTrigger::User)
+        self.0.trigger.into()
     }
     /// Who started it (a token's subject), or `schedule`.
     async fn triggered_by(&self) -> &str {
@@ -502,27 +479,15 @@ impl PushRun {
     ) -> Result<Connection<OpaqueCursor<i32>, PushLine, Totals>> {
         let first = input::page_size(first, 1000)?;
         let after = input::cursor::<i32>(after)?;
-        let page = runs::lines_page(
-            scope(ctx),
-            self.0.id,
-            action.map(name),
-            outcome.map(name),
-            reason.map(name),
-            after,
-            first,
-        )
-        .await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next,
-            Totals::of(page.total),
-        );
-        connection.edges.extend(
-            page.rows
-                .into_iter()
-                .map(|l| Edge::new(OpaqueCursor(l.seq), PushLine::from(l))),
-        );
-        Ok(connection)
+        let filter = LineFilter {
+            action: action.map(StoredAction::from),
+            outcome: outcome.map(StoredOutcome::from),
+            reason: reason.map(PlanSkip::from),
+        };
+        let page = runs::lines_page(scope(ctx), self.0.id, filter, after, first).await?;
+        Ok(input::connection(page, after.is_some(), |l| {
+            (l.seq, PushLine::from(l))
+        }))
     }
 }
 
@@ -626,18 +591,10 @@ impl PushQuery {
     ) -> Result<Connection<OpaqueCursor<i64>, PushRun, Totals>> {
         let first = input::page_size(first, 100)?;
         let after = input::cursor::<i64>(after)?;
-        let page = runs::page(scope(ctx), status.map(name), after, first).await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next,
-            Totals::of(page.total),
-        );
-        connection.edges.extend(
-            page.rows
-                .into_iter()
-                .map(|r| Edge::new(OpaqueCursor(r.id), PushRun(r))),
-        );
-        Ok(connection)
+        let page = runs::page(scope(ctx), status.map(RunStatus::from), after, first).await?;
+        Ok(input::connection(page, after.is_some(), |r| {
+            (r.id, PushRun(r))
+        }))
     }
 
     async fn push_schedule(&self, ctx: &Context<'_>) -> Result<PushSchedule> {
@@ -716,7 +673,7 @@ impl PushMutation {
     ) -> Result<PushRun> {
         let service = input::ids("serviceId", service_id.as_ref())?;
         let trigger = Trigger {
-            kind: "USER",
+            kind: RunTrigger::User,
             by: viewer(ctx).subject.clone(),
             slot_at: None,
         };
@@ -835,7 +792,7 @@ pub struct PushRunProgress {
 
 fn progress(run: &push_run::Model) -> PushRunProgress {
     let c = counts(run);
-    let status = parse(&run.status).unwrap_or(PushStatus::Failed);
+    let status = PushStatus::from(run.status);
     PushRunProgress {
         run_id: run.id.into(),
         status,

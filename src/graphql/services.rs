@@ -295,11 +295,10 @@ impl Metric {
     async fn cross_reference_type(&self) -> &str {
         &self.0.cross_reference_type
     }
-    async fn unit(&self) -> Result<MetricUnit> {
-        match self.0.unit.parse::<DomainUnit>() {
-            Ok(DomainUnit::Gb) => Ok(MetricUnit::Gb),
-            Ok(DomainUnit::Count) => Ok(MetricUnit::Count),
-            Err(e) => Err(AppError::internal("stored metric unit", e).into()),
+    async fn unit(&self) -> MetricUnit {
+        match self.0.unit {
+            DomainUnit::Gb => MetricUnit::Gb,
+            DomainUnit::Count => MetricUnit::Count,
         }
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
 use super::audit;
-use super::guard::MinRole;
+use super::guard::{ApiRole, MinRole};
 use super::{auth_cache, input, scope, viewer};
 use crate::auth::Role;
 use crate::auth::cache::Key;
@@ -27,8 +27,8 @@ impl ApiToken {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn role(&self) -> Role {
-        self.0.role.parse().unwrap_or(Role::Viewer)
+    async fn role(&self) -> ApiRole {
+        self.0.role.into()
     }
     async fn created_by(&self) -> &str {
         &self.0.created_by
@@ -52,7 +52,7 @@ impl ApiToken {
 pub struct CreateApiTokenInput {
     /// What it is for, e.g. "PSA workflow".
     pub name: String,
-    pub role: Role,
+    pub role: ApiRole,
     /// Default: 90 days from now; at most two years.
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -108,12 +108,13 @@ impl TokenMutation {
         let keys = ctx.data_unchecked::<Arc<JwtKeys>>();
         let (row, token) = audit::audited(ctx, |scope| async move {
             let row =
-                api_tokens::create(&scope, name, input.role, expires_at, &viewer.subject).await?;
+                api_tokens::create(&scope, name, input.role.into(), expires_at, &viewer.subject)
+                    .await?;
             // Signed inside: a token is only handed out if its row (and audit row) commit.
             let token = keys
                 .issue_api_token(
                     &viewer.tenant_slug,
-                    input.role,
+                    input.role.into(),
                     &format!("token:{}", row.id),
                     row.id,
                     expires_at.timestamp(),

@@ -4,10 +4,10 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
 use super::audit;
-use super::guard::MinRole;
+use super::guard::{ApiRole, MinRole};
 use super::{auth_cache, input, scope, viewer};
-use crate::auth::Role;
 use crate::auth::cache::Key;
+use crate::auth::{Role, password};
 use crate::db::entity::user;
 use crate::db::users::{self, NewUser};
 use crate::error::AppError;
@@ -25,8 +25,8 @@ impl User {
     async fn display_name(&self) -> &str {
         &self.0.display_name
     }
-    async fn role(&self) -> Role {
-        self.0.role.parse().unwrap_or(Role::Viewer)
+    async fn role(&self) -> ApiRole {
+        self.0.role.into()
     }
     /// Deactivated users keep their history but cannot sign in.
     async fn active(&self) -> bool {
@@ -44,7 +44,7 @@ impl User {
 pub struct CreateUserInput {
     pub email: String,
     pub display_name: String,
-    pub role: Role,
+    pub role: ApiRole,
     /// At least 12 characters; stored only as an argon2id hash.
     pub password: String,
 }
@@ -76,8 +76,8 @@ impl Me {
     async fn subject(&self) -> &str {
         &self.0.subject
     }
-    async fn role(&self) -> Role {
-        self.0.role
+    async fn role(&self) -> ApiRole {
+        self.0.role.into()
     }
     /// The tenant's slug.
     async fn tenant(&self) -> &str {
@@ -120,12 +120,12 @@ impl UserMutation {
     #[graphql(guard = "MinRole(Role::Admin)")]
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
         // Hashed before the transaction opens, so no write waits on argon2.
-        let new = NewUser::new(
-            email(&input.email)?,
-            input::name("displayName", &input.display_name)?,
-            input.role,
-            &input.password,
-        )?;
+        let new = NewUser {
+            email: email(&input.email)?,
+            display_name: input::name("displayName", &input.display_name)?,
+            role: input.role.into(),
+            password_hash: password::new_hash("password", &input.password)?,
+        };
         let user = audit::audited(ctx, |scope| async move {
             let user = users::create(&scope, new).await?;
             let summary = format!("added user {} as {}", user.email, user.role);
@@ -138,10 +138,10 @@ impl UserMutation {
 
     /// Refused when it would leave the tenant without an active admin.
     #[graphql(guard = "MinRole(Role::Admin)")]
-    async fn update_user_role(&self, ctx: &Context<'_>, id: ID, role: Role) -> Result<User> {
+    async fn update_user_role(&self, ctx: &Context<'_>, id: ID, role: ApiRole) -> Result<User> {
         let id = input::id("id", &id)?;
         let user = audit::audited(ctx, |scope| async move {
-            let user = users::set_role(&scope, id, role).await?;
+            let user = users::set_role(&scope, id, role.into()).await?;
             let summary = format!("made {} {}", user.email, user.role);
             Ok((user, audit::entry("user", "update_role", Some(id), summary)))
         })

@@ -1,7 +1,7 @@
 //! Webhooks, for admins only: create one (its signing secret is shown once, in the
 //! answer), list and delete them, and follow each delivery with its attempts.
 
-use async_graphql::connection::{Connection, Edge, OpaqueCursor};
+use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -12,6 +12,7 @@ use super::{input, psa_context, pusher, scope, viewer};
 use crate::auth::Role;
 use crate::db::entity::{webhook, webhook_attempt, webhook_delivery};
 use crate::db::webhooks::{self as hooks, NewWebhook};
+use crate::domain::DeliveryStatus;
 use crate::webhooks::new_secret;
 
 /// A URL that receives a signed `push_run.finished` event when a push run ends. Its secret
@@ -106,10 +107,10 @@ impl WebhookDelivery {
         self.row.run_id.into()
     }
     async fn status(&self) -> WebhookDeliveryStatus {
-        match self.row.status.as_str() {
-            hooks::DELIVERED => WebhookDeliveryStatus::Delivered,
-            hooks::FAILED => WebhookDeliveryStatus::Failed,
-            _ => WebhookDeliveryStatus::Pending,
+        match self.row.status {
+            DeliveryStatus::Pending => WebhookDeliveryStatus::Pending,
+            DeliveryStatus::Delivered => WebhookDeliveryStatus::Delivered,
+            DeliveryStatus::Failed => WebhookDeliveryStatus::Failed,
         }
     }
     /// Attempts made so far.
@@ -162,17 +163,11 @@ impl WebhookQuery {
         let first = input::page_size(first, 100)?;
         let after = input::cursor::<i64>(after)?;
         let page = hooks::deliveries(scope(ctx), webhook_id, after, first).await?;
-        let mut connection = Connection::with_additional_fields(
+        Ok(input::connection(
+            page,
             after.is_some(),
-            page.has_next,
-            Totals::of(page.total),
-        );
-        connection
-            .edges
-            .extend(page.rows.into_iter().map(|(row, attempts)| {
-                Edge::new(OpaqueCursor(row.id), WebhookDelivery { row, attempts })
-            }));
-        Ok(connection)
+            |(row, attempts)| (row.id, WebhookDelivery { row, attempts }),
+        ))
     }
 }
 

@@ -38,11 +38,11 @@ use super::codes::{PARSE_FAILED, VALIDATION_FAILED, with_code};
 use super::http::take_request;
 use super::run::is_request_error;
 use super::{AppSchema, LazyLoaders};
-use crate::app::AppState;
 use crate::auth::{Viewer, request};
 use crate::db::Scope;
 use crate::error::AppError;
 use crate::limits::retry_after_secs;
+use crate::state::AppState;
 
 /// The one subprotocol served. The older subscriptions-transport-ws (`graphql-ws`) is not:
 /// the web app and current clients speak this one.

@@ -5,6 +5,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+/// Spaces ConnectWise calls to at most so many per second.
 pub struct Limiter {
     interval: Option<Duration>,
     next: Mutex<Instant>,

@@ -24,10 +24,12 @@ use crate::db::entity::{push_line, push_run};
 use crate::db::push::{self as runs, Outcome, Trigger};
 use crate::db::{Scope, catalog, ownership};
 use crate::domain::push::{Action, Addition, Input, Line, Planner, SkipReason, Stamp, plan};
+use crate::domain::{LineAction, LineOutcome, RunStatus};
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 use crate::psa::Psa;
 
+/// How a push runs: calls in flight, its lease, how often outcomes are written.
 #[derive(Clone, Debug)]
 pub struct PushOptions {
     /// ConnectWise calls in flight at once, per run.
@@ -54,6 +56,7 @@ impl Default for PushOptions {
 /// Called with every finished run (webhooks hang here).
 pub type FinishedHook = Arc<dyn Fn(Scope, push_run::Model) + Send + Sync>;
 
+/// Starts, executes and resumes push runs.
 #[derive(Clone)]
 pub struct Pusher {
     pub db: sea_orm::DatabaseConnection,
@@ -70,12 +73,13 @@ pub struct Pusher {
 
 /// How a run's execution ended on this replica.
 enum End {
-    Finished(&'static str, Option<String>),
+    Finished(RunStatus, Option<String>),
     /// Another replica took the lease over; it finishes the run.
     Abandoned,
 }
 
 impl Pusher {
+    /// A pusher over `db` and the tenants' ConnectWise (`psa`).
     pub fn new(
         db: sea_orm::DatabaseConnection,
         psa: Psa,
@@ -193,14 +197,14 @@ impl Pusher {
             }
             Err(error) => {
                 tracing::warn!(run = run.id, error = ?error, "push run failed");
-                ("FAILED", Some(error.message()))
+                (RunStatus::Failed, Some(error.message()))
             }
         };
         // Only the lease holder ends a run: a replica that lost it (paused too long) must not
         // finish the run another replica is completing.
         match runs::get(scope, run.id).await {
             Ok(current)
-                if current.status == runs::RUNNING
+                if current.status == RunStatus::Running
                     && current.lease_owner.as_deref() == Some(self.owner.as_str()) => {}
             Ok(_) => {
                 tracing::warn!(run = run.id, "the run is no longer ours to finish");
@@ -318,7 +322,7 @@ impl Pusher {
         let next_seq = recorded.iter().map(|l| l.seq + 1).max().unwrap_or(0);
         let mut earlier: BTreeMap<i64, Vec<push_line::Model>> = BTreeMap::new();
         for line in recorded {
-            if let (Some(agreement), "PENDING") = (line.agreement_id, line.outcome.as_str()) {
+            if let (Some(agreement), LineOutcome::Pending) = (line.agreement_id, line.outcome) {
                 earlier.entry(agreement).or_default().push(line);
             }
         }
@@ -422,7 +426,7 @@ impl Pusher {
                 return Err(error);
             }
             return Ok(End::Finished(
-                "PARTIAL",
+                RunStatus::Partial,
                 Some(format!(
                     "stopped after {} line(s) were written: {}; push again to finish",
                     current.done,
@@ -432,7 +436,7 @@ impl Pusher {
         }
         if run.dry_run {
             return Ok(End::Finished(
-                "SUCCEEDED",
+                RunStatus::Succeeded,
                 Some("dry run: nothing was written".into()),
             ));
         }
@@ -445,14 +449,14 @@ impl Pusher {
         if stop.cancelled.load(Ordering::SeqCst) || current.cancel_requested {
             runs::cancel_pending(scope, run.id, self.clock.now()).await?;
             return Ok(End::Finished(
-                "CANCELLED",
+                RunStatus::Cancelled,
                 Some("cancelled before every line was written".into()),
             ));
         }
         let status = match (current.failed, current.done + current.unchanged) {
-            (0, _) => "SUCCEEDED",
-            (_, 0) if current.done == 0 => "FAILED",
-            _ => "PARTIAL",
+            (0, _) => RunStatus::Succeeded,
+            (_, 0) if current.done == 0 => RunStatus::Failed,
+            _ => RunStatus::Partial,
         };
         let message = (current.failed > 0).then(|| {
             format!(
@@ -647,7 +651,7 @@ impl Pusher {
 /// One write: PATCH the quantity of an existing addition, or POST a new one.
 async fn write(calls: &Calls, line: &push_line::Model, adopted: &Found) -> Outcome {
     let (client, clock) = (&calls.client, &calls.clock);
-    let at = |outcome: &'static str,
+    let at = |outcome: LineOutcome,
               addition: Option<i64>,
               current: Option<f64>,
               error: Option<String>| Outcome {
@@ -662,13 +666,13 @@ async fn write(calls: &Calls, line: &push_line::Model, adopted: &Found) -> Outco
         (line.agreement_id, line.product_id, line.new_quantity)
     else {
         return at(
-            "FAILED",
+            LineOutcome::Failed,
             None,
             None,
             Some("the line lacks its agreement, product or quantity".into()),
         );
     };
-    if line.action == "RETIRE" {
+    if line.action == LineAction::Retire {
         return retire(calls, line, agreement, adopted).await;
     }
     // Cancelled or set not to bill since the plan: ConnectWise refuses (or a person
@@ -677,7 +681,7 @@ async fn write(calls: &Calls, line: &push_line::Model, adopted: &Found) -> Outco
         && let Some(why) = adopted.unadoptable.get(&id)
     {
         return at(
-            "FAILED",
+            LineOutcome::Failed,
             Some(id),
             None,
             Some(format!("{why} since the plan; not changed")),
@@ -699,7 +703,7 @@ async fn write(calls: &Calls, line: &push_line::Model, adopted: &Found) -> Outco
             })
     {
         return at(
-            "FAILED",
+            LineOutcome::Failed,
             None,
             None,
             Some(format!("{why}; not adding a second line beside it")),
@@ -711,7 +715,7 @@ async fn write(calls: &Calls, line: &push_line::Model, adopted: &Found) -> Outco
     if let Some((id, current)) = now_there
         && (current - quantity).abs() < 1e-9
     {
-        return at("DONE", Some(id), None, None);
+        return at(LineOutcome::Done, Some(id), None, None);
     }
     let existing = line
         .addition_id
@@ -740,9 +744,9 @@ async fn write(calls: &Calls, line: &push_line::Model, adopted: &Found) -> Outco
             .map(|a| (a.id, None)),
     };
     match result {
-        Ok((id, current)) => at("DONE", Some(id), current, None),
+        Ok((id, current)) => at(LineOutcome::Done, Some(id), current, None),
         Err(error) => at(
-            "FAILED",
+            LineOutcome::Failed,
             existing.map(|(id, _)| id),
             None,
             Some(error.to_string()),
@@ -759,7 +763,7 @@ async fn retire(
     adopted: &Found,
 ) -> Outcome {
     let (client, clock) = (&calls.client, &calls.clock);
-    let outcome = |outcome: &'static str, error: Option<String>| Outcome {
+    let outcome = |outcome: LineOutcome, error: Option<String>| Outcome {
         line_id: line.id,
         outcome,
         addition_id: line.addition_id,
@@ -768,22 +772,28 @@ async fn retire(
         at: clock.now(),
     };
     let Some(id) = line.addition_id else {
-        return outcome("FAILED", Some("the line names no addition".into()));
+        return outcome(
+            LineOutcome::Failed,
+            Some("the line names no addition".into()),
+        );
     };
     // Retired already by the run's dead owner: done, not written again.
     if adopted.retired(id, line.effective_date) {
-        return outcome("DONE", None);
+        return outcome(LineOutcome::Done, None);
     }
     if let Some(why) = adopted.unadoptable.get(&id) {
-        return outcome("FAILED", Some(format!("{why} since the plan; not retired")));
+        return outcome(
+            LineOutcome::Failed,
+            Some(format!("{why} since the plan; not retired")),
+        );
     }
     let result = match line.effective_date {
         Some(from) => client.cancel_addition(agreement, id, from).await,
         None => client.set_addition_quantity(agreement, id, 0.0).await,
     };
     match result {
-        Ok(_) => outcome("DONE", None),
-        Err(error) => outcome("FAILED", Some(error.to_string())),
+        Ok(_) => outcome(LineOutcome::Done, None),
+        Err(error) => outcome(LineOutcome::Failed, Some(error.to_string())),
     }
 }
 
@@ -978,15 +988,13 @@ impl Found {
 /// A planned line as recorded: writes start `PENDING` (`PLANNED` in a dry run).
 fn line_row(run: &push_run::Model, seq: i32, line: Line) -> push_line::ActiveModel {
     use sea_orm::Set;
-    let (reason, outcome) = match line.action {
+    let outcome = match line.action {
         // Nothing is sent for it, and the run must not say it all went well.
-        Action::Skip(reason @ SkipReason::InvalidQuantity) => {
-            (Some(reason.as_str().to_owned()), "FAILED")
-        }
-        Action::Skip(reason) => (Some(reason.as_str().to_owned()), "SKIPPED"),
-        Action::Unchanged => (None, "UNCHANGED"),
-        Action::Update | Action::Create | Action::Retire if run.dry_run => (None, "PLANNED"),
-        Action::Update | Action::Create | Action::Retire => (None, "PENDING"),
+        Action::Skip(SkipReason::InvalidQuantity) => LineOutcome::Failed,
+        Action::Skip(_) => LineOutcome::Skipped,
+        Action::Unchanged => LineOutcome::Unchanged,
+        Action::Update | Action::Create | Action::Retire if run.dry_run => LineOutcome::Planned,
+        Action::Update | Action::Create | Action::Retire => LineOutcome::Pending,
     };
     push_line::ActiveModel {
         run_id: Set(run.id),
@@ -1012,10 +1020,10 @@ fn line_row(run: &push_run::Model, seq: i32, line: Line) -> push_line::ActiveMod
         product_identifier: Set(line.product_identifier),
         current_quantity: Set(line.current_quantity),
         new_quantity: Set(line.new_quantity),
-        action: Set(line.action.as_str().to_owned()),
-        reason: Set(reason),
+        action: Set(line.action.kind()),
+        reason: Set(line.action.reason()),
         detail: Set(line.detail),
-        outcome: Set(outcome.to_owned()),
+        outcome: Set(outcome),
         error: Set(None),
         finished_at: Set(None),
         ..Default::default()

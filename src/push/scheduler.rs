@@ -16,6 +16,7 @@ use crate::error::AppError;
 /// Slots older than this when first noticed are not run (every replica was down).
 const HORIZON: i64 = 2;
 
+/// Each replica's loop that starts scheduled runs and takes over abandoned ones.
 #[derive(Clone)]
 pub struct Scheduler {
     pub pusher: Pusher,
@@ -114,7 +115,7 @@ impl Scheduler {
             }
         };
         let trigger = Trigger {
-            kind: "SCHEDULE",
+            kind: crate::domain::RunTrigger::Schedule,
             by: "schedule".into(),
             slot_at: Some(slot),
         };

@@ -11,9 +11,9 @@ use crate::connectwise::conditions::Condition;
 use crate::connectwise::{Client, ListQuery, model};
 use crate::db::entity::level_cross_reference;
 use crate::db::{Scope, accounts, catalog, levels, mappings, ownership, psa, usage};
+use crate::domain::LinkState;
 use crate::domain::billing::PlanSize;
 use crate::domain::push::{self as plan, AccountLink, Input, Stamp};
-use crate::domain::{MetricUnit, UsageValue};
 use crate::error::{AppError, AppResult};
 
 /// billbridge's side of the plan, for one service or all of them.
@@ -47,7 +47,7 @@ pub async fn catalog(scope: &Scope, service_id: Option<i64>) -> AppResult<Input>
         .await?
         .into_iter()
         .map(|m| plan::Metric {
-            unit: m.unit.parse().unwrap_or(MetricUnit::Count),
+            unit: m.unit,
             id: m.id,
             product_id: m.product_id,
             cross_reference_type: m.cross_reference_type,
@@ -61,7 +61,7 @@ pub async fn catalog(scope: &Scope, service_id: Option<i64>) -> AppResult<Input>
             product_id: m.product_id,
             plan_id: m.plan_id,
             level_id: m.level_id,
-            usage_value: m.usage_value.parse().unwrap_or(UsageValue::Total),
+            usage_value: m.usage_value,
             managed_externally: m.managed_externally,
         })
         .collect();
@@ -139,6 +139,7 @@ pub struct People {
 }
 
 impl People {
+    /// Puts what was read into the planner's input.
     pub fn add_to(self, input: &mut Input) {
         input.accounts = self.accounts;
         input.subscriptions = self.subscriptions;
@@ -162,11 +163,11 @@ pub async fn people(scope: &Scope, catalog: &Input) -> AppResult<People> {
         .map(|a| plan::Account {
             link: match links.get(&a.id) {
                 None => AccountLink::Unknown,
-                Some(l) if l.state == "LINKED" => AccountLink::Linked {
+                Some(l) if l.state == LinkState::Linked => AccountLink::Linked {
                     company_id: l.company_id.unwrap_or_default(),
                     company_name: l.company_name.clone().unwrap_or_default(),
                 },
-                Some(l) if l.state == "AMBIGUOUS" => AccountLink::Ambiguous {
+                Some(l) if l.state == LinkState::Ambiguous => AccountLink::Ambiguous {
                     reason: l.reason.clone(),
                 },
                 Some(l) => AccountLink::NotFound {
@@ -203,7 +204,7 @@ pub async fn people(scope: &Scope, catalog: &Input) -> AppResult<People> {
 /// ConnectWise's side: the agreements and prices (see [`agreements`]), then the additions
 /// of each agreement the plan touches (one list each, concurrently). A push reads those
 /// additions itself, as it writes; a preview reads them all here.
-pub async fn remote(
+pub(crate) async fn remote(
     input: &mut Input,
     client: &Client,
     limiter: &Limiter,
@@ -312,7 +313,7 @@ pub struct Additions {
 }
 
 /// Every addition of one agreement (one list call, its pages), as [`additions`] reads them.
-pub async fn additions_of(client: &Client, agreement: i64) -> AppResult<Additions> {
+pub(crate) async fn additions_of(client: &Client, agreement: i64) -> AppResult<Additions> {
     let listed = client.additions(agreement, ListQuery::default()).await?;
     let mut additions = Vec::with_capacity(listed.items.len());
     let mut unreadable: Vec<String> = Vec::new();

@@ -4,6 +4,7 @@
 //! conditions, paging with `Link`, JSON Patch, error JSON, and 429 with `Retry-After`.
 
 pub mod conditions;
+pub mod customers;
 pub mod schema;
 mod seed;
 mod server;

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
+use super::customers;
 use super::store::{Member, Store};
-use crate::demo;
 
 pub const DEMO_COMPANY_ID: &str = "billbridge-demo";
 pub const DEMO_PUBLIC_KEY: &str = "demo-public-key";
@@ -153,21 +153,21 @@ pub fn demo(store: &mut Store) {
         .and_then(|t| t["id"].as_i64())
         .unwrap_or_default();
     store.start_ids_at(250);
-    for (i, account) in demo::ACCOUNTS.iter().enumerate() {
-        if *account == demo::NOT_IN_PSA {
+    for (i, account) in customers::ACCOUNTS.iter().enumerate() {
+        if *account == customers::NOT_IN_PSA {
             continue;
         }
-        let identifier = demo::company_identifier(account);
-        let echo = demo::LINKED_BY_ECHO_USERNAME
+        let identifier = customers::company_identifier(account);
+        let echo = customers::LINKED_BY_ECHO_USERNAME
             .contains(account)
             .then_some(*account);
-        let name = demo::company_name(account);
+        let name = customers::company_name(account);
         let company = store.add_company(&identifier, &name, echo);
         let backup_agreement =
             store.add_agreement(company, backup, &format!("{name} — Managed Backup"));
         store.add_agreement(company, email, &format!("{name} — Email Security"));
         store.add_agreement(company, web, &format!("{name} — Web Filtering"));
-        if *account == demo::TWO_AGREEMENTS {
+        if *account == customers::TWO_AGREEMENTS {
             store.add_agreement(company, backup, &format!("{name} — Managed Backup (2025)"));
         }
         // Some agreements already bill storage by hand: the push adopts those lines.
@@ -195,7 +195,11 @@ pub fn demo(store: &mut Store) {
     }
     // The other claimant: a company whose echo_username names an account that already has
     // a company by Company ID.
-    let impostor = store.add_company("QL-EAST", "Quartz Labs East", Some(demo::CLAIMED_TWICE));
+    let impostor = store.add_company(
+        "QL-EAST",
+        "Quartz Labs East",
+        Some(customers::CLAIMED_TWICE),
+    );
     store.add_agreement(impostor, backup, "Quartz Labs East — Managed Backup");
     store.add_company("unrelated-customer", "Unrelated Customer", None);
 }
@@ -210,7 +214,7 @@ fn hard_case(
     backup_agreement: i64,
 ) {
     use hard_cases::*;
-    let name = demo::company_name(account);
+    let name = customers::company_name(account);
     let addition = |store: &mut Store, product: &str, bill_customer: &str| {
         let product = store.catalog_id(product).unwrap_or_default();
         let body = json!({ "product": { "id": product }, "quantity": 3.0, "billCustomer": bill_customer, "effectiveDate": "2026-01-01T00:00:00Z" });

@@ -857,3 +857,60 @@ async fn agreements_and_additions_as_they_are() {
         "no billed line beside the DoNotBill one"
     );
 }
+
+/// A stored state that is none of its enum's (only a corrupted row holds one) is an
+/// `INTERNAL` error naming the enum and the text, never read as some default.
+#[tokio::test]
+async fn an_unknown_stored_state_is_an_error_not_a_default() {
+    use billbridge::db::entity::push_run;
+    use billbridge::db::push::Trigger;
+    use billbridge::db::{self, Scope};
+    use billbridge::domain::RunTrigger;
+    use sea_orm::{ConnectionTrait, EntityTrait, Statement};
+
+    let app = TestApp::start().await;
+    let tenant = db::tenants::by_slug(&app.db, "alpha")
+        .await
+        .unwrap()
+        .unwrap();
+    let scope = Scope::new(app.db.clone(), &tenant);
+    let now = chrono::Utc::now();
+    let trigger = Trigger {
+        kind: RunTrigger::User,
+        by: "tests".into(),
+        slot_at: None,
+    };
+    let run = db::push::start(&scope, None, false, &trigger, "tests", now, now)
+        .await
+        .unwrap();
+    app.db
+        .execute_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!(
+                "UPDATE push_runs SET status = 'FINISHED' WHERE id = {}",
+                run.id
+            ),
+        ))
+        .await
+        .unwrap();
+
+    let read = push_run::Entity::find_by_id(run.id).one(&app.db).await;
+    let error = read.expect_err("an unknown status is not read").to_string();
+    assert!(
+        error.contains("RunStatus") && error.contains("FINISHED"),
+        "{error}"
+    );
+    let viewer = app.token("alpha", Role::Viewer);
+    let answer = app
+        .post(
+            &viewer,
+            "query($id: ID!) { pushRun(id: $id) { status } }",
+            json!({ "id": run.id.to_string() }),
+        )
+        .await;
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"], "INTERNAL",
+        "{answer}"
+    );
+    assert!(!answer.to_string().contains("FINISHED"), "{answer}");
+}

@@ -5,6 +5,7 @@
 use billbridge::clock::{Clock, ManualClock};
 use billbridge::db::push::Trigger;
 use billbridge::db::{self, Scope};
+use billbridge::domain::RunTrigger;
 use billbridge::push::Pusher;
 use billbridge::push::scheduler::Scheduler;
 use chrono::{Duration as Minutes, Timelike, Utc};
@@ -110,7 +111,7 @@ async fn a_dead_replicas_run_is_finished_by_another_without_duplicate_writes() {
     app.sandbox.set_latency(Duration::from_millis(15));
 
     let trigger = Trigger {
-        kind: "USER",
+        kind: RunTrigger::User,
         by: "test".into(),
         slot_at: None,
     };
@@ -227,7 +228,7 @@ async fn what_a_run_wrote_is_owned_as_it_is_recorded() {
     assert!(owned_before.is_empty(), "{owned_before:?}");
 
     let trigger = Trigger {
-        kind: "USER",
+        kind: RunTrigger::User,
         by: "test".into(),
         slot_at: None,
     };
@@ -406,7 +407,7 @@ async fn writes_made_before_a_crash_count_as_written() {
         )
         .await;
         let trigger = Trigger {
-            kind: "USER",
+            kind: RunTrigger::User,
             by: "test".into(),
             slot_at: None,
         };

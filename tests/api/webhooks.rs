@@ -10,6 +10,7 @@ use billbridge::auth::Role;
 use billbridge::clock::{Clock, ManualClock, SystemClock};
 use billbridge::db::push::Trigger;
 use billbridge::db::{self, Scope};
+use billbridge::domain::{RunStatus, RunTrigger};
 use billbridge::sandbox;
 use billbridge::webhooks::{self, Retry, Settings, Worker};
 use chrono::{DateTime, Duration, Utc};
@@ -355,16 +356,22 @@ async fn recorded_run(
     let scope = Scope::new(app.db.clone(), &row);
     let now = Utc::now();
     let trigger = Trigger {
-        kind: "CLI",
+        kind: RunTrigger::Cli,
         by: "tests".into(),
         slot_at: None,
     };
     let run = db::push::start(&scope, None, false, &trigger, "tests", now, now)
         .await
         .unwrap();
-    let run = db::push::finish(&scope, run.id, "FAILED", Some("for the test".into()), now)
-        .await
-        .unwrap();
+    let run = db::push::finish(
+        &scope,
+        run.id,
+        RunStatus::Failed,
+        Some("for the test".into()),
+        now,
+    )
+    .await
+    .unwrap();
     (scope, run)
 }
 

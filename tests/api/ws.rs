@@ -7,6 +7,7 @@
 use billbridge::auth::Role;
 use billbridge::db::push::Trigger;
 use billbridge::db::{self, Scope};
+use billbridge::domain::RunTrigger;
 use billbridge::limits::Limits;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -151,7 +152,7 @@ async fn demo_scope(app: &TestApp) -> Scope {
 async fn held_run(app: &TestApp) -> (Scope, billbridge::db::entity::push_run::Model) {
     let scope = demo_scope(app).await;
     let trigger = Trigger {
-        kind: "USER",
+        kind: RunTrigger::User,
         by: "test".into(),
         slot_at: None,
     };

@@ -278,7 +278,7 @@ async fn more_accounts(scope: &Scope, count: usize) -> anyhow::Result<Vec<String
                 .iter()
                 .filter(|m| m.product_id == subscription.product_id)
             {
-                let gb = metric.unit == "GB";
+                let gb = metric.unit == crate::domain::MetricUnit::Gb;
                 let mut level = if gb {
                     base * dice.random_range(0.5..1.3)
                 } else {

@@ -1,6 +1,8 @@
 //! The `account_links` table.
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{LinkState, LinkVia};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "account_links")]
 pub struct Model {
@@ -8,10 +10,9 @@ pub struct Model {
     pub id: i64,
     pub tenant_id: i64,
     pub account_id: i64,
-    /// `LINKED`, `NOT_FOUND` or `AMBIGUOUS`.
-    pub state: String,
-    /// `COMPANY_ID` or `ECHO_USERNAME` when linked.
-    pub via: Option<String>,
+    pub state: LinkState,
+    /// When linked.
+    pub via: Option<LinkVia>,
     pub company_id: Option<i64>,
     pub company_identifier: Option<String>,
     pub company_name: Option<String>,

@@ -1,6 +1,8 @@
 //! The `api_tokens` table.
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Role;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_tokens")]
 pub struct Model {
@@ -8,8 +10,7 @@ pub struct Model {
     pub id: i64,
     pub tenant_id: i64,
     pub name: String,
-    /// `admin`, `editor` or `viewer`.
-    pub role: String,
+    pub role: Role,
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,

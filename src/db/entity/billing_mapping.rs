@@ -1,6 +1,8 @@
 //! The `billing_mappings` table.
 use sea_orm::entity::prelude::*;
 
+use crate::domain::UsageValue;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "billing_mappings")]
 pub struct Model {
@@ -11,8 +13,7 @@ pub struct Model {
     /// `None` is "(All plans)".
     pub plan_id: Option<i64>,
     pub level_id: i64,
-    /// `TOTAL_USAGE` or `ADDITIONAL_USAGE`.
-    pub usage_value: String,
+    pub usage_value: UsageValue,
     pub managed_externally: bool,
     pub created_by: String,
     pub created_at: DateTimeUtc,

@@ -1,6 +1,8 @@
 //! The `levels` table.
 use sea_orm::entity::prelude::*;
 
+use crate::domain::LevelSource;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "levels")]
 pub struct Model {
@@ -9,8 +11,7 @@ pub struct Model {
     pub tenant_id: i64,
     /// Case-sensitive, exactly as typed or as ConnectWise holds it.
     pub name: String,
-    /// `MANUAL` or `CONNECTWISE`.
-    pub source: String,
+    pub source: LevelSource,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,6 +1,8 @@
 //! The `metrics` table.
 use sea_orm::entity::prelude::*;
 
+use crate::domain::MetricUnit;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "metrics")]
 pub struct Model {
@@ -10,8 +12,7 @@ pub struct Model {
     pub product_id: i64,
     pub name: String,
     pub cross_reference_type: String,
-    /// `GB` or `COUNT`; see `domain::MetricUnit`.
-    pub unit: String,
+    pub unit: MetricUnit,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,7 @@ pub mod push_schedule;
 pub mod push_settings;
 pub mod push_slot;
 pub mod service;
+pub mod state;
 pub mod subscription;
 pub mod tenant;
 pub mod usage_sample;

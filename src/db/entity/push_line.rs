@@ -1,6 +1,8 @@
 //! The `push_lines` table.
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{LineAction, LineOutcome, SkipReason};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "push_lines")]
 pub struct Model {
@@ -39,12 +41,11 @@ pub struct Model {
     pub product_identifier: Option<String>,
     pub current_quantity: Option<f64>,
     pub new_quantity: Option<f64>,
-    /// `UPDATE`, `CREATE`, `UNCHANGED` or `SKIP`.
-    pub action: String,
-    pub reason: Option<String>,
+    pub action: LineAction,
+    /// Why a `Skip` line writes nothing.
+    pub reason: Option<SkipReason>,
     pub detail: String,
-    /// `PENDING`, `DONE`, `UNCHANGED`, `SKIPPED`, `FAILED`, `PLANNED` or `CANCELLED`.
-    pub outcome: String,
+    pub outcome: LineOutcome,
     pub error: Option<String>,
     pub finished_at: Option<DateTimeUtc>,
 }

@@ -1,6 +1,8 @@
 //! The `push_runs` table.
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{RunStatus, RunTrigger};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "push_runs")]
 pub struct Model {
@@ -9,11 +11,9 @@ pub struct Model {
     pub tenant_id: i64,
     pub service_id: Option<i64>,
     pub dry_run: bool,
-    /// `USER`, `SCHEDULE` or `CLI`.
-    pub trigger: String,
+    pub trigger: RunTrigger,
     pub triggered_by: String,
-    /// `RUNNING`, `SUCCEEDED`, `PARTIAL`, `FAILED` or `CANCELLED`.
-    pub status: String,
+    pub status: RunStatus,
     pub message: Option<String>,
     pub started_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,

@@ -1,6 +1,8 @@
 //! The `users` table.
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Role;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -10,8 +12,7 @@ pub struct Model {
     /// Lower-cased.
     pub email: String,
     pub display_name: String,
-    /// `admin`, `editor` or `viewer`.
-    pub role: String,
+    pub role: Role,
     /// argon2id, PHC string.
     pub password_hash: String,
     pub active: bool,

@@ -1,6 +1,8 @@
 //! The `webhook_deliveries` table.
 use sea_orm::entity::prelude::*;
 
+use crate::domain::DeliveryStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_deliveries")]
 pub struct Model {
@@ -11,8 +13,7 @@ pub struct Model {
     pub run_id: i64,
     /// The JSON event, exactly as signed and sent.
     pub body: String,
-    /// `PENDING`, `DELIVERED` or `FAILED` (gave up).
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -1,7 +1,7 @@
 //! `TestApp`: the real server on 127.0.0.1:0 over a fresh database built by the real
 //! migrations — a SQLite file, or a fresh PostgreSQL schema when `TEST_DATABASE_URL` is set.
 
-use billbridge::app::{self, AppState};
+use billbridge::app;
 use billbridge::auth::Role;
 use billbridge::auth::cache::AuthCache;
 use billbridge::auth::jwt::JwtKeys;
@@ -12,6 +12,7 @@ use billbridge::limits::Limits;
 use billbridge::psa::Psa;
 use billbridge::push::{PushOptions, Pusher};
 use billbridge::sandbox::{self, Sandbox};
+use billbridge::state::AppState;
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend};
 use serde_json::{Value, json};
 use std::sync::Arc;
