@@ -156,14 +156,14 @@ impl AppError {
     }
 
     /// The GraphQL-shaped JSON body for errors answered outside the executor.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         error_body(self.code(), &self.message())
     }
 }
 
 /// `{"errors": [{"message", "extensions": {"code"}}]}`: every error billbridge answers over
 /// HTTP has the GraphQL shape, whether or not GraphQL ran.
-pub fn error_body(code: &str, message: &str) -> serde_json::Value {
+pub(crate) fn error_body(code: &str, message: &str) -> serde_json::Value {
     serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
 }
 

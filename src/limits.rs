@@ -18,11 +18,11 @@ use crate::error::refuse;
 use crate::auth::cache::MAX_TTL as MAX_AUTH_CACHE;
 
 /// The longest a stopping server waits for requests in flight.
-pub const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// hyper refuses a request target longer than this itself (414 with no body), before the
 /// query-string limit can answer in JSON; the limit stays below it.
-pub const MAX_QUERY_STRING_BYTES: usize = 60_000;
+pub(crate) const MAX_QUERY_STRING_BYTES: usize = 60_000;
 
 /// Every limit, with the defaults README documents. `BILLBRIDGE_*` variables override them
 /// (see `from_env`).
@@ -268,7 +268,7 @@ fn refill_take(
 
 impl RateLimiter {
     /// Buckets in this process.
-    pub fn in_memory(rate: Rate) -> Self {
+    pub(crate) fn in_memory(rate: Rate) -> Self {
         RateLimiter {
             rate,
             store: Store::Memory(Mutex::new(HashMap::new())),

@@ -44,7 +44,7 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
 /// The longest TTL accepted: revocation must reach a replica that missed a notice soon.
 pub const MAX_TTL: Duration = Duration::from_secs(300);
 /// Entries per kind; when full, expired entries go, and if none have, all of that kind.
-pub const CAPACITY: usize = 10_000;
+pub(crate) const CAPACITY: usize = 10_000;
 
 /// The first wait before reconnecting a listener that could not connect; doubled up to
 /// [`RECONNECT_MAX`] while it keeps failing.

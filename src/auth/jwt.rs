@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use super::Role;
 
-pub const ISSUER: &str = "billbridge";
+pub(crate) const ISSUER: &str = "billbridge";
 /// The audience of tokens for integrators and scripts.
-pub const API_AUDIENCE: &str = "billbridge-api";
+pub(crate) const API_AUDIENCE: &str = "billbridge-api";
 /// The audience of browser sessions: a session token is refused where an API token is
 /// expected, and the reverse.
-pub const BROWSER_AUDIENCE: &str = "billbridge-browser";
+pub(crate) const BROWSER_AUDIENCE: &str = "billbridge-browser";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Audience {
@@ -42,7 +42,7 @@ const LEEWAY_SECS: u64 = 30;
 pub const MIN_SECRET_BYTES: usize = 32;
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Claims {
+pub(crate) struct Claims {
     pub iss: String,
     pub aud: String,
     pub sub: String,
@@ -137,11 +137,6 @@ impl JwtKeys {
             until,
         });
         Ok(self)
-    }
-
-    /// The id of the key new tokens are signed with.
-    pub fn kid(&self) -> &str {
-        &self.kid
     }
 
     /// The key that must have signed `token`, by its `kid`. Tokens without one predate
@@ -328,7 +323,7 @@ mod tests {
         let new = in_grace
             .issue("acme", Role::Viewer, "cli", Duration::from_secs(60))
             .unwrap();
-        assert_ne!(in_grace.kid(), old.kid());
+        assert_ne!(in_grace.kid.as_str(), old.kid.as_str());
         assert!(matches!(old.verify(&new), Err(JwtError::Invalid(m)) if m.contains("unknown key")));
         let after_grace = JwtKeys::new(SECRET)
             .unwrap()
@@ -340,7 +335,7 @@ mod tests {
         // A kid naming one key does not unlock another: the signature still decides.
         let forged = {
             let mut header = Header::new(Algorithm::HS256);
-            header.kid = Some(in_grace.kid().to_owned());
+            header.kid = Some(in_grace.kid.as_str().to_owned());
             let claims: serde_json::Value = serde_json::from_slice(
                 &base64::Engine::decode(
                     &base64::engine::general_purpose::URL_SAFE_NO_PAD,

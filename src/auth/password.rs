@@ -5,7 +5,7 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
 use crate::error::AppError;
 
-pub const MIN_LENGTH: usize = 12;
+pub(crate) const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 256;
 
 /// Checks a new password; the error names the field.

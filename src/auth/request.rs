@@ -13,7 +13,7 @@ use crate::db::Scope;
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub const SESSION_COOKIE: &str = "billbridge_session";
+pub(crate) const SESSION_COOKIE: &str = "billbridge_session";
 /// The header the web app sends with every operation; a cross-site form cannot.
 pub const CSRF_HEADER: &str = "x-billbridge-csrf";
 /// How long a session lasts without being used.

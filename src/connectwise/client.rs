@@ -73,7 +73,7 @@ impl Call {
     }
 
     /// The path, `{id}` standing for each id (for `CompanyInfo`, the company).
-    pub fn template(self) -> &'static str {
+    pub(crate) fn template(self) -> &'static str {
         match self {
             Call::CompanyInfo => "/login/companyinfo/{id}",
             Call::SystemInfo => "/system/info",
@@ -915,7 +915,7 @@ mod tests {
     #[test]
     fn no_path_outside_the_call_table() {
         let source = include_str!("client.rs");
-        let table_start = source.find("    pub fn template(self)").unwrap();
+        let table_start = source.find("fn template(self)").unwrap();
         let table_end = table_start + source[table_start..].find("\n    }\n").unwrap();
         let tests_start = source.find("#[cfg(test)]").unwrap();
         let outside = [&source[..table_start], &source[table_end..tests_start]];

@@ -69,7 +69,7 @@ pub struct ErrorBody {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct FieldError {
+pub(crate) struct FieldError {
     #[serde(default)]
     pub code: Option<String>,
     #[serde(default)]

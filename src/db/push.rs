@@ -20,17 +20,29 @@ pub struct Trigger {
     pub slot_at: Option<DateTime<Utc>>,
 }
 
+/// A run to start: what it covers, who started it, and the lease its owner takes.
+pub struct NewRun<'a> {
+    /// One service, or all.
+    pub service_id: Option<i64>,
+    pub dry_run: bool,
+    pub trigger: &'a Trigger,
+    /// The replica that executes it (its lease).
+    pub owner: &'a str,
+    pub now: DateTime<Utc>,
+    pub lease_until: DateTime<Utc>,
+}
+
 /// Starts a run, unless one is running for the tenant: then `CONFLICT` naming it. The
 /// partial unique index on running runs settles races between replicas.
-pub async fn start(
-    scope: &Scope,
-    service_id: Option<i64>,
-    dry_run: bool,
-    trigger: &Trigger,
-    owner: &str,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
-) -> AppResult<push_run::Model> {
+pub async fn start(scope: &Scope, new: NewRun<'_>) -> AppResult<push_run::Model> {
+    let NewRun {
+        service_id,
+        dry_run,
+        trigger,
+        owner,
+        now,
+        lease_until,
+    } = new;
     if let Some(running) = running(scope).await? {
         return Err(conflict(&running));
     }

@@ -118,7 +118,7 @@ pub async fn enqueue(
 }
 
 /// A delivery with its attempts in order.
-pub type DeliveryWithAttempts = (webhook_delivery::Model, Vec<webhook_attempt::Model>);
+pub(crate) type DeliveryWithAttempts = (webhook_delivery::Model, Vec<webhook_attempt::Model>);
 
 /// A webhook's deliveries newest first, after the delivery `after`, with their attempts
 /// (fetched in one statement for the page, so the page costs the same whatever its size).

@@ -105,7 +105,7 @@ impl Stamp {
 }
 
 /// The statuses ConnectWise publishes for an agreement; any other is kept as given.
-pub const AGREEMENT_STATUSES: [&str; 4] = ["Active", "Cancelled", "Expired", "Inactive"];
+pub(crate) const AGREEMENT_STATUSES: [&str; 4] = ["Active", "Cancelled", "Expired", "Inactive"];
 
 /// A ConnectWise agreement as found, whatever its state.
 #[derive(Clone, Debug)]
@@ -126,7 +126,7 @@ pub struct Agreement {
 impl Agreement {
     /// `None` when it may receive additions (Active, not cancelled, and no ending date or
     /// one in the future); otherwise why not, in words that name what was found.
-    pub fn unbillable(&self, now: DateTime<Utc>) -> Option<String> {
+    pub(crate) fn unbillable(&self, now: DateTime<Utc>) -> Option<String> {
         let who = format!("{:?} ({})", self.name, self.id);
         match self.status.as_deref() {
             Some("Active") => {}
@@ -156,7 +156,7 @@ impl Agreement {
 }
 
 /// The `billCustomer` values ConnectWise publishes for an addition.
-pub const BILL_CUSTOMER: [&str; 3] = ["Billable", "DoNotBill", "NoCharge"];
+pub(crate) const BILL_CUSTOMER: [&str; 3] = ["Billable", "DoNotBill", "NoCharge"];
 
 /// A ConnectWise agreement addition as found, whatever its state.
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@ use std::str::FromStr;
 /// How far ahead a cron expression must fire at least once to be accepted: long enough for
 /// a leap day (every fourth year, eight years apart across 2100), short enough that no
 /// billing schedule worth keeping is refused.
-pub const MUST_FIRE_WITHIN_YEARS: u32 = 8;
+pub(crate) const MUST_FIRE_WITHIN_YEARS: u32 = 8;
 
 #[derive(Clone, Debug)]
 pub struct Schedule {

@@ -176,7 +176,7 @@ impl Subscription {
     }
 }
 
-pub struct UsageSample(pub usage_sample::Model);
+pub(crate) struct UsageSample(pub usage_sample::Model);
 
 #[Object]
 impl UsageSample {
@@ -197,7 +197,7 @@ impl UsageSample {
     }
 }
 
-pub type AccountConnection = Connection<OpaqueCursor<String>, Account, Totals>;
+pub(crate) type AccountConnection = Connection<OpaqueCursor<String>, Account, Totals>;
 
 #[derive(InputObject)]
 pub struct AccountInput {
@@ -226,13 +226,13 @@ pub struct UsageInput {
 }
 
 #[derive(SimpleObject)]
-pub struct DeleteAccountsPayload {
+pub(crate) struct DeleteAccountsPayload {
     /// Accounts that existed and were deleted.
     pub deleted: i32,
 }
 
 #[derive(SimpleObject)]
-pub struct RecordUsagePayload {
+pub(crate) struct RecordUsagePayload {
     /// Samples written (new or replacing one with the same account, metric and time).
     pub recorded: i32,
 }

@@ -31,7 +31,7 @@ const ENTITIES: [&str; 11] = [
 
 /// One change.
 #[derive(SimpleObject)]
-pub struct AuditEvent {
+pub(crate) struct AuditEvent {
     pub id: ID,
     pub at: DateTime<Utc>,
     /// The user's email or the API token's subject.

@@ -18,7 +18,7 @@ use super::codes::{VALIDATION_FAILED, with_code};
 
 /// Fields that read ConnectWise when resolved: each at most once per operation (aliases
 /// would multiply its calls; different ones together are fine, e.g. both syncs).
-pub const CONNECTWISE_FIELDS: [&str; 4] = [
+pub(crate) const CONNECTWISE_FIELDS: [&str; 4] = [
     "previewPush",
     "testPsaConnection",
     "syncLevels",
@@ -28,7 +28,7 @@ pub const CONNECTWISE_FIELDS: [&str; 4] = [
 /// What an operation costs once its fragments are spread (saturating: an explosion stops
 /// at `u64::MAX`, it never overflows).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Cost {
+pub(crate) struct Cost {
     pub fields: u64,
     /// Occurrences of each of [`CONNECTWISE_FIELDS`], in that order.
     pub connectwise: [u64; 4],
@@ -73,7 +73,7 @@ impl Cost {
     }
 
     /// The ConnectWise field asked for most often, and how often.
-    pub fn most_asked(&self) -> (&'static str, u64) {
+    pub(crate) fn most_asked(&self) -> (&'static str, u64) {
         CONNECTWISE_FIELDS
             .iter()
             .zip(self.connectwise)

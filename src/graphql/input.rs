@@ -27,9 +27,9 @@ pub const URL: usize = 2000;
 /// entity.
 pub const SETTING: usize = 100;
 /// An `after` cursor (an encoded account name is the longest this API hands out).
-pub const CURSOR: usize = 2000;
+pub(crate) const CURSOR: usize = 2000;
 /// An `ID` (ids are integers; 19 digits hold any of them).
-pub const ID_LENGTH: usize = 20;
+pub(crate) const ID_LENGTH: usize = 20;
 
 /// The one check every free-text argument goes through: at most `max` characters (Unicode
 /// scalar values, counted as sent) and no control character — C0 (NUL, tab, newline, …),

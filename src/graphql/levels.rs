@@ -63,7 +63,7 @@ impl Level {
 
 /// A row of the ConnectWise cross-reference table for this level.
 #[derive(SimpleObject)]
-pub struct LevelCrossReference {
+pub(crate) struct LevelCrossReference {
     /// The metric type, e.g. `BackupUsage`.
     pub vendor_type: String,
     /// The ConnectWise agreement type the addition goes on.

@@ -86,7 +86,7 @@ impl BillingMapping {
 
 /// A saved mapping and what its author should know about it.
 #[derive(SimpleObject)]
-pub struct BillingMappingPayload {
+pub(crate) struct BillingMappingPayload {
     pub mapping: BillingMapping,
     /// Reasons the mapping may bill less than expected; saving went through regardless.
     pub warnings: Vec<String>,

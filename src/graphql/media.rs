@@ -65,7 +65,7 @@ impl Media {
     }
 
     /// What a request error (refused before anything ran) answers under this media type.
-    pub fn request_error_status(self) -> StatusCode {
+    pub(crate) fn request_error_status(self) -> StatusCode {
         match self {
             Media::Json => StatusCode::OK,
             Media::GraphqlResponse => StatusCode::BAD_REQUEST,

@@ -16,7 +16,7 @@ use crate::error::AppError;
 
 /// How billbridge reaches the tenant's ConnectWise. The private key is write-only: no field
 /// returns it.
-pub struct PsaConnection(psa_connection::Model);
+pub(crate) struct PsaConnection(psa_connection::Model);
 
 #[Object]
 impl PsaConnection {
@@ -96,7 +96,7 @@ pub struct ConnectPsaInput {
 
 /// One permission the push needs, as ConnectWise answered it.
 #[derive(SimpleObject)]
-pub struct PsaCheck {
+pub(crate) struct PsaCheck {
     pub name: String,
     /// The security-role setting that grants it.
     pub permission: String,
@@ -105,7 +105,7 @@ pub struct PsaCheck {
 }
 
 #[derive(SimpleObject)]
-pub struct PsaTestReport {
+pub(crate) struct PsaTestReport {
     /// Reachable, authenticated and every check allowed.
     pub ok: bool,
     pub reachable: bool,
@@ -115,7 +115,7 @@ pub struct PsaTestReport {
 }
 
 #[derive(SimpleObject)]
-pub struct SyncLevelsPayload {
+pub(crate) struct SyncLevelsPayload {
     /// Levels that ConnectWise has and billbridge did not.
     pub created: i32,
     /// Levels typed here earlier that ConnectWise turned out to have.
@@ -128,7 +128,7 @@ pub struct SyncLevelsPayload {
 }
 
 #[derive(SimpleObject)]
-pub struct SyncCompaniesPayload {
+pub(crate) struct SyncCompaniesPayload {
     pub linked: i32,
     pub not_found: i32,
     pub ambiguous: i32,

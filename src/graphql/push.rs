@@ -29,7 +29,7 @@ use crate::error::AppError;
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "crate::domain::RunStatus")]
-pub enum PushStatus {
+pub(crate) enum PushStatus {
     Running,
     Succeeded,
     Partial,
@@ -39,7 +39,7 @@ pub enum PushStatus {
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "crate::domain::LineAction")]
-pub enum PushAction {
+pub(crate) enum PushAction {
     Update,
     Create,
     Unchanged,
@@ -99,7 +99,7 @@ pub enum LineOutcome {
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "crate::domain::RunTrigger")]
-pub enum PushTrigger {
+pub(crate) enum PushTrigger {
     User,
     Schedule,
     Cli,
@@ -257,13 +257,13 @@ impl From<push_line::Model> for PushLine {
 }
 
 #[derive(SimpleObject)]
-pub struct ReasonCount {
+pub(crate) struct ReasonCount {
     pub reason: SkipReason,
     pub count: i32,
 }
 
 #[derive(SimpleObject)]
-pub struct PushSummary {
+pub(crate) struct PushSummary {
     pub lines: i32,
     pub update: i32,
     pub create: i32,
@@ -277,7 +277,7 @@ pub struct PushSummary {
 }
 
 #[derive(SimpleObject)]
-pub struct PushPreview {
+pub(crate) struct PushPreview {
     pub summary: PushSummary,
     /// The monthly amounts the lines mean, overall and per company.
     pub money: PushMoney,
@@ -287,21 +287,21 @@ pub struct PushPreview {
 /// What a plan or a run means a month, in the agreements' currency: the amounts on the
 /// additions before and after it, over the lines whose unit price ConnectWise gave.
 #[derive(SimpleObject, Default)]
-pub struct MonthlyAmount {
+pub(crate) struct MonthlyAmount {
     pub before: f64,
     pub after: f64,
     pub change: f64,
 }
 
 #[derive(SimpleObject)]
-pub struct CompanyMoney {
+pub(crate) struct CompanyMoney {
     pub company_id: Option<ID>,
     pub company_name: Option<String>,
     pub monthly: MonthlyAmount,
 }
 
 #[derive(SimpleObject)]
-pub struct PushMoney {
+pub(crate) struct PushMoney {
     pub total: MonthlyAmount,
     /// Companies whose monthly amount changes, largest change first.
     pub by_company: Vec<CompanyMoney>,
@@ -382,7 +382,7 @@ fn summarize(lines: &[PushLine]) -> PushSummary {
 }
 
 #[derive(SimpleObject)]
-pub struct PushCounts {
+pub(crate) struct PushCounts {
     pub total: i32,
     /// Lines written (retired ones included).
     pub done: i32,
@@ -492,7 +492,7 @@ impl PushRun {
 }
 
 /// When scheduled pushes run.
-pub struct PushSchedule {
+pub(crate) struct PushSchedule {
     row: Option<push_schedule::Model>,
     last_slot: Option<DateTime<Utc>>,
 }
@@ -625,7 +625,7 @@ pub enum OnManualEdit {
 }
 
 #[derive(SimpleObject)]
-pub struct PushSettings {
+pub(crate) struct PushSettings {
     /// What a push does with an addition billbridge owns that no mapping wants any more.
     pub retire_mode: RetireMode,
     /// What a push does with an owned addition a person changed since billbridge wrote it.
@@ -652,7 +652,7 @@ impl PushSettings {
 }
 
 #[derive(InputObject)]
-pub struct PushSettingsInput {
+pub(crate) struct PushSettingsInput {
     pub retire_mode: RetireMode,
     pub on_manual_edit: OnManualEdit,
 }
@@ -777,7 +777,7 @@ impl PushMutation {
 
 /// A run's progress as it goes.
 #[derive(SimpleObject, Clone, PartialEq)]
-pub struct PushRunProgress {
+pub(crate) struct PushRunProgress {
     pub run_id: ID,
     pub status: PushStatus,
     pub total: i32,

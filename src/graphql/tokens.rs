@@ -17,7 +17,7 @@ use crate::error::AppError;
 const DEFAULT_DAYS: i64 = 90;
 const MAX_DAYS: i64 = 730;
 
-pub struct ApiToken(api_token::Model);
+pub(crate) struct ApiToken(api_token::Model);
 
 #[Object]
 impl ApiToken {
@@ -59,7 +59,7 @@ pub struct CreateApiTokenInput {
 
 /// A new token: `token` is shown only here, never again.
 #[derive(SimpleObject)]
-pub struct CreatedApiToken {
+pub(crate) struct CreatedApiToken {
     pub api_token: ApiToken,
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,

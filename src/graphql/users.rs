@@ -68,7 +68,7 @@ fn email(value: &str) -> Result<String, AppError> {
 }
 
 /// The caller: a signed-in user, or an API token's subject.
-pub struct Me(crate::auth::Viewer);
+pub(crate) struct Me(crate::auth::Viewer);
 
 #[Object]
 impl Me {

@@ -41,7 +41,7 @@ impl Webhook {
 }
 
 #[derive(SimpleObject)]
-pub struct CreateWebhookPayload {
+pub(crate) struct CreateWebhookPayload {
     pub webhook: Webhook,
     /// The key of the `X-Billbridge-Signature` HMAC, exactly this text. Shown only here:
     /// billbridge keeps it sealed and never shows it again.
@@ -56,7 +56,7 @@ pub struct CreateWebhookInput {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookDeliveryStatus {
+pub(crate) enum WebhookDeliveryStatus {
     /// Not delivered yet; the next attempt is due at `nextAttemptAt`.
     Pending,
     /// A 2xx answer came.
@@ -67,7 +67,7 @@ pub enum WebhookDeliveryStatus {
 
 /// One POST of a delivery.
 #[derive(SimpleObject)]
-pub struct WebhookAttempt {
+pub(crate) struct WebhookAttempt {
     /// 1 for the first.
     pub attempt: i32,
     pub attempted_at: DateTime<Utc>,
@@ -91,7 +91,7 @@ impl From<webhook_attempt::Model> for WebhookAttempt {
 }
 
 /// One event for one webhook, with every attempt to deliver it.
-pub struct WebhookDelivery {
+pub(crate) struct WebhookDelivery {
     row: webhook_delivery::Model,
     attempts: Vec<webhook_attempt::Model>,
 }

@@ -163,16 +163,15 @@ impl Pusher {
         }
         self.psa.require_connection(scope).await?;
         let now = self.clock.now();
-        runs::start(
-            scope,
+        let new = runs::NewRun {
             service_id,
             dry_run,
             trigger,
-            &self.owner,
+            owner: &self.owner,
             now,
-            now + self.options.lease,
-        )
-        .await
+            lease_until: now + self.options.lease,
+        };
+        runs::start(scope, new).await
     }
 
     /// Executes (or, `resumed`, finishes) a run to its end, recording everything. Failures

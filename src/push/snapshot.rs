@@ -130,7 +130,7 @@ pub async fn catalog(scope: &Scope, service_id: Option<i64>) -> AppResult<Input>
 
 /// The rest of billbridge's side: accounts and their links, the subscriptions of the
 /// catalog's products, the latest usage, the owned additions and the push settings.
-pub struct People {
+pub(crate) struct People {
     accounts: Vec<plan::Account>,
     subscriptions: Vec<plan::Subscription>,
     usage: HashMap<(i64, i64), f64>,

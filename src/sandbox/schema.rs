@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// (model, schema text) for every model billbridge reads or writes.
-pub const MODELS: [(&str, &str); 9] = [
+pub(crate) const MODELS: [(&str, &str); 9] = [
     ("Addition", include_str!("schemas/Addition.json")),
     ("Agreement", include_str!("schemas/Agreement.json")),
     ("AgreementType", include_str!("schemas/AgreementType.json")),

@@ -880,9 +880,19 @@ async fn an_unknown_stored_state_is_an_error_not_a_default() {
         by: "tests".into(),
         slot_at: None,
     };
-    let run = db::push::start(&scope, None, false, &trigger, "tests", now, now)
-        .await
-        .unwrap();
+    let run = db::push::start(
+        &scope,
+        db::push::NewRun {
+            service_id: None,
+            dry_run: false,
+            trigger: &trigger,
+            owner: "tests",
+            now,
+            lease_until: now,
+        },
+    )
+    .await
+    .unwrap();
     app.db
         .execute_raw(Statement::from_string(
             app.db.get_database_backend(),

@@ -360,9 +360,19 @@ async fn recorded_run(
         by: "tests".into(),
         slot_at: None,
     };
-    let run = db::push::start(&scope, None, false, &trigger, "tests", now, now)
-        .await
-        .unwrap();
+    let run = db::push::start(
+        &scope,
+        db::push::NewRun {
+            service_id: None,
+            dry_run: false,
+            trigger: &trigger,
+            owner: "tests",
+            now,
+            lease_until: now,
+        },
+    )
+    .await
+    .unwrap();
     let run = db::push::finish(
         &scope,
         run.id,

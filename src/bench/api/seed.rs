@@ -136,7 +136,7 @@ fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
 }
 
 /// What was made.
-pub struct Seeded {
+pub(crate) struct Seeded {
     pub accounts: usize,
     pub subscriptions: usize,
     pub samples: usize,
