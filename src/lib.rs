@@ -1,6 +1,9 @@
 //! billbridge: maps a vendor's services, plans and products to ConnectWise Manage billing
 //! levels, and pushes every customer's usage into the right agreement additions.
 
+/// Accept-style request headers: their items and qualities.
+pub mod accept;
+
 /// The router, `serve(listener, shutdown)`, and `start` (the `serve` command's wiring).
 pub mod app;
 /// Who is asking: JWTs and the request's Viewer.

@@ -121,19 +121,8 @@ impl Media {
 fn preferred(accept: &str) -> Option<Media> {
     // Per media type: (quality in thousandths, specificity, position).
     let mut best: [Option<(u16, u8, usize)>; 2] = [None, None];
-    for (position, range) in accept.split(',').enumerate() {
-        let mut parts = range.split(';');
-        let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let quality = parts
-            .filter_map(|p| {
-                let (key, value) = p.split_once('=')?;
-                key.trim()
-                    .eq_ignore_ascii_case("q")
-                    .then(|| value.trim().parse::<f32>().ok())
-                    .flatten()
-            })
-            .next()
-            .map_or(1000, |q| (q.clamp(0.0, 1.0) * 1000.0).round() as u16);
+    for (position, (essence, quality)) in crate::accept::items(accept).enumerate() {
+        let essence = essence.to_ascii_lowercase();
         for (slot, media) in best.iter_mut().zip(Media::ALL) {
             let specificity = match essence.as_str() {
                 e if e == media.essence() => 2,

@@ -78,10 +78,6 @@ where
         }
     }
 
-    pub fn sdl(&self) -> String {
-        self.schema.sdl()
-    }
-
     /// Runs a query or mutation.
     pub async fn execute(&self, request: Request, transport: Transport) -> Outcome {
         let (request, plan) = match self.steps.prepare(request, transport).await {

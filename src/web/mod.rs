@@ -49,14 +49,18 @@ fn file(path: &str, accepted: &[Encoding]) -> Option<Response> {
     } else {
         NO_CACHE
     };
-    let variants: Vec<Encoding> = Encoding::ALL
+    let mut variants: Vec<(Encoding, rust_embed::EmbeddedFile)> = Encoding::ALL
         .into_iter()
-        .filter(|e| Assets::get(&format!("{path}{}", e.suffix())).is_some())
+        .filter_map(|e| Some((e, Assets::get(&format!("{path}{}", e.suffix()))?)))
         .collect();
-    let chosen = accepted.iter().find(|e| variants.contains(e));
-    let data = match chosen.and_then(|e| Assets::get(&format!("{path}{}", e.suffix()))) {
-        Some(compressed) => compressed.data,
-        None => plain.data,
+    let has_variants = !variants.is_empty();
+    let chosen = accepted
+        .iter()
+        .find_map(|e| variants.iter().position(|(v, _)| v == e))
+        .map(|i| variants.swap_remove(i));
+    let (encoding, data) = match chosen {
+        Some((encoding, compressed)) => (Some(encoding), compressed.data),
+        None => (None, plain.data),
     };
     let mut response = data.into_owned().into_response();
     let headers = response.headers_mut();
@@ -64,13 +68,13 @@ fn file(path: &str, accepted: &[Encoding]) -> Option<Response> {
         headers.insert(header::CONTENT_TYPE, value);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if let Some(encoding) = chosen {
+    if let Some(encoding) = encoding {
         headers.insert(
             header::CONTENT_ENCODING,
             HeaderValue::from_static(encoding.name()),
         );
     }
-    if !variants.is_empty() {
+    if has_variants {
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     Some(response)
@@ -103,22 +107,12 @@ impl Encoding {
     /// What `Accept-Encoding` allows, best first: by the client's q-values, ties broken by
     /// ours (Brotli is smaller). `*` stands for any encoding not named; `q=0` refuses.
     fn accepted(headers: &HeaderMap) -> Vec<Encoding> {
-        let mut named: Vec<(&str, f32)> = Vec::new();
-        for value in headers.get_all(header::ACCEPT_ENCODING) {
-            let Ok(value) = value.to_str() else { continue };
-            for item in value.split(',') {
-                let mut parts = item.split(';');
-                let name = parts.next().unwrap_or_default().trim();
-                if name.is_empty() {
-                    continue;
-                }
-                let q = parts
-                    .filter_map(|p| p.trim().strip_prefix("q="))
-                    .find_map(|q| q.trim().parse::<f32>().ok())
-                    .unwrap_or(1.0);
-                named.push((name, q));
-            }
-        }
+        let named: Vec<(&str, u16)> = headers
+            .get_all(header::ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(crate::accept::items)
+            .collect();
         let quality = |e: Encoding| {
             let of = |n: &str| {
                 named
@@ -129,15 +123,15 @@ impl Encoding {
             of(e.name())
                 .or_else(|| (e == Encoding::Gzip).then(|| of("x-gzip")).flatten())
                 .or_else(|| of("*"))
-                .unwrap_or(0.0)
+                .unwrap_or(0)
         };
-        let mut accepted: Vec<(Encoding, f32)> = Encoding::ALL
+        let mut accepted: Vec<(Encoding, u16)> = Encoding::ALL
             .into_iter()
             .map(|e| (e, quality(e)))
-            .filter(|(_, q)| *q > 0.0)
+            .filter(|(_, q)| *q > 0)
             .collect();
         // Stable: equal q-values keep the server's order.
-        accepted.sort_by(|a, b| b.1.total_cmp(&a.1));
+        accepted.sort_by_key(|(_, q)| std::cmp::Reverse(*q));
         accepted.into_iter().map(|(e, _)| e).collect()
     }
 }
