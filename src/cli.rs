@@ -178,6 +178,11 @@ struct ServeArgs {
     /// Where the demo's ConnectWise sandbox listens (with `--demo`).
     #[arg(long, default_value = "127.0.0.1:0")]
     sandbox_listen: SocketAddr,
+    /// Accounts the demo tenant gets when it is created (with `--demo`): the demo's 50,
+    /// and more made like them, each with a ConnectWise company — to try the Push page at
+    /// MSP scale (2,000 accounts plan about 12,000 lines).
+    #[arg(long, default_value_t = 50, requires = "demo", value_parser = clap::value_parser!(u32).range(50..=20_000))]
+    demo_accounts: u32,
 }
 
 #[derive(Args)]
@@ -608,7 +613,10 @@ async fn serve(data_dir: &Path, production: bool, args: ServeArgs) -> anyhow::Re
         psa,
         db,
         limits,
-        demo_sandbox: args.demo.then_some(args.sandbox_listen),
+        demo: args.demo.then_some(start::Demo {
+            sandbox_listen: args.sandbox_listen,
+            accounts: args.demo_accounts as usize,
+        }),
     })
     .await
 }

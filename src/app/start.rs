@@ -28,8 +28,16 @@ pub struct Start {
     /// Connected and migrated.
     pub db: DatabaseConnection,
     pub limits: Limits,
-    /// `--demo`: where the ConnectWise sandbox the demo tenant is connected to listens.
-    pub demo_sandbox: Option<SocketAddr>,
+    /// `--demo`: where the ConnectWise sandbox the demo tenant is connected to listens, and
+    /// how many accounts the demo has.
+    pub demo: Option<Demo>,
+}
+
+/// The demo tenant a server starts with.
+pub struct Demo {
+    pub sandbox_listen: SocketAddr,
+    /// Accounts in all: the demo's 50, and more made like them (`demo::more`).
+    pub accounts: usize,
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -40,7 +48,7 @@ pub async fn run(start: Start) -> anyhow::Result<()> {
         psa,
         mut db,
         limits,
-        demo_sandbox,
+        demo: with_demo,
     } = start;
     // Before any clone is made: the count covers every statement the server runs.
     let statements = crate::metrics::count_statements(&mut db);
@@ -53,13 +61,29 @@ pub async fn run(start: Start) -> anyhow::Result<()> {
     )
     .configure(limits, config.production);
     state.pusher.metrics.report_statements(statements);
-    let demo_token = match demo_sandbox {
-        Some(sandbox_listen) => {
-            demo::seed(&db).await.context("creating the demo tenant")?;
+    let demo_token = match with_demo {
+        Some(Demo {
+            sandbox_listen,
+            accounts,
+        }) => {
+            if demo::seed(&db).await.context("creating the demo tenant")? {
+                let tenant = crate::db::tenants::by_slug(&db, demo::TENANT)
+                    .await?
+                    .context("the demo tenant is missing")?;
+                let scope = crate::db::Scope::new(db.clone(), &tenant);
+                demo::more::accounts(&scope, accounts)
+                    .await
+                    .context("adding the demo's accounts")?;
+            }
             let listener = tokio::net::TcpListener::bind(sandbox_listen)
                 .await
                 .with_context(|| format!("starting the ConnectWise sandbox on {sandbox_listen}"))?;
-            let site = sandbox::Sandbox::new(&sandbox::Options::default()).spawn(listener)?;
+            let sandbox = sandbox::Sandbox::new(&sandbox::Options::default());
+            // The sandbox is in memory: its companies for the accounts beyond the demo's are
+            // made again at every start.
+            let more = demo::more::names(accounts);
+            sandbox.with_store(|store| sandbox::more_customers(store, &more));
+            let site = sandbox.spawn(listener)?;
             let synced = demo::connect_sandbox(&db, &state.pusher.psa, &site)
                 .await
                 .context("connecting the demo tenant to the sandbox")?;

@@ -6,6 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
+use std::collections::HashSet;
 
 use super::entity::{push_line, push_run};
 use super::{Page, Scope, like, read_page};
@@ -201,11 +202,26 @@ pub async fn all_lines(scope: &Scope, run_id: i64) -> AppResult<Vec<push_line::M
 
 /// Which of a run's lines [`lines_page`] reads: every one, or those with an action, an
 /// outcome or a skip reason.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct LineFilter {
     pub action: Option<LineAction>,
     pub outcome: Option<LineOutcome>,
     pub reason: Option<SkipReason>,
+    pub company: Company,
+    /// Lines of these (billbridge) products: a service's.
+    pub products: Option<HashSet<i64>>,
+    /// Only lines that write (update, create, retire).
+    pub changes_only: bool,
+}
+
+/// Which company's lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Company {
+    #[default]
+    Any,
+    Id(i64),
+    /// Lines of accounts with no (or no single) ConnectWise company.
+    Without,
 }
 
 /// A page of a run's lines in order, after the line numbered `after_seq`.
@@ -227,6 +243,21 @@ pub(crate) async fn lines_page(
     }
     if let Some(reason) = filter.reason {
         query = query.filter(push_line::Column::Reason.eq(reason));
+    }
+    query = match filter.company {
+        Company::Any => query,
+        Company::Id(id) => query.filter(push_line::Column::CompanyId.eq(id)),
+        Company::Without => query.filter(push_line::Column::CompanyId.is_null()),
+    };
+    if let Some(products) = filter.products {
+        query = query.filter(push_line::Column::LocalProductId.is_in(products));
+    }
+    if filter.changes_only {
+        query = query.filter(push_line::Column::Action.is_in([
+            LineAction::Update,
+            LineAction::Create,
+            LineAction::Retire,
+        ]));
     }
     let total = query.clone().count(scope.db()).await?;
     if let Some(after) = after_seq {

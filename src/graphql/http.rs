@@ -175,11 +175,16 @@ async fn execute(
     request: async_graphql::Request,
     media: Media,
 ) -> Response {
-    let scope = Scope::for_tenant_id(state.db.clone(), viewer.tenant_id);
+    let tenant = viewer.tenant_id;
+    let scope = Scope::for_tenant_id(state.db.clone(), tenant);
     let loaders = LazyLoaders::new(&scope);
     let schema = state.schema_for(viewer.role);
     let request = request.data(scope).data(loaders).data(viewer);
     let outcome = schema.execute(request, Transport::Http).await;
+    if outcome.mutated {
+        // The tenant's recent previews may not show what it changed.
+        state.pusher.previews.forget(tenant);
+    }
     media.respond(outcome.response, outcome.executed)
 }
 

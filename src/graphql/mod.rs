@@ -10,6 +10,7 @@ mod guard;
 mod http;
 mod input;
 mod levels;
+mod lines;
 mod loaders;
 mod mappings;
 mod media;

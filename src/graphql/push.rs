@@ -4,10 +4,12 @@ use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::guard::MinRole;
 use super::input::Totals;
+use super::lines::{self, CompanyLines, Facts, PushMoney, PushSummary};
 use super::services::Service;
 use super::{audit, budget};
 use super::{input, loaders, pusher, scope, viewer};
@@ -25,6 +27,7 @@ use crate::domain::{
     LineAction as StoredAction, LineOutcome as StoredOutcome, RunStatus, RunTrigger,
 };
 use crate::error::AppError;
+use crate::push::previews::{self, Preview};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
@@ -165,16 +168,21 @@ fn money(m: Option<(f64, f64)>) -> (Option<f64>, Option<f64>, Option<f64>) {
     }
 }
 
+/// A planned action as the API names it, with its skip reason.
+pub(crate) fn action_of(action: Action) -> (PushAction, Option<SkipReason>) {
+    match action {
+        Action::Update => (PushAction::Update, None),
+        Action::Create => (PushAction::Create, None),
+        Action::Unchanged => (PushAction::Unchanged, None),
+        Action::Retire => (PushAction::Retire, None),
+        Action::Skip(r) => (PushAction::Skip, Some(SkipReason::from(r))),
+    }
+}
+
 impl From<Line> for PushLine {
     fn from(line: Line) -> Self {
         let (monthly_before, monthly_after, monthly_change) = money(line.money());
-        let (action, reason) = match line.action {
-            Action::Update => (PushAction::Update, None),
-            Action::Create => (PushAction::Create, None),
-            Action::Unchanged => (PushAction::Unchanged, None),
-            Action::Retire => (PushAction::Retire, None),
-            Action::Skip(r) => (PushAction::Skip, Some(SkipReason::from(r))),
-        };
+        let (action, reason) = action_of(line.action);
         PushLine {
             seq: None,
             accounts: line.accounts,
@@ -212,12 +220,8 @@ impl From<Line> for PushLine {
 impl From<push_line::Model> for PushLine {
     fn from(line: push_line::Model) -> Self {
         let action = PushAction::from(line.action);
-        let writes = matches!(
-            action,
-            PushAction::Update | PushAction::Create | PushAction::Retire
-        );
         let (monthly_before, monthly_after, monthly_change) = money(domain::push::monthly(
-            writes,
+            lines::writes(action),
             line.current_quantity,
             line.new_quantity,
             line.unit_price,
@@ -256,128 +260,86 @@ impl From<push_line::Model> for PushLine {
     }
 }
 
-#[derive(SimpleObject)]
-pub(crate) struct ReasonCount {
-    pub reason: SkipReason,
-    pub count: i32,
-}
+/// A plan: what a push would write now. It is computed once and reused for a minute
+/// (`computedAt`, `freshUntil`), so paging through its lines reads ConnectWise once.
+/// Cursors are positions among the lines (or companies) the same filter selects.
+pub(crate) struct PushPreview(Arc<Preview>);
 
-#[derive(SimpleObject)]
-pub(crate) struct PushSummary {
-    pub lines: i32,
-    pub update: i32,
-    pub create: i32,
-    pub unchanged: i32,
-    /// Owned additions no mapping wants any more.
-    pub retire: i32,
-    pub skip: i32,
-    pub skipped_by_reason: Vec<ReasonCount>,
-    /// Lines whose addition a person changed since billbridge wrote it.
-    pub drifted: i32,
-}
-
-#[derive(SimpleObject)]
-pub(crate) struct PushPreview {
-    pub summary: PushSummary,
+#[Object]
+impl PushPreview {
+    /// When ConnectWise was read for this plan.
+    async fn computed_at(&self) -> DateTime<Utc> {
+        self.0.computed_at
+    }
+    /// Until when `previewPush` answers with this plan (unless asked to `refresh`).
+    async fn fresh_until(&self) -> DateTime<Utc> {
+        self.0.computed_at + previews::FRESH_FOR
+    }
+    /// Counts over all the plan's lines, per action and skip reason.
+    async fn summary(&self) -> PushSummary {
+        lines::summarize(self.0.lines.iter().map(Facts::from))
+    }
     /// The monthly amounts the lines mean, overall and per company.
-    pub money: PushMoney,
-    pub lines: Vec<PushLine>,
-}
-
-/// What a plan or a run means a month, in the agreements' currency: the amounts on the
-/// additions before and after it, over the lines whose unit price ConnectWise gave.
-#[derive(SimpleObject, Default)]
-pub(crate) struct MonthlyAmount {
-    pub before: f64,
-    pub after: f64,
-    pub change: f64,
-}
-
-#[derive(SimpleObject)]
-pub(crate) struct CompanyMoney {
-    pub company_id: Option<ID>,
-    pub company_name: Option<String>,
-    pub monthly: MonthlyAmount,
-}
-
-#[derive(SimpleObject)]
-pub(crate) struct PushMoney {
-    pub total: MonthlyAmount,
-    /// Companies whose monthly amount changes, largest change first.
-    pub by_company: Vec<CompanyMoney>,
-    /// Lines with no unit price: not in the amounts.
-    pub unpriced_lines: i32,
-}
-
-fn tally(lines: &[PushLine]) -> PushMoney {
-    let mut total = MonthlyAmount::default();
-    let mut by_company: Vec<CompanyMoney> = Vec::new();
-    let mut unpriced = 0;
-    for line in lines {
-        let (Some(before), Some(after)) = (line.monthly_before, line.monthly_after) else {
-            if line.action != PushAction::Skip {
-                unpriced += 1;
-            }
-            continue;
+    async fn money(&self) -> PushMoney {
+        lines::tally(self.0.lines.iter().map(Facts::from))
+    }
+    /// The companies with lines matching the filter, by name (lines without a company
+    /// last), each with those lines counted.
+    #[allow(clippy::too_many_arguments)]
+    async fn companies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+        action: Option<PushAction>,
+        reason: Option<SkipReason>,
+        service_id: Option<ID>,
+        #[graphql(default = false)] changes_only: bool,
+    ) -> Result<Connection<OpaqueCursor<i32>, CompanyLines, Totals>> {
+        let args = lines::Args {
+            action,
+            reason,
+            service_id: service_id.as_ref(),
+            changes_only,
+            ..Default::default()
         };
-        total.before += before;
-        total.after += after;
-        let entry = match by_company
-            .iter_mut()
-            .position(|c| c.company_id == line.company_id)
-        {
-            Some(i) => &mut by_company[i],
-            None => {
-                by_company.push(CompanyMoney {
-                    company_id: line.company_id.clone(),
-                    company_name: line.company_name.clone(),
-                    monthly: MonthlyAmount::default(),
-                });
-                by_company.last_mut().expect("just pushed")
-            }
-        };
-        entry.monthly.before += before;
-        entry.monthly.after += after;
+        let all = self.0.lines.iter().map(Facts::from);
+        Ok(lines::company_page(scope(ctx), all, (first, after), args).await?)
     }
-    total.change = total.after - total.before;
-    for c in &mut by_company {
-        c.monthly.change = c.monthly.after - c.monthly.before;
-    }
-    by_company.retain(|c| c.monthly.change.abs() > 1e-9);
-    by_company.sort_by(|a, b| {
-        b.monthly
-            .change
-            .abs()
-            .total_cmp(&a.monthly.change.abs())
-            .then_with(|| a.company_name.cmp(&b.company_name))
-    });
-    PushMoney {
-        total,
-        by_company,
-        unpriced_lines: unpriced,
-    }
-}
-
-fn summarize(lines: &[PushLine]) -> PushSummary {
-    let count = |f: &dyn Fn(&PushLine) -> bool| lines.iter().filter(|l| f(l)).count() as i32;
-    let mut by_reason: Vec<ReasonCount> = Vec::new();
-    for line in lines {
-        if let Some(reason) = line.reason {
-            match by_reason.iter_mut().find(|r| r.reason == reason) {
-                Some(entry) => entry.count += 1,
-                None => by_reason.push(ReasonCount { reason, count: 1 }),
-            }
+    /// The plan's lines in order, those matching every filter given.
+    #[allow(clippy::too_many_arguments)]
+    async fn lines(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 100)] first: i32,
+        after: Option<String>,
+        action: Option<PushAction>,
+        reason: Option<SkipReason>,
+        company_id: Option<ID>,
+        #[graphql(default = false)] without_company: bool,
+        service_id: Option<ID>,
+        #[graphql(default = false)] changes_only: bool,
+    ) -> Result<Connection<OpaqueCursor<i32>, PushLine, Totals>> {
+        let (first, after) = (input::page_size(first, 1000)?, input::cursor(after)?);
+        let filter = lines::Args {
+            action,
+            reason,
+            company_id: company_id.as_ref(),
+            without_company,
+            service_id: service_id.as_ref(),
+            changes_only,
         }
-    }
-    PushSummary {
-        lines: lines.len() as i32,
-        update: count(&|l| l.action == PushAction::Update),
-        create: count(&|l| l.action == PushAction::Create),
-        unchanged: count(&|l| l.action == PushAction::Unchanged),
-        retire: count(&|l| l.action == PushAction::Retire),
-        skip: count(&|l| l.action == PushAction::Skip),
-        skipped_by_reason: by_reason,
-        drifted: count(&|l| l.drifted),
+        .filter(scope(ctx))
+        .await?;
+        let matching = self
+            .0
+            .lines
+            .iter()
+            .filter(|l| filter.matches(&Facts::from(*l)));
+        let page = lines::page(matching, after, first);
+        Ok(input::connection(page, after.is_some(), |(i, l)| {
+            (i, PushLine::from(l.clone()))
+        }))
     }
 }
 
@@ -459,14 +421,39 @@ impl PushRun {
     }
     /// What the run's lines mean a month (before → after), overall and per company.
     async fn money(&self, ctx: &Context<'_>) -> Result<PushMoney> {
-        let lines: Vec<PushLine> = runs::all_lines(scope(ctx), self.0.id)
-            .await?
-            .into_iter()
-            .map(PushLine::from)
-            .collect();
-        Ok(tally(&lines))
+        let all = runs::all_lines(scope(ctx), self.0.id).await?;
+        Ok(lines::tally(all.iter().map(Facts::from)))
     }
-    /// The run's lines in order, optionally only those with an action, outcome or reason.
+    /// Counts over all the run's lines, per action and skip reason.
+    async fn summary(&self, ctx: &Context<'_>) -> Result<PushSummary> {
+        let all = runs::all_lines(scope(ctx), self.0.id).await?;
+        Ok(lines::summarize(all.iter().map(Facts::from)))
+    }
+    /// The companies with lines matching the filter, by name (lines without a company
+    /// last), each with those lines counted.
+    #[allow(clippy::too_many_arguments)]
+    async fn companies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+        action: Option<PushAction>,
+        reason: Option<SkipReason>,
+        service_id: Option<ID>,
+        #[graphql(default = false)] changes_only: bool,
+    ) -> Result<Connection<OpaqueCursor<i32>, CompanyLines, Totals>> {
+        let args = lines::Args {
+            action,
+            reason,
+            service_id: service_id.as_ref(),
+            changes_only,
+            ..Default::default()
+        };
+        let all = runs::all_lines(scope(ctx), self.0.id).await?;
+        let all = all.iter().map(Facts::from);
+        Ok(lines::company_page(scope(ctx), all, (first, after), args).await?)
+    }
+    /// The run's lines in order, those matching every filter given.
     #[allow(clippy::too_many_arguments)]
     async fn lines(
         &self,
@@ -476,15 +463,32 @@ impl PushRun {
         action: Option<PushAction>,
         outcome: Option<LineOutcome>,
         reason: Option<SkipReason>,
+        company_id: Option<ID>,
+        #[graphql(default = false)] without_company: bool,
+        service_id: Option<ID>,
+        #[graphql(default = false)] changes_only: bool,
     ) -> Result<Connection<OpaqueCursor<i32>, PushLine, Totals>> {
         let first = input::page_size(first, 1000)?;
         let after = input::cursor::<i32>(after)?;
-        let filter = LineFilter {
-            action: action.map(StoredAction::from),
+        let filter = lines::Args {
+            action,
+            reason,
+            company_id: company_id.as_ref(),
+            without_company,
+            service_id: service_id.as_ref(),
+            changes_only,
+        }
+        .filter(scope(ctx))
+        .await?;
+        let stored = LineFilter {
+            action: filter.action.map(StoredAction::from),
             outcome: outcome.map(StoredOutcome::from),
-            reason: reason.map(PlanSkip::from),
+            reason: filter.reason.map(PlanSkip::from),
+            company: filter.company,
+            products: filter.products,
+            changes_only: filter.changes_only,
         };
-        let page = runs::lines_page(scope(ctx), self.0.id, filter, after, first).await?;
+        let page = runs::lines_page(scope(ctx), self.0.id, stored, after, first).await?;
         Ok(input::connection(page, after.is_some(), |l| {
             (l.seq, PushLine::from(l))
         }))
@@ -560,21 +564,32 @@ pub struct PushQuery;
 #[Object]
 impl PushQuery {
     /// What a push would write now (reads ConnectWise, writes nothing); all services when
-    /// `serviceId` is left out.
-    async fn preview_push(&self, ctx: &Context<'_>, service_id: Option<ID>) -> Result<PushPreview> {
+    /// `serviceId` is left out. A plan computed in the last minute on this server is
+    /// answered again, so paging through it reads ConnectWise once; `refresh` reads anew.
+    async fn preview_push(
+        &self,
+        ctx: &Context<'_>,
+        service_id: Option<ID>,
+        #[graphql(default = false)] refresh: bool,
+    ) -> Result<PushPreview> {
         let service = input::ids("serviceId", service_id.as_ref())?;
-        let lines: Vec<PushLine> = budget::read(ctx, |counted| async move {
-            counted.preview(scope(ctx), service).await
-        })
-        .await?
-        .into_iter()
-        .map(PushLine::from)
-        .collect();
-        Ok(PushPreview {
-            summary: summarize(&lines),
-            money: tally(&lines),
-            lines,
-        })
+        let pusher = pusher(ctx);
+        let recent = (!refresh)
+            .then(|| {
+                let tenant = scope(ctx).tenant_id();
+                pusher.previews.get(tenant, service, pusher.clock.now())
+            })
+            .flatten();
+        let preview = match recent {
+            Some(preview) => preview,
+            None => {
+                budget::read(ctx, |counted| async move {
+                    counted.fresh_preview(scope(ctx), service).await
+                })
+                .await?
+            }
+        };
+        Ok(PushPreview(preview))
     }
 
     async fn push_run(&self, ctx: &Context<'_>, id: ID) -> Result<PushRun> {

@@ -58,6 +58,8 @@ pub struct Outcome {
     pub response: Response,
     /// False when the request was refused before anything ran: a request error.
     pub executed: bool,
+    /// A mutation ran (cached reads of the tenant may be out of date).
+    pub mutated: bool,
 }
 
 impl<Q, M, S> Runner<Q, M, S>
@@ -80,18 +82,24 @@ where
 
     /// Runs a query or mutation.
     pub async fn execute(&self, request: Request, transport: Transport) -> Outcome {
-        let (request, plan) = match self.steps.prepare(request, transport).await {
+        let (request, prepared) = match self.steps.prepare(request, transport).await {
             Ok(prepared) => prepared,
             Err(errors) => {
                 return Outcome {
                     response: Response::from_errors(errors),
                     executed: false,
+                    mutated: false,
                 };
             }
         };
+        let mutation = prepared.mutation;
         let mut response = self.schema.execute(request).await;
-        let executed = finish(&mut response, plan.as_ref());
-        Outcome { response, executed }
+        let executed = finish(&mut response, prepared.order.as_ref());
+        Outcome {
+            response,
+            executed,
+            mutated: executed && mutation,
+        }
     }
 
     /// Runs any operation, one response per result (one for a query or mutation, one per
@@ -101,11 +109,11 @@ where
         let runner = self.clone();
         stream::once(async move {
             match runner.steps.prepare(request, Transport::WebSocket).await {
-                Ok((request, plan)) => runner
+                Ok((request, prepared)) => runner
                     .schema
                     .execute_stream(request)
                     .map(move |mut response| {
-                        finish(&mut response, plan.as_ref());
+                        finish(&mut response, prepared.order.as_ref());
                         response
                     })
                     .boxed(),
@@ -117,6 +125,13 @@ where
     }
 }
 
+/// What execution needs to know of the operation.
+struct Prepared {
+    mutation: bool,
+    /// The order of its response's keys.
+    order: Option<Plan>,
+}
+
 impl Steps {
     /// The request with its document parsed, and the order plan of its operation; or the
     /// request errors, coded.
@@ -124,7 +139,7 @@ impl Steps {
         &self,
         mut request: Request,
         transport: Transport,
-    ) -> Result<(Request, Option<Plan>), Vec<ServerError>> {
+    ) -> Result<(Request, Prepared), Vec<ServerError>> {
         let document = async_graphql::parser::parse_query(&request.query)
             .map_err(|e| vec![with_code(e.into(), PARSE_FAILED)])?;
         let large = self.bounds.check(&document).map_err(|e| vec![e])?;
@@ -151,16 +166,19 @@ impl Steps {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let plan = Plan::compile(
-            &document,
-            request.operation_name.as_deref(),
-            &request.variables,
-        );
+        let prepared = Prepared {
+            mutation: operation.ty == OperationType::Mutation,
+            order: Plan::compile(
+                &document,
+                request.operation_name.as_deref(),
+                &request.variables,
+            ),
+        };
         request.set_parsed_query(document);
         if large {
             tokio::task::yield_now().await;
         }
-        Ok((request, plan))
+        Ok((request, prepared))
     }
 }
 

@@ -448,8 +448,8 @@ impl Connection {
             return Ok(Some(error_message(&id, vec![error])));
         }
         let name = request.operation_name.clone();
-        let subscription = match request.parsed_query() {
-            Ok(document) => kind(document, name.as_deref()) == Some(OperationType::Subscription),
+        let kind = match request.parsed_query() {
+            Ok(document) => kind(document, name.as_deref()),
             Err(error) => {
                 return Ok(Some(error_message(
                     &id,
@@ -457,7 +457,8 @@ impl Connection {
                 )));
             }
         };
-        let scope = Scope::for_tenant_id(self.state.db.clone(), viewer.tenant_id);
+        let tenant = viewer.tenant_id;
+        let scope = Scope::for_tenant_id(self.state.db.clone(), tenant);
         // Loaders per operation, as per HTTP request: one operation's cache never answers another.
         let request = request
             .data(LazyLoaders::new(&scope))
@@ -471,7 +472,18 @@ impl Connection {
             .unwrap_or_else(|| self.state.schema.clone());
         self.runs += 1;
         let key = self.runs;
-        let task = tokio::spawn(run(schema, request, id.clone(), key, self.outputs.clone()));
+        let operation = run(schema, request, id.clone(), key, self.outputs.clone());
+        let task = if kind == Some(OperationType::Mutation) {
+            let previews = self.state.pusher.previews.clone();
+            tokio::spawn(async move {
+                operation.await;
+                // The tenant's recent previews may not show what it changed.
+                previews.forget(tenant);
+            })
+        } else {
+            tokio::spawn(operation)
+        };
+        let subscription = kind == Some(OperationType::Subscription);
         self.operations.insert(
             id,
             Operation {

@@ -4,6 +4,7 @@
 //! takes the run over and finishes its pending lines without redoing finished ones.
 
 mod limiter;
+pub mod previews;
 pub mod scheduler;
 mod snapshot;
 
@@ -69,6 +70,8 @@ pub struct Pusher {
     /// Every progress change of runs executing in this process.
     pub progress: broadcast::Sender<push_run::Model>,
     pub on_finished: Option<FinishedHook>,
+    /// Recent previews, shared by this process's clones.
+    pub previews: Arc<previews::Previews>,
 }
 
 /// How a run's execution ended on this replica.
@@ -109,6 +112,7 @@ impl Pusher {
             metrics,
             progress: broadcast::channel(256).0,
             on_finished: None,
+            previews: Arc::default(),
         }
     }
 
@@ -118,6 +122,21 @@ impl Pusher {
             connected.client,
             Limiter::new(connected.max_requests_per_second),
         ))
+    }
+
+    /// What a push would write now, computed now and kept for the next requests.
+    pub async fn fresh_preview(
+        &self,
+        scope: &Scope,
+        service_id: Option<i64>,
+    ) -> AppResult<Arc<previews::Preview>> {
+        let computed_at = self.clock.now();
+        let lines = self.preview(scope, service_id).await?;
+        let preview = previews::Preview { computed_at, lines };
+        let now = self.clock.now();
+        Ok(self
+            .previews
+            .put(scope.tenant_id(), service_id, preview, now))
     }
 
     /// What a push would write now, without writing anything.
@@ -218,6 +237,8 @@ impl Pusher {
             Ok(done) => {
                 self.metrics.run_finished(status, started.elapsed());
                 let _ = self.progress.send(done.clone());
+                // What it wrote changes the plan.
+                self.previews.forget(scope.tenant_id());
                 if let Some(hook) = &self.on_finished {
                     hook(scope.clone(), done.clone());
                 }

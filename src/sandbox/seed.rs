@@ -269,3 +269,33 @@ fn hard_case(
         _ => {}
     }
 }
+
+/// More customers for the demo seed (`demo::more`): a company for each account, by its name,
+/// with the three agreements a demo customer has.
+pub fn more_customers(store: &mut Store, accounts: &[String]) {
+    let type_id = |store: &Store, name: &str| {
+        store
+            .agreement_types
+            .iter()
+            .find(|t| t["name"] == name)
+            .and_then(|t| t["id"].as_i64())
+    };
+    let (Some(backup), Some(email), Some(web)) = (
+        type_id(store, BACKUP_AGREEMENT),
+        type_id(store, EMAIL_AGREEMENT),
+        type_id(store, WEB_AGREEMENT),
+    ) else {
+        // Not the demo seed: companies alone.
+        for account in accounts {
+            store.add_company(account, &customers::company_name(account), None);
+        }
+        return;
+    };
+    for account in accounts {
+        let name = customers::company_name(account);
+        let company = store.add_company(account, &name, None);
+        store.add_agreement(company, backup, &format!("{name} — Managed Backup"));
+        store.add_agreement(company, email, &format!("{name} — Email Security"));
+        store.add_agreement(company, web, &format!("{name} — Web Filtering"));
+    }
+}

@@ -62,11 +62,20 @@ const ID_LIMIT: usize = 20;
 /// Text that may hold any character: passwords are hashed and never shown.
 const ANY_CHARACTER: &[&str] = &["CreateUserInput.password"];
 /// Text and id arguments of fields below the root (reached only with data) and of the
-/// subscription. `usageHistory` and `lines` have their own test below; `pushRunProgress`
+/// subscription. `usageHistory` and the push lines' and companies' have their own test below; `pushRunProgress`
 /// reads its `runId` with `input::id` like every root id (unit-tested there).
 const NESTED: &[&str] = &[
     "Account.usageHistory(metricId:)",
+    "PushPreview.companies(after:)",
+    "PushPreview.companies(serviceId:)",
+    "PushPreview.lines(after:)",
+    "PushPreview.lines(companyId:)",
+    "PushPreview.lines(serviceId:)",
+    "PushRun.companies(after:)",
+    "PushRun.companies(serviceId:)",
     "PushRun.lines(after:)",
+    "PushRun.lines(companyId:)",
+    "PushRun.lines(serviceId:)",
     "Subscription.pushRunProgress(runId:)",
 ];
 /// Longer than every maximum, and than SQLite's LIKE pattern limit (50,000 bytes).
@@ -650,17 +659,73 @@ async fn arguments_below_the_root_are_checked_too() {
         )
         .await;
     let run = id(&run["pushUsage"]["id"]);
-    let error = app
-        .err(
-            &token,
-            "query($id: ID!, $a: String) { pushRun(id: $id) { lines(after: $a) { totalCount } } }",
-            json!({ "id": run, "a": "x".repeat(HUGE) }),
-        )
-        .await;
-    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error:#}");
-    assert_eq!(error["extensions"]["field"], "after");
-    assert!(
-        error["message"].as_str().unwrap().contains("at most 2000"),
-        "{error:#}"
-    );
+    // Every text argument of a run's and a preview's lines and companies.
+    let places = [
+        (
+            "pushRun(id: $id) { lines(after: $v)",
+            "after",
+            "at most 2000",
+        ),
+        (
+            "pushRun(id: $id) { lines(companyId: $v)",
+            "companyId",
+            "at most 20",
+        ),
+        (
+            "pushRun(id: $id) { lines(serviceId: $v)",
+            "serviceId",
+            "at most 20",
+        ),
+        (
+            "pushRun(id: $id) { companies(after: $v)",
+            "after",
+            "at most 2000",
+        ),
+        (
+            "pushRun(id: $id) { companies(serviceId: $v)",
+            "serviceId",
+            "at most 20",
+        ),
+        ("previewPush { lines(after: $v)", "after", "at most 2000"),
+        (
+            "previewPush { lines(companyId: $v)",
+            "companyId",
+            "at most 20",
+        ),
+        (
+            "previewPush { lines(serviceId: $v)",
+            "serviceId",
+            "at most 20",
+        ),
+        (
+            "previewPush { companies(after: $v)",
+            "after",
+            "at most 2000",
+        ),
+        (
+            "previewPush { companies(serviceId: $v)",
+            "serviceId",
+            "at most 20",
+        ),
+    ];
+    for (field, argument, limit) in places {
+        let query = format!("query($id: ID!, $v: String) {{ {field} {{ totalCount }} }} }}");
+        let query = query.replace(
+            "query($id: ID!, $v: String) { previewPush",
+            "query($v: String) { previewPush",
+        );
+        for (value, expected) in [("x".repeat(HUGE), limit), ("1\u{0}".to_owned(), "")] {
+            let variables = json!({ "id": run, "v": value });
+            let error = app.err(&token, &query, variables).await;
+            assert_eq!(
+                error["extensions"]["code"], "BAD_USER_INPUT",
+                "{query}: {error:#}"
+            );
+            assert_eq!(error["extensions"]["field"], argument, "{query}: {error:#}");
+            assert!(
+                error["message"].as_str().unwrap().contains(expected),
+                "{query}: {error:#}"
+            );
+        }
+    }
 }

@@ -280,7 +280,8 @@ async fn connectwise_reads_have_a_budget_per_tenant() {
     // Connecting and syncing spend from it too, well under it.
     let editor = crate::common::demo(&app).await;
     let calls = || app.sandbox.calls().values().sum::<u64>();
-    let preview = "{ previewPush { summary { lines } } }";
+    // `refresh`: a recent preview is answered again without reading (below).
+    let preview = "{ previewPush(refresh: true) { summary { lines } } }";
     let mut reads = 0;
     let refused = loop {
         let before = calls();
@@ -301,6 +302,10 @@ async fn connectwise_reads_have_a_budget_per_tenant() {
     let spent = calls();
     assert!(spent >= BUDGET, "refused after {spent} calls");
     assert!(reads >= 1);
+    // The preview read last is still there to page through: it costs no calls.
+    app.ok(&editor, "{ previewPush { summary { lines } } }", json!({}))
+        .await;
+    assert_eq!(calls(), spent);
     // The other reads share the budget; another tenant has its own.
     assert_eq!(
         app.code(&editor, "mutation { testPsaConnection { ok } }", json!({}))

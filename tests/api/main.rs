@@ -21,6 +21,7 @@ mod logs;
 mod mappings;
 mod order;
 mod ownership;
+mod preview;
 mod psa;
 mod push;
 mod scheduler;

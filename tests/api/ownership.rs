@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::common::{TestApp, demo};
 
-const LINES: &str = "{ previewPush { summary { retire drifted update create } lines { accounts companyName metric action reason detail additionId productIdentifier currentQuantity newQuantity lastWrittenQuantity drifted effectiveDate } } }";
+const LINES: &str = "{ previewPush { summary { retire drifted update create } lines(first: 1000) { nodes { accounts companyName metric action reason detail additionId productIdentifier currentQuantity newQuantity lastWrittenQuantity drifted effectiveDate } } } }";
 
 async fn push(app: &TestApp, token: &str) -> Value {
     let started = app
@@ -101,7 +101,7 @@ async fn a_remapped_level_retires_the_old_additions() {
     .await;
 
     let preview = app.ok(&editor, LINES, json!({})).await["previewPush"].clone();
-    let lines = preview["lines"].as_array().unwrap();
+    let lines = preview["lines"]["nodes"].as_array().unwrap();
     let retire: Vec<&Value> = lines.iter().filter(|l| l["action"] == "RETIRE").collect();
     assert!(!retire.is_empty(), "{preview:#}");
     assert_eq!(preview["summary"]["retire"], retire.len());
@@ -202,7 +202,7 @@ async fn a_manual_edit_is_drift_and_the_setting_decides() {
         json!({ "retireMode": "ZERO", "onManualEdit": "OVERWRITE", "updatedBy": null })
     );
     let find = |preview: &Value| -> Value {
-        preview["previewPush"]["lines"]
+        preview["previewPush"]["lines"]["nodes"]
             .as_array()
             .unwrap()
             .iter()
@@ -298,7 +298,7 @@ async fn cancel_mode_cancels_from_next_month() {
     )
     .await;
     let preview = app.ok(&editor, LINES, json!({})).await["previewPush"].clone();
-    let retire: Vec<Value> = preview["lines"]
+    let retire: Vec<Value> = preview["lines"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -347,12 +347,12 @@ async fn the_money_each_change_means() {
     let preview = app
         .ok(
             &editor,
-            &format!("{{ previewPush {{ {MONEY} lines {{ action companyName currentQuantity newQuantity unitPrice monthlyBefore monthlyAfter monthlyChange }} }} }}"),
+            &format!("{{ previewPush {{ {MONEY} lines(first: 1000) {{ nodes {{ action companyName currentQuantity newQuantity unitPrice monthlyBefore monthlyAfter monthlyChange }} }} }} }}"),
             json!({}),
         )
         .await["previewPush"]
         .clone();
-    let lines = preview["lines"].as_array().unwrap();
+    let lines = preview["lines"]["nodes"].as_array().unwrap();
     let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
     let mut sum = 0.0;
     for line in lines {
@@ -464,7 +464,7 @@ async fn a_quantity_that_is_not_a_number_is_never_sent() {
         .await
         .unwrap();
     let preview = app.ok(&editor, LINES, json!({})).await["previewPush"].clone();
-    let line = preview["lines"]
+    let line = preview["lines"]["nodes"]
         .as_array()
         .unwrap()
         .iter()

@@ -27,7 +27,7 @@ async fn push(app: &TestApp, token: &str, service: Option<&str>) -> Value {
 }
 
 /// Polls the run until it ends (bounded: a run that never ends fails the test).
-async fn wait(app: &TestApp, token: &str, id: &Value) -> Value {
+pub(crate) async fn wait(app: &TestApp, token: &str, id: &Value) -> Value {
     for _ in 0..600 {
         let run = app.ok(token, RUN, json!({ "id": id })).await["pushRun"].clone();
         if run["status"] != "RUNNING" {
@@ -383,7 +383,7 @@ async fn preview_writes_nothing_and_explains_every_line() {
     let editor = demo(&app).await;
     let before = writes(&app);
     let preview = app
-        .ok(&editor, "{ previewPush { summary { lines update create unchanged skip skippedByReason { reason count } } lines { accounts companyName metric action reason currentQuantity newQuantity detail } } }", json!({}))
+        .ok(&editor, "{ previewPush { summary { lines update create unchanged skip skippedByReason { reason count } } lines(first: 1000) { nodes { accounts companyName metric action reason currentQuantity newQuantity detail } } } }", json!({}))
         .await["previewPush"]
         .clone();
     assert_eq!(writes(&app), before);
@@ -412,7 +412,7 @@ async fn preview_writes_nothing_and_explains_every_line() {
             "{reason} missing from {reasons:?}"
         );
     }
-    let update = preview["lines"]
+    let update = preview["lines"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -708,10 +708,10 @@ async fn agreements_and_additions_as_they_are() {
     let preview = app
         .ok(
             &editor,
-            "{ previewPush { lines { accounts metric action reason detail agreementName parentAgreementName newQuantity effectiveDate } } }",
+            "{ previewPush { lines(first: 1000) { nodes { accounts metric action reason detail agreementName parentAgreementName newQuantity effectiveDate } } } }",
             json!({}),
         )
-        .await["previewPush"]["lines"]
+        .await["previewPush"]["lines"]["nodes"]
         .clone();
     let lines = preview.as_array().unwrap();
     let of = |account: &str, metric: &str| -> Value {

@@ -55,6 +55,16 @@ after(async () => {
   await env.browser?.close();
 });
 
+/** Opens every collapsed company of the Push page's list; returns their line tables. */
+async function openCompanies(page) {
+  const list = page.getByRole('region', { name: 'Companies', exact: true });
+  await visible(list.getByRole('button', { expanded: false }).first());
+  for (const button of await list.getByRole('button', { expanded: false }).all()) await button.click();
+  const count = await list.getByRole('button', { expanded: true }).count();
+  await until(`${count} companies' lines to load`, async () => (await page.getByRole('table', { name: /^Additions for / }).count()) === count);
+  return page.getByRole('table', { name: /^Additions for / }).all();
+}
+
 const heading = (page, name) => page.getByRole('heading', { level: 1, name, exact: true });
 const mainNav = (page) => page.getByRole('navigation', { name: 'Main' });
 
@@ -257,22 +267,52 @@ test(
 );
 
 test(
-  '5. preview the push, grouped by company',
+  '5. preview the push: the summary first, companies collapsed, filters on the server',
   { timeout: 60_000 },
   scenario(env, 'push-preview', async (page) => {
     await navigate(page, 'Push');
     await visible(page.getByRole('button', { name: 'Refresh preview', exact: true }));
-    // Companies of the demo as group headings, each with its lines: before → after.
-    const acme = page.getByRole('heading', { name: 'Acme Dental', exact: true });
-    await visible(acme);
-    const acmeLines = await tableRows(page.getByRole('table', { name: 'Additions for Acme Dental' }));
+    // The money first: the first push adds to what the demo's companies are billed.
+    const money = await visible(page.getByText(/^Monthly change: /));
+    const moneyText = await money.innerText();
+    const [, sign, change, from, to] = MONEY_SENTENCE.exec(moneyText) ?? [];
+    assert.equal(sign, '+', `the preview's monthly change is positive: ${moneyText}`);
+    const amount = (a) => Number(a.replaceAll(',', ''));
+    assert.ok(amount(change) > 0, moneyText);
+    assert.ok(Math.abs(amount(from) + amount(change) - amount(to)) < 0.015, `from + change = to: ${moneyText}`);
+
+    // Then the companies, collapsed, each with its counts and monthly change.
+    const list = page.getByRole('region', { name: 'Companies', exact: true });
+    const acme = list.getByRole('region', { name: 'Acme Dental', exact: true });
+    const acmeButton = acme.getByRole('button', { name: /^Acme Dental\b/ });
+    await visible(acmeButton);
+    assert.equal(await acmeButton.getAttribute('aria-expanded'), 'false', 'companies come collapsed');
+    assert.equal(await page.getByRole('table', { name: /^Additions for / }).count(), 0, 'no line is shown before a company is opened');
+    assert.ok(
+      await money.evaluate((el, button) => Boolean(el.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING), await acmeButton.elementHandle()),
+      'the money is shown before the companies',
+    );
+    assert.match(await acmeButton.innerText(), /\d+ lines?: \d+ to create/, 'a company counts its lines');
+    const acmeMoney = await visible(acme.getByText(/^Monthly: /));
+    assert.match(await acmeMoney.innerText(), new RegExp(String.raw`^Monthly: ${AMOUNT} → ${AMOUNT} \(\+${AMOUNT}\)$`));
+    const names = (await list.getByRole('button', { expanded: false }).allInnerTexts()).map((t) => t.split(/\s+\d+ lines?:/)[0].trim());
+    assert.ok(names.length >= 40, `the preview lists its companies (saw ${names.length})`);
+    const named = names.filter((c) => c !== 'No ConnectWise company');
+    assert.deepEqual(named, [...named].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())), 'companies in alphabetical order');
+
+    // Opened, a company shows its lines: before → after, the subscription, the money.
+    await acmeButton.click();
+    const acmeLines = await tableRows(await visible(page.getByRole('table', { name: 'Additions for Acme Dental' })));
     assert.ok(acmeLines.length > 0, 'Acme Dental has lines');
     assert.ok(
-      acmeLines.some((l) => /→/.test(l['Quantity'] ?? Object.values(l).join(' '))),
+      acmeLines.every((l) => /→/.test(l['Quantity'])),
       `Acme Dental's lines show before → after: ${JSON.stringify(acmeLines)}`,
     );
-    // Under each line's accounts, the subscription it serves; its monthly amount (the demo's
-    // catalog has prices).
+    // "Changes only" by default: every line shown writes.
+    assert.ok(
+      acmeLines.every((l) => /^(Update|Create|Retire)/.test(l['Action'])),
+      `only changes: ${JSON.stringify(acmeLines.map((l) => l['Action']))}`,
+    );
     assert.ok(
       acmeLines.every((l) => /\n\S/.test(l['Accounts'])) && acmeLines.some((l) => /\nIntronis Backup Plan \/ IB-/.test(l['Accounts'])),
       `Acme Dental's lines name their subscription: ${JSON.stringify(acmeLines.map((l) => l['Accounts']))}`,
@@ -281,36 +321,27 @@ test(
       acmeLines.some((l) => MONTHLY.test(l['Monthly']) && /\(\+/.test(l['Monthly'])),
       `an Acme Dental line bills more a month: ${JSON.stringify(acmeLines.map((l) => l['Monthly']))}`,
     );
-    // The money before the lines: the first push adds to what the demo's companies are billed.
-    const money = await visible(page.getByText(/^Monthly change: /));
-    const moneyText = await money.innerText();
-    const [, sign, change, from, to] = MONEY_SENTENCE.exec(moneyText) ?? [];
-    assert.equal(sign, '+', `the preview's monthly change is positive: ${moneyText}`);
-    const amount = (a) => Number(a.replaceAll(',', ''));
-    assert.ok(amount(change) > 0, moneyText);
-    assert.ok(Math.abs(amount(from) + amount(change) - amount(to)) < 0.015, `from + change = to: ${moneyText}`);
-    const firstTable = page.getByRole('table', { name: /^Additions for / }).first();
-    assert.ok(
-      await money.evaluate((el, table) => Boolean(el.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING), await firstTable.elementHandle()),
-      'the money is shown before the lines',
-    );
-    // A company whose amount changes shows it by its heading.
-    const acmeMoney = await visible(page.getByRole('region', { name: 'Acme Dental', exact: true }).getByText(/^Monthly: /));
-    assert.match(await acmeMoney.innerText(), new RegExp(String.raw`^Monthly: ${AMOUNT} → ${AMOUNT} \(\+${AMOUNT}\)$`));
-
-    const companies = await page.getByRole('heading', { level: 3 }).allInnerTexts();
-    assert.ok(companies.length >= 40, `the preview is grouped by company (saw ${companies.length} groups)`);
-    assert.deepEqual(
-      companies.filter((c) => c !== 'No ConnectWise company'),
-      [...companies.filter((c) => c !== 'No ConnectWise company')].sort((a, b) => a.localeCompare(b)),
-      'companies in alphabetical order',
-    );
-    // The account claimed by two companies is skipped, with its reason and the fix.
-    const quartz = page.getByRole('row').filter({ hasText: 'quartz-labs' }).first();
-    await visible(quartz);
-    assert.match(await quartz.innerText(), /Several ConnectWise companies claim the account/);
-    assert.match(await quartz.innerText(), /How to fix/);
     await shot(page, '08-push-preview');
+
+    // A skip reason of the summary, shown: only the company-less lines it skips are listed.
+    await page
+      .getByRole('listitem')
+      .filter({ hasText: 'Several ConnectWise companies claim the account' })
+      .getByRole('button', { name: 'Show them', exact: true })
+      .click();
+    assert.equal(await page.getByLabel('Show', { exact: true }).inputValue(), 'SKIP');
+    const none = list.getByRole('button', { name: /^No ConnectWise company\b/ });
+    await until('only the company-less group to be listed', async () => (await list.getByRole('button').count()) === 1 && (await none.isVisible()));
+    await none.click();
+    const rows = await tableRows(await visible(page.getByRole('table', { name: 'Additions for No ConnectWise company' })));
+    assert.ok(rows.length > 0 && rows.every((l) => /Several ConnectWise companies claim the account/.test(l['Action'])), JSON.stringify(rows));
+    const quartz = rows.find((l) => accountsOf(l['Accounts']) === 'quartz-labs');
+    assert.ok(quartz, `quartz-labs is skipped for the two companies claiming it: ${JSON.stringify(rows)}`);
+    assert.match(quartz['Action'], /How to fix/);
+    await shot(page, '08a-push-preview-filtered');
+    // Back to the changes for the push.
+    await page.getByLabel('Show', { exact: true }).selectOption('CHANGES');
+    await page.getByLabel('Skip reason', { exact: true }).selectOption('');
   }),
 );
 
@@ -340,7 +371,16 @@ test(
         attributeFilter: ['aria-valuenow', 'aria-valuemax'],
       });
     });
+    // Push now asks first, naming what it will write.
     await page.getByRole('button', { name: 'Push now', exact: true }).click();
+    const confirm = page.getByRole('alertdialog', { name: 'Push to ConnectWise?' });
+    await visible(confirm);
+    const consequence = await confirm.getByText(/^This writes \d+ changes? to ConnectWise for \d+ compan/).innerText();
+    const planned = Number(/^This writes (\d+)/.exec(consequence)[1]);
+    assert.ok(planned > 0, consequence);
+    await shot(page, '08b-push-confirm');
+    await confirm.getByRole('button', { name: `Push ${planned} change${planned === 1 ? '' : 's'}`, exact: true }).click();
+    await gone(confirm);
 
     const summary = page.getByRole('status').filter({ hasText: /SUCCEEDED|PARTIAL|FAILED|CANCELLED/ });
     await visible(summary, 90_000);
@@ -358,6 +398,7 @@ test(
     const [written, unchanged, skipped, failed, total] = counts.slice(1).map(Number);
     assert.equal(written + unchanged + skipped + failed, total, 'the counts add up');
     assert.ok(written > 0 && skipped > 0 && failed === 0, `written ${written}, skipped ${skipped}, failed ${failed}`);
+    assert.equal(written, planned, `the push wrote the ${planned} changes the confirmation named`);
     // Quantities are set, not added: once the preview has refreshed after the push,
     // nothing is left to write.
     const planLine = page.getByText(PLAN_SENTENCE);
@@ -595,8 +636,11 @@ test(
     const summary = await visible(page.getByText(PLAN_SENTENCE));
     const toRetire = Number(/(\d+) to retire/.exec(await summary.innerText())[1]);
     assert.ok(toRetire > 0, `the summary counts lines to retire: ${await summary.innerText()}`);
+    // Only the retirements, every company with one opened.
+    await page.getByLabel('Show', { exact: true }).selectOption('RETIRE');
+    const tables = await openCompanies(page);
     const retired = [];
-    for (const additions of await page.getByRole('table', { name: /^Additions for / }).all()) {
+    for (const additions of tables) {
       const company = ((await additions.getAttribute('aria-label')) ?? '').replace(/^Additions for /, '');
       for (const l of await tableRows(additions)) if (/^Retire\b/.test(l['Action'])) retired.push({ company, ...l });
     }
@@ -611,11 +655,16 @@ test(
     // IB-STORAGE-GOLD is Gold's BackupUsage product (the cross-reference in ConnectWise).
     const storage = retired.filter((l) => l['Metric'] === 'BackupUsage');
     assert.ok(storage.length > 0, `the IB-STORAGE-GOLD (BackupUsage) additions are retired: ${JSON.stringify(retired)}`);
-    // The same companies get level 1's storage product instead (created or adopted).
+    // The same companies get level 1's storage product instead (created or adopted): all the
+    // changes, the open companies staying open.
+    await page.getByLabel('Show', { exact: true }).selectOption('CHANGES');
     const first = storage[0];
     const company = page.getByRole('table', { name: `Additions for ${first.company}`, exact: true });
-    const replacement = (await tableRows(company)).filter((l) => l['Metric'] === 'BackupUsage' && l['Level'] === '1');
-    assert.ok(replacement.length > 0, `${first.company} bills storage at level 1 instead: ${JSON.stringify(await tableRows(company))}`);
+    const replacement = await until(`${first.company} to list its level 1 storage`, async () => {
+      const rows = (await tableRows(company)).filter((l) => l['Metric'] === 'BackupUsage' && l['Level'] === '1');
+      return rows.length > 0 ? rows : null;
+    });
+    assert.ok(replacement.length > 0);
 
     const retireRow = company.getByRole('row').filter({ has: page.getByText('Retire', { exact: true }) }).first();
     await retireRow.scrollIntoViewIfNeeded();

@@ -1,13 +1,23 @@
+// The Push page at MSP scale: the plan's summary first (counts per action and reason, the
+// monthly change), then its companies, a page at a time and collapsed, each with its totals;
+// a company's lines load when it is opened. Filters narrow the companies and their lines on
+// the server ("changes only" by default). The plan is computed once and reused for a minute
+// while paging (`computedAt`); Refresh reads ConnectWise anew. Push now asks first, naming
+// what it will write.
 import { useState } from 'react';
+import { request } from '../../api/client';
 import { useMutation, useQuery } from '../../api/hooks';
 import { graphql } from '../../gql';
+import type { PushAction, SkipReason } from '../../gql/graphql';
 import { useCan } from '../../session/Session';
-import { Empty, ErrorAlert, Loaded, Loading } from '../../ui/Feedback';
+import { ConfirmDialog } from '../../ui/Dialog';
+import { ErrorAlert, Loaded, Loading } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { PageTitle } from '../../ui/PageTitle';
+import { formatDateTime, formatMoneyChange } from '../../ui/format';
 import { MoneySummary } from '../../push/MoneySummary';
 import { SKIP_REASON } from '../../push/skipReasons';
-import { PreviewTable } from './PreviewTable';
+import { CompanyList, type LineFilter } from './CompanyList';
 import { PushProgress } from './PushProgress';
 
 const PushServices = graphql(`
@@ -23,6 +33,7 @@ const PushServices = graphql(`
 const PreviewPush = graphql(`
   query PreviewPush($serviceId: ID) {
     previewPush(serviceId: $serviceId) {
+      computedAt
       summary {
         lines
         update
@@ -39,9 +50,17 @@ const PreviewPush = graphql(`
       money {
         ...PushMoneyFields
       }
-      lines {
-        ...PushLineFields
+      changing: companies(changesOnly: true, first: 1) {
+        totalCount
       }
+    }
+  }
+`);
+
+const RefreshPreview = graphql(`
+  query RefreshPreview($serviceId: ID) {
+    previewPush(serviceId: $serviceId, refresh: true) {
+      computedAt
     }
   }
 `);
@@ -64,18 +83,72 @@ const CancelPushRun = graphql(`
   }
 `);
 
+/** What the "Show" filter offers: changes only, everything, or one action. */
+type Show = 'CHANGES' | 'ALL' | PushAction;
+
+const SHOW: { value: Show; label: string }[] = [
+  { value: 'CHANGES', label: 'Changes only' },
+  { value: 'ALL', label: 'All lines' },
+  { value: 'UPDATE', label: 'Updates' },
+  { value: 'CREATE', label: 'New additions' },
+  { value: 'RETIRE', label: 'Retirements' },
+  { value: 'UNCHANGED', label: 'Unchanged' },
+  { value: 'SKIP', label: 'Skipped' },
+];
+
+function lineFilter(show: Show, reason: SkipReason | ''): LineFilter {
+  return {
+    action: show === 'CHANGES' || show === 'ALL' ? null : show,
+    reason: reason || null,
+    changesOnly: show === 'CHANGES',
+  };
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function PushPage() {
   const canPush = useCan('EDITOR');
   const [serviceId, setServiceId] = useState('');
+  const [show, setShow] = useState<Show>('CHANGES');
+  const [reason, setReason] = useState<SkipReason | ''>('');
+  // Bumped by a refresh: the open companies read their lines again.
+  const [version, setVersion] = useState(0);
+  const [refreshing, setRefreshing] = useState(false);
+  const [refreshError, setRefreshError] = useState<Error>();
   const services = useQuery(PushServices);
   const preview = useQuery(PreviewPush, { serviceId: serviceId || null });
   const push = useMutation(PushUsage);
   const cancel = useMutation(CancelPushRun);
   const [run, setRun] = useState<{ id: string; running: boolean } | null>(null);
+  const [confirming, setConfirming] = useState(false);
+
+  const refresh = async () => {
+    setRefreshing(true);
+    setRefreshError(undefined);
+    try {
+      await request(RefreshPreview, { serviceId: serviceId || null });
+      preview.refetch();
+      setVersion((v) => v + 1);
+    } catch (error) {
+      setRefreshError(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      setRefreshing(false);
+    }
+  };
 
   const start = async () => {
     const result = await push.run({ serviceId: serviceId || null });
-    if (result) setRun({ id: result.pushUsage.id, running: true });
+    if (result) {
+      setConfirming(false);
+      setRun({ id: result.pushUsage.id, running: true });
+    }
+  };
+
+  const showReason = (r: SkipReason) => {
+    setShow('SKIP');
+    setReason(r);
   };
 
   return (
@@ -96,11 +169,11 @@ export function PushPage() {
             </select>
           )}
         </Field>
-        <button type="button" className="button button--secondary" onClick={preview.refetch} disabled={preview.loading}>
+        <button type="button" className="button button--secondary" onClick={() => void refresh()} disabled={refreshing || preview.loading}>
           Refresh preview
         </button>
         {canPush && (
-          <button type="button" className="button" onClick={start} disabled={push.pending || run?.running}>
+          <button type="button" className="button" onClick={() => setConfirming(true)} disabled={push.pending || run?.running || !preview.data}>
             Push now
           </button>
         )}
@@ -110,29 +183,50 @@ export function PushPage() {
           </button>
         )}
       </div>
-      {push.error && <ErrorAlert error={push.error} title="The push did not start." />}
+      {refreshError && <ErrorAlert error={refreshError} title="The preview could not be read again." />}
       {cancel.error && <ErrorAlert error={cancel.error} />}
+      {confirming && preview.data && (
+        <ConfirmDialog
+          title="Push to ConnectWise?"
+          confirmLabel={`Push ${plural(changes(preview.data.previewPush.summary), 'change', 'changes')}`}
+          onConfirm={start}
+          onClose={() => {
+            setConfirming(false);
+            push.reset();
+          }}
+          error={push.error}
+          pending={push.pending}
+        >
+          <PushConsequences preview={preview.data.previewPush} />
+        </ConfirmDialog>
+      )}
       {run && (
         <PushProgress
           key={run.id}
           runId={run.id}
           onFinished={() => {
             setRun({ id: run.id, running: false });
-            preview.refetch();
+            // What the run replaced is no longer news.
+            push.reset();
+            cancel.reset();
+            void refresh();
           }}
         />
       )}
-      <section className="section" aria-busy={preview.loading}>
+      <section className="section" aria-busy={preview.loading || refreshing}>
         <h2>Preview</h2>
-        {preview.loading && preview.data && <Loading what="a fresh preview" />}
+        {(preview.loading || refreshing) && preview.data && <Loading what="a fresh preview" />}
         <Loaded query={preview} what="the preview">
-          {({ previewPush: { summary, money, lines } }) => (
+          {({ previewPush: { computedAt, summary, money } }) => (
             <>
               <p>
                 {summary.lines} lines: {summary.update} to update, {summary.create} to create, {summary.retire} to retire, {summary.unchanged} unchanged,{' '}
                 {summary.skip} skipped.
               </p>
-              {lines.length > 0 && <MoneySummary money={money} />}
+              <p className="muted">
+                Read from ConnectWise at {formatDateTime(computedAt)}; pages of this preview reuse it for a minute. Refresh to read again.
+              </p>
+              {summary.lines > 0 && <MoneySummary money={money} />}
               {summary.drifted > 0 && (
                 <p>
                   {summary.drifted === 1 ? '1 addition was' : `${summary.drifted} additions were`} edited in ConnectWise since billbridge last wrote{' '}
@@ -143,20 +237,100 @@ export function PushPage() {
                 <ul className="plain">
                   {summary.skippedByReason.map((r) => (
                     <li key={r.reason}>
-                      {r.count} skipped: {SKIP_REASON[r.reason].label}
+                      {r.count} skipped: {SKIP_REASON[r.reason].label}{' '}
+                      <button type="button" className="button button--small button--secondary" onClick={() => showReason(r.reason)}>
+                        Show them
+                      </button>
                     </li>
                   ))}
                 </ul>
-              )}
-              {lines.length === 0 ? (
-                <Empty>Nothing to push: no account has a mapped subscription.</Empty>
-              ) : (
-                <PreviewTable lines={lines} companies={money.byCompany} />
               )}
             </>
           )}
         </Loaded>
       </section>
+      {preview.data && (
+        <section className="section" aria-labelledby="push-companies">
+          <h2 id="push-companies">Companies</h2>
+          <div className="toolbar">
+            <Field label="Show">
+              {(p) => (
+                <select
+                  {...p}
+                  value={show}
+                  onChange={(e) => {
+                    const next = e.target.value as Show;
+                    setShow(next);
+                    if (next !== 'SKIP' && next !== 'ALL') setReason('');
+                  }}
+                >
+                  {SHOW.map((s) => (
+                    <option key={s.value} value={s.value}>
+                      {s.label}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="Skip reason">
+              {(p) => (
+                <select
+                  {...p}
+                  value={reason}
+                  onChange={(e) => {
+                    const next = e.target.value as SkipReason | '';
+                    setReason(next);
+                    if (next) setShow('SKIP');
+                  }}
+                >
+                  <option value="">Any reason</option>
+                  {preview.data?.previewPush.summary.skippedByReason.map((r) => (
+                    <option key={r.reason} value={r.reason}>
+                      {SKIP_REASON[r.reason].label} ({r.count})
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          </div>
+          <CompanyList
+            key={`${serviceId}:${version}`}
+            serviceId={serviceId || null}
+            filter={lineFilter(show, reason)}
+            computedAt={preview.data.previewPush.computedAt}
+          />
+        </section>
+      )}
+    </>
+  );
+}
+
+type Summary = { update: number; create: number; retire: number; unchanged: number; skip: number };
+
+/** Lines a push writes. */
+function changes(s: Summary): number {
+  return s.update + s.create + s.retire;
+}
+
+/** What Push now will write, in words, for the confirmation. */
+function PushConsequences({ preview }: { preview: { summary: Summary; money: { total: { change: number } }; changing: { totalCount: number } } }) {
+  const { summary, money, changing } = preview;
+  const n = changes(summary);
+  return (
+    <>
+      {n === 0 ? (
+        <p>The preview has nothing to write: every line is unchanged or skipped. The push records a run all the same.</p>
+      ) : (
+        <p>
+          This writes {plural(n, 'change', 'changes')} to ConnectWise for {plural(changing.totalCount, 'company', 'companies')}:{' '}
+          {plural(summary.update, 'addition updated', 'additions updated')}, {plural(summary.create, 'addition created', 'additions created')},{' '}
+          {plural(summary.retire, 'addition retired', 'additions retired')}. Monthly change: {formatMoneyChange(money.total.change)}.
+        </p>
+      )}
+      <p>
+        {plural(summary.skip, 'line is', 'lines are')} skipped and {plural(summary.unchanged, 'is', 'are')} already right. The push reads ConnectWise again and
+        writes what it finds then.
+      </p>
     </>
   );
 }

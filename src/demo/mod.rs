@@ -14,6 +14,8 @@ use crate::error::AppError;
 use crate::psa::Psa;
 use crate::sandbox;
 
+pub mod more;
+
 pub const TENANT: &str = "demo";
 /// The demo's admin login (documented in the README).
 pub const ADMIN_EMAIL: &str = "admin@demo.billbridge.local";
