@@ -140,7 +140,7 @@ impl Steps {
         mut request: Request,
         transport: Transport,
     ) -> Result<(Request, Prepared), Vec<ServerError>> {
-        let document = async_graphql::parser::parse_query(&request.query)
+        let mut document = async_graphql::parser::parse_query(&request.query)
             .map_err(|e| vec![with_code(e.into(), PARSE_FAILED)])?;
         let large = self.bounds.check(&document).map_err(|e| vec![e])?;
         // Parsing and validation run without yielding, and the request timeout can only fire
@@ -166,6 +166,7 @@ impl Steps {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let absent = variables::absent(operation.variables, &request.variables);
         let prepared = Prepared {
             mutation: operation.ty == OperationType::Mutation,
             order: Plan::compile(
@@ -174,6 +175,7 @@ impl Steps {
                 &request.variables,
             ),
         };
+        variables::drop_absent(&mut document, &absent);
         request.set_parsed_query(document);
         if large {
             tokio::task::yield_now().await;

@@ -5,10 +5,14 @@
 //! when the resolver asks for it (a field error, mid-execution). Checked here first, a bad
 //! variable is a request error with `BAD_USER_INPUT` that names it, and nothing runs.
 
-use async_graphql::Value;
-use async_graphql::parser::types::{BaseType, Type, VariableDefinition};
+use async_graphql::parser::types::{
+    BaseType, Directive, DocumentOperations, ExecutableDocument, OperationDefinition, Selection,
+    SelectionSet, Type, VariableDefinition,
+};
 use async_graphql::registry::{MetaType, Registry};
+use async_graphql::{Name, Value};
 use async_graphql::{Positioned, ServerError, Variables};
+use std::collections::HashMap;
 
 use crate::error::AppError;
 
@@ -137,5 +141,169 @@ fn kind(value: &Value) -> &'static str {
         Value::Enum(_) => "an enum value",
         Value::List(_) => "a list",
         Value::Object(_) => "an object",
+    }
+}
+
+/// The variables of `definitions` the request leaves out that have no default.
+pub fn absent(definitions: &[Positioned<VariableDefinition>], variables: &Variables) -> Vec<Name> {
+    definitions
+        .iter()
+        .map(|d| &d.node)
+        .filter(|d| d.default_value.is_none() && variables.get(d.name.node.as_str()).is_none())
+        .map(|d| d.name.node.clone())
+        .collect()
+}
+
+/// The spec's CoerceArgumentValues: an argument whose value is a variable the request left
+/// out (with no default) is as if not given, so the argument's own default applies.
+/// async-graphql reads such a variable as null instead, which fails `changesOnly: $c` on a
+/// `Boolean! = false`. Such arguments are dropped before it runs, with the variable's
+/// definition (validation refuses a variable nothing uses); a variable also used elsewhere
+/// (inside a list or an input object, or a directive) is left as it is.
+pub fn drop_absent(document: &mut ExecutableDocument, absent: &[Name]) {
+    if absent.is_empty() {
+        return;
+    }
+    let mut uses = Uses::default();
+    for set in selection_sets(document) {
+        uses.count(set);
+    }
+    for operation in operations_mut(document) {
+        uses.directives(&operation.directives);
+    }
+    for fragment in document.fragments.values() {
+        uses.directives(&fragment.node.directives);
+    }
+    let droppable: Vec<Name> = absent
+        .iter()
+        .filter(|name| {
+            uses.direct
+                .get(*name)
+                .is_some_and(|direct| uses.all.get(*name) == Some(direct))
+        })
+        .cloned()
+        .collect();
+    if droppable.is_empty() {
+        return;
+    }
+    for set in selection_sets_mut(document) {
+        prune(set, &droppable);
+    }
+    for operation in operations_mut(document) {
+        operation
+            .variable_definitions
+            .retain(|d| !droppable.contains(&d.node.name.node));
+    }
+}
+
+/// How often each variable is used: anywhere, and as a whole argument of a field.
+#[derive(Default)]
+struct Uses {
+    all: HashMap<Name, usize>,
+    direct: HashMap<Name, usize>,
+}
+
+impl Uses {
+    fn count(&mut self, set: &SelectionSet) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    for (_, value) in &field.node.arguments {
+                        if let async_graphql_value::Value::Variable(name) = &value.node {
+                            *self.direct.entry(name.clone()).or_default() += 1;
+                        }
+                        self.values(&value.node);
+                    }
+                    self.directives(&field.node.directives);
+                    self.count(&field.node.selection_set.node);
+                }
+                Selection::InlineFragment(fragment) => {
+                    self.directives(&fragment.node.directives);
+                    self.count(&fragment.node.selection_set.node);
+                }
+                Selection::FragmentSpread(spread) => self.directives(&spread.node.directives),
+            }
+        }
+    }
+
+    fn directives(&mut self, directives: &[Positioned<Directive>]) {
+        for directive in directives {
+            for (_, value) in &directive.node.arguments {
+                self.values(&value.node);
+            }
+        }
+    }
+
+    /// Every variable in `value`, however deep.
+    fn values(&mut self, value: &async_graphql_value::Value) {
+        let _ = value.clone().into_const_with(|name| {
+            *self.all.entry(name).or_default() += 1;
+            Ok::<_, ()>(Value::Null)
+        });
+    }
+}
+
+fn operations_mut(document: &mut ExecutableDocument) -> Vec<&mut OperationDefinition> {
+    match &mut document.operations {
+        DocumentOperations::Single(operation) => vec![&mut operation.node],
+        DocumentOperations::Multiple(operations) => {
+            operations.values_mut().map(|o| &mut o.node).collect()
+        }
+    }
+}
+
+fn selection_sets(document: &ExecutableDocument) -> Vec<&SelectionSet> {
+    let operations: Vec<&OperationDefinition> = match &document.operations {
+        DocumentOperations::Single(operation) => vec![&operation.node],
+        DocumentOperations::Multiple(operations) => operations.values().map(|o| &o.node).collect(),
+    };
+    operations
+        .into_iter()
+        .map(|o| &o.selection_set.node)
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|f| &f.node.selection_set.node),
+        )
+        .collect()
+}
+
+fn selection_sets_mut(document: &mut ExecutableDocument) -> Vec<&mut SelectionSet> {
+    let ExecutableDocument {
+        operations,
+        fragments,
+    } = document;
+    let operations: Vec<&mut OperationDefinition> = match operations {
+        DocumentOperations::Single(operation) => vec![&mut operation.node],
+        DocumentOperations::Multiple(operations) => {
+            operations.values_mut().map(|o| &mut o.node).collect()
+        }
+    };
+    operations
+        .into_iter()
+        .map(|o| &mut o.selection_set.node)
+        .chain(
+            fragments
+                .values_mut()
+                .map(|f| &mut f.node.selection_set.node),
+        )
+        .collect()
+}
+
+fn prune(set: &mut SelectionSet, absent: &[Name]) {
+    for item in &mut set.items {
+        match &mut item.node {
+            Selection::Field(field) => {
+                field.node.arguments.retain(
+                    |(_, value)| !matches!(&value.node, async_graphql_value::Value::Variable(v) if absent.contains(v)),
+                );
+                prune(&mut field.node.selection_set.node, absent);
+            }
+            Selection::InlineFragment(fragment) => {
+                prune(&mut fragment.node.selection_set.node, absent);
+            }
+            Selection::FragmentSpread(_) => {}
+        }
     }
 }

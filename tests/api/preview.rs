@@ -365,3 +365,36 @@ async fn a_runs_lines_filter_like_the_previews_with_the_same_totals() {
         assert_eq!(some["totalCount"], expected, "{variables}");
     }
 }
+
+/// A variable the request leaves out is as if the argument were not given (the spec's
+/// CoerceArgumentValues): the argument's default applies.
+#[tokio::test]
+async fn a_variable_left_out_leaves_the_argument_its_default() {
+    let app = TestApp::start().await;
+    let editor = demo(&app).await;
+    let query = "query($changes: Boolean, $without: Boolean, $first: Int) { previewPush { summary { lines } lines(changesOnly: $changes, withoutCompany: $without, first: $first) { totalCount nodes { action } } } }";
+    let preview = app.ok(&editor, query, json!({})).await["previewPush"].clone();
+    assert_eq!(preview["lines"]["totalCount"], preview["summary"]["lines"]);
+    assert_eq!(
+        preview["lines"]["nodes"].as_array().unwrap().len(),
+        100,
+        "first: 100"
+    );
+    let only =
+        app.ok(&editor, query, json!({ "changes": true })).await["previewPush"]["lines"].clone();
+    assert!(only["totalCount"].as_i64().unwrap() < preview["summary"]["lines"].as_i64().unwrap());
+    // The same variable in a fragment.
+    let fragment = "query($changes: Boolean) { previewPush { ...L } } fragment L on PushPreview { lines(changesOnly: $changes) { totalCount } }";
+    let through = app.ok(&editor, fragment, json!({})).await["previewPush"]["lines"].clone();
+    assert_eq!(through["totalCount"], preview["summary"]["lines"]);
+    // An explicit null is not left out: refused, naming the argument.
+    let error = app.err(&editor, query, json!({ "changes": null })).await;
+    assert_eq!(
+        error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{error}"
+    );
+    assert!(
+        error["message"].as_str().unwrap().contains("changesOnly"),
+        "{error}"
+    );
+}

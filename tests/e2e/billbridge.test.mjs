@@ -58,8 +58,10 @@ after(async () => {
 /** Opens every collapsed company of the Push page's list; returns their line tables. */
 async function openCompanies(page) {
   const list = page.getByRole('region', { name: 'Companies', exact: true });
-  await visible(list.getByRole('button', { expanded: false }).first());
-  for (const button of await list.getByRole('button', { expanded: false }).all()) await button.click();
+  const collapsed = list.getByRole('button', { expanded: false });
+  await visible(collapsed.first());
+  // Each click expands one, so the first collapsed one is always the next.
+  while ((await collapsed.count()) > 0) await collapsed.first().click();
   const count = await list.getByRole('button', { expanded: true }).count();
   await until(`${count} companies' lines to load`, async () => (await page.getByRole('table', { name: /^Additions for / }).count()) === count);
   return page.getByRole('table', { name: /^Additions for / }).all();

@@ -143,7 +143,10 @@ function CompanyGroup({ company, serviceId, filter, computedAt }: { company: Com
     <section className="company" aria-label={name}>
       <h3 className="company-head">
         <button type="button" className="disclosure" aria-expanded={open} aria-controls={regionId} onClick={() => setOpen((o) => !o)}>
-          <span className="company-name">{name}</span>
+          <span className="caret" aria-hidden="true">
+            {open ? '▾' : '▸'}
+          </span>
+          <span className="company-name">{name}</span>{' '}
           <span className="muted">
             {company.summary.lines === 1 ? '1 line' : `${company.summary.lines} lines`}: {counts(company.summary)}
           </span>
