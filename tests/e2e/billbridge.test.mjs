@@ -239,7 +239,7 @@ test(
       alert.evaluate((el) => el.contains(document.activeElement) && el.closest('[role="dialog"]') !== null),
     );
     const said = await alert.innerText();
-    assert.match(said, /^Not saved\. level "premium" /, `the message: ${said}`);
+    assert.match(said, /^Not saved\.\s+level "premium" has no cross-reference/, `the message: ${said}`);
     assert.doesNotMatch(said, /level: /, `no field prefix: ${said}`);
     assert.equal(said.match(/did you mean/gi)?.length, 1, `one suggestion: ${said}`);
     assert.equal(await level.getAttribute('aria-invalid'), 'true', 'the Level field is marked invalid');

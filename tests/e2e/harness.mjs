@@ -74,15 +74,19 @@ export async function shot(page, name) {
  */
 export async function accessible(page, what) {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
+  const { passed, violations } = await page.evaluate(async () => {
     const result = await window.axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      targets: v.nodes.map((n) => n.target.join(' ')),
-    }));
+    return {
+      passed: result.passes.length,
+      violations: result.violations.map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        targets: v.nodes.map((n) => n.target.join(' ')),
+      })),
+    };
   });
+  console.log(`axe on ${what}: ${passed} rules passed, ${violations.length} violated`);
   if (violations.length > 0) {
     const listed = violations.map((v) => `  ${v.id} (${v.impact}): ${v.help}\n    ${v.targets.join('\n    ')}`).join('\n');
     throw new Error(`axe found ${violations.length} accessibility violation(s) on ${what}:\n${listed}`);
