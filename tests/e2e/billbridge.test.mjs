@@ -68,10 +68,14 @@ async function look(page, name) {
 const heading = (page, name) => page.getByRole('heading', { level: 1, name, exact: true });
 const mainNav = (page) => page.getByRole('navigation', { name: 'Main' });
 
-/** Goes to a page through the Main navigation and waits for its h1. */
+/** Whether `locator`'s element has focus. */
+const focused = (locator) => locator.evaluate((el) => el === document.activeElement);
+
+/** Goes to a page through the Main navigation and waits for its h1, which takes focus. */
 async function navigate(page, link, title = link) {
   await mainNav(page).getByRole('link', { name: link, exact: true }).click();
-  await visible(heading(page, title));
+  const h1 = await visible(heading(page, title));
+  await until(`focus to move to the heading “${title}”`, () => focused(h1));
 }
 
 /** The Billing Setup page of a service, from the Billing page's table. */
@@ -171,6 +175,16 @@ test(
       return text.includes('demo') && text.includes('Admin');
     });
     await visible(mainNav(page));
+    // A first load leaves focus alone; the first Tab reaches "Skip to content", which
+    // moves focus into the page.
+    await page.reload();
+    const h1 = await visible(heading(page, 'Billing'));
+    assert.equal(await focused(h1), false, 'the first load does not move focus to the heading');
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to content', exact: true });
+    assert.ok(await focused(skip), 'Skip to content is the first focusable element');
+    await page.keyboard.press('Enter');
+    await until('focus to be in the main region', () => page.getByRole('main').evaluate((el) => el.contains(document.activeElement)));
     // The services table, with the read-only service marked.
     await visible(page.getByRole('link', { name: SERVICE, exact: true }));
     const contentShield = page.getByRole('row').filter({ hasText: 'Content Shield' });

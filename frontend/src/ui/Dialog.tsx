@@ -16,6 +16,8 @@ interface Props {
   errorTitle?: string;
   /** What the user can do about the error, inside its alert (a suggestion's button). */
   errorAction?: ReactNode;
+  /** What to know before pressing the footer's buttons (amber warnings): pinned above it. */
+  notes?: ReactNode;
   children: ReactNode;
 }
 
@@ -32,10 +34,11 @@ const open: symbol[] = [];
  *   even when focus was lost (a focused button that became disabled drops it to the body);
  * - the title and footer stay put and only the body scrolls, so Confirm/Cancel are always
  *   visible;
- * - a server error is announced (`role="alert"`) above the footer and takes focus.
+ * - a server error is announced (`role="alert"`) above the footer and takes focus; notes
+ *   (warnings) sit there too, so neither is scrolled out of sight.
  * (Not <dialog>.showModal(), which the component tests' DOM does not implement.)
  */
-export function Dialog({ title, onClose, role = 'dialog', footer, onSubmit, error, errorTitle, errorAction, children }: Props) {
+export function Dialog({ title, onClose, role = 'dialog', footer, onSubmit, error, errorTitle, errorAction, notes, children }: Props) {
   const titleId = useId();
   const box = useRef<HTMLDivElement>(null);
   const alert = useRef<HTMLDivElement>(null);
@@ -91,11 +94,14 @@ export function Dialog({ title, onClose, role = 'dialog', footer, onSubmit, erro
   const content = (
     <>
       <div className="dialog-body">{children}</div>
-      {error && (
+      {(error || notes) && (
         <div className="dialog-alert">
-          <ErrorAlert error={error} title={errorTitle} focusRef={alert}>
-            {errorAction}
-          </ErrorAlert>
+          {notes}
+          {error && (
+            <ErrorAlert error={error} title={errorTitle} focusRef={alert}>
+              {errorAction}
+            </ErrorAlert>
+          )}
         </div>
       )}
       <div className="dialog-footer actions">{footer}</div>

@@ -193,8 +193,9 @@ describe('Add Billing Mapping cascade', () => {
     await user.type(c.level, 'Gold');
     await user.selectOptions(c.plan, 'IB-1TB — Backup 1 TB (already mapped)');
     expect(warned().textContent).toContain('IB-1TB already has a billing mapping (level “Gold”)');
-    // The warnings come before the footer's Confirm.
+    // The warnings come right before the footer's Confirm, pinned outside the scrolling body.
     expect(warned().compareDocumentPosition(c.confirm) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(warned().closest('.dialog-body')).toBeNull();
   });
 
   it('names nothing missing while levels were never synced', async () => {

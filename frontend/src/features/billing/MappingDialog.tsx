@@ -186,6 +186,7 @@ export function MappingDialog({ types, levels, editing, onClose, onSaved }: Prop
           </button>
         )
       }
+      notes={<Warnings title="Before you confirm:" warnings={warnings} />}
       footer={
         <>
           {/* aria-disabled while saving: a disabled Confirm would drop focus out of the dialog. */}
@@ -305,7 +306,6 @@ export function MappingDialog({ types, levels, editing, onClose, onSaved }: Prop
           </p>
         </fieldset>
       </div>
-      <Warnings title="Before you confirm:" warnings={warnings} />
     </Dialog>
   );
 }
