@@ -129,6 +129,9 @@ impl AppError {
 
     pub fn message(&self) -> String {
         match self {
+            AppError::BadInput { field, message, .. } if names_field(message, field) => {
+                message.clone()
+            }
             AppError::BadInput { field, message, .. } => format!("{field}: {message}"),
             AppError::NotFound { what, id } => format!("{what} {id} not found"),
             AppError::Conflict(m)
@@ -241,6 +244,16 @@ impl From<crate::connectwise::Error> for AppError {
     }
 }
 
+/// Whether `message` opens with its field's name (`level "gold" has no cross-reference…`):
+/// such a message is a sentence for people and names the field already, so it is sent as
+/// written; a fragment (`must not be empty`) is led by `field: `. `extensions.field` names
+/// the field either way.
+fn names_field(message: &str, field: &str) -> bool {
+    message
+        .strip_prefix(field)
+        .is_some_and(|rest| rest.starts_with(' '))
+}
+
 impl From<AppError> for async_graphql::Error {
     fn from(error: AppError) -> Self {
         error.extend()
@@ -280,3 +293,37 @@ impl axum::response::IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn a_message_names_its_field_once() {
+        // A fragment is led by its field.
+        assert_eq!(
+            AppError::bad_input("name", "must not be empty").message(),
+            "name: must not be empty"
+        );
+        // A sentence that opens with the field's name is sent as written.
+        let level = AppError::did_you_mean(
+            "level",
+            r#"level "gold" does not exist (levels are case-sensitive); did you mean "Gold"?"#,
+            "Gold",
+        );
+        assert_eq!(
+            level.message(),
+            r#"level "gold" does not exist (levels are case-sensitive); did you mean "Gold"?"#
+        );
+        // Only the whole name counts: "levels …" is not about the field `level`.
+        assert_eq!(
+            AppError::bad_input("level", "levels are case-sensitive").message(),
+            "level: levels are case-sensitive"
+        );
+        // In a batch the row is named, so the prefix comes back.
+        assert_eq!(
+            level.at_row("input", 3).message(),
+            r#"input[3].level: level "gold" does not exist (levels are case-sensitive); did you mean "Gold"?"#
+        );
+    }
+}

@@ -12,6 +12,7 @@ import { Layout } from './features/shell/Layout';
 import { match, navigate, usePath } from './router';
 import { useSession } from './session/Session';
 import { ErrorAlert, Loading } from './ui/Feedback';
+import { PageTitle } from './ui/PageTitle';
 
 function page(path: string) {
   let params: Record<string, string> | null;
@@ -25,7 +26,7 @@ function page(path: string) {
   if (path === '/settings') return <SettingsPage />;
   return (
     <>
-      <h1>Page not found</h1>
+      <PageTitle>Page not found</PageTitle>
       <p>Nothing lives at {path}. Use the navigation above.</p>
     </>
   );

@@ -79,7 +79,9 @@ pub(crate) async fn resolve(scope: &Scope, typed: &str) -> AppResult<level::Mode
         if connection.levels_synced_at.is_none() {
             return Err(AppError::bad_input(
                 "level",
-                "the levels of ConnectWise have not been synced yet; run syncLevels first",
+                format!(
+                    "level {typed:?} cannot be checked: the levels of ConnectWise have not been synced yet; run syncLevels (Settings › Sync levels) first"
+                ),
             ));
         }
         let referenced: HashSet<i64> = psa::all_cross_references(scope)

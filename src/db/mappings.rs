@@ -91,6 +91,8 @@ async fn check_plans(
     plans: PlanChoice,
     except: Option<i64>,
 ) -> AppResult<()> {
+    // The plan by its unique ID, as people know it (`IB-1TB`, not its row id).
+    let mut plan_name = None;
     if let PlanChoice::Plan(plan_id) = plans {
         let plan = catalog::plan(scope, plan_id)
             .await
@@ -104,6 +106,7 @@ async fn check_plans(
                 ),
             ));
         }
+        plan_name = Some(plan.unique_id);
     }
     let mut same = scope
         .select::<billing_mapping::Entity>()
@@ -116,9 +119,9 @@ async fn check_plans(
         same = same.filter(billing_mapping::Column::Id.ne(id));
     }
     if same.count(scope.db()).await? > 0 {
-        let what = match plans {
-            PlanChoice::AllPlans => "(All plans)".to_owned(),
-            PlanChoice::Plan(id) => format!("plan {id}"),
+        let what = match plan_name {
+            None => "(All plans)".to_owned(),
+            Some(unique_id) => format!("plan {unique_id:?}"),
         };
         return Err(AppError::Conflict(format!(
             "product {:?} already has a billing mapping for {what}; update that one instead",

@@ -104,6 +104,38 @@ async fn adding_mappings_follows_the_cascade_rules() {
         }
     }
 
+    // A plan already mapped is named by its unique ID, as people know it, not by its row id.
+    let taken = app
+        .err(&token, ADD, add(&product, json!({ "planId": p20 })))
+        .await;
+    assert_eq!(
+        taken["message"],
+        r#"product "Backup Plan" already has a billing mapping for plan "P20"; update that one instead"#,
+        "{taken}"
+    );
+    let taken = app
+        .err(&token, ADD, add(&product, json!({ "allPlans": true })))
+        .await;
+    assert!(
+        taken["message"]
+            .as_str()
+            .unwrap()
+            .contains("already has a billing mapping for (All plans)"),
+        "{taken}"
+    );
+    // A fragment of a message is still led by the field it is about.
+    let empty = app
+        .err(
+            &token,
+            ADD,
+            add(&product, json!({ "planId": p50, "level": "" })),
+        )
+        .await;
+    assert!(
+        empty["message"].as_str().unwrap().starts_with("level: "),
+        "{empty}"
+    );
+
     // A plan of another product is refused by name.
     let other = app
         .ok(&token, r#"mutation($s: ID!) { createProduct(input: {serviceId: $s, name: "Other", metrics: []}) { id } }"#, json!({ "s": service }))
@@ -149,8 +181,13 @@ async fn levels_are_matched_exactly_with_a_suggestion() {
         .await;
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
     assert_eq!(error["extensions"]["field"], "level");
+    // A sentence that names the level itself: no `level: ` before it, one suggestion in it.
     let message = error["message"].as_str().unwrap();
-    assert!(message.contains(r#"did you mean "Silver"?"#), "{message}");
+    assert_eq!(
+        message,
+        r#"level "silver" does not exist (levels are case-sensitive); did you mean "Silver"?"#
+    );
+    assert_eq!(message.matches("did you mean").count(), 1, "{message}");
     // Clients offer the suggestion without parsing the message.
     assert_eq!(error["extensions"]["suggestion"], "Silver");
     // A typo.

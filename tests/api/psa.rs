@@ -282,11 +282,9 @@ async fn levels_come_from_connectwise_and_mappings_must_match_them_exactly() {
         )
         .await;
     assert_eq!(error["extensions"]["field"], "level");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains(r#"did you mean "Gold"?"#),
+    assert_eq!(
+        error["message"],
+        r#"level "gold" has no cross-reference in ConnectWise (levels are case-sensitive); did you mean "Gold"?"#,
         "{error}"
     );
     let error = app

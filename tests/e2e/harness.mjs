@@ -5,11 +5,15 @@
 // The server is started by `.ci/e2e`, which passes its address in BASE_URL.
 
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+/** axe-core's browser bundle, injected into the page under test. */
+const AXE = require.resolve('axe-core/axe.min.js');
 
 export const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/+$/, '');
 export const ARTIFACTS = resolve(process.env.E2E_ARTIFACTS ?? resolve(here, '../../.ci/artifacts/e2e'));
@@ -60,6 +64,33 @@ export async function shot(page, name) {
   const path = resolve(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path, fullPage: false, animations: 'disabled' });
   return path;
+}
+
+/**
+ * Runs axe-core (every rule it runs by default: WCAG 2.x A/AA and best practices) on the
+ * page as it is now and fails on any violation, listing each rule's id, impact, help and
+ * the elements it found. `what` names the page or dialog state in the failure. axe is
+ * injected once per document (a full page load drops it).
+ */
+export async function accessible(page, what) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const { passed, violations } = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return {
+      passed: result.passes.length,
+      violations: result.violations.map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        targets: v.nodes.map((n) => n.target.join(' ')),
+      })),
+    };
+  });
+  console.log(`axe on ${what}: ${passed} rules passed, ${violations.length} violated`);
+  if (violations.length > 0) {
+    const listed = violations.map((v) => `  ${v.id} (${v.impact}): ${v.help}\n    ${v.targets.join('\n    ')}`).join('\n');
+    throw new Error(`axe found ${violations.length} accessibility violation(s) on ${what}:\n${listed}`);
+  }
 }
 
 /** Waits until the locator's element is visible, and returns the locator. */

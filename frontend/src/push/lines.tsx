@@ -7,6 +7,7 @@ import { Fragment } from 'react';
 import type { MonthlyAmountFieldsFragment, PushAction, PushLineFieldsFragment, SkipReason } from '../gql/graphql';
 import { Badge, type Tone } from '../ui/Badge';
 import { formatBillingDate, formatMoney, formatMoneyChange, formatNumber } from '../ui/format';
+import { PUSH_ACTION_LABEL } from '../ui/labels';
 import { SKIP_REASON } from './skipReasons';
 
 /** A line of a plan or a run, as the `PushLineFields` fragment selects it. */
@@ -29,11 +30,11 @@ export type MonthlyLine = Pick<LineView, 'action' | 'drifted' | 'unitPrice' | 'm
 export type QuantityLine = Pick<LineView, 'action' | 'currentQuantity' | 'newQuantity' | 'lastWrittenQuantity' | 'drifted' | 'effectiveDate'>;
 
 export const ACTION: Record<PushAction, { label: string; tone: Tone }> = {
-  UPDATE: { label: 'Update', tone: 'info' },
-  CREATE: { label: 'Create', tone: 'ok' },
-  UNCHANGED: { label: 'Unchanged', tone: 'neutral' },
-  RETIRE: { label: 'Retire', tone: 'warn' },
-  SKIP: { label: 'Skip', tone: 'warn' },
+  UPDATE: { label: PUSH_ACTION_LABEL.UPDATE, tone: 'info' },
+  CREATE: { label: PUSH_ACTION_LABEL.CREATE, tone: 'ok' },
+  UNCHANGED: { label: PUSH_ACTION_LABEL.UNCHANGED, tone: 'neutral' },
+  RETIRE: { label: PUSH_ACTION_LABEL.RETIRE, tone: 'warn' },
+  SKIP: { label: PUSH_ACTION_LABEL.SKIP, tone: 'warn' },
 };
 
 export function Change({ before, after }: { before?: number | null; after?: number | null }) {

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import type { ReactNode, Ref } from 'react';
 import type { ApiError } from '../api/client';
 import type { QueryState } from '../api/hooks';
 
@@ -10,16 +10,49 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
-export function ErrorAlert({ error, retry, title }: { error: ApiError | Error; retry?: () => void; title?: string }) {
+/**
+ * A failure, announced (`role="alert"`). With `focusRef` it can take focus (`tabIndex=-1`):
+ * a dialog moves focus onto the server's refusal so the user hears it and stays inside.
+ */
+export function ErrorAlert({
+  error,
+  retry,
+  title,
+  focusRef,
+  children,
+}: {
+  error: ApiError | Error;
+  retry?: () => void;
+  title?: string;
+  focusRef?: Ref<HTMLDivElement>;
+  /** What the user can do about it, after the message (a suggestion's button). */
+  children?: ReactNode;
+}) {
   return (
-    <div className="alert alert--error" role="alert">
+    <div className="alert alert--error" role="alert" ref={focusRef} tabIndex={focusRef ? -1 : undefined}>
       {title && <strong>{title} </strong>}
       <span className="pre-line">{error.message}</span>
+      {children}
       {retry && (
         <button type="button" className="button button--small button--secondary" onClick={retry}>
           Try again
         </button>
       )}
+    </div>
+  );
+}
+
+/** Things a person should know that did not stop anything (amber, never inside a success box). */
+export function Warnings({ title, warnings, announce }: { title?: string; warnings: string[]; announce?: boolean }) {
+  if (warnings.length === 0) return null;
+  return (
+    <div className="alert alert--warn" role={announce ? 'status' : undefined}>
+      {title && <strong>{title}</strong>}
+      <ul>
+        {warnings.map((w) => (
+          <li key={w}>{w}</li>
+        ))}
+      </ul>
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { Link } from '../../router';
 import { Badge } from '../../ui/Badge';
 import { Empty, Loaded } from '../../ui/Feedback';
 import { formatDateTime } from '../../ui/format';
+import { PUSH_ACTION_LABEL } from '../../ui/labels';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
 import { LINK_STATE } from './link';
@@ -181,7 +182,7 @@ export function AccountPage({ id }: { id: string }) {
                           <LineMonthly line={line} />
                         </td>
                         <td>
-                          {line.outcome ? OUTCOME_LABEL[line.outcome] : line.action}
+                          {line.outcome ? OUTCOME_LABEL[line.outcome] : PUSH_ACTION_LABEL[line.action]}
                           {line.action === 'RETIRE' && (
                             <>
                               {' '}

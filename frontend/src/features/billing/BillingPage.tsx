@@ -6,6 +6,7 @@ import { Link } from '../../router';
 import { Badge } from '../../ui/Badge';
 import { Empty, Loaded } from '../../ui/Feedback';
 import { formatDateTime } from '../../ui/format';
+import { PUSH_STATUS_LABEL } from '../../ui/labels';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
 import { BILLING_STATE, READ_ONLY_EXPLANATION } from './labels';
@@ -95,7 +96,7 @@ export function BillingPage() {
                         {service.lastRun ? (
                           <>
                             <Link to={`/history/${service.lastRun.id}`}>{formatDateTime(service.lastRun.startedAt)}</Link>{' '}
-                            <Badge tone={STATUS_TONE[service.lastRun.status]}>{service.lastRun.status}</Badge>
+                            <Badge tone={STATUS_TONE[service.lastRun.status]}>{PUSH_STATUS_LABEL[service.lastRun.status]}</Badge>
                             <div className="muted">
                               {service.lastRun.counts.done} written, {service.lastRun.counts.failed} failed
                             </div>

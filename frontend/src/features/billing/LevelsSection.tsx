@@ -6,8 +6,9 @@ import { graphql } from '../../gql';
 import type { LevelsSectionLevelFragment } from '../../gql/graphql';
 import { Badge } from '../../ui/Badge';
 import { ConfirmDialog, Dialog } from '../../ui/Dialog';
-import { Empty, ErrorAlert } from '../../ui/Feedback';
+import { Empty } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
+import { LEVEL_SOURCE_LABEL } from '../../ui/labels';
 import { Table } from '../../ui/Table';
 import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { MAX_LENGTH } from '../../api/limits';
@@ -80,7 +81,7 @@ export function LevelsSection({ levels, canEdit, onChanged }: { levels: Level[];
                 <td>
                   <code>{level.name}</code>
                 </td>
-                <td>{level.source === 'CONNECTWISE' ? 'ConnectWise' : 'Typed in'}</td>
+                <td>{LEVEL_SOURCE_LABEL[level.source]}</td>
                 <td>
                   {level.crossReferences.length === 0 ? (
                     <span className="muted">None</span>
@@ -129,24 +130,30 @@ function LevelDialog({ onClose, onSaved }: { onClose: () => void; onSaved: () =>
   const create = useMutation(CreateLevel);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    if (create.pending) return;
     if (await create.run({ input: { name } })) onSaved();
   };
   return (
-    <Dialog title="Add a level" onClose={onClose}>
-      <form onSubmit={submit}>
-        <Field label="Level name" hint="Kept exactly as typed: case matters.">
-          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required spellCheck={false} maxLength={MAX_LENGTH.name} />}
-        </Field>
-        {create.error && <ErrorAlert error={create.error} title="Not saved." />}
-        <div className="actions">
-          <button type="submit" className="button" disabled={create.pending}>
+    <Dialog
+      title="Add a level"
+      onClose={onClose}
+      onSubmit={submit}
+      error={create.error}
+      errorTitle="Not saved."
+      footer={
+        <>
+          <button type="submit" className="button" aria-disabled={create.pending || undefined}>
             Add level
           </button>
           <button type="button" className="button button--secondary" onClick={onClose}>
             Cancel
           </button>
-        </div>
-      </form>
+        </>
+      }
+    >
+      <Field label="Level name" hint="Kept exactly as typed: case matters.">
+        {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required spellCheck={false} maxLength={MAX_LENGTH.name} />}
+      </Field>
     </Dialog>
   );
 }

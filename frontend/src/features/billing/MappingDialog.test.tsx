@@ -12,20 +12,38 @@ const TYPES: TypeChoice[] = [
       {
         id: '10',
         name: 'Intronis Backup Plan',
+        // Listed as the server sorts them (by string); the dialog lists them naturally.
         plans: [
           { id: '100', uniqueId: 'IB-100', name: 'IB-100', baseSizeGb: 100, blockSizeGb: null },
+          { id: '102', uniqueId: 'IB-1TB', name: 'Backup 1 TB', baseSizeGb: 1000, blockSizeGb: 100 },
           { id: '101', uniqueId: 'IB-500', name: 'IB-500', baseSizeGb: 500, blockSizeGb: 50 },
         ],
+        metrics: [
+          { crossReferenceType: 'BackupUsage', unit: 'GB' },
+          { crossReferenceType: 'QuickSpin', unit: 'COUNT' },
+        ],
+        // IB-1TB is mapped already.
+        mappings: [{ id: '7', allPlans: false, plan: { id: '102' }, level: { name: 'Gold' } }],
       },
     ],
   },
-  { id: '2', name: 'Email Protection', products: [{ id: '20', name: 'Sentinel Service', plans: [] }] },
+  { id: '2', name: 'Email Protection', products: [{ id: '20', name: 'Sentinel Service', plans: [], metrics: [], mappings: [] }] },
+];
+
+const crossReference = (vendorType: string, active = true) => ({ vendorType, active, agreementTypeName: 'Managed Backup', productIdentifier: 'IB' });
+
+/** Synced levels: Gold covers both metrics, Silver only BackupUsage, Premium's QuickSpin is inactive. */
+const LEVELS = [
+  { name: '1', crossReferences: [crossReference('BackupUsage'), crossReference('QuickSpin')] },
+  { name: 'Gold', crossReferences: [crossReference('BackupUsage'), crossReference('QuickSpin')] },
+  { name: 'Silver', crossReferences: [crossReference('BackupUsage')] },
+  { name: 'Premium', crossReferences: [crossReference('BackupUsage'), crossReference('QuickSpin', false)] },
 ];
 
 function open() {
   const onClose = vi.fn();
   const onSaved = vi.fn();
-  render(<MappingDialog types={TYPES} levels={['1', 'Gold', 'Premium']} onClose={onClose} onSaved={onSaved} />);
+  render(<MappingDialog types={TYPES} levels={LEVELS} onClose={onClose} onSaved={onSaved} />);
   const dialog = within(screen.getByRole('dialog', { name: 'Add Billing Mapping' }));
   const controls = {
     type: dialog.getByLabelText('Type') as HTMLSelectElement,
@@ -110,13 +128,13 @@ describe('Add Billing Mapping cascade', () => {
     expect(calls.map((call) => call.variables)).toEqual([{ input: { productId: '10', planId: '101', level: 'Gold', usageValue: 'ADDITIONAL_USAGE' } }]);
   });
 
-  it('shows the server’s suggestion next to Level and applies it', async () => {
+  it('answers a refused level in an alert that takes focus, with one suggestion and a button to use it', async () => {
     let answer: unknown = graphQLErrors({
-      message: 'level: "premium" is not a level with a ConnectWise cross-reference; did you mean "Premium"?',
-      extensions: { code: 'BAD_USER_INPUT', field: 'input.level', suggestion: 'Premium' },
+      message: 'level "premium" has no cross-reference in ConnectWise (levels are case-sensitive); did you mean "Premium"?',
+      extensions: { code: 'BAD_USER_INPUT', field: 'level', suggestion: 'Premium' },
     });
     const calls = fakeServer({ AddBillingMapping: () => answer });
-    const { controls: c, user, dialog, onSaved } = open();
+    const { controls: c, user, dialog, onSaved, onClose } = open();
 
     await user.selectOptions(c.type, 'Intronis Backup');
     await user.selectOptions(c.product, 'Intronis Backup Plan');
@@ -125,19 +143,70 @@ describe('Add Billing Mapping cascade', () => {
     await user.click(c.additional);
     await user.click(c.confirm);
 
-    expect(await dialog.findByText('Did you mean “Premium”?')).toBeTruthy();
+    const alert = await dialog.findByRole('alert');
+    expect(document.activeElement).toBe(alert);
+    expect(alert.textContent).toMatch(/^Not saved\. level "premium" has no cross-reference/);
+    // The suggestion is said once; the button applies it.
+    expect(alert.textContent?.match(/did you mean/gi)).toHaveLength(1);
     expect(c.level.getAttribute('aria-invalid')).toBe('true');
     expect(onSaved).not.toHaveBeenCalled();
-    expect(screen.getByRole('dialog')).toBeTruthy();
 
-    await user.click(dialog.getByRole('button', { name: 'Use “Premium”' }));
+    await user.click(within(alert).getByRole('button', { name: 'Use “Premium”' }));
     expect(c.level.value).toBe('Premium');
-    expect(dialog.queryByText('Did you mean “Premium”?')).toBeNull();
+    expect(dialog.queryByRole('alert')).toBeNull();
 
     answer = saved();
     await user.click(c.confirm);
     expect(calls.map((call) => (call.variables.input as { level: string }).level)).toEqual(['premium', 'Premium']);
     expect(onSaved).toHaveBeenCalledOnce();
+    expect(onClose).not.toHaveBeenCalled();
+  });
+
+  it('lists plans in natural order and marks those already mapped', async () => {
+    fakeServer({});
+    const { controls: c, user } = open();
+    await user.selectOptions(c.type, 'Intronis Backup');
+    await user.selectOptions(c.product, 'Intronis Backup Plan');
+    expect([...c.plan.options].map((o) => o.text)).toEqual(['(All plans)', 'IB-100', 'IB-500', 'IB-1TB — Backup 1 TB (already mapped)']);
+  });
+
+  it('warns before Confirm about a plan already mapped and metrics the level has no cross-reference for', async () => {
+    fakeServer({});
+    const { controls: c, user, dialog } = open();
+    await user.selectOptions(c.type, 'Intronis Backup');
+    await user.selectOptions(c.product, 'Intronis Backup Plan');
+    await user.type(c.level, 'Gold');
+    expect(dialog.queryByText('Before you confirm:')).toBeNull();
+
+    await user.clear(c.level);
+    await user.type(c.level, 'Silver');
+    const warned = () => dialog.getByText('Before you confirm:').closest('.alert') as HTMLElement;
+    expect(warned().className).toContain('alert--warn');
+    expect(warned().textContent).toContain('No active ConnectWise cross-reference for level “Silver”: QuickSpin — it is skipped when pushing.');
+
+    // An inactive cross-reference does not count.
+    await user.clear(c.level);
+    await user.type(c.level, 'Premium');
+    expect(warned().textContent).toContain('level “Premium”: QuickSpin');
+
+    await user.clear(c.level);
+    await user.type(c.level, 'Gold');
+    await user.selectOptions(c.plan, 'IB-1TB — Backup 1 TB (already mapped)');
+    expect(warned().textContent).toContain('IB-1TB already has a billing mapping (level “Gold”)');
+    // The warnings come right before the footer's Confirm, pinned outside the scrolling body.
+    expect(warned().compareDocumentPosition(c.confirm) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(warned().closest('.dialog-body')).toBeNull();
+  });
+
+  it('names nothing missing while levels were never synced', async () => {
+    fakeServer({});
+    const user = userEvent.setup();
+    render(<MappingDialog types={TYPES} levels={[{ name: 'Silver', crossReferences: [] }]} onClose={vi.fn()} onSaved={vi.fn()} />);
+    const dialog = within(screen.getByRole('dialog'));
+    await user.selectOptions(dialog.getByLabelText('Type'), 'Intronis Backup');
+    await user.selectOptions(dialog.getByLabelText('Product/Services'), 'Intronis Backup Plan');
+    await user.type(dialog.getByLabelText('Level'), 'Silver');
+    expect(dialog.queryByText('Before you confirm:')).toBeNull();
   });
 
   it('cancels without sending anything', async () => {

@@ -6,8 +6,10 @@ import { useMutation } from '../../api/hooks';
 import { graphql } from '../../gql';
 import type { AddBillingMappingInput, MappingDialogTypeFragment, UsageValue } from '../../gql/graphql';
 import { Dialog } from '../../ui/Dialog';
-import { ErrorAlert } from '../../ui/Feedback';
+import { Warnings } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
+import { sortNaturally } from '../../ui/naturalCompare';
+import { coverageWarning, uncoveredTypes, type LevelCoverage } from './coverage';
 import { ALL_PLANS } from './labels';
 import { workedExample } from './usageValue';
 import { MAX_LENGTH } from '../../api/limits';
@@ -60,6 +62,20 @@ export const MappingDialogType = graphql(`
         baseSizeGb
         blockSizeGb
       }
+      metrics {
+        crossReferenceType
+        unit
+      }
+      mappings {
+        id
+        allPlans
+        plan {
+          id
+        }
+        level {
+          name
+        }
+      }
     }
   }
 `);
@@ -68,14 +84,17 @@ export type TypeChoice = MappingDialogTypeFragment;
 
 interface Props {
   types: TypeChoice[];
-  /** Level names for the Level field's suggestions. */
-  levels: string[];
+  /** The levels, for the Level field's suggestions and the cross-reference warnings. */
+  levels: LevelCoverage[];
   editing?: Editing;
   onClose: () => void;
   onSaved: (warnings: string[]) => void;
 }
 
 const ALL = 'all';
+
+/** How the plan list marks a plan that another mapping of the product already covers. */
+const MAPPED = ' (already mapped)';
 
 const USAGE_CHOICES: { value: UsageValue; label: string; explanation: string }[] = [
   {
@@ -106,12 +125,36 @@ export function MappingDialog({ types, levels, editing, onClose, onSaved }: Prop
   const plan = product?.plans.find((p) => p.id === planId) ?? null;
   const ready = Boolean(product && level !== '' && usage);
 
-  // A refused level is answered next to the Level field, with the server's near match.
+  // A refused level carries the server's near match: offered as a button in the alert.
   const levelError = save.error?.field?.endsWith('level') ? save.error : undefined;
-  const otherError = levelError ? undefined : save.error;
+
+  // Another mapping of the product for a plan: marked in the list, and warned about.
+  const others = product?.mappings.filter((m) => m.id !== editing?.id) ?? [];
+  const mappedTo = (choice: string) => others.find((m) => (choice === ALL ? m.allPlans : m.plan?.id === choice));
+  const taken = mappedTo(planId);
+  const levelChosen = levels.find((l) => l.name === level);
+  const warnings = product
+    ? [
+        ...(taken
+          ? [`${plan?.uniqueId ?? ALL_PLANS} already has a billing mapping (level “${taken.level.name}”): Confirm will be refused; edit that mapping instead.`]
+          : []),
+        ...coverageWarning(
+          level,
+          uncoveredTypes(
+            levelChosen,
+            product.metrics.map((m) => m.crossReferenceType),
+            levels,
+          ),
+        ),
+        ...(product.metrics.length === 0 ? [`${product.name} reports no metrics, so this mapping has nothing to push.`] : []),
+        ...(usage === 'ADDITIONAL_USAGE' && product.metrics.length > 0 && !product.metrics.some((m) => m.unit === 'GB')
+          ? [`${product.name} reports no GB metric: additional usage only changes GB quantities, counts are sent as counted.`]
+          : []),
+      ]
+    : [];
 
   const confirm = async () => {
-    if (!product || !usage) return;
+    if (!product || !usage || save.pending) return;
     const plan = planId === ALL ? { allPlans: true } : { planId };
     if (editing) {
       const result = await update.run({ id: editing.id, input: { ...plan, level, usageValue: usage } });
@@ -124,7 +167,38 @@ export function MappingDialog({ types, levels, editing, onClose, onSaved }: Prop
   };
 
   return (
-    <Dialog title={editing ? 'Edit Billing Mapping' : 'Add Billing Mapping'} onClose={onClose}>
+    <Dialog
+      title={editing ? 'Edit Billing Mapping' : 'Add Billing Mapping'}
+      onClose={onClose}
+      error={save.error}
+      errorTitle="Not saved."
+      errorAction={
+        levelError?.suggestion && (
+          <button
+            type="button"
+            className="button button--small button--secondary"
+            onClick={() => {
+              setLevel(levelError.suggestion ?? '');
+              save.reset();
+            }}
+          >
+            Use “{levelError.suggestion}”
+          </button>
+        )
+      }
+      notes={<Warnings title="Before you confirm:" warnings={warnings} />}
+      footer={
+        <>
+          {/* aria-disabled while saving: a disabled Confirm would drop focus out of the dialog. */}
+          <button type="button" className="button" disabled={!ready} aria-disabled={save.pending || undefined} onClick={confirm}>
+            Confirm
+          </button>
+          <button type="button" className="button button--secondary" onClick={onClose}>
+            Cancel
+          </button>
+        </>
+      }
+    >
       <div className="cascade">
         <Field label="Type">
           {(p) => (
@@ -170,45 +244,25 @@ export function MappingDialog({ types, levels, editing, onClose, onSaved }: Prop
         <Field label="Unique ID/Plan" hint={planId === ALL && product ? 'Every account of the product is billed at the same rate.' : undefined}>
           {(p) => (
             <select {...p} value={planId} disabled={!product} onChange={(e) => setPlanId(e.target.value)}>
-              <option value={ALL}>{ALL_PLANS}</option>
-              {product?.plans.map((plan) => (
+              <option value={ALL}>
+                {ALL_PLANS}
+                {mappedTo(ALL) && MAPPED}
+              </option>
+              {sortNaturally(product?.plans ?? [], (plan) => plan.uniqueId).map((plan) => (
                 <option key={plan.id} value={plan.id}>
                   {plan.uniqueId === plan.name ? plan.uniqueId : `${plan.uniqueId} — ${plan.name}`}
+                  {mappedTo(plan.id) && MAPPED}
                 </option>
               ))}
             </select>
           )}
         </Field>
-        <Field
-          label="Level"
-          hint="Must match a level of the Managed Devices Integration cross-references in ConnectWise, exactly (case-sensitive)."
-          error={
-            levelError && (
-              <>
-                <p className="pre-line">{levelError.message}</p>
-                {levelError.suggestion && (
-                  <p className="suggestion">
-                    <span>Did you mean “{levelError.suggestion}”?</span>{' '}
-                    <button
-                      type="button"
-                      className="button button--small button--secondary"
-                      onClick={() => {
-                        setLevel(levelError.suggestion ?? '');
-                        save.reset();
-                      }}
-                    >
-                      Use “{levelError.suggestion}”
-                    </button>
-                  </p>
-                )}
-              </>
-            )
-          }
-        >
+        <Field label="Level" hint="Must match a level of the Managed Devices Integration cross-references in ConnectWise, exactly (case-sensitive).">
           {(p) => (
             <>
               <input
                 {...p}
+                aria-invalid={levelError ? true : undefined}
                 value={level}
                 disabled={!product}
                 list={`${ids}-levels`}
@@ -218,7 +272,7 @@ export function MappingDialog({ types, levels, editing, onClose, onSaved }: Prop
                 onChange={(e) => setLevel(e.target.value)}
               />
               <datalist id={`${ids}-levels`}>
-                {levels.map((name) => (
+                {levels.map(({ name }) => (
                   <option key={name} value={name} />
                 ))}
               </datalist>
@@ -251,15 +305,6 @@ export function MappingDialog({ types, levels, editing, onClose, onSaved }: Prop
             company are added up, and the sum is rounded up to whole GB once — two accounts using 100.2 and 10.2 GB bill 111 GB, not 101 + 11.
           </p>
         </fieldset>
-      </div>
-      {otherError && <ErrorAlert error={otherError} title="Not saved." />}
-      <div className="actions">
-        <button type="button" className="button" disabled={!ready || save.pending} onClick={confirm}>
-          Confirm
-        </button>
-        <button type="button" className="button button--secondary" onClick={onClose}>
-          Cancel
-        </button>
       </div>
     </Dialog>
   );

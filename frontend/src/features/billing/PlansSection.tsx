@@ -4,9 +4,10 @@ import { useMutation } from '../../api/hooks';
 import { graphql } from '../../gql';
 import type { PlansSectionProductFragment } from '../../gql/graphql';
 import { ConfirmDialog, Dialog } from '../../ui/Dialog';
-import { Empty, ErrorAlert } from '../../ui/Feedback';
+import { Empty } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatNumber } from '../../ui/format';
+import { sortNaturally } from '../../ui/naturalCompare';
 import { Table } from '../../ui/Table';
 import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { MAX_LENGTH } from '../../api/limits';
@@ -81,7 +82,7 @@ export function PlansSection({ products, canEdit, onChanged }: { products: Produ
                 </tr>
               </thead>
               <tbody>
-                {product.plans.map((plan) => (
+                {sortNaturally(product.plans, (plan) => plan.uniqueId).map((plan) => (
                   <tr key={plan.id}>
                     <td>
                       <code>{plan.uniqueId}</code>
@@ -133,6 +134,7 @@ function PlanDialog({ product, onClose, onSaved }: { product: Product; onClose: 
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    if (create.pending) return;
     const input = {
       productId: product.id,
       uniqueId,
@@ -145,31 +147,36 @@ function PlanDialog({ product, onClose, onSaved }: { product: Product; onClose: 
   };
 
   return (
-    <Dialog title={`Add a plan to ${product.name}`} onClose={onClose}>
-      <form onSubmit={submit}>
-        <Field label="Unique ID" hint="The vendor's ID of the plan.">
-          {(p) => <input {...p} value={uniqueId} onChange={(e) => setUniqueId(e.target.value)} required maxLength={MAX_LENGTH.name} />}
-        </Field>
-        <Field label="Name" hint="Leave empty to use the unique ID.">
-          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} maxLength={MAX_LENGTH.name} />}
-        </Field>
-        <Field label="Base size (GB)" hint="Included storage; additional usage is what exceeds it.">
-          {(p) => <input {...p} type="number" min="0" step="any" value={base} onChange={(e) => setBase(e.target.value)} required />}
-        </Field>
-        <Field label="Block size (GB)" hint="Optional: bill additional usage in whole blocks.">
-          {(p) => <input {...p} type="number" min="0" step="any" value={block} onChange={(e) => setBlock(e.target.value)} />}
-        </Field>
-        <Field label="Price">{(p) => <input {...p} type="number" min="0" step="any" value={price} onChange={(e) => setPrice(e.target.value)} />}</Field>
-        {create.error && <ErrorAlert error={create.error} title="Not saved." />}
-        <div className="actions">
-          <button type="submit" className="button" disabled={create.pending}>
+    <Dialog
+      title={`Add a plan to ${product.name}`}
+      onClose={onClose}
+      onSubmit={submit}
+      error={create.error}
+      errorTitle="Not saved."
+      footer={
+        <>
+          <button type="submit" className="button" aria-disabled={create.pending || undefined}>
             Add plan
           </button>
           <button type="button" className="button button--secondary" onClick={onClose}>
             Cancel
           </button>
-        </div>
-      </form>
+        </>
+      }
+    >
+      <Field label="Unique ID" hint="The vendor's ID of the plan.">
+        {(p) => <input {...p} value={uniqueId} onChange={(e) => setUniqueId(e.target.value)} required maxLength={MAX_LENGTH.name} />}
+      </Field>
+      <Field label="Name" hint="Leave empty to use the unique ID.">
+        {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} maxLength={MAX_LENGTH.name} />}
+      </Field>
+      <Field label="Base size (GB)" hint="Included storage; additional usage is what exceeds it.">
+        {(p) => <input {...p} type="number" min="0" step="any" value={base} onChange={(e) => setBase(e.target.value)} required />}
+      </Field>
+      <Field label="Block size (GB)" hint="Optional: bill additional usage in whole blocks.">
+        {(p) => <input {...p} type="number" min="0" step="any" value={block} onChange={(e) => setBlock(e.target.value)} />}
+      </Field>
+      <Field label="Price">{(p) => <input {...p} type="number" min="0" step="any" value={price} onChange={(e) => setPrice(e.target.value)} />}</Field>
     </Dialog>
   );
 }

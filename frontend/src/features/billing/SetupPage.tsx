@@ -6,11 +6,13 @@ import { Link } from '../../router';
 import { useCan } from '../../session/Session';
 import { Badge } from '../../ui/Badge';
 import { ConfirmDialog } from '../../ui/Dialog';
-import { Empty, ErrorAlert, Loaded } from '../../ui/Feedback';
+import { Empty, ErrorAlert, Loaded, Warnings } from '../../ui/Feedback';
+import { naturalCompare } from '../../ui/naturalCompare';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
 import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { ALL_PLANS, BILLING_STATE, planLabel, READ_ONLY_EXPLANATION, USAGE_VALUE } from './labels';
+import { coverageWarning, uncoveredTypes } from './coverage';
 import { LevelsSection } from './LevelsSection';
 import { MappingDialog } from './MappingDialog';
 import { PlansSection } from './PlansSection';
@@ -76,18 +78,22 @@ const DeleteBillingMapping = graphql(`
 type Setup = BillingSetupQuery;
 type Mapping = Setup['service']['mappings'][number];
 
-/**
- * What may bill less than expected: metrics of the product that the level has no
- * active ConnectWise cross-reference for. Only known once levels were synced.
- */
+/** What may bill less than expected (see `coverage.ts`); nothing for read-only mappings. */
 function mappingWarnings(mapping: Mapping, levels: Setup['levels']): string[] {
-  const synced = levels.some((level) => level.crossReferences.length > 0);
-  if (!synced || mapping.managedExternally) return [];
+  if (mapping.managedExternally) return [];
   const level = levels.find((l) => l.id === mapping.level.id);
-  const covered = new Set(level?.crossReferences.filter((x) => x.active).map((x) => x.vendorType));
-  const missing = mapping.product.metrics.map((m) => m.crossReferenceType).filter((type) => !covered.has(type));
-  if (missing.length === 0) return [];
-  return [`No active ConnectWise cross-reference for level “${mapping.level.name}”: ${missing.join(', ')} will be skipped.`];
+  const types = mapping.product.metrics.map((m) => m.crossReferenceType);
+  return coverageWarning(mapping.level.name, uncoveredTypes(level, types, levels));
+}
+
+/** Mappings by product, then (All plans) first and plans in natural order (IB-100 before IB-1TB). */
+function inOrder(mappings: Mapping[]): Mapping[] {
+  return [...mappings].sort(
+    (a, b) =>
+      naturalCompare(a.product.name, b.product.name) ||
+      Number(b.allPlans) - Number(a.allPlans) ||
+      naturalCompare(a.plan?.uniqueId ?? '', b.plan?.uniqueId ?? ''),
+  );
 }
 
 export function SetupPage({ serviceId }: { serviceId: string }) {
@@ -141,16 +147,12 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                 </p>
               )}
               {notice && (
-                <div className="alert alert--ok" role="status">
-                  <p>{notice.text}</p>
-                  {notice.warnings.length > 0 && (
-                    <ul>
-                      {notice.warnings.map((w) => (
-                        <li key={w}>{w}</li>
-                      ))}
-                    </ul>
-                  )}
-                </div>
+                <>
+                  <p className="alert alert--ok" role="status">
+                    {notice.text}
+                  </p>
+                  <Warnings title="Saved, but:" warnings={notice.warnings} announce />
+                </>
               )}
               {service.mappings.length === 0 ? (
                 <Empty>No billing mappings yet.{editable && ' Add one to bill this service’s usage in ConnectWise.'}</Empty>
@@ -171,7 +173,7 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
                     </tr>
                   </thead>
                   <tbody>
-                    {service.mappings.map((mapping) => {
+                    {inOrder(service.mappings).map((mapping) => {
                       const warnings = mappingWarnings(mapping, levels);
                       return (
                         <tr key={mapping.id}>
@@ -244,7 +246,7 @@ export function SetupPage({ serviceId }: { serviceId: string }) {
               {(adding || editing) && (
                 <MappingDialog
                   types={setup.services.filter((s) => !s.readOnly)}
-                  levels={levels.map((l) => l.name)}
+                  levels={levels}
                   editing={
                     editing
                       ? {

@@ -11,6 +11,7 @@ import { Badge } from '../../ui/Badge';
 import { Empty, Loaded } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatDateTime, formatDuration } from '../../ui/format';
+import { PUSH_ACTION_LABEL, PUSH_STATUS_LABEL, PUSH_TRIGGER_LABEL } from '../../ui/labels';
 import { PageTitle } from '../../ui/PageTitle';
 import { Pager, useCursorPages } from '../../ui/Pager';
 import { Table } from '../../ui/Table';
@@ -83,14 +84,15 @@ export function RunPage({ id }: { id: string }) {
               <div>
                 <dt>Status</dt>
                 <dd>
-                  <Badge tone={STATUS_TONE[run.status]}>{run.status}</Badge>
+                  <Badge tone={STATUS_TONE[run.status]}>{PUSH_STATUS_LABEL[run.status]}</Badge>
                   {run.dryRun && ' (dry run)'}
                 </dd>
               </div>
               <div>
                 <dt>Trigger</dt>
                 <dd>
-                  {run.trigger} by {run.triggeredBy}
+                  {PUSH_TRIGGER_LABEL[run.trigger]}
+                  <div className="muted">{run.triggeredBy}</div>
                 </dd>
               </div>
               <div>
@@ -154,7 +156,7 @@ export function RunPage({ id }: { id: string }) {
                   <tbody>
                     {run.lines.nodes.map((line) => (
                       <tr key={line.seq ?? line.detail}>
-                        <td>{line.seq}</td>
+                        <td>{line.seq == null ? '—' : line.seq + 1}</td>
                         <td>{line.companyName ?? '—'}</td>
                         <td>
                           <LineAccounts line={line} />
@@ -178,7 +180,7 @@ export function RunPage({ id }: { id: string }) {
                           <LineMonthly line={line} />
                         </td>
                         <td>
-                          {line.outcome ? OUTCOME_LABEL[line.outcome] : line.action}
+                          {line.outcome ? OUTCOME_LABEL[line.outcome] : PUSH_ACTION_LABEL[line.action]}
                           {line.action === 'RETIRE' && (
                             <>
                               {' '}

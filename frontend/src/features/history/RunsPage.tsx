@@ -4,6 +4,7 @@ import { Link } from '../../router';
 import { Badge } from '../../ui/Badge';
 import { Empty, Loaded } from '../../ui/Feedback';
 import { formatDateTime, formatDuration } from '../../ui/format';
+import { PUSH_STATUS_LABEL, PUSH_TRIGGER_LABEL } from '../../ui/labels';
 import { PageTitle } from '../../ui/PageTitle';
 import { Pager, useCursorPages } from '../../ui/Pager';
 import { Table } from '../../ui/Table';
@@ -77,12 +78,12 @@ export function RunsPage() {
                       </td>
                       <td>{formatDateTime(run.startedAt)}</td>
                       <td>
-                        {run.trigger}
+                        {PUSH_TRIGGER_LABEL[run.trigger]}
                         <div className="muted">{run.triggeredBy}</div>
                       </td>
                       <td>{run.service?.name ?? 'All services'}</td>
                       <td>
-                        <Badge tone={STATUS_TONE[run.status]}>{run.status}</Badge>
+                        <Badge tone={STATUS_TONE[run.status]}>{PUSH_STATUS_LABEL[run.status]}</Badge>
                       </td>
                       <td>{run.counts.done}</td>
                       <td>{run.counts.unchanged}</td>

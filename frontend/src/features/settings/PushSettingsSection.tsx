@@ -8,6 +8,7 @@ import type { OnManualEdit, PushSettingsQuery, RetireMode } from '../../gql/grap
 import { useCan } from '../../session/Session';
 import { ErrorAlert, Loaded } from '../../ui/Feedback';
 import { formatDateTime } from '../../ui/format';
+import { ON_MANUAL_EDIT_LABEL, RETIRE_MODE_LABEL } from '../../ui/labels';
 
 const PushSettings = graphql(`
   query PushSettings {
@@ -42,12 +43,12 @@ interface Choice<T> {
 export const RETIRE_MODES: Choice<RetireMode>[] = [
   {
     value: 'ZERO',
-    label: 'Set it to 0',
+    label: RETIRE_MODE_LABEL.ZERO,
     explanation: 'The addition stays on the agreement with quantity 0, billing nothing.',
   },
   {
     value: 'CANCEL',
-    label: 'Cancel it from next month',
+    label: RETIRE_MODE_LABEL.CANCEL,
     explanation: 'The addition is cancelled from the first of next month, so it still bills the current month.',
   },
 ];
@@ -55,12 +56,12 @@ export const RETIRE_MODES: Choice<RetireMode>[] = [
 export const ON_MANUAL_EDIT: Choice<OnManualEdit>[] = [
   {
     value: 'OVERWRITE',
-    label: 'Overwrite it',
+    label: ON_MANUAL_EDIT_LABEL.OVERWRITE,
     explanation: 'billbridge writes its quantity over the person’s; the preview marks the line “Edited in ConnectWise”.',
   },
   {
     value: 'SKIP',
-    label: 'Keep the person’s quantity',
+    label: ON_MANUAL_EDIT_LABEL.SKIP,
     explanation: 'The person’s quantity stays; the line is skipped as “Changed in ConnectWise by hand”.',
   },
 ];

@@ -12,6 +12,7 @@ import { formatDate, formatDateTime } from '../../ui/format';
 import { Table } from '../../ui/Table';
 import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { ROLES } from './roles';
+import { ROLE_LABEL } from '../../ui/labels';
 import { MAX_LENGTH } from '../../api/limits';
 
 const ApiTokens = graphql(`
@@ -84,7 +85,7 @@ export function TokensSection() {
             <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
               {ROLES.map((r) => (
                 <option key={r} value={r}>
-                  {r}
+                  {ROLE_LABEL[r]}
                 </option>
               ))}
             </select>
@@ -128,7 +129,7 @@ export function TokensSection() {
                 {apiTokens.map((token) => (
                   <tr key={token.id}>
                     <td>{token.name}</td>
-                    <td>{token.role}</td>
+                    <td>{ROLE_LABEL[token.role]}</td>
                     <td>
                       {formatDateTime(token.createdAt)}
                       <div className="muted">by {token.createdBy}</div>

@@ -13,6 +13,7 @@ import { formatDateTime } from '../../ui/format';
 import { Table } from '../../ui/Table';
 import { useConfirmDelete } from '../../ui/useConfirmDelete';
 import { ROLES } from './roles';
+import { ROLE_LABEL } from '../../ui/labels';
 import { MAX_LENGTH } from '../../api/limits';
 
 const Users = graphql(`
@@ -95,12 +96,12 @@ export function UsersSection() {
                       >
                         {ROLES.map((r) => (
                           <option key={r} value={r}>
-                            {r}
+                            {ROLE_LABEL[r]}
                           </option>
                         ))}
                       </select>
                     ) : (
-                      user.role
+                      ROLE_LABEL[user.role]
                     )}
                   </td>
                   <td>{formatDateTime(user.lastLoginAt)}</td>
@@ -162,7 +163,7 @@ function NewUserForm({ onCreated }: { onCreated: () => void }) {
           <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
             {ROLES.map((r) => (
               <option key={r} value={r}>
-                {r}
+                {ROLE_LABEL[r]}
               </option>
             ))}
           </select>
