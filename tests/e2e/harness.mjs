@@ -226,3 +226,11 @@ export function scenario(env, slug, body, { gate = false } = {}) {
     }
   };
 }
+
+/** The company a Push page group's button names: its text is a caret, the name, the counts. */
+export function companyName(buttonText) {
+  return buttonText
+    .replace(/^[▸▾]\s*/, '')
+    .split(/\s+\d+ lines?:/)[0]
+    .trim();
+}

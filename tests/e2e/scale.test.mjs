@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ARTIFACTS, BASE_URL, openBrowser, scenario, shot, until, visible } from './harness.mjs';
+import { ARTIFACTS, BASE_URL, companyName, openBrowser, scenario, shot, until, visible } from './harness.mjs';
 
 const DEMO = { tenant: 'demo', email: 'admin@demo.billbridge.local', password: 'demo-password' };
 const MIN_LINES = 10_000;
@@ -105,7 +105,7 @@ test(
 
       // Opening a company: its lines, from the cached plan.
       const first = collapsed.first();
-      const name = (await first.innerText()).split(/\s+\d+ lines?:/)[0].trim();
+      const name = companyName(await first.innerText());
       figures.openCompanyMs = await timed(
         () => first.click(),
         () => visible(page.getByRole('table', { name: `Additions for ${name}`, exact: true })),
@@ -121,7 +121,7 @@ test(
         () => until('the companies to be counted again', async () => (await list.getByText(/^\d+ companies with matching lines/).innerText()) !== before, 60_000),
       );
       // The next page of companies.
-      const firstName = async () => (await list.getByRole('button', { expanded: false }).first().innerText()).split(/\s+\d+ lines?:/)[0].trim();
+      const firstName = async () => companyName(await list.getByRole('button', { expanded: false }).first().innerText());
       const page1 = await firstName();
       figures.nextPageMs = await timed(
         () => list.getByRole('button', { name: 'Next page', exact: true }).last().click(),

@@ -54,7 +54,8 @@ describe('push progress', () => {
     expect(bar.getAttribute('aria-valuenow')).toBe('10');
     expect(bar.getAttribute('aria-valuemax')).toBe('10');
     const summary = screen.getByRole('status');
-    expect(summary.textContent).toContain('PARTIAL');
+    expect(summary.textContent).toContain('Partly done:');
+    expect(summary.textContent).not.toContain('PARTIAL');
     expect(summary.textContent).toContain('6 written, 2 unchanged, 1 skipped, 1 failed of 10 lines');
     expect(screen.getByRole('link', { name: 'View run' }).getAttribute('href')).toBe('/history/42');
     expect(onFinished).toHaveBeenCalledOnce();

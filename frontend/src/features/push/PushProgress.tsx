@@ -6,6 +6,7 @@ import { graphql } from '../../gql';
 import type { PushRunProgressSubscription } from '../../gql/graphql';
 import { Link } from '../../router';
 import { ErrorAlert } from '../../ui/Feedback';
+import { PUSH_STATUS_LABEL } from '../../ui/labels';
 import type { ApiError } from '../../api/client';
 
 const PushRunProgressDocument = graphql(`
@@ -68,8 +69,8 @@ export function PushProgress({ runId, onFinished }: { runId: string; onFinished?
       {progress?.finished ? (
         <div className="summary" role="status">
           <p>
-            <strong>{progress.status}</strong>: {progress.done} written, {progress.unchanged} unchanged, {progress.skipped} skipped, {progress.failed} failed of{' '}
-            {total} lines.
+            <strong>{PUSH_STATUS_LABEL[progress.status]}</strong>: {progress.done} written, {progress.unchanged} unchanged, {progress.skipped} skipped,{' '}
+            {progress.failed} failed of {total} lines.
           </p>
           <Link to={`/history/${runId}`}>View run</Link>
         </div>
