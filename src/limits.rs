@@ -38,6 +38,8 @@ pub struct Limits {
     pub directives: usize,
     /// Request body, in bytes.
     pub body_bytes: usize,
+    /// The CSV text `previewImport` and `commitImport` take, in bytes (at most the body).
+    pub import_bytes: usize,
     /// A GET's query string, in bytes (at most [`MAX_QUERY_STRING_BYTES`]).
     pub query_string_bytes: usize,
     /// Longest a request may take.
@@ -66,6 +68,7 @@ impl Default for Limits {
             fields: 5_000,
             directives: 16,
             body_bytes: 1024 * 1024,
+            import_bytes: 768 * 1024,
             query_string_bytes: 16 * 1024,
             timeout: Duration::from_secs(30),
             requests_per_minute: 600,
@@ -81,7 +84,7 @@ impl Default for Limits {
 impl Limits {
     /// The defaults, overridden by `BILLBRIDGE_MAX_DEPTH`, `BILLBRIDGE_MAX_COMPLEXITY`,
     /// `BILLBRIDGE_MAX_FIELDS`,
-    /// `BILLBRIDGE_MAX_DIRECTIVES`, `BILLBRIDGE_MAX_BODY_BYTES`,
+    /// `BILLBRIDGE_MAX_DIRECTIVES`, `BILLBRIDGE_MAX_BODY_BYTES`, `BILLBRIDGE_MAX_IMPORT_BYTES`,
     /// `BILLBRIDGE_MAX_QUERY_STRING_BYTES`,
     /// `BILLBRIDGE_REQUEST_TIMEOUT_SECS`, `BILLBRIDGE_RATE_LIMIT_PER_MINUTE`,
     /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE`, `BILLBRIDGE_CONNECTWISE_READS_PER_MINUTE`,
@@ -106,12 +109,26 @@ impl Limits {
             }
         }
         let d = Limits::default();
+        let body_bytes = number(&var, "BILLBRIDGE_MAX_BODY_BYTES", 1024, d.body_bytes)?;
+        // The CSV travels inside a request body (JSON-escaped), so it can be no larger.
+        let import_bytes = number(
+            &var,
+            "BILLBRIDGE_MAX_IMPORT_BYTES",
+            1024,
+            d.import_bytes.min(body_bytes),
+        )?;
+        if import_bytes > body_bytes {
+            anyhow::bail!(
+                "BILLBRIDGE_MAX_IMPORT_BYTES ({import_bytes}) must be at most BILLBRIDGE_MAX_BODY_BYTES ({body_bytes}): the file is sent inside a request body"
+            );
+        }
         Ok(Limits {
             depth: number(&var, "BILLBRIDGE_MAX_DEPTH", 2, d.depth)?,
             complexity: number(&var, "BILLBRIDGE_MAX_COMPLEXITY", 10, d.complexity)?,
             fields: number(&var, "BILLBRIDGE_MAX_FIELDS", 10, d.fields)?,
             directives: number(&var, "BILLBRIDGE_MAX_DIRECTIVES", 1, d.directives)?,
-            body_bytes: number(&var, "BILLBRIDGE_MAX_BODY_BYTES", 1024, d.body_bytes)?,
+            body_bytes,
+            import_bytes,
             query_string_bytes: match number(
                 &var,
                 "BILLBRIDGE_MAX_QUERY_STRING_BYTES",

@@ -14,6 +14,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod catalog;
 pub mod entity;
+pub mod import;
 pub mod invalidations;
 pub mod levels;
 mod like;
@@ -150,7 +151,8 @@ owned!(
     webhook_attempt,
     user,
     api_token,
-    audit_event
+    audit_event,
+    import_mapping
 );
 
 /// Where a scope's statements go: the pool, or one open transaction that every statement
