@@ -6,13 +6,13 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QuerySelect, Set};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
 use super::audit::Change;
 use super::entity::{account, import_mapping, subscription, usage_sample};
-use super::{Scope, accounts, catalog, usage};
+use super::{ArrayColumn, Scope, accounts, catalog, pg_array, usage};
 use crate::domain::import::{
     self, Catalog, CatalogMetric, CatalogProduct, Judged, Mapping, Problem, Stored,
 };
@@ -20,6 +20,8 @@ use crate::error::{AppError, AppResult};
 
 /// Rows per multi-row statement: well under SQLite's and PostgreSQL's bound parameters.
 const CHUNK: usize = 500;
+/// Rows per PostgreSQL array insert (a few parameters each, whatever the rows).
+const ARRAY_CHUNK: usize = 10_000;
 
 /// A file to import: its name (for the report and the audit log) and its bytes.
 pub struct Source {
@@ -300,21 +302,54 @@ async fn write(scope: &Scope, report: &Report) -> AppResult<()> {
     let writes = &report.judged.writes;
     let db = scope.db();
     let now = Utc::now();
-    for chunk in writes.accounts.chunks(CHUNK) {
-        let rows = chunk
-            .iter()
-            .map(|(name, display)| account::ActiveModel {
-                name: Set(name.clone()),
-                display_name: Set(display.clone()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            })
-            .collect();
-        let on_conflict = OnConflict::columns([account::Column::TenantId, account::Column::Name])
-            .update_columns([account::Column::DisplayName, account::Column::UpdatedAt])
-            .to_owned();
-        scope.upsert_many(db, rows, on_conflict).await?;
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        for chunk in writes.accounts.chunks(ARRAY_CHUNK) {
+            let columns = vec![
+                ArrayColumn {
+                    name: "name",
+                    pg_type: "text",
+                    values: pg_array(chunk.iter().map(|(name, _)| Some(name))),
+                },
+                ArrayColumn {
+                    name: "display_name",
+                    pg_type: "text",
+                    values: pg_array(chunk.iter().map(|(_, display)| display.as_ref())),
+                },
+                ArrayColumn {
+                    name: "created_at",
+                    pg_type: "timestamptz",
+                    values: pg_array(chunk.iter().map(|_| Some(now.to_rfc3339()))),
+                },
+                ArrayColumn {
+                    name: "updated_at",
+                    pg_type: "timestamptz",
+                    values: pg_array(chunk.iter().map(|_| Some(now.to_rfc3339()))),
+                },
+            ];
+            let on_conflict = "ON CONFLICT (tenant_id, name) DO UPDATE SET display_name = EXCLUDED.display_name, updated_at = EXCLUDED.updated_at";
+            scope
+                .insert_arrays(db, "accounts", columns, on_conflict)
+                .await?;
+        }
+    } else {
+        for chunk in writes.accounts.chunks(CHUNK) {
+            let rows = chunk
+                .iter()
+                .map(|(name, display)| account::ActiveModel {
+                    name: Set(name.clone()),
+                    display_name: Set(display.clone()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .collect();
+            let on_conflict =
+                OnConflict::columns([account::Column::TenantId, account::Column::Name])
+                    .update_columns([account::Column::DisplayName, account::Column::UpdatedAt])
+                    .to_owned();
+            scope.upsert_many(db, rows, on_conflict).await?;
+        }
     }
     // Ids of every account, the new ones included.
     let ids: HashMap<String, i64> = scope
@@ -362,6 +397,42 @@ async fn write(scope: &Scope, report: &Report) -> AppResult<()> {
                 .exec(db)
                 .await?;
         }
+    }
+    if postgres {
+        for chunk in writes.samples.chunks(ARRAY_CHUNK) {
+            let ids = chunk
+                .iter()
+                .map(|(account, ..)| id(&report.names[*account as usize]).map(Some))
+                .collect::<AppResult<Vec<_>>>()?;
+            let columns = vec![
+                ArrayColumn {
+                    name: "account_id",
+                    pg_type: "bigint",
+                    values: pg_array(ids.into_iter()),
+                },
+                ArrayColumn {
+                    name: "metric_id",
+                    pg_type: "bigint",
+                    values: pg_array(chunk.iter().map(|(_, metric, ..)| Some(metric))),
+                },
+                ArrayColumn {
+                    name: "quantity",
+                    pg_type: "float8",
+                    // `{:?}` writes every f64 so that it reads back the same.
+                    values: pg_array(chunk.iter().map(|(.., q)| Some(format!("{q:?}")))),
+                },
+                ArrayColumn {
+                    name: "measured_at",
+                    pg_type: "timestamptz",
+                    values: pg_array(chunk.iter().map(|(_, _, t, _)| Some(t.to_rfc3339()))),
+                },
+            ];
+            let on_conflict = "ON CONFLICT (account_id, metric_id, measured_at) DO UPDATE SET quantity = EXCLUDED.quantity";
+            scope
+                .insert_arrays(db, "usage_samples", columns, on_conflict)
+                .await?;
+        }
+        return Ok(());
     }
     for chunk in writes.samples.chunks(CHUNK) {
         let rows = chunk

@@ -41,7 +41,7 @@ fn mapping() -> Value {
     })
 }
 
-const STATE: &str = "{ accounts(first: 50) { nodes { name subscriptions { plan { uniqueId } } latestUsage { quantity measuredAt metric { crossReferenceType } } } } }";
+const STATE: &str = "{ accounts(first: 50) { nodes { name displayName subscriptions { plan { uniqueId } } latestUsage { quantity measuredAt metric { crossReferenceType } } } } }";
 
 async fn import_events(app: &TestApp) -> Vec<Value> {
     let admin = app.token("alpha", billbridge::auth::Role::Admin);
@@ -136,6 +136,10 @@ async fn a_vendor_export_is_previewed_committed_and_reimported_as_a_no_op() {
     let acme = &state["accounts"]["nodes"][0];
     assert_eq!(acme["name"], "acme-dental");
     assert_eq!(acme["subscriptions"][0]["plan"]["uniqueId"], "P20");
+    assert_eq!(
+        state["accounts"]["nodes"][2]["displayName"], "Coral \"Rx\" Pharmacy, LLC",
+        "stored as written, quotes and all"
+    );
 
     // The mapping was saved: the same file again, without one, changes nothing.
     let saved = app
