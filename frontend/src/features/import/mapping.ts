@@ -43,8 +43,8 @@ function guess(columns: string[], words: string[]): string {
 export function initialMapping(columns: string[], metrics: MetricChoice[], saved?: SavedMapping | null): MappingForm {
   const keep = (column: string | null | undefined) => (column && columns.includes(column) ? column : '');
   const form: MappingForm = {
-    account: keep(saved?.account) || guess(columns, ['account', 'customer', 'username', 'account name']),
-    displayName: keep(saved?.displayName) || guess(columns, ['display name', 'company', 'company name']),
+    account: keep(saved?.account) || guess(columns, ['account', 'customer', 'username', 'account id']),
+    displayName: keep(saved?.displayName) || guess(columns, ['display name', 'account name', 'company', 'company name']),
     product: keep(saved?.product) || guess(columns, ['product', 'product/service', 'service']),
     plan: keep(saved?.plan) || guess(columns, ['plan', 'unique id', 'uniqueid']),
     measuredAt: keep(saved?.measuredAt) || guess(columns, ['date', 'measured at', 'report date', 'measured']),
