@@ -481,3 +481,40 @@ async fn the_cli_imports_the_demo_export() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("unknown plan \"IB-999\""), "{stdout}");
 }
+
+/// `billbridge bench import` as a user runs it (small): every phase reported, the second
+/// commit changing nothing; on PostgreSQL too when `TEST_DATABASE_URL` is set.
+#[test]
+fn bench_import_reports_every_phase() {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_billbridge"));
+    command.args(["bench", "import", "--rows", "500"]);
+    if let Ok(url) = std::env::var("TEST_DATABASE_URL")
+        && !url.is_empty()
+    {
+        command.args(["--database-url", &url]);
+    }
+    let output = command.output().expect("bench import ran");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("500 rows (100 accounts × 5 metrics)"),
+        "{stdout}"
+    );
+    for (phase, counts) in [
+        ("| dry run | ", "| 500 | 0 | 0 |"),
+        ("| commit | ", "| 500 | 0 | 0 |"),
+        ("| dry run again | ", "| 0 | 0 | 500 |"),
+        ("| commit again | ", "| 0 | 0 | 500 |"),
+    ] {
+        let line = stdout.lines().find(|l| l.starts_with(phase));
+        assert!(
+            line.is_some_and(|l| l.ends_with(counts)),
+            "{phase}{counts}\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("peak RSS: "), "{stdout}");
+}
