@@ -536,16 +536,18 @@ mod tests {
         assert_eq!(refill_take(-5.0, 0.0, 5.0, 1.0, 1.0, 0.0), (-5.0, false));
     }
 
+    /// An environment of these variables only.
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
     #[test]
     fn limits_from_the_environment() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
         assert_eq!(Limits::from_env(env(&[])).unwrap(), Limits::default());
         let set = Limits::from_env(env(&[
             ("BILLBRIDGE_MAX_DEPTH", "8"),
@@ -568,6 +570,26 @@ mod tests {
         assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_BODY_BYTES", "10")])).is_err());
         assert!(Limits::from_env(env(&[("BILLBRIDGE_WS_INIT_TIMEOUT_SECS", "0")])).is_err());
         assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_QUERY_STRING_BYTES", "100000")])).is_err());
+    }
+
+    #[test]
+    fn an_import_fits_in_a_request_body() {
+        let set = Limits::from_env(env(&[
+            ("BILLBRIDGE_MAX_BODY_BYTES", "8000000"),
+            ("BILLBRIDGE_MAX_IMPORT_BYTES", "6000000"),
+        ]))
+        .unwrap();
+        assert_eq!((set.body_bytes, set.import_bytes), (8_000_000, 6_000_000));
+        // A smaller body lowers the default import limit with it.
+        let small = Limits::from_env(env(&[("BILLBRIDGE_MAX_BODY_BYTES", "4096")])).unwrap();
+        assert_eq!(small.import_bytes, 4096);
+        let err = Limits::from_env(env(&[("BILLBRIDGE_MAX_IMPORT_BYTES", "2000000")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("must be at most BILLBRIDGE_MAX_BODY_BYTES (1048576)"),
+            "{err}"
+        );
     }
 
     #[test]
