@@ -259,7 +259,10 @@ export function ImportPage() {
                 </select>
               )}
             </Field>
-            <Field label="Usage export (CSV)" hint="UTF-8; comma or semicolon separated; a header row.">
+            <Field
+              label="Usage export (CSV)"
+              hint="UTF-8; comma or semicolon separated; a header row. Up to 768 KiB here (the server’s limit); import larger files with billbridge import usage."
+            >
               {(p) => <input {...p} type="file" accept=".csv,text/csv" onChange={(e) => void choose(e)} />}
             </Field>
           </div>
