@@ -261,7 +261,7 @@ export function ImportPage() {
             </Field>
             <Field
               label="Usage export (CSV)"
-              hint="UTF-8; comma or semicolon separated; a header row. Up to 768 KiB here (the server’s limit); import larger files with billbridge import usage."
+              hint="UTF-8; comma or semicolon separated; a header row. Files over the server’s import limit (768 KiB unless configured) go through billbridge import usage."
             >
               {(p) => <input {...p} type="file" accept=".csv,text/csv" onChange={(e) => void choose(e)} />}
             </Field>
