@@ -131,20 +131,18 @@ pub async fn usage(scope: &Scope, options: Options) -> anyhow::Result<()> {
     let report = db::audit::audited(scope, options.actor, |scope| async move {
         let (report, change) =
             pipeline::commit(&scope, service_id, mapping, file, 0, report_progress).await?;
-        let change = match given {
-            Some(given) => {
-                pipeline::save_mapping(&scope, service_id, &given).await?;
-                change.or_else(|| {
-                    Some(db::audit::Change {
-                        entity: "import",
-                        verb: "save_mapping",
-                        entity_id: Some(service_id.to_string()),
-                        summary: "saved the import column mapping".into(),
-                    })
-                })
-            }
-            None => change,
+        let remembered = match &given {
+            Some(given) => pipeline::remember_mapping(&scope, service_id, given).await?,
+            None => false,
         };
+        let change = change.or_else(|| {
+            remembered.then(|| db::audit::Change {
+                entity: "import",
+                verb: "save_mapping",
+                entity_id: Some(service_id.to_string()),
+                summary: "saved the import column mapping".into(),
+            })
+        });
         Ok((report, change))
     })
     .await

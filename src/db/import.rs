@@ -147,6 +147,21 @@ pub async fn save_mapping(scope: &Scope, service_id: i64, mapping: &Mapping) -> 
     Ok(())
 }
 
+/// Saves the mapping unless the service's saved one is the same; answers whether it did.
+/// (A re-import that sends the mapping again changes nothing.)
+pub async fn remember_mapping(
+    scope: &Scope,
+    service_id: i64,
+    mapping: &Mapping,
+) -> AppResult<bool> {
+    let saved = saved_mapping(scope, service_id).await?;
+    if saved.is_some_and(|(m, _)| &m == mapping) {
+        return Ok(false);
+    }
+    save_mapping(scope, service_id, mapping).await?;
+    Ok(true)
+}
+
 /// The mapping given, or else the one saved for the service.
 pub async fn mapping_or_saved(
     scope: &Scope,

@@ -590,23 +590,20 @@ impl ImportMutation {
             let (report, change) =
                 pipeline::commit(&scope, service_id, mapping, source, lines, Box::new(|_| {}))
                     .await?;
-            let change = match (change, save) {
-                (change, Some(save)) => {
-                    pipeline::save_mapping(&scope, service_id, &save).await?;
-                    change.or_else(|| {
-                        Some(entry(
-                            "import",
-                            "save_mapping",
-                            Some(service_id),
-                            format!(
-                                "saved the import column mapping (account from {:?})",
-                                save.account
-                            ),
-                        ))
-                    })
-                }
-                (change, None) => change,
+            let remembered = match &save {
+                Some(save) => pipeline::remember_mapping(&scope, service_id, save).await?,
+                None => false,
             };
+            let change = change.or_else(|| {
+                remembered.then(|| {
+                    entry(
+                        "import",
+                        "save_mapping",
+                        Some(service_id),
+                        "saved the import column mapping".into(),
+                    )
+                })
+            });
             Ok((report, change))
         })
         .await?;

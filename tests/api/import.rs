@@ -173,6 +173,14 @@ async fn a_vendor_export_is_previewed_committed_and_reimported_as_a_no_op() {
         "a no-op is not a change"
     );
     assert_eq!(app.ok(&token, STATE, json!({})).await, state);
+    // Sent with the same mapping again (as the web app does): still nothing.
+    let repeat = app.ok(&token, &commit_query(), vars.clone()).await["commitImport"].clone();
+    assert_eq!(repeat["committed"], false, "{repeat:#}");
+    assert_eq!(
+        import_events(&app).await.len(),
+        1,
+        "nor is the same mapping again"
+    );
 
     // Next month: a plan changes, a value changes at the same date, a new date adds one.
     let next = FIXTURE
