@@ -1333,6 +1333,37 @@ mod tests {
     }
 
     #[test]
+    fn plans_that_contradict_names_too_long_and_values_too_large() {
+        let long = "x".repeat(MAX_NAME + 1);
+        let text = format!(
+            "Account,Name,Product,Plan,Storage (GB),Seats,Mailboxes,Date\n\
+             a,,Backup Plan,P20,1,,,2026-11-01\n\
+             a,,Backup Plan,P50,1,,,2026-11-02\n\
+             {long},,Backup Plan,,1,,,2026-11-01\n\
+             b,,Backup Plan,,,2000000,,2026-11-01\n"
+        );
+        let parsed = parse(&text, &mapping());
+        let found: Vec<_> = parsed
+            .problems
+            .iter()
+            .map(|p| (p.row, p.column.as_deref(), p.kind))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (3, Some("Plan"), ImportProblem::ConflictingPlan),
+                (4, Some("Account"), ImportProblem::BadName),
+                (5, Some("Seats"), ImportProblem::TooLarge),
+            ]
+        );
+        assert!(
+            parsed.problems[0].message.contains("row 2"),
+            "{:?}",
+            parsed.problems[0]
+        );
+    }
+
+    #[test]
     fn a_row_that_is_not_utf8_is_reported_and_reading_goes_on() {
         let mut bytes = b"Account,Product,Plan,Storage (GB),Seats,Mailboxes,Date\n".to_vec();
         bytes.extend_from_slice(b"caf\xe9,Backup Plan,,1,,,2026-11-01\n");
