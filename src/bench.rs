@@ -29,8 +29,10 @@ use crate::push::{PushOptions, Pusher};
 use crate::sandbox::{self, Sandbox};
 
 mod api;
+mod import;
 pub use api::plain::serve as plain;
 pub use api::{ApiArgs, api, shape};
+pub use import::import;
 
 const TYPES: [(&str, MetricUnit); 5] = [
     ("BackupUsage", MetricUnit::Gb),

@@ -1,5 +1,6 @@
 //! The command line: `serve` (wired and started by `app::start`), `migrate`, `schema`,
-//! `token`, `tenant`, `sandbox`, `push` and `bench` (`push`, `api`).
+//! `token`, `tenant`, `sandbox`, `push`, `import usage` and `bench` (`push`, `api`,
+//! `import`).
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
@@ -21,6 +22,8 @@ use crate::psa::Psa;
 use crate::push::PushOptions;
 use crate::{connectwise, db, graphql, sandbox, webhooks};
 
+/// `billbridge import usage`: the dry run printed, and the import with `--commit`.
+mod import;
 /// What `billbridge push` prints when its run ends, and its exit status.
 mod report;
 
@@ -74,6 +77,9 @@ enum Command {
     Sandbox(SandboxArgs),
     /// Push a tenant's usage to ConnectWise now (for operators who prefer cron).
     Push(PushArgs),
+    /// Import from a vendor's export.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Measure: `bench push` pushes thousands of accounts to a slow sandbox; `bench api`
     /// drives the GraphQL API's reads.
     #[command(subcommand)]
@@ -99,6 +105,37 @@ struct PushArgs {
 }
 
 #[derive(Subcommand)]
+enum ImportCommand {
+    /// Accounts, subscriptions and usage from a vendor's CSV usage export: prints the dry
+    /// run (exit status 1 when the file has problems); writes only with `--commit`, all or
+    /// nothing.
+    Usage(ImportArgs),
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The CSV file (UTF-8, comma or semicolon, a header row).
+    file: PathBuf,
+    #[arg(long)]
+    tenant: String,
+    /// The service: its id or its name.
+    #[arg(long)]
+    service: String,
+    /// `saved`: the service's saved column mapping; or a JSON mapping file (README:
+    /// Imports), saved for the service by `--commit`.
+    #[arg(long, default_value = "saved")]
+    mapping: String,
+    /// Write it (after the dry run finds no problem).
+    #[arg(long)]
+    commit: bool,
+    /// Rows printed in full.
+    #[arg(long, default_value_t = 20)]
+    lines: usize,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Subcommand)]
 enum BenchCommand {
     /// Push N accounts to an in-process sandbox answering every call after a delay.
     Push {
@@ -113,6 +150,16 @@ enum BenchCommand {
     /// Serve the demo tenant scaled up (SQLite or PostgreSQL) and drive read shapes at it:
     /// rps, p50, p99, CPU and statements per request.
     Api(Box<crate::bench::ApiArgs>),
+    /// Import a generated CSV export of N rows (N/5 accounts × 5 metrics, one value a row)
+    /// into a fresh database: dry run, commit and re-import, timed, with peak memory.
+    Import {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        /// A PostgreSQL server (a fresh database is created on it); a temporary SQLite
+        /// file when left out.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// A plain axum JSON handler, the floor `bench api` measures `{ __typename }` against.
     #[command(hide = true)]
     Plain {
@@ -372,6 +419,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             concurrency,
         }) => crate::bench::push(accounts, Duration::from_millis(latency_ms), concurrency).await,
         Command::Bench(BenchCommand::Api(args)) => crate::bench::api(*args).await,
+        Command::Bench(BenchCommand::Import { rows, database_url }) => {
+            crate::bench::import(rows, database_url.as_deref()).await
+        }
+        Command::Import(ImportCommand::Usage(args)) => {
+            let db = open(&cli.data_dir, &args.db).await?;
+            let found = db::tenants::by_slug(&db, &args.tenant)
+                .await?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no tenant {:?}; `billbridge tenant list` shows them",
+                        args.tenant
+                    )
+                })?;
+            let scope = db::Scope::new(db.clone(), &found);
+            let options = import::Options {
+                file: args.file,
+                service: args.service,
+                mapping: args.mapping,
+                commit: args.commit,
+                lines: args.lines,
+                actor: CLI_ACTOR,
+            };
+            import::usage(&scope, options).await
+        }
         Command::Bench(BenchCommand::Plain { listen }) => crate::bench::plain(listen).await,
         Command::Tenant(TenantCommand::List { db }) => {
             let db = open(&cli.data_dir, &db).await?;

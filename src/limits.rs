@@ -38,6 +38,8 @@ pub struct Limits {
     pub directives: usize,
     /// Request body, in bytes.
     pub body_bytes: usize,
+    /// The CSV text `previewImport` and `commitImport` take, in bytes (at most the body).
+    pub import_bytes: usize,
     /// A GET's query string, in bytes (at most [`MAX_QUERY_STRING_BYTES`]).
     pub query_string_bytes: usize,
     /// Longest a request may take.
@@ -66,6 +68,7 @@ impl Default for Limits {
             fields: 5_000,
             directives: 16,
             body_bytes: 1024 * 1024,
+            import_bytes: 768 * 1024,
             query_string_bytes: 16 * 1024,
             timeout: Duration::from_secs(30),
             requests_per_minute: 600,
@@ -81,7 +84,7 @@ impl Default for Limits {
 impl Limits {
     /// The defaults, overridden by `BILLBRIDGE_MAX_DEPTH`, `BILLBRIDGE_MAX_COMPLEXITY`,
     /// `BILLBRIDGE_MAX_FIELDS`,
-    /// `BILLBRIDGE_MAX_DIRECTIVES`, `BILLBRIDGE_MAX_BODY_BYTES`,
+    /// `BILLBRIDGE_MAX_DIRECTIVES`, `BILLBRIDGE_MAX_BODY_BYTES`, `BILLBRIDGE_MAX_IMPORT_BYTES`,
     /// `BILLBRIDGE_MAX_QUERY_STRING_BYTES`,
     /// `BILLBRIDGE_REQUEST_TIMEOUT_SECS`, `BILLBRIDGE_RATE_LIMIT_PER_MINUTE`,
     /// `BILLBRIDGE_LOGIN_LIMIT_PER_MINUTE`, `BILLBRIDGE_CONNECTWISE_READS_PER_MINUTE`,
@@ -106,12 +109,26 @@ impl Limits {
             }
         }
         let d = Limits::default();
+        let body_bytes = number(&var, "BILLBRIDGE_MAX_BODY_BYTES", 1024, d.body_bytes)?;
+        // The CSV travels inside a request body (JSON-escaped), so it can be no larger.
+        let import_bytes = number(
+            &var,
+            "BILLBRIDGE_MAX_IMPORT_BYTES",
+            1024,
+            d.import_bytes.min(body_bytes),
+        )?;
+        if import_bytes > body_bytes {
+            anyhow::bail!(
+                "BILLBRIDGE_MAX_IMPORT_BYTES ({import_bytes}) must be at most BILLBRIDGE_MAX_BODY_BYTES ({body_bytes}): the file is sent inside a request body"
+            );
+        }
         Ok(Limits {
             depth: number(&var, "BILLBRIDGE_MAX_DEPTH", 2, d.depth)?,
             complexity: number(&var, "BILLBRIDGE_MAX_COMPLEXITY", 10, d.complexity)?,
             fields: number(&var, "BILLBRIDGE_MAX_FIELDS", 10, d.fields)?,
             directives: number(&var, "BILLBRIDGE_MAX_DIRECTIVES", 1, d.directives)?,
-            body_bytes: number(&var, "BILLBRIDGE_MAX_BODY_BYTES", 1024, d.body_bytes)?,
+            body_bytes,
+            import_bytes,
             query_string_bytes: match number(
                 &var,
                 "BILLBRIDGE_MAX_QUERY_STRING_BYTES",
@@ -519,16 +536,18 @@ mod tests {
         assert_eq!(refill_take(-5.0, 0.0, 5.0, 1.0, 1.0, 0.0), (-5.0, false));
     }
 
+    /// An environment of these variables only.
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
     #[test]
     fn limits_from_the_environment() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
         assert_eq!(Limits::from_env(env(&[])).unwrap(), Limits::default());
         let set = Limits::from_env(env(&[
             ("BILLBRIDGE_MAX_DEPTH", "8"),
@@ -551,6 +570,26 @@ mod tests {
         assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_BODY_BYTES", "10")])).is_err());
         assert!(Limits::from_env(env(&[("BILLBRIDGE_WS_INIT_TIMEOUT_SECS", "0")])).is_err());
         assert!(Limits::from_env(env(&[("BILLBRIDGE_MAX_QUERY_STRING_BYTES", "100000")])).is_err());
+    }
+
+    #[test]
+    fn an_import_fits_in_a_request_body() {
+        let set = Limits::from_env(env(&[
+            ("BILLBRIDGE_MAX_BODY_BYTES", "8000000"),
+            ("BILLBRIDGE_MAX_IMPORT_BYTES", "6000000"),
+        ]))
+        .unwrap();
+        assert_eq!((set.body_bytes, set.import_bytes), (8_000_000, 6_000_000));
+        // A smaller body lowers the default import limit with it.
+        let small = Limits::from_env(env(&[("BILLBRIDGE_MAX_BODY_BYTES", "4096")])).unwrap();
+        assert_eq!(small.import_bytes, 4096);
+        let err = Limits::from_env(env(&[("BILLBRIDGE_MAX_IMPORT_BYTES", "2000000")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("must be at most BILLBRIDGE_MAX_BODY_BYTES (1048576)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ import { BillingPage } from './features/billing/BillingPage';
 import { SetupPage } from './features/billing/SetupPage';
 import { RunPage } from './features/history/RunPage';
 import { RunsPage } from './features/history/RunsPage';
+import { ImportPage } from './features/import/ImportPage';
 import { PushPage } from './features/push/PushPage';
 import { SettingsPage } from './features/settings/SettingsPage';
 import { Layout } from './features/shell/Layout';
@@ -23,6 +24,7 @@ function page(path: string) {
   if ((params = match('/history/:id', path))) return <RunPage key={params.id} id={params.id} />;
   if (path === '/accounts') return <AccountsPage />;
   if ((params = match('/accounts/:id', path))) return <AccountPage key={params.id} id={params.id} />;
+  if (path === '/import') return <ImportPage />;
   if (path === '/settings') return <SettingsPage />;
   return (
     <>

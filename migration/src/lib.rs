@@ -13,6 +13,7 @@ mod m20261122_000007_audit;
 mod m20261127_000008_connectwise_contract;
 mod m20261127_000009_ownership;
 mod m20261127_000010_allowances;
+mod m20261127_000011_imports;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_connectwise_contract::Migration),
             Box::new(m20261127_000009_ownership::Migration),
             Box::new(m20261127_000010_allowances::Migration),
+            Box::new(m20261127_000011_imports::Migration),
         ]
     }
 }

@@ -23,8 +23,8 @@ use crate::demo;
 
 mod load;
 pub mod plain;
-mod proc;
-mod seed;
+pub(super) mod proc;
+pub(super) mod seed;
 mod server;
 
 use load::Target;

@@ -14,6 +14,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod catalog;
 pub mod entity;
+pub mod import;
 pub mod invalidations;
 pub mod levels;
 mod like;
@@ -150,7 +151,8 @@ owned!(
     webhook_attempt,
     user,
     api_token,
-    audit_event
+    audit_event,
+    import_mapping
 );
 
 /// Where a scope's statements go: the pool, or one open transaction that every statement
@@ -336,6 +338,75 @@ impl Scope {
     }
 }
 
+/// One column of [`Scope::insert_arrays`]: its name, its PostgreSQL type, and its values in
+/// PostgreSQL's array syntax (`{1,2,3}`, see [`pg_array`]).
+pub struct ArrayColumn<'a> {
+    pub name: &'a str,
+    pub pg_type: &'a str,
+    pub values: String,
+}
+
+/// Values in PostgreSQL's array syntax: each quoted (backslash and quote escaped), `None`
+/// as `NULL`.
+pub fn pg_array<T: std::fmt::Display>(values: impl Iterator<Item = Option<T>>) -> String {
+    let mut out = String::from("{");
+    for (i, value) in values.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match value {
+            None => out.push_str("NULL"),
+            Some(v) => {
+                out.push('"');
+                for c in v.to_string().chars() {
+                    if matches!(c, '"' | '\\') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('"');
+            }
+        }
+    }
+    out.push('}');
+    out
+}
+
+impl Scope {
+    /// PostgreSQL only: inserts rows given column by column as arrays, this tenant's, in one
+    /// statement (`INSERT … SELECT tenant, * FROM unnest(…) <on_conflict>`): one parameter
+    /// per column instead of one per value, so the server parses and plans a short
+    /// statement however many rows it carries — many times faster than a long VALUES list.
+    pub async fn insert_arrays<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        table: &str,
+        columns: Vec<ArrayColumn<'_>>,
+        on_conflict: &str,
+    ) -> Result<(), DbErr> {
+        let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
+        let arrays: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("${}::{}[]", i + 2, c.pg_type))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} (tenant_id, {}) SELECT $1, * FROM unnest({}) {on_conflict}",
+            names.join(", "),
+            arrays.join(", ")
+        );
+        let mut values: Vec<sea_orm::Value> = vec![self.tenant_id.into()];
+        values.extend(columns.into_iter().map(|c| c.values.into()));
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+        Ok(())
+    }
+}
+
 /// An open transaction of one tenant, from [`Scope::begin`].
 pub struct Transaction {
     scope: Scope,
@@ -492,6 +563,15 @@ impl TransactionTrait for Db {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn postgres_arrays_quote_everything_and_spell_null() {
+        let values = [Some(r#"a "b" \c"#), None, Some("{x,y}")];
+        assert_eq!(
+            super::pg_array(values.into_iter()),
+            r#"{"a \"b\" \\c",NULL,"{x,y}"}"#
+        );
+    }
+
     /// Every query module reaches tenant-owned tables through `Scope`; an unscoped
     /// `Entity::find()` (or delete/update) there would leak across tenants.
     #[test]

@@ -11,7 +11,7 @@ use crate::domain::MetricUnit;
 use crate::error::{AppError, AppResult};
 
 /// How far ahead of our clock a measurement may be stamped (the vendor's clock may run fast).
-const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+pub(crate) const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
 
 /// One measurement of an account's metric.
 #[derive(Clone, Debug)]

@@ -2,6 +2,7 @@
 //! the maths and the precedence rules are tested with plain tables.
 
 pub mod billing;
+pub mod import;
 pub mod levels;
 pub mod links;
 pub mod push;
@@ -10,8 +11,9 @@ pub mod state;
 pub mod status;
 
 pub use state::{
-    DeliveryStatus, LevelSource, LineAction, LineOutcome, LinkState, LinkVia, MetricUnit,
-    OnManualEdit, RetireMode, Role, RunStatus, RunTrigger, SkipReason, UnknownValue, UsageValue,
+    DeliveryStatus, ImportOutcome, ImportProblem, LevelSource, LineAction, LineOutcome, LinkState,
+    LinkVia, MetricUnit, OnManualEdit, RetireMode, Role, RunStatus, RunTrigger, SkipReason,
+    UnknownValue, UsageValue,
 };
 
 impl MetricUnit {

@@ -261,6 +261,47 @@ pub enum DeliveryStatus {
     Failed,
 }
 
+/// What an import does to an account, a subscription or a usage value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ImportOutcome {
+    /// Not stored yet: created.
+    New,
+    /// Stored differently: replaced.
+    Changed,
+    /// Stored as the file says: nothing written.
+    Unchanged,
+}
+
+/// What is wrong with a row (or the header) of an import.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ImportProblem {
+    /// The file cannot be read (not UTF-8, a broken row, no header).
+    Unreadable,
+    /// The mapping names a column the header lacks, or lacks one it needs.
+    MissingColumn,
+    /// The mapping names a metric no product of the service reports.
+    UnknownMetric,
+    /// A required cell is empty.
+    MissingValue,
+    /// A name too long or with a control character.
+    BadName,
+    UnknownProduct,
+    UnknownPlan,
+    /// A value for a metric of another product than the row's.
+    WrongProduct,
+    NotANumber,
+    Negative,
+    /// A count with a fraction.
+    Fraction,
+    TooLarge,
+    BadDate,
+    FutureDate,
+    /// A value for the same account, metric and measured-at as an earlier row.
+    Duplicate,
+    /// Another plan than an earlier row gives the same account and product.
+    ConflictingPlan,
+}
+
 stored_enum!(UsageValue { Total => "TOTAL_USAGE", Additional => "ADDITIONAL_USAGE" });
 stored_enum!(MetricUnit { Gb => "GB", Count => "COUNT" });
 stored_enum!(LevelSource { Manual => "MANUAL", ConnectWise => "CONNECTWISE" });
@@ -306,6 +347,25 @@ stored_enum!(LineOutcome {
 stored_enum!(LinkState { Linked => "LINKED", NotFound => "NOT_FOUND", Ambiguous => "AMBIGUOUS" });
 stored_enum!(LinkVia { CompanyId => "COMPANY_ID", EchoUsername => "ECHO_USERNAME" });
 stored_enum!(DeliveryStatus { Pending => "PENDING", Delivered => "DELIVERED", Failed => "FAILED" });
+stored_enum!(ImportOutcome { New => "NEW", Changed => "CHANGED", Unchanged => "UNCHANGED" });
+stored_enum!(ImportProblem {
+    Unreadable => "UNREADABLE",
+    MissingColumn => "MISSING_COLUMN",
+    UnknownMetric => "UNKNOWN_METRIC",
+    MissingValue => "MISSING_VALUE",
+    BadName => "BAD_NAME",
+    UnknownProduct => "UNKNOWN_PRODUCT",
+    UnknownPlan => "UNKNOWN_PLAN",
+    WrongProduct => "WRONG_PRODUCT",
+    NotANumber => "NOT_A_NUMBER",
+    Negative => "NEGATIVE",
+    Fraction => "FRACTION",
+    TooLarge => "TOO_LARGE",
+    BadDate => "BAD_DATE",
+    FutureDate => "FUTURE_DATE",
+    Duplicate => "DUPLICATE",
+    ConflictingPlan => "CONFLICTING_PLAN",
+});
 
 #[cfg(test)]
 mod tests {
@@ -335,6 +395,8 @@ mod tests {
         round_trip(DeliveryStatus::ALL);
         round_trip(LinkState::ALL);
         round_trip(LinkVia::ALL);
+        round_trip(ImportOutcome::ALL);
+        round_trip(ImportProblem::ALL);
         assert_eq!(
             "total_usage".parse::<UsageValue>(),
             Err(UnknownValue("total_usage".into()))
@@ -374,6 +436,16 @@ mod tests {
             ),
             of(LinkState::NAME, LinkState::ALL, LinkState::as_str),
             of(LinkVia::NAME, LinkVia::ALL, LinkVia::as_str),
+            of(
+                ImportOutcome::NAME,
+                ImportOutcome::ALL,
+                ImportOutcome::as_str,
+            ),
+            of(
+                ImportProblem::NAME,
+                ImportProblem::ALL,
+                ImportProblem::as_str,
+            ),
         ]
         .concat()
     }

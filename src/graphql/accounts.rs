@@ -36,6 +36,10 @@ impl Account {
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// The name the vendor's export shows, when an import gave one.
+    async fn display_name(&self) -> Option<&str> {
+        self.0.display_name.as_deref()
+    }
     /// What to look for in ConnectWise instead of the name, when set.
     async fn link_identifier(&self) -> Option<&str> {
         self.0.link_identifier.as_deref()

@@ -15,7 +15,7 @@ use crate::db::audit::{self, Change};
 use crate::error::AppResult;
 
 /// Entity kinds the log knows, for the `entity` filter.
-const ENTITIES: [&str; 11] = [
+const ENTITIES: [&str; 12] = [
     "service",
     "product",
     "plan",
@@ -27,6 +27,7 @@ const ENTITIES: [&str; 11] = [
     "user",
     "api_token",
     "webhook",
+    "import",
 ];
 
 /// One change.
@@ -39,7 +40,7 @@ pub(crate) struct AuditEvent {
     /// `<entity>.<verb>`, e.g. `mapping.create`, `api_token.revoke`.
     pub action: String,
     /// `service`, `product`, `plan`, `level`, `mapping`, `connection`, `schedule`,
-    /// `user`, `api_token` or `webhook`.
+    /// `user`, `api_token`, `webhook` or `import`.
     pub entity: String,
     pub entity_id: Option<ID>,
     /// What changed, in words (never a secret).

@@ -58,6 +58,34 @@ pub fn text<'a>(field: &str, value: &'a str, max: usize) -> AppResult<&'a str> {
     Ok(value)
 }
 
+/// A whole file sent as text (an import's CSV): at most `max` bytes (the configurable
+/// `BILLBRIDGE_MAX_IMPORT_BYTES`, named in the refusal), and no control character but the
+/// tab, carriage return and line feed a file is made of.
+pub fn file<'a>(field: &str, value: &'a str, max: usize) -> AppResult<&'a str> {
+    if value.len() > max {
+        return Err(AppError::bad_input(
+            field,
+            format!(
+                "is {} bytes long; at most {max} are accepted (BILLBRIDGE_MAX_IMPORT_BYTES); import a larger file with `billbridge import usage`",
+                value.len()
+            ),
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+    {
+        return Err(AppError::bad_input(
+            field,
+            format!(
+                "contains the control character U+{:04X}; give the file's text",
+                c as u32
+            ),
+        ));
+    }
+    Ok(value)
+}
+
 /// An id argument as our integer key. Something that cannot be an id is bad input.
 pub fn id(field: &str, id: &ID) -> AppResult<i64> {
     let value = text(field, id.as_str(), ID_LENGTH)?;

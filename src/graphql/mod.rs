@@ -8,6 +8,7 @@ mod codes;
 mod cost;
 mod guard;
 mod http;
+mod import;
 mod input;
 mod levels;
 mod lines;
@@ -56,6 +57,7 @@ pub struct Query(
     tokens::TokenQuery,
     webhooks::WebhookQuery,
     audit::AuditQuery,
+    import::ImportQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -70,6 +72,7 @@ pub struct Mutation(
     users::UserMutation,
     tokens::TokenMutation,
     webhooks::WebhookMutation,
+    import::ImportMutation,
 );
 
 /// The schema, wrapped in the steps every operation goes through (`run`).
@@ -108,7 +111,8 @@ pub fn schema_with(
         .data(pusher)
         .data(jwt)
         .data(auth)
-        .data(budget::Reads(reads));
+        .data(budget::Reads(reads))
+        .data(import::ImportLimit(limits.import_bytes));
     if restricted {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -57,6 +57,27 @@ const LIMITS: &[(&str, usize)] = &[
     ("UpdateServiceInput.name", 200),
     ("UpdateServiceInput.description", 200),
     ("UsageInput.account", 200),
+    ("Query.importSample(csv:)", 786_432),
+    ("Query.previewImport(csv:)", 786_432),
+    ("Query.previewImport(fileName:)", 200),
+    ("Mutation.commitImport(csv:)", 786_432),
+    ("Mutation.commitImport(fileName:)", 200),
+    ("ImportMappingInput.account", 200),
+    ("ImportMappingInput.displayName", 200),
+    ("ImportMappingInput.product", 200),
+    ("ImportMappingInput.plan", 200),
+    ("ImportMappingInput.measuredAt", 200),
+    ("ImportMappingInput.date", 100),
+    ("ImportMappingInput.dateFormat", 100),
+    ("ImportMetricColumnInput.column", 200),
+    ("ImportMetricColumnInput.crossReferenceType", 200),
+];
+/// A whole file sent as text: its limit is in bytes (`BILLBRIDGE_MAX_IMPORT_BYTES`), above
+/// [`HUGE`], and its lines may end in CR LF.
+const FILES: &[&str] = &[
+    "Query.importSample(csv:)",
+    "Query.previewImport(csv:)",
+    "Mutation.commitImport(csv:)",
 ];
 const ID_LIMIT: usize = 20;
 /// Text that may hold any character: passwords are hashed and never shown.
@@ -338,7 +359,12 @@ async fn every_text_argument_has_a_documented_limit_and_refuses_control_characte
                 place.coordinate
             )
         };
-        for length in [HUGE, limit + 1] {
+        let lengths = if FILES.contains(&place.coordinate.as_str()) {
+            vec![limit + 1]
+        } else {
+            vec![HUGE, limit + 1]
+        };
+        for length in lengths {
             let probe = "x".repeat(length);
             let (query, variables) = place.request(&sdl, &probe, &app.site);
             let body = app.post(&admin, &query, variables).await;

@@ -14,6 +14,7 @@ mod contract;
 mod database;
 mod demo;
 mod http_spec;
+mod import;
 mod input;
 mod limits;
 mod loaders;

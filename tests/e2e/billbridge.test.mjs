@@ -1,8 +1,8 @@
 // billbridge in a real browser: the demo tenant, signed in once, walked through in order
 // in one browser context — sign-in, the Add Billing Mapping cascade, the level
 // suggestion, deleting a mapping, the push preview, a push with its progress, the run's
-// skipped lines, the accounts, an API token's life, and a remapped plan whose pushed
-// additions the next push retires.
+// skipped lines, the accounts, an API token's life, a remapped plan whose pushed
+// additions the next push retires, and an import of the demo's usage export.
 //
 // Elements are found by role, label and text as `.ui-contract.md` names them (never by
 // CSS class), and every step waits for the state it needs; nothing sleeps.
@@ -741,6 +741,45 @@ test(
     await retireRow.scrollIntoViewIfNeeded();
     await look(page, '19-push-retire');
     // Not pushed: the run of scenario 6 stays the tenant's last.
+  }),
+);
+
+test(
+  '8c. import the demo export: columns mapped, the dry run by outcome, imported, then the push',
+  { timeout: 90_000 },
+  scenario(env, 'import', async (page) => {
+    await navigate(page, 'Import', 'Import usage');
+    await selectOptionMatching(page.getByLabel('Service', { exact: true }), SERVICE);
+    await page.getByLabel('Usage export (CSV)', { exact: true }).setInputFiles(new URL('../../demo/usage-import.csv', import.meta.url).pathname);
+    const sample = await visible(page.getByRole('table', { name: 'First rows of the file' }));
+    await visible(sample.getByText('acme-dental', { exact: true }));
+    // Guessed from the headers: the account, its name, the plan, the date, two metrics.
+    assert.equal(await page.getByLabel('Account', { exact: true }).inputValue(), 'Account');
+    assert.equal(await page.getByLabel('Display name', { exact: true }).inputValue(), 'Account name');
+    assert.equal(await page.getByLabel('Measured at', { exact: true }).inputValue(), 'Report date');
+    // The rest chosen by hand.
+    await page.getByLabel(/^Backup storage/).selectOption('Storage used (GB)');
+    await page.getByLabel(/^Hyper-V host licensing/).selectOption('Hyper-V hosts');
+    await page.getByLabel(/^VMware host licensing/).selectOption('VMware hosts');
+    await shot(page, '20-import-mapping');
+
+    await page.getByRole('button', { name: 'Dry run', exact: true }).click();
+    const summary = await visible(page.getByText(/^Accounts: 2 new, 10 changed, 0 unchanged$/));
+    assert.ok(summary);
+    // Every value of the 12 rows (5 metrics) is new, or changed where the demo's weekly
+    // samples happen to fall on the file's date.
+    const usage = await (await visible(page.getByText(/^Usage values: \d+ new, \d+ changed, 0 unchanged$/))).innerText();
+    const [, fresh, changed] = /(\d+) new, (\d+) changed/.exec(usage) ?? [];
+    assert.equal(Number(fresh) + Number(changed), 60, usage);
+    const rows = await tableRows(await visible(page.getByRole('table', { name: 'New rows' })));
+    assert.ok(rows.some((r) => /kestrel-security/.test(r['Account'])), JSON.stringify(rows));
+    assert.ok(rows.some((r) => /IB-100 → IB-250/.test(r['Product and plan'])), 'acme-dental moves plan');
+    await shot(page, '21-import-dry-run');
+
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await visible(page.getByText(/^Imported 12 rows\./));
+    await page.getByRole('link', { name: 'Open the Push preview', exact: true }).click();
+    await page.waitForURL('**/push');
   }),
 );
 

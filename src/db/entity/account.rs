@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     /// What to look for in ConnectWise when it differs from the name.
     pub link_identifier: Option<String>,
+    /// The name the vendor's export shows (imports set it).
+    pub display_name: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -5,6 +5,7 @@ pub mod account_link;
 pub mod api_token;
 pub mod audit_event;
 pub mod billing_mapping;
+pub mod import_mapping;
 pub mod level;
 pub mod level_cross_reference;
 pub mod metric;

@@ -10,6 +10,7 @@ const SECTIONS = [
   { to: '/push', label: 'Push' },
   { to: '/history', label: 'History' },
   { to: '/accounts', label: 'Accounts' },
+  { to: '/import', label: 'Import' },
   { to: '/settings', label: 'Settings' },
 ];
 
