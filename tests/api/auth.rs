@@ -216,6 +216,16 @@ const MUTATIONS: &[(&str, Role, &str)] = &[
         r#"mutation { takeOverBillingMapping(id: "1") { id } }"#,
     ),
     (
+        "commitImport",
+        Editor,
+        r#"mutation { commitImport(serviceId: "1", csv: "account\nacme\n") { committed } }"#,
+    ),
+    (
+        "saveImportMapping",
+        Editor,
+        r#"mutation { saveImportMapping(serviceId: "1", mapping: {account: "account", metrics: []}) { account } }"#,
+    ),
+    (
         "upsertAccounts",
         Editor,
         r#"mutation { upsertAccounts(input: [{name: "a", subscriptions: []}]) { id } }"#,
