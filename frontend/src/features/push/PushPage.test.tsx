@@ -168,6 +168,21 @@ describe('Push page', () => {
     expect(calls.filter((c) => c.operation === 'PreviewCompanies').at(-1)?.variables).toMatchObject({ after: 'next' });
   });
 
+  it('asks for another service’s companies only once its plan is read, so the plan is computed once', async () => {
+    const calls = fakeServer({
+      Me: me('VIEWER'),
+      PushServices: () => ({ services: [{ id: '2', name: 'Email Protection', readOnly: false }] }),
+      PreviewPush: () => preview(SUMMARY),
+      PreviewCompanies: () => companies([company({})]),
+    });
+    renderPage();
+    await screen.findByRole('button', { name: /^Acme/ });
+    await userEvent.selectOptions(screen.getByLabelText('Service'), '2');
+    await screen.findByRole('button', { name: /^Acme/ });
+    const forService = calls.filter((c) => c.variables?.serviceId === '2').map((c) => c.operation);
+    expect(forService).toEqual(['PreviewPush', 'PreviewCompanies']);
+  });
+
   it('asks before pushing, naming what will be written, and pushes on confirmation', async () => {
     const money: Money = { total: { before: 10, after: 22.5, change: 12.5 }, byCompany: [], unpricedLines: 0 };
     const calls = fakeServer({

@@ -249,7 +249,8 @@ export function PushPage() {
           )}
         </Loaded>
       </section>
-      {preview.data && (
+      {/* Once the plan is read: asked at the same time, the companies would compute it again. */}
+      {preview.data && !preview.loading && (
         <section className="section" aria-labelledby="push-companies">
           <h2 id="push-companies">Companies</h2>
           <div className="toolbar">
