@@ -5,6 +5,9 @@
 // with no label here.
 import type {
   BillingState,
+  ImportDelimiter,
+  ImportOutcome,
+  ImportProblemKind,
   LevelSource,
   LineOutcome,
   LinkState,
@@ -120,9 +123,43 @@ export const USAGE_VALUE_LABEL: Record<UsageValue, string> = {
   ADDITIONAL_USAGE: 'Update additional usage',
 };
 
+export const IMPORT_DELIMITER_LABEL: Record<ImportDelimiter, string> = {
+  COMMA: 'Comma',
+  SEMICOLON: 'Semicolon',
+  TAB: 'Tab',
+};
+
+export const IMPORT_OUTCOME_LABEL: Record<ImportOutcome, string> = {
+  NEW: 'New',
+  CHANGED: 'Changed',
+  UNCHANGED: 'Unchanged',
+};
+
+export const IMPORT_PROBLEM_LABEL: Record<ImportProblemKind, string> = {
+  UNREADABLE: 'File cannot be read',
+  MISSING_COLUMN: 'Column missing',
+  UNKNOWN_METRIC: 'Unknown metric',
+  MISSING_VALUE: 'Empty cell',
+  BAD_NAME: 'Name not allowed',
+  UNKNOWN_PRODUCT: 'Unknown product',
+  UNKNOWN_PLAN: 'Unknown plan',
+  WRONG_PRODUCT: 'Metric of another product',
+  NOT_A_NUMBER: 'Not a number',
+  NEGATIVE: 'Negative value',
+  FRACTION: 'Count with a fraction',
+  TOO_LARGE: 'Value too large',
+  BAD_DATE: 'Date not understood',
+  FUTURE_DATE: 'Date in the future',
+  DUPLICATE: 'Duplicate row',
+  CONFLICTING_PLAN: 'Conflicting plan',
+};
+
 /** Each record by the name of its GraphQL enum (for the test that checks them against the schema). */
 export const LABELS_BY_ENUM: Record<string, Record<string, string>> = {
   BillingState: BILLING_STATE_LABEL,
+  ImportDelimiter: IMPORT_DELIMITER_LABEL,
+  ImportOutcome: IMPORT_OUTCOME_LABEL,
+  ImportProblemKind: IMPORT_PROBLEM_LABEL,
   LevelSource: LEVEL_SOURCE_LABEL,
   LineOutcome: LINE_OUTCOME_LABEL,
   LinkState: LINK_STATE_LABEL,

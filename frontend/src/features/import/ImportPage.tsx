@@ -11,6 +11,7 @@ import { Badge } from '../../ui/Badge';
 import { ErrorAlert, Loaded } from '../../ui/Feedback';
 import { Field } from '../../ui/Field';
 import { formatNumber } from '../../ui/format';
+import { IMPORT_OUTCOME_LABEL, IMPORT_PROBLEM_LABEL } from '../../ui/labels';
 import { PageTitle } from '../../ui/PageTitle';
 import { Table } from '../../ui/Table';
 import { initialMapping, toInput, type MappingForm } from './mapping';
@@ -129,9 +130,9 @@ type Report = PreviewImportQuery['previewImport'];
 type Line = Report['lines'][number];
 
 const OUTCOMES: { outcome: ImportOutcome; title: string; tone: 'info' | 'warn' | 'neutral' }[] = [
-  { outcome: 'NEW', title: 'New', tone: 'info' },
-  { outcome: 'CHANGED', title: 'Changed', tone: 'warn' },
-  { outcome: 'UNCHANGED', title: 'Unchanged', tone: 'neutral' },
+  { outcome: 'NEW', title: IMPORT_OUTCOME_LABEL.NEW, tone: 'info' },
+  { outcome: 'CHANGED', title: IMPORT_OUTCOME_LABEL.CHANGED, tone: 'warn' },
+  { outcome: 'UNCHANGED', title: IMPORT_OUTCOME_LABEL.UNCHANGED, tone: 'neutral' },
 ];
 
 /** The row's outcome as a whole: new if anything is new, else changed if anything changed. */
@@ -375,6 +376,7 @@ function DryRun({ report, importing, imported, error, onImport }: DryRunProps) {
               <tr>
                 <th scope="col">Row</th>
                 <th scope="col">Column</th>
+                <th scope="col">Kind</th>
                 <th scope="col">Problem</th>
               </tr>
             </thead>
@@ -383,6 +385,7 @@ function DryRun({ report, importing, imported, error, onImport }: DryRunProps) {
                 <tr key={i}>
                   <td>{p.row}</td>
                   <td>{p.column ?? '—'}</td>
+                  <td>{IMPORT_PROBLEM_LABEL[p.kind]}</td>
                   <td>{p.message}</td>
                 </tr>
               ))}
