@@ -11,6 +11,8 @@ use jsonwebtoken::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::Role;
@@ -22,7 +24,7 @@ pub(crate) const API_AUDIENCE: &str = "billbridge-api";
 /// expected, and the reverse.
 pub(crate) const BROWSER_AUDIENCE: &str = "billbridge-browser";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Audience {
     Api,
     Browser,
@@ -76,6 +78,30 @@ pub struct JwtKeys {
     previous: Vec<Previous>,
     api: Validation,
     browser: Validation,
+    verified: Verified,
+}
+
+/// Tokens verified lately. A request's token is checked again at every request, and
+/// base64, JSON and HMAC were an eighth of the CPU of a small one; a verified token is then
+/// a lookup. Each entry keeps the times the full check would apply — not before `nbf`,
+/// expired after `exp` (both with the leeway), refused after the grace period of a
+/// rotated-out key that signed it — and they are checked at every use. Bounded: at most
+/// [`Verified::MOST`] tokens, all forgotten when full. Revocation is not the signature's
+/// business: `auth::cache` checks it on every request, cached or not.
+#[derive(Default)]
+struct Verified(Mutex<HashMap<(Audience, String), Window>>);
+
+struct Window {
+    identity: TokenIdentity,
+    /// Unix seconds: valid from `from`, expired from `expired`.
+    from: i64,
+    expired: i64,
+    /// When the rotated-out key that signed it stops being accepted.
+    grace_until: Option<DateTime<Utc>>,
+}
+
+impl Verified {
+    const MOST: usize = 4096;
 }
 
 struct Previous {
@@ -123,6 +149,7 @@ impl JwtKeys {
             previous: Vec::new(),
             api: validation(Audience::Api),
             browser: validation(Audience::Browser),
+            verified: Verified::default(),
         })
     }
 
@@ -139,22 +166,26 @@ impl JwtKeys {
         Ok(self)
     }
 
-    /// The key that must have signed `token`, by its `kid`. Tokens without one predate
-    /// rotation and can only be checked against the current key.
-    fn key_for(&self, token: &str) -> Result<&DecodingKey, JwtError> {
+    /// The key that must have signed `token`, by its `kid`, with the end of its grace
+    /// period when it was rotated out. Tokens without one predate rotation and can only be
+    /// checked against the current key.
+    fn key_for(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(&DecodingKey, Option<DateTime<Utc>>), JwtError> {
         let header = decode_header(token).map_err(|e| JwtError::Invalid(e.to_string()))?;
         let Some(kid) = header.kid else {
-            return Ok(&self.decoding);
+            return Ok((&self.decoding, None));
         };
         if kid == self.kid {
-            return Ok(&self.decoding);
+            return Ok((&self.decoding, None));
         }
         match self.previous.iter().find(|p| p.kid == kid) {
-            Some(previous) if Utc::now() < previous.until => Ok(&previous.decoding),
-            Some(previous) => Err(JwtError::Invalid(format!(
-                "signed with a key rotated out; its grace period ended {}",
-                previous.until.to_rfc3339()
-            ))),
+            Some(previous) if now < previous.until => {
+                Ok((&previous.decoding, Some(previous.until)))
+            }
+            Some(previous) => Err(grace_ended(previous.until)),
             None => Err(JwtError::Invalid("signed with an unknown key".into())),
         }
     }
@@ -236,24 +267,65 @@ impl JwtKeys {
 
     /// Checks a token meant for `audience`.
     pub fn verify_for(&self, audience: Audience, token: &str) -> Result<TokenIdentity, JwtError> {
+        self.verify_at(audience, token, Utc::now())
+    }
+
+    /// [`JwtKeys::verify_for`] at `now`: from the tokens verified lately when it is there.
+    fn verify_at(
+        &self,
+        audience: Audience,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TokenIdentity, JwtError> {
+        let key = (audience, token.to_owned());
+        if let Some(window) = self.verified.0.lock().expect("verified lock").get(&key) {
+            let at = now.timestamp();
+            match window.grace_until {
+                Some(until) if now >= until => return Err(grace_ended(until)),
+                _ if at >= window.expired => return Err(JwtError::Expired),
+                _ if at >= window.from => return Ok(window.identity.clone()),
+                _ => {} // not yet valid: checked in full
+            }
+        }
         let validation = match audience {
             Audience::Api => &self.api,
             Audience::Browser => &self.browser,
         };
-        let key = self.key_for(token)?;
-        let data = decode::<Claims>(token, key, validation).map_err(|e| match e.kind() {
+        let (decoding, grace_until) = self.key_for(token, now)?;
+        let data = decode::<Claims>(token, decoding, validation).map_err(|e| match e.kind() {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtError::Expired,
             _ => JwtError::Invalid(e.to_string()),
         })?;
         let role = data.claims.role.parse().map_err(JwtError::Invalid)?;
-        Ok(TokenIdentity {
+        let identity = TokenIdentity {
             tenant: data.claims.tenant,
             role,
             subject: data.claims.sub,
             expires_at: data.claims.exp,
             token_id: data.claims.jti.and_then(|j| j.parse().ok()),
-        })
+        };
+        // jsonwebtoken refuses `exp < now - leeway` and `nbf > now + leeway`.
+        let leeway = LEEWAY_SECS as i64;
+        let window = Window {
+            identity: identity.clone(),
+            from: data.claims.nbf.saturating_sub(leeway),
+            expired: data.claims.exp.saturating_add(leeway).saturating_add(1),
+            grace_until,
+        };
+        let mut verified = self.verified.0.lock().expect("verified lock");
+        if verified.len() >= Verified::MOST {
+            verified.clear();
+        }
+        verified.insert(key, window);
+        Ok(identity)
     }
+}
+
+fn grace_ended(until: DateTime<Utc>) -> JwtError {
+    JwtError::Invalid(format!(
+        "signed with a key rotated out; its grace period ended {}",
+        until.to_rfc3339()
+    ))
 }
 
 #[cfg(test)]
@@ -353,5 +425,44 @@ mod tests {
                 .accepting(b"short", Utc::now()),
             Err(JwtError::WeakSecret(5))
         ));
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_with_the_times_the_full_check_applies() {
+        const OLD: &[u8] = b"the-old-secret-the-old-secret-123";
+        let now = Utc::now();
+        let grace = now + chrono::Duration::hours(1);
+        let keys = JwtKeys::new(SECRET).unwrap().accepting(OLD, grace).unwrap();
+        let token = keys
+            .issue("acme", Role::Editor, "cli", Duration::from_secs(60))
+            .unwrap();
+        let first = keys.verify_at(Audience::Api, &token, now).unwrap();
+        assert_eq!(keys.verified.0.lock().unwrap().len(), 1);
+        // Remembered: the same identity, for this audience only.
+        assert_eq!(keys.verify_at(Audience::Api, &token, now).unwrap(), first);
+        assert!(keys.verify_at(Audience::Browser, &token, now).is_err());
+        // Within the leeway after exp it is still good; past it, expired as in full.
+        let exp = now + chrono::Duration::seconds(60 + LEEWAY_SECS as i64);
+        assert!(keys.verify_at(Audience::Api, &token, exp).is_ok());
+        assert_eq!(
+            keys.verify_at(Audience::Api, &token, exp + chrono::Duration::seconds(2)),
+            Err(JwtError::Expired)
+        );
+        // A token of a rotated-out key stops at the end of its grace period, remembered or not.
+        let old = JwtKeys::new(OLD).unwrap();
+        let token = old
+            .issue("acme", Role::Viewer, "cli", Duration::from_secs(7200))
+            .unwrap();
+        assert!(keys.verify_at(Audience::Api, &token, now).is_ok());
+        assert!(matches!(
+            keys.verify_at(Audience::Api, &token, grace),
+            Err(JwtError::Invalid(m)) if m.contains("grace period ended")
+        ));
+        // A forged token is never remembered as its genuine twin.
+        let mut forged = token.clone().into_bytes();
+        let at = forged.len() - 10; // inside the signature
+        forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(forged).unwrap();
+        assert!(keys.verify_at(Audience::Api, &forged, now).is_err());
     }
 }
