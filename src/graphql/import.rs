@@ -11,8 +11,8 @@ use super::services::MetricUnit;
 use super::{input, scope};
 use crate::auth::Role;
 use crate::db::import::{self as pipeline, Report, Source};
+use crate::domain::MetricUnit as DomainUnit;
 use crate::domain::import::{Mapping, MetricColumn};
-use crate::domain::{ImportOutcome as Outcome, ImportProblem as Kind, MetricUnit as DomainUnit};
 use crate::error::{AppError, AppResult};
 
 /// The most rows a report shows in full (`lines`).
@@ -56,6 +56,7 @@ impl ImportDelimiter {
 
 /// What an import does to an account, a subscription or a usage value.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::ImportOutcome")]
 pub enum ImportOutcome {
     /// Not stored yet: created.
     New,
@@ -65,18 +66,9 @@ pub enum ImportOutcome {
     Unchanged,
 }
 
-impl From<Outcome> for ImportOutcome {
-    fn from(o: Outcome) -> Self {
-        match o {
-            Outcome::New => ImportOutcome::New,
-            Outcome::Changed => ImportOutcome::Changed,
-            Outcome::Unchanged => ImportOutcome::Unchanged,
-        }
-    }
-}
-
 /// What is wrong with a row (or the header).
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::ImportProblem")]
 pub enum ImportProblemKind {
     /// The file cannot be read (not UTF-8, a broken row, no header).
     Unreadable,
@@ -103,29 +95,6 @@ pub enum ImportProblemKind {
     Duplicate,
     /// Another plan than an earlier row gives the same account and product.
     ConflictingPlan,
-}
-
-impl From<Kind> for ImportProblemKind {
-    fn from(k: Kind) -> Self {
-        match k {
-            Kind::Unreadable => ImportProblemKind::Unreadable,
-            Kind::MissingColumn => ImportProblemKind::MissingColumn,
-            Kind::UnknownMetric => ImportProblemKind::UnknownMetric,
-            Kind::MissingValue => ImportProblemKind::MissingValue,
-            Kind::BadName => ImportProblemKind::BadName,
-            Kind::UnknownProduct => ImportProblemKind::UnknownProduct,
-            Kind::UnknownPlan => ImportProblemKind::UnknownPlan,
-            Kind::WrongProduct => ImportProblemKind::WrongProduct,
-            Kind::NotANumber => ImportProblemKind::NotANumber,
-            Kind::Negative => ImportProblemKind::Negative,
-            Kind::Fraction => ImportProblemKind::Fraction,
-            Kind::TooLarge => ImportProblemKind::TooLarge,
-            Kind::BadDate => ImportProblemKind::BadDate,
-            Kind::FutureDate => ImportProblemKind::FutureDate,
-            Kind::Duplicate => ImportProblemKind::Duplicate,
-            Kind::ConflictingPlan => ImportProblemKind::ConflictingPlan,
-        }
-    }
 }
 
 /// A column holding one metric's values.
