@@ -440,6 +440,13 @@ fn columns(
 
 /// A number as the file writes it: `None` and a reason when it is not one.
 pub fn number(text: &str, decimal_comma: bool) -> Result<f64, String> {
+    if decimal_comma && !grouped_in_thousands(text) {
+        // `12.5` in a file that writes decimals with a comma is no number to guess at:
+        // read as 125 it would bill ten times over.
+        return Err(format!(
+            "{text:?} is not a number as this file writes them (a decimal comma; a dot or a space only between groups of three digits before it, as in 1.234,5)"
+        ));
+    }
     let cleaned: String = if decimal_comma {
         text.chars()
             .filter(|c| !matches!(c, '.' | ' ' | '\u{a0}'))
@@ -459,6 +466,24 @@ pub fn number(text: &str, decimal_comma: bool) -> Result<f64, String> {
         )),
         _ => Err(format!("{text:?} is not a number")),
     }
+}
+
+/// In a file with decimal commas: at most one comma, nothing but digits after it, and dots
+/// or spaces before it only between groups of three digits (`1.234.567,5`, `1 234,5`).
+fn grouped_in_thousands(text: &str) -> bool {
+    let separator = |c: char| matches!(c, '.' | ' ' | '\u{a0}');
+    let mut parts = text.splitn(2, ',');
+    let whole = parts.next().unwrap_or_default();
+    if parts
+        .next()
+        .is_some_and(|fraction| fraction.contains(|c: char| separator(c) || c == ','))
+    {
+        return false;
+    }
+    let mut groups = whole.trim_start_matches(['-', '+']).split(separator);
+    let first = groups.next().unwrap_or_default();
+    let rest: Vec<&str> = groups.collect();
+    rest.is_empty() || ((1..=3).contains(&first.len()) && rest.iter().all(|g| g.len() == 3))
 }
 
 /// A measured-at cell: the given chrono format, else RFC 3339, `YYYY-MM-DD HH:MM:SS`,
@@ -1213,6 +1238,15 @@ mod tests {
         assert!(number("inf", false).is_err());
         assert!(number("NaN", false).is_err());
         assert_eq!(number("-3", false), Ok(-3.0));
+        // With decimal commas, a dot only groups thousands: a dot decimal is refused, never
+        // read as a number ten times larger.
+        assert_eq!(number("1.234.567,25", true), Ok(1234567.25));
+        assert_eq!(number("-1.234", true), Ok(-1234.0));
+        assert!(number("12.5", true).unwrap_err().contains("decimal comma"));
+        assert!(number("1.23,5", true).is_err());
+        assert!(number("1,234.5", true).is_err());
+        assert!(number("1,2,3", true).is_err());
+        assert!(number("1234.567,5", true).is_err());
     }
 
     #[test]
