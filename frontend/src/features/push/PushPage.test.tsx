@@ -198,6 +198,7 @@ describe('Push page', () => {
     expect(dialog.getByText(/^This writes 4 changes to ConnectWise for 3 companies/).textContent).toBe(
       `This writes 4 changes to ConnectWise for 3 companies: 1 addition updated, 1 addition created, 2 additions retired. Monthly change: ${formatMoneyChange(12.5)}.`,
     );
+    expect(dialog.getByText(/^Besides:/).textContent).toBe('Besides: 1 line skipped. The push reads ConnectWise again and writes what it finds then.');
     expect(calls.some((c) => c.operation === 'PushUsage')).toBe(false);
     // Cancel pushes nothing.
     await userEvent.click(dialog.getByRole('button', { name: 'Cancel' }));

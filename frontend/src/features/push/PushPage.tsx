@@ -317,21 +317,32 @@ function changes(s: Summary): number {
 function PushConsequences({ preview }: { preview: { summary: Summary; money: { total: { change: number } }; changing: { totalCount: number } } }) {
   const { summary, money, changing } = preview;
   const n = changes(summary);
+  // Only what happens: "3 additions updated, 207 created", no "0 retired".
+  const writes = [
+    [summary.update, 'addition updated', 'additions updated'],
+    [summary.create, 'addition created', 'additions created'],
+    [summary.retire, 'addition retired', 'additions retired'],
+  ] as const;
+  const rest = [
+    [summary.skip, 'line skipped', 'lines skipped'],
+    [summary.unchanged, 'line already right', 'lines already right'],
+  ] as const;
+  const say = (parts: readonly (readonly [number, string, string])[]) =>
+    parts
+      .filter(([count]) => count > 0)
+      .map(([count, one, many]) => plural(count, one, many))
+      .join(', ');
   return (
     <>
       {n === 0 ? (
         <p>The preview has nothing to write: every line is unchanged or skipped. The push records a run all the same.</p>
       ) : (
         <p>
-          This writes {plural(n, 'change', 'changes')} to ConnectWise for {plural(changing.totalCount, 'company', 'companies')}:{' '}
-          {plural(summary.update, 'addition updated', 'additions updated')}, {plural(summary.create, 'addition created', 'additions created')},{' '}
-          {plural(summary.retire, 'addition retired', 'additions retired')}. Monthly change: {formatMoneyChange(money.total.change)}.
+          This writes {plural(n, 'change', 'changes')} to ConnectWise for {plural(changing.totalCount, 'company', 'companies')}: {say(writes)}. Monthly change:{' '}
+          {formatMoneyChange(money.total.change)}.
         </p>
       )}
-      <p>
-        {plural(summary.skip, 'line is', 'lines are')} skipped and {plural(summary.unchanged, 'is', 'are')} already right. The push reads ConnectWise again and
-        writes what it finds then.
-      </p>
+      <p>{say(rest) ? `Besides: ${say(rest)}. ` : ''}The push reads ConnectWise again and writes what it finds then.</p>
     </>
   );
 }
