@@ -104,9 +104,23 @@ async fn products(
     }
     let nested = look.field("mappings");
     if nested.exists() {
-        let rows = mappings::of_products(scope, ids).await?;
-        feed_groups(&loaders.mappings_of_product, ids, &rows, |m| m.product_id).await;
-        self::mappings(scope, loaders, &[nested], &rows).await?;
+        if nested.field("plan").exists() || nested.field("level").exists() {
+            // The plans and levels in the same statement: two round trips fewer.
+            let joined = mappings::of_products_with_plan_and_level(scope, ids).await?;
+            let mut rows = Vec::with_capacity(joined.len());
+            let (mut plans, mut levels) = (Vec::new(), Vec::new());
+            for (mapping, plan, level) in joined {
+                rows.push(mapping);
+                plans.extend(plan);
+                levels.extend(level);
+            }
+            feed_groups(&loaders.mappings_of_product, ids, &rows, |m| m.product_id).await;
+            feed_rows(&loaders.plan, plans, |p| p.id).await;
+            feed_rows(&loaders.level, levels, |l| l.id).await;
+        } else {
+            let rows = mappings::of_products(scope, ids).await?;
+            feed_groups(&loaders.mappings_of_product, ids, &rows, |m| m.product_id).await;
+        }
     }
     Ok(())
 }

@@ -239,3 +239,46 @@ async fn other_tenants_ids_are_not_found() {
     assert_eq!(data["service"]["name"], "Backup");
     assert_eq!(data["service"]["mappings"].as_array().unwrap().len(), 1);
 }
+
+/// A mapping's plan and level are read joined to it; the join matches the tenant too, so a
+/// row naming another tenant's plan or level (which the API never writes) shows neither.
+#[tokio::test]
+async fn a_mappings_joined_plan_and_level_stay_in_its_tenant() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::start().await;
+    let alpha = app.token("alpha", Role::Admin);
+    let beta = app.token("beta", Role::Admin);
+    let (_, product, plan, _) = catalogue(&app, &alpha).await;
+    app.ok(
+        &alpha,
+        r#"mutation($p: ID!, $plan: ID!) { addBillingMapping(input: {productId: $p, planId: $plan, level: "Gold", usageValue: TOTAL_USAGE}) { mapping { id } } }"#,
+        json!({ "p": product, "plan": plan }),
+    )
+    .await;
+    let (_, _, beta_plan, _) = catalogue(&app, &beta).await;
+    let beta_level =
+        app.ok(&beta, "{ levels { id name } }", json!({})).await["levels"][0]["id"].clone();
+    let shape = "{ services { products { mappings { plan { uniqueId } level { name } } } } }";
+    let before = app.ok(&alpha, shape, json!({})).await;
+    let mapping = &before["services"][0]["products"][0]["mappings"][0];
+    assert_eq!(mapping["plan"]["uniqueId"], "P20", "{before}");
+    assert_eq!(mapping["level"]["name"], "Gold", "{before}");
+
+    // Corrupt alpha's mapping to name beta's plan and level.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE billing_mappings SET plan_id = {beta_plan}, level_id = {}",
+            id(&beta_level)
+        ))
+        .await
+        .unwrap();
+    let after = app.post(&alpha, shape, json!({})).await;
+    let text = after.to_string();
+    assert!(!text.contains("P20") || after["data"].is_null(), "{after}");
+    let mapping = &after["data"]["services"][0]["products"][0]["mappings"][0];
+    assert!(
+        mapping["plan"].is_null(),
+        "beta's plan is not alpha's: {after}"
+    );
+    assert_ne!(mapping["level"]["name"], "Gold", "{after}");
+}

@@ -1,5 +1,6 @@
 //! The `billing_mappings` table.
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{ExprTrait, IntoCondition};
 
 use crate::domain::UsageValue;
 
@@ -21,7 +22,49 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+/// A mapping's plan and level, joined within the mapping's tenant (the join also matches
+/// `tenant_id`, so a join can never reach another tenant's row).
+#[derive(Copy, Clone, Debug, EnumIter)]
+pub enum Relation {
+    Plan,
+    Level,
+}
+
+impl RelationTrait for Relation {
+    fn def(&self) -> RelationDef {
+        match self {
+            Relation::Plan => Entity::belongs_to(super::plan::Entity)
+                .from(Column::PlanId)
+                .to(super::plan::Column::Id)
+                .on_condition(|mapping, plan| {
+                    Expr::col((plan, super::plan::Column::TenantId))
+                        .equals((mapping, Column::TenantId))
+                        .into_condition()
+                })
+                .into(),
+            Relation::Level => Entity::belongs_to(super::level::Entity)
+                .from(Column::LevelId)
+                .to(super::level::Column::Id)
+                .on_condition(|mapping, level| {
+                    Expr::col((level, super::level::Column::TenantId))
+                        .equals((mapping, Column::TenantId))
+                        .into_condition()
+                })
+                .into(),
+        }
+    }
+}
+
+impl Related<super::plan::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Plan.def()
+    }
+}
+
+impl Related<super::level::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Level.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
