@@ -51,14 +51,15 @@ struct Steps {
 /// Documents parsed lately, by their text. Clients send the same few operations again and
 /// again, and parsing (async-graphql's pest grammar) was a tenth of the CPU of a small
 /// request; a clone of the parsed document costs far less. Bounded: only texts up to
-/// [`Documents::LONGEST`] bytes are kept, at most [`Documents::MOST`] of them, all
-/// forgotten when full.
+/// [`Documents::LONGEST`] bytes are kept (the SPA's largest is 1.3 KiB), at most
+/// [`Documents::MOST`] of them, all forgotten when full — a few MB at worst, whatever a
+/// caller sends.
 #[derive(Default)]
 struct Documents(Mutex<HashMap<String, ExecutableDocument>>);
 
 impl Documents {
-    const LONGEST: usize = 8 * 1024;
-    const MOST: usize = 256;
+    const LONGEST: usize = 4 * 1024;
+    const MOST: usize = 128;
 
     /// The document `query` parses to, or the parse error.
     fn parse(&self, query: &str) -> Result<ExecutableDocument, ServerError> {
