@@ -253,11 +253,7 @@ pub(crate) async fn lines_page(
         query = query.filter(push_line::Column::LocalProductId.is_in(products));
     }
     if filter.changes_only {
-        query = query.filter(push_line::Column::Action.is_in([
-            LineAction::Update,
-            LineAction::Create,
-            LineAction::Retire,
-        ]));
+        query = query.filter(push_line::Column::Action.is_in(LineAction::WRITES));
     }
     let total = query.clone().count(scope.db()).await?;
     if let Some(after) = after_seq {

@@ -181,6 +181,12 @@ pub enum LineAction {
     Skip,
 }
 
+impl LineAction {
+    /// The actions that write to ConnectWise ("changes only").
+    pub const WRITES: [LineAction; 3] =
+        [LineAction::Update, LineAction::Create, LineAction::Retire];
+}
+
 /// Why a line writes nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SkipReason {

@@ -11,6 +11,7 @@ use super::push::{PushAction, SkipReason, action_of};
 use crate::db::entity::push_line;
 use crate::db::push::Company;
 use crate::db::{Page, Scope, catalog};
+use crate::domain::LineAction;
 use crate::domain::push::{Line, monthly};
 use crate::error::{AppError, AppResult};
 
@@ -64,10 +65,7 @@ impl<'a> From<&'a push_line::Model> for Facts<'a> {
 
 /// The actions that write to ConnectWise.
 pub(crate) fn writes(action: PushAction) -> bool {
-    matches!(
-        action,
-        PushAction::Update | PushAction::Create | PushAction::Retire
-    )
+    LineAction::WRITES.contains(&action.into())
 }
 
 /// `companyId` or `withoutCompany`, as a filter.

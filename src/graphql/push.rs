@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 
 use super::guard::MinRole;
 use super::input::Totals;
@@ -370,7 +371,25 @@ fn counts(run: &push_run::Model) -> PushCounts {
     }
 }
 
-pub struct PushRun(pub push_run::Model);
+/// A run, with its lines read once for whichever of `money`, `summary` and `companies` an
+/// operation selects.
+pub struct PushRun(pub push_run::Model, OnceCell<Vec<push_line::Model>>);
+
+impl From<push_run::Model> for PushRun {
+    fn from(run: push_run::Model) -> Self {
+        PushRun(run, OnceCell::new())
+    }
+}
+
+impl PushRun {
+    async fn all_lines(&self, ctx: &Context<'_>) -> Result<&[push_line::Model]> {
+        let lines = self
+            .1
+            .get_or_try_init(|| runs::all_lines(scope(ctx), self.0.id))
+            .await?;
+        Ok(lines)
+    }
+}
 
 #[Object]
 impl PushRun {
@@ -421,12 +440,12 @@ impl PushRun {
     }
     /// What the run's lines mean a month (before → after), overall and per company.
     async fn money(&self, ctx: &Context<'_>) -> Result<PushMoney> {
-        let all = runs::all_lines(scope(ctx), self.0.id).await?;
+        let all = self.all_lines(ctx).await?;
         Ok(lines::tally(all.iter().map(Facts::from)))
     }
     /// Counts over all the run's lines, per action and skip reason.
     async fn summary(&self, ctx: &Context<'_>) -> Result<PushSummary> {
-        let all = runs::all_lines(scope(ctx), self.0.id).await?;
+        let all = self.all_lines(ctx).await?;
         Ok(lines::summarize(all.iter().map(Facts::from)))
     }
     /// The companies with lines matching the filter, by name (lines without a company
@@ -449,7 +468,7 @@ impl PushRun {
             changes_only,
             ..Default::default()
         };
-        let all = runs::all_lines(scope(ctx), self.0.id).await?;
+        let all = self.all_lines(ctx).await?;
         let all = all.iter().map(Facts::from);
         Ok(lines::company_page(scope(ctx), all, (first, after), args).await?)
     }
@@ -593,7 +612,9 @@ impl PushQuery {
     }
 
     async fn push_run(&self, ctx: &Context<'_>, id: ID) -> Result<PushRun> {
-        Ok(PushRun(runs::get(scope(ctx), input::id("id", &id)?).await?))
+        Ok(PushRun::from(
+            runs::get(scope(ctx), input::id("id", &id)?).await?,
+        ))
     }
 
     /// Runs, newest first.
@@ -608,7 +629,7 @@ impl PushQuery {
         let after = input::cursor::<i64>(after)?;
         let page = runs::page(scope(ctx), status.map(RunStatus::from), after, first).await?;
         Ok(input::connection(page, after.is_some(), |r| {
-            (r.id, PushRun(r))
+            (r.id, PushRun::from(r))
         }))
     }
 
@@ -692,7 +713,7 @@ impl PushMutation {
             by: viewer(ctx).subject.clone(),
             slot_at: None,
         };
-        Ok(PushRun(
+        Ok(PushRun::from(
             pusher(ctx)
                 .start(scope(ctx), service, dry_run, trigger)
                 .await?,
@@ -702,7 +723,7 @@ impl PushMutation {
     /// Stops a running push after the writes in flight; the rest are marked cancelled.
     #[graphql(guard = "MinRole(Role::Editor)")]
     async fn cancel_push_run(&self, ctx: &Context<'_>, id: ID) -> Result<PushRun> {
-        Ok(PushRun(
+        Ok(PushRun::from(
             runs::request_cancel(scope(ctx), input::id("id", &id)?).await?,
         ))
     }

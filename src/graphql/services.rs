@@ -110,7 +110,7 @@ impl Service {
             .last_run_of_service
             .load_one(self.0.id)
             .await?
-            .map(PushRun))
+            .map(PushRun::from))
     }
     async fn billing_status(&self, ctx: &Context<'_>) -> Result<BillingStatus> {
         let products: Vec<i64> = self
