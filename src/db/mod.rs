@@ -49,6 +49,9 @@ use migration::{Migrator, MigratorTrait};
 /// How long a SQLite writer waits for another before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A pooled connection idle this long is pinged before it is handed out again.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
+
 /// Connection options for `url`: SQLite gets WAL, `synchronous=FULL`, a busy timeout and
 /// foreign keys; PostgreSQL is used as configured by its URL.
 pub fn options(url: &str) -> ConnectOptions {
@@ -68,6 +71,12 @@ pub fn options(url: &str) -> ConnectOptions {
         .max_connections(connections)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings a connection (a round trip, or on SQLite a hand-off to its thread)
+        // every time it leaves the pool, doubling the cost of a statement. A connection
+        // back in use within seconds is not worth checking; one idle longer may have been
+        // dropped by the server or a firewall, so it is still pinged (PgBouncer's
+        // `server_check_delay` makes the same trade).
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
         .map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
