@@ -243,14 +243,16 @@ enum SubQueryIds {
 }
 
 /// A page of accounts by name after `after`; `count`: also count every match (`total`,
-/// 0 when not asked for — a statement the caller may not need).
+/// 0 when not asked for — a statement the caller may not need); `links`: also the
+/// accounts' links to ConnectWise companies, joined in the same statement.
 pub async fn page(
     scope: &Scope,
     filter: &AccountFilter,
     after: Option<&str>,
     first: u64,
     count: bool,
-) -> AppResult<Page<account::Model>> {
+    links: bool,
+) -> AppResult<(Page<account::Model>, Option<Vec<account_link::Model>>)> {
     // Filters naming another tenant's (or no) record answer NOT_FOUND, not an empty page.
     if let Some(id) = filter.service_id {
         catalog::service(scope, id).await?;
@@ -310,7 +312,26 @@ pub async fn page(
         query = query.filter(account::Column::Name.gt(after));
     }
     let query = query.order_by_asc(account::Column::Name);
-    Ok(read_page(scope.db(), query, first, total).await?)
+    if !links {
+        return Ok((read_page(scope.db(), query, first, total).await?, None));
+    }
+    let rows = query
+        .find_also_related(account_link::Entity)
+        .limit(first + 1)
+        .all(scope.db())
+        .await?;
+    let Page {
+        rows,
+        has_next,
+        total,
+    } = Page::of(rows, first, total);
+    let (rows, links): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+    let page = Page {
+        rows,
+        has_next,
+        total,
+    };
+    Ok((page, Some(links.into_iter().flatten().collect())))
 }
 
 /// Every account of the tenant.
@@ -332,6 +353,20 @@ pub(crate) async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<a
     Ok(scope
         .select::<account::Entity>()
         .filter(account::Column::Name.is_in(names.iter().cloned()))
+        .all(scope.db())
+        .await?)
+}
+
+/// The subscriptions of these accounts, each with its plan, in one statement.
+pub(crate) async fn subscriptions_with_plans(
+    scope: &Scope,
+    ids: &[i64],
+) -> AppResult<Vec<(subscription::Model, Option<plan::Model>)>> {
+    Ok(scope
+        .select::<subscription::Entity>()
+        .filter(subscription::Column::AccountId.is_in(ids.iter().copied()))
+        .order_by_asc(subscription::Column::Id)
+        .find_also_related(plan::Entity)
         .all(scope.db())
         .await?)
 }

@@ -8,7 +8,9 @@ use sea_orm::{
 use std::collections::HashSet;
 
 use super::Scope;
-use super::entity::{billing_mapping, metric, plan, product, service, subscription, usage_sample};
+use super::entity::{
+    billing_mapping, level, metric, plan, product, service, subscription, usage_sample,
+};
 use crate::domain::MetricUnit;
 use crate::error::{AppError, AppResult};
 
@@ -17,6 +19,35 @@ pub async fn services(scope: &Scope) -> AppResult<Vec<service::Model>> {
     let mut all = scope.select::<service::Entity>().all(scope.db()).await?;
     all.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(all)
+}
+
+/// One row of the catalogue tree: a service, a product of it, a mapping of the product
+/// and the mapping's plan and level, each absent where there is none.
+pub(crate) type TreeRow = (
+    service::Model,
+    Option<product::Model>,
+    Option<billing_mapping::Model>,
+    Option<plan::Model>,
+    Option<level::Model>,
+);
+
+/// The tenant's services (or the one with `id`) with their products, the products'
+/// mappings and the mappings' plans and levels, in one statement of left joins (each
+/// joined within the tenant): products by name, mappings by id.
+pub(crate) async fn tree(scope: &Scope, id: Option<i64>) -> AppResult<Vec<TreeRow>> {
+    let mut query = scope.select::<service::Entity>();
+    if let Some(id) = id {
+        query = query.filter(service::Column::Id.eq(id));
+    }
+    Ok(query
+        .find_also_related(product::Entity)
+        .and_also_related(billing_mapping::Entity)
+        .find_also(billing_mapping::Entity, plan::Entity)
+        .find_also(billing_mapping::Entity, level::Entity)
+        .order_by_asc(product::Column::Name)
+        .order_by_asc(billing_mapping::Column::Id)
+        .all(scope.db())
+        .await?)
 }
 
 /// The services with these ids.

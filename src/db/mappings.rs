@@ -5,7 +5,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
-use super::entity::{billing_mapping, level, plan, product};
+use super::entity::{billing_mapping, product};
 use super::{Scope, catalog, levels, psa};
 use crate::domain::{MetricUnit, UsageValue};
 use crate::error::{AppError, AppResult};
@@ -58,27 +58,6 @@ pub(crate) async fn of_products(
         .select::<billing_mapping::Entity>()
         .filter(billing_mapping::Column::ProductId.is_in(ids.iter().copied()))
         .order_by_asc(billing_mapping::Column::Id)
-        .all(scope.db())
-        .await?)
-}
-
-/// The mappings of these products, each with its plan and level, in one statement.
-pub(crate) async fn of_products_with_plan_and_level(
-    scope: &Scope,
-    ids: &[i64],
-) -> AppResult<
-    Vec<(
-        billing_mapping::Model,
-        Option<plan::Model>,
-        Option<level::Model>,
-    )>,
-> {
-    Ok(scope
-        .select::<billing_mapping::Entity>()
-        .filter(billing_mapping::Column::ProductId.is_in(ids.iter().copied()))
-        .order_by_asc(billing_mapping::Column::Id)
-        .find_also_related(plan::Entity)
-        .find_also(billing_mapping::Entity, level::Entity)
         .all(scope.db())
         .await?)
 }

@@ -112,14 +112,22 @@ pub(crate) async fn read_page<E: EntityTrait, C: ConnectionTrait>(
     first: u64,
     total: u64,
 ) -> Result<Page<E::Model>, DbErr> {
-    let mut rows = query.limit(first + 1).all(db).await?;
-    let has_next = rows.len() as u64 > first;
-    rows.truncate(first as usize);
-    Ok(Page {
-        rows,
-        has_next,
-        total,
-    })
+    let rows = query.limit(first + 1).all(db).await?;
+    Ok(Page::of(rows, first, total))
+}
+
+impl<M> Page<M> {
+    /// The page of `first` among `rows`, read with one more than `first` to know whether
+    /// another page follows.
+    pub(crate) fn of(mut rows: Vec<M>, first: u64, total: u64) -> Self {
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        Page {
+            rows,
+            has_next,
+            total,
+        }
+    }
 }
 
 /// A table whose rows belong to one tenant.

@@ -316,9 +316,17 @@ impl AccountQuery {
         };
         // `totalCount` is the only reader of the count; unasked, it is not worked out.
         let count = ctx.look_ahead().field("totalCount").exists();
-        let page =
-            accounts::page(scope(ctx), &filter, after.as_deref(), first as u64, count).await?;
-        prefetch::accounts(ctx, &page.rows).await?;
+        let links = prefetch::accounts_links(ctx);
+        let (page, links) = accounts::page(
+            scope(ctx),
+            &filter,
+            after.as_deref(),
+            first as u64,
+            count,
+            links,
+        )
+        .await?;
+        prefetch::accounts(ctx, &page.rows, links).await?;
         Ok(input::connection(page, after.is_some(), |a| {
             (a.name.clone(), Account(a))
         }))

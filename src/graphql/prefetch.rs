@@ -8,11 +8,12 @@
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, Lookahead, Result};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{Loaders, loaders, scope};
-use crate::db::entity::{account, billing_mapping, product, service, subscription, usage_sample};
-use crate::db::{Scope, accounts, catalog, levels, mappings, psa, usage};
+use crate::db::entity::{account, account_link, product, service, usage_sample};
+use crate::db::{Scope, accounts, catalog, usage};
+use crate::error::AppError;
 
 /// Any of these fields of `look` is selected.
 fn any(look: &Lookahead<'_>, names: &[&str]) -> bool {
@@ -21,7 +22,7 @@ fn any(look: &Lookahead<'_>, names: &[&str]) -> bool {
 
 /// Distinct keys in order of first sight.
 fn keys(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     ids.into_iter().filter(|id| seen.insert(*id)).collect()
 }
 
@@ -54,36 +55,60 @@ where
         .await;
 }
 
-/// For `services` (and `service`): products, their metrics, plans and mappings, and the
-/// mappings' plans and levels, as far as the selection reaches.
-pub async fn services(ctx: &Context<'_>, services: &[service::Model]) -> Result<()> {
+/// `services` and `service(id)`: the services and, as far as the selection reaches, their
+/// products, the products' mappings and the mappings' plans and levels — one statement of
+/// joins for all of them — then the products' metrics and plans (a statement each, when
+/// selected). `NOT_FOUND` when `id` names no service of the tenant.
+pub async fn services(ctx: &Context<'_>, id: Option<i64>) -> Result<Vec<service::Model>> {
     let look = ctx.look_ahead();
+    let scope = scope(ctx);
     // `readOnly` and `billingStatus` are worked out from the products' mappings.
-    let derived = any(&look, &["readOnly", "billingStatus"]);
-    let products = look.field("products");
-    let direct = look.field("mappings");
-    if !(derived || products.exists() || direct.exists()) {
-        return Ok(());
+    let tree = any(
+        &look,
+        &["readOnly", "billingStatus", "products", "mappings"],
+    );
+    if !tree {
+        return Ok(match id {
+            Some(id) => vec![catalog::service(scope, id).await?],
+            None => catalog::services(scope).await?,
+        });
     }
-    let (scope, loaders) = (scope(ctx), loaders(ctx));
-    let ids: Vec<i64> = services.iter().map(|s| s.id).collect();
-    let rows = catalog::products_of_services(scope, &ids).await?;
-    feed_groups(&loaders.products_of_service, &ids, &rows, |p| p.service_id).await;
-    feed_rows(&loaders.product, rows.clone(), |p| p.id).await;
-    let product_ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
-    self::products(scope, loaders, &products, &product_ids).await?;
-    if derived || direct.exists() {
-        let rows = mappings::of_products(scope, &product_ids).await?;
-        feed_groups(&loaders.mappings_of_product, &product_ids, &rows, |m| {
-            m.product_id
-        })
-        .await;
-        self::mappings(scope, loaders, &[direct], &rows).await?;
+    let loaders = loaders(ctx);
+    let (mut services, mut products, mut mappings) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut plans, mut levels) = (Vec::new(), Vec::new());
+    let mut seen = (HashSet::new(), HashSet::new());
+    for (service, product, mapping, plan, level) in catalog::tree(scope, id).await? {
+        if seen.0.insert(service.id) {
+            services.push(service);
+        }
+        // A product is repeated for each of its mappings; a mapping is on one row only.
+        products.extend(product.filter(|p| seen.1.insert(p.id)));
+        mappings.extend(mapping);
+        plans.extend(plan);
+        levels.extend(level);
     }
-    Ok(())
+    if let Some(id) = id.filter(|_| services.is_empty()) {
+        return Err(AppError::not_found("service", id).into());
+    }
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    let service_ids: Vec<i64> = services.iter().map(|s| s.id).collect();
+    let product_ids: Vec<i64> = products.iter().map(|p| p.id).collect();
+    feed_groups(&loaders.products_of_service, &service_ids, &products, |p| {
+        p.service_id
+    })
+    .await;
+    feed_groups(&loaders.mappings_of_product, &product_ids, &mappings, |m| {
+        m.product_id
+    })
+    .await;
+    feed_rows(&loaders.product, products, |p| p.id).await;
+    feed_rows(&loaders.plan, plans, |p| p.id).await;
+    feed_rows(&loaders.level, levels, |l| l.id).await;
+    self::products(scope, loaders, &look.field("products"), &product_ids).await?;
+    Ok(services)
 }
 
-/// The relations of `products` (rows already read) that `look` selects.
+/// The metrics and plans of `products` (rows already read), when `look` selects them.
 async fn products(
     scope: &Scope,
     loaders: &Loaders,
@@ -102,56 +127,26 @@ async fn products(
         feed_groups(&loaders.plans_of_product, ids, &rows, |p| p.product_id).await;
         feed_rows(&loaders.plan, rows, |p| p.id).await;
     }
-    let nested = look.field("mappings");
-    if nested.exists() {
-        if nested.field("plan").exists() || nested.field("level").exists() {
-            // The plans and levels in the same statement: two round trips fewer.
-            let joined = mappings::of_products_with_plan_and_level(scope, ids).await?;
-            let mut rows = Vec::with_capacity(joined.len());
-            let (mut plans, mut levels) = (Vec::new(), Vec::new());
-            for (mapping, plan, level) in joined {
-                rows.push(mapping);
-                plans.extend(plan);
-                levels.extend(level);
-            }
-            feed_groups(&loaders.mappings_of_product, ids, &rows, |m| m.product_id).await;
-            feed_rows(&loaders.plan, plans, |p| p.id).await;
-            feed_rows(&loaders.level, levels, |l| l.id).await;
-        } else {
-            let rows = mappings::of_products(scope, ids).await?;
-            feed_groups(&loaders.mappings_of_product, ids, &rows, |m| m.product_id).await;
-        }
-    }
     Ok(())
 }
 
-/// The plans and levels of `rows`, when one of `looks` selects them.
-async fn mappings(
-    scope: &Scope,
-    loaders: &Loaders,
-    looks: &[Lookahead<'_>],
-    rows: &[billing_mapping::Model],
+/// What the nodes of an `accounts` page select, for the page's own statement: whether it
+/// must join the accounts' links.
+pub fn accounts_links(ctx: &Context<'_>) -> bool {
+    let look = ctx.look_ahead();
+    [look.field("edges").field("node"), look.field("nodes")]
+        .iter()
+        .any(|n| n.field("link").exists())
+}
+
+/// For a page of `accounts` (and their links, when the page's statement joined them):
+/// subscriptions with their plans (one statement) and products, and the latest usage with
+/// its metrics, as far as the selection of its nodes reaches.
+pub async fn accounts(
+    ctx: &Context<'_>,
+    accounts: &[account::Model],
+    links: Option<Vec<account_link::Model>>,
 ) -> Result<()> {
-    if looks.iter().any(|l| l.field("plan").exists()) {
-        let ids = keys(rows.iter().filter_map(|m| m.plan_id));
-        if !ids.is_empty() {
-            let plans = catalog::plans_by_id(scope, &ids).await?;
-            feed_rows(&loaders.plan, plans, |p| p.id).await;
-        }
-    }
-    if looks.iter().any(|l| l.field("level").exists()) {
-        let ids = keys(rows.iter().map(|m| m.level_id));
-        if !ids.is_empty() {
-            let levels = levels::by_ids(scope, &ids).await?;
-            feed_rows(&loaders.level, levels, |l| l.id).await;
-        }
-    }
-    Ok(())
-}
-
-/// For a page of `accounts`: subscriptions with their products and plans, links, and the
-/// latest usage with its metrics, as far as the selection of its nodes reaches.
-pub async fn accounts(ctx: &Context<'_>, accounts: &[account::Model]) -> Result<()> {
     if accounts.is_empty() {
         return Ok(());
     }
@@ -166,18 +161,26 @@ pub async fn accounts(ctx: &Context<'_>, accounts: &[account::Model]) -> Result<
     };
     let (scope, loaders) = (scope(ctx), loaders(ctx));
     let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
+    if let Some(rows) = links {
+        feed_groups(&loaders.link_of_account, &ids, &rows, |l| l.account_id).await;
+    }
     let subscriptions = select("subscriptions");
     if !subscriptions.is_empty() {
-        let rows = accounts::subscriptions_of_accounts(scope, &ids).await?;
+        let joined = accounts::subscriptions_with_plans(scope, &ids).await?;
+        let (rows, plans): (Vec<_>, Vec<_>) = joined.into_iter().unzip();
         feed_groups(&loaders.subscriptions_of_account, &ids, &rows, |s| {
             s.account_id
         })
         .await;
-        self::subscriptions(scope, loaders, &subscriptions, &rows).await?;
-    }
-    if !select("link").is_empty() {
-        let rows = psa::links_of_accounts(scope, &ids).await?;
-        feed_groups(&loaders.link_of_account, &ids, &rows, |l| l.account_id).await;
+        feed_rows(&loaders.plan, plans.into_iter().flatten().collect(), |p| {
+            p.id
+        })
+        .await;
+        if subscriptions.iter().any(|l| l.field("product").exists()) {
+            let ids = keys(rows.iter().map(|s| s.product_id));
+            let rows: Vec<product::Model> = catalog::products_by_id(scope, &ids).await?;
+            feed_rows(&loaders.product, rows, |p| p.id).await;
+        }
     }
     let usage = select("latestUsage");
     if !usage.is_empty() {
@@ -187,33 +190,6 @@ pub async fn accounts(ctx: &Context<'_>, accounts: &[account::Model]) -> Result<
         })
         .await;
         self::usage(scope, loaders, &usage, &rows).await?;
-    }
-    Ok(())
-}
-
-async fn subscriptions(
-    scope: &Scope,
-    loaders: &Loaders,
-    looks: &[Lookahead<'_>],
-    rows: &[subscription::Model],
-) -> Result<()> {
-    if looks.iter().any(|l| l.field("plan").exists()) {
-        let ids = keys(rows.iter().filter_map(|s| s.plan_id));
-        if !ids.is_empty() {
-            feed_rows(
-                &loaders.plan,
-                catalog::plans_by_id(scope, &ids).await?,
-                |p| p.id,
-            )
-            .await;
-        }
-    }
-    if looks.iter().any(|l| l.field("product").exists()) {
-        let ids = keys(rows.iter().map(|s| s.product_id));
-        if !ids.is_empty() {
-            let rows: Vec<product::Model> = catalog::products_by_id(scope, &ids).await?;
-            feed_rows(&loaders.product, rows, |p| p.id).await;
-        }
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use super::guard::MinRole;
 use super::mappings::BillingMapping;
 use super::plans::Plan;
 use super::push::PushRun;
-use super::{input, loaders, prefetch, scope};
+use super::{input, loaders, prefetch};
 use crate::auth::Role;
 use crate::db::catalog::{self, MetricSpec};
 use crate::db::entity::{metric, product, service};
@@ -364,15 +364,17 @@ pub struct ServiceQuery;
 impl ServiceQuery {
     /// Every service of the tenant, by name.
     async fn services(&self, ctx: &Context<'_>) -> Result<Vec<Service>> {
-        let services = catalog::services(scope(ctx)).await?;
-        prefetch::services(ctx, &services).await?;
+        let services = prefetch::services(ctx, None).await?;
         Ok(services.into_iter().map(Service).collect())
     }
 
     async fn service(&self, ctx: &Context<'_>, id: ID) -> Result<Service> {
-        let service = catalog::service(scope(ctx), input::id("id", &id)?).await?;
-        prefetch::services(ctx, std::slice::from_ref(&service)).await?;
-        Ok(Service(service))
+        let id = input::id("id", &id)?;
+        let mut services = prefetch::services(ctx, Some(id)).await?;
+        services
+            .pop()
+            .map(Service)
+            .ok_or_else(|| AppError::not_found("service", id).into())
     }
 }
 

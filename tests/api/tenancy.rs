@@ -282,3 +282,92 @@ async fn a_mappings_joined_plan_and_level_stay_in_its_tenant() {
     );
     assert_ne!(mapping["level"]["name"], "Gold", "{after}");
 }
+
+/// Every join the read-ahead makes — a service's products, a product's mappings, a
+/// subscription's plan, an account's link — matches the tenant as well as the key: rows of
+/// beta's that name alpha's records (no code path writes such a row; a bad key would) never
+/// show in alpha's answers.
+#[tokio::test]
+async fn joined_rows_of_another_tenant_stay_out() {
+    use billbridge::db::entity::account_link;
+    use billbridge::domain::LinkState;
+    use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+    let app = TestApp::start().await;
+    let alpha = app.token("alpha", Role::Admin);
+    let beta = app.token("beta", Role::Admin);
+    let (service, product, plan, _) = catalogue(&app, &alpha).await;
+    let (_, beta_product, beta_plan, _) = catalogue(&app, &beta).await;
+    let mapping = r#"mutation($p: ID!) { addBillingMapping(input: {productId: $p, allPlans: true, level: "Gold", usageValue: TOTAL_USAGE}) { mapping { id } } }"#;
+    app.ok(&beta, mapping, json!({ "p": beta_product })).await;
+    let upsert = r#"mutation($input: [AccountInput!]!) { upsertAccounts(input: $input) { id } }"#;
+    let account = app
+        .ok(
+            &alpha,
+            upsert,
+            json!({ "input": [{ "name": "a1", "subscriptions": [{ "productId": product, "planId": plan }] }] }),
+        )
+        .await;
+    let account = id(&account["upsertAccounts"][0]["id"]);
+    let tenant_of =
+        |table: &str, row: &str| format!("(SELECT tenant_id FROM {table} WHERE id = {row})");
+    let services = "{ services { products { name mappings { id } } } }";
+    let accounts = "{ accounts(first: 10) { nodes { name subscriptions { plan { uniqueId } } link { state } } } }";
+    let before = app.ok(&alpha, accounts, json!({})).await;
+    assert_eq!(
+        before["accounts"]["nodes"][0]["subscriptions"][0]["plan"]["uniqueId"], "P20",
+        "{before}"
+    );
+
+    for statement in [
+        format!(
+            "UPDATE products SET service_id = {service}, name = 'Beta Plan' WHERE id = {beta_product}"
+        ),
+        format!(
+            "UPDATE billing_mappings SET product_id = {product} WHERE tenant_id = {}",
+            tenant_of("products", &beta_product)
+        ),
+        format!("UPDATE subscriptions SET plan_id = {beta_plan} WHERE account_id = {account}"),
+    ] {
+        app.db.execute_unprepared(&statement).await.unwrap();
+    }
+    let beta_tenant: i64 = {
+        let row = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                format!("SELECT tenant_id AS t FROM products WHERE id = {beta_product}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get("", "t").unwrap()
+    };
+    account_link::ActiveModel {
+        tenant_id: Set(beta_tenant),
+        account_id: Set(account.parse().unwrap()),
+        state: Set(LinkState::Linked),
+        reason: Set("planted".into()),
+        synced_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+
+    let catalogue = app.ok(&alpha, services, json!({})).await;
+    assert_eq!(
+        catalogue["services"][0]["products"],
+        json!([{ "name": "Backup Plan", "mappings": [] }]),
+        "beta's product and mapping are not alpha's: {catalogue}"
+    );
+    let after = app.ok(&alpha, accounts, json!({})).await;
+    let node = &after["accounts"]["nodes"][0];
+    assert!(
+        node["subscriptions"][0]["plan"].is_null(),
+        "beta's plan is not alpha's: {after}"
+    );
+    assert!(
+        node["link"].is_null(),
+        "beta's link is not alpha's: {after}"
+    );
+}

@@ -19,4 +19,14 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
+/// An account's link, joined within the tenant (`has_one` drops the reverse
+/// relation's condition, so it is given again).
+impl Related<super::account_link::Entity> for Entity {
+    fn to() -> RelationDef {
+        Entity::has_one(super::account_link::Entity)
+            .on_condition(super::same_tenant)
+            .into()
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}

@@ -20,7 +20,28 @@ pub struct Model {
     pub synced_at: DateTimeUtc,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+/// A link's account, joined within the link's tenant ([`super::same_tenant`]).
+#[derive(Copy, Clone, Debug, EnumIter)]
+pub enum Relation {
+    Account,
+}
+
+impl RelationTrait for Relation {
+    fn def(&self) -> RelationDef {
+        match self {
+            Relation::Account => Entity::belongs_to(super::account::Entity)
+                .from(Column::AccountId)
+                .to(super::account::Column::Id)
+                .on_condition(super::same_tenant)
+                .into(),
+        }
+    }
+}
+
+impl Related<super::account::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Account.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

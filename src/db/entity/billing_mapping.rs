@@ -1,6 +1,7 @@
 //! The `billing_mappings` table.
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{ExprTrait, IntoCondition};
+
+use super::same_tenant;
 
 use crate::domain::UsageValue;
 
@@ -22,10 +23,11 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-/// A mapping's plan and level, joined within the mapping's tenant (the join also matches
-/// `tenant_id`, so a join can never reach another tenant's row).
+/// A mapping's product, plan and level, joined within the mapping's tenant
+/// ([`same_tenant`]).
 #[derive(Copy, Clone, Debug, EnumIter)]
 pub enum Relation {
+    Product,
     Plan,
     Level,
 }
@@ -33,25 +35,28 @@ pub enum Relation {
 impl RelationTrait for Relation {
     fn def(&self) -> RelationDef {
         match self {
+            Relation::Product => Entity::belongs_to(super::product::Entity)
+                .from(Column::ProductId)
+                .to(super::product::Column::Id)
+                .on_condition(same_tenant)
+                .into(),
             Relation::Plan => Entity::belongs_to(super::plan::Entity)
                 .from(Column::PlanId)
                 .to(super::plan::Column::Id)
-                .on_condition(|mapping, plan| {
-                    Expr::col((plan, super::plan::Column::TenantId))
-                        .equals((mapping, Column::TenantId))
-                        .into_condition()
-                })
+                .on_condition(same_tenant)
                 .into(),
             Relation::Level => Entity::belongs_to(super::level::Entity)
                 .from(Column::LevelId)
                 .to(super::level::Column::Id)
-                .on_condition(|mapping, level| {
-                    Expr::col((level, super::level::Column::TenantId))
-                        .equals((mapping, Column::TenantId))
-                        .into_condition()
-                })
+                .on_condition(same_tenant)
                 .into(),
         }
+    }
+}
+
+impl Related<super::product::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Product.def()
     }
 }
 

@@ -27,3 +27,23 @@ pub mod user;
 pub mod webhook;
 pub mod webhook_attempt;
 pub mod webhook_delivery;
+
+use sea_orm::sea_query::{Condition, DynIden, Expr, ExprTrait, IntoCondition};
+
+/// The condition every join between tenant-owned tables adds to its keys: both rows are of
+/// the same tenant, so a join can never reach another tenant's row even if a key were wrong.
+pub(crate) fn same_tenant(left: DynIden, right: DynIden) -> Condition {
+    Expr::col((left, TenantId))
+        .equals((right, TenantId))
+        .into_condition()
+}
+
+/// The `tenant_id` column every tenant-owned table has.
+#[derive(Clone, Copy)]
+struct TenantId;
+
+impl sea_orm::sea_query::Iden for TenantId {
+    fn unquoted(&self) -> &str {
+        "tenant_id"
+    }
+}

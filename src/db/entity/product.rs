@@ -11,7 +11,38 @@ pub struct Model {
     pub name: String,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+/// A product's service, joined within the product's tenant ([`super::same_tenant`]).
+#[derive(Copy, Clone, Debug, EnumIter)]
+pub enum Relation {
+    Service,
+}
+
+impl RelationTrait for Relation {
+    fn def(&self) -> RelationDef {
+        match self {
+            Relation::Service => Entity::belongs_to(super::service::Entity)
+                .from(Column::ServiceId)
+                .to(super::service::Column::Id)
+                .on_condition(super::same_tenant)
+                .into(),
+        }
+    }
+}
+
+impl Related<super::service::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Service.def()
+    }
+}
+
+/// A product's mappings, joined within the tenant (`has_many` drops the reverse
+/// relation's condition, so it is given again).
+impl Related<super::billing_mapping::Entity> for Entity {
+    fn to() -> RelationDef {
+        Entity::has_many(super::billing_mapping::Entity)
+            .on_condition(super::same_tenant)
+            .into()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -16,4 +16,14 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
+/// A service's products, joined within the tenant (`has_many` drops the reverse
+/// relation's condition, so it is given again).
+impl Related<super::product::Entity> for Entity {
+    fn to() -> RelationDef {
+        Entity::has_many(super::product::Entity)
+            .on_condition(super::same_tenant)
+            .into()
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}

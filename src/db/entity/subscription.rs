@@ -12,7 +12,29 @@ pub struct Model {
     pub plan_id: Option<i64>,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+/// A subscription's plan, joined within the subscription's tenant
+/// ([`super::same_tenant`]).
+#[derive(Copy, Clone, Debug, EnumIter)]
+pub enum Relation {
+    Plan,
+}
+
+impl RelationTrait for Relation {
+    fn def(&self) -> RelationDef {
+        match self {
+            Relation::Plan => Entity::belongs_to(super::plan::Entity)
+                .from(Column::PlanId)
+                .to(super::plan::Column::Id)
+                .on_condition(super::same_tenant)
+                .into(),
+        }
+    }
+}
+
+impl Related<super::plan::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Plan.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
