@@ -9,7 +9,7 @@ use sea_orm::{
 use std::collections::{HashMap, HashSet};
 
 use super::entity::{account, account_link, metric, plan, product, subscription, usage_sample};
-use super::{Page, Scope, catalog, like, read_page};
+use super::{Page, Scope, catalog, like, read_page, rows};
 use crate::domain::LinkState;
 use crate::error::{AppError, AppResult};
 
@@ -315,11 +315,10 @@ pub async fn page(
     if !links {
         return Ok((read_page(scope.db(), query, first, total).await?, None));
     }
-    let rows = query
+    let query = query
         .find_also_related(account_link::Entity)
-        .limit(first + 1)
-        .all(scope.db())
-        .await?;
+        .limit(first + 1);
+    let rows = rows::all(scope.db(), query, |row| Ok((row.model()?, row.joined()?))).await?;
     let Page {
         rows,
         has_next,
@@ -362,13 +361,12 @@ pub(crate) async fn subscriptions_with_plans(
     scope: &Scope,
     ids: &[i64],
 ) -> AppResult<Vec<(subscription::Model, Option<plan::Model>)>> {
-    Ok(scope
+    let query = scope
         .select::<subscription::Entity>()
         .filter(subscription::Column::AccountId.is_in(ids.iter().copied()))
         .order_by_asc(subscription::Column::Id)
-        .find_also_related(plan::Entity)
-        .all(scope.db())
-        .await?)
+        .find_also_related(plan::Entity);
+    Ok(rows::all(scope.db(), query, |row| Ok((row.model()?, row.joined()?))).await?)
 }
 
 /// The subscriptions of these accounts.

@@ -7,10 +7,10 @@ use sea_orm::{
 };
 use std::collections::HashSet;
 
-use super::Scope;
 use super::entity::{
     billing_mapping, level, metric, plan, product, service, subscription, usage_sample,
 };
+use super::{Scope, rows};
 use crate::domain::MetricUnit;
 use crate::error::{AppError, AppResult};
 
@@ -39,15 +39,23 @@ pub(crate) async fn tree(scope: &Scope, id: Option<i64>) -> AppResult<Vec<TreeRo
     if let Some(id) = id {
         query = query.filter(service::Column::Id.eq(id));
     }
-    Ok(query
+    let query = query
         .find_also_related(product::Entity)
         .and_also_related(billing_mapping::Entity)
         .find_also(billing_mapping::Entity, plan::Entity)
         .find_also(billing_mapping::Entity, level::Entity)
         .order_by_asc(product::Column::Name)
-        .order_by_asc(billing_mapping::Column::Id)
-        .all(scope.db())
-        .await?)
+        .order_by_asc(billing_mapping::Column::Id);
+    Ok(rows::all(scope.db(), query, |row| {
+        Ok((
+            row.model()?,
+            row.joined()?,
+            row.joined()?,
+            row.joined()?,
+            row.joined()?,
+        ))
+    })
+    .await?)
 }
 
 /// The services with these ids.
