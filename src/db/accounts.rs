@@ -356,17 +356,37 @@ pub(crate) async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<a
         .await?)
 }
 
-/// The subscriptions of these accounts, each with its plan, in one statement.
-pub(crate) async fn subscriptions_with_plans(
+/// A subscription with its plan and, when asked for, its product.
+pub(crate) type Joined = (
+    subscription::Model,
+    Option<plan::Model>,
+    Option<product::Model>,
+);
+
+/// The subscriptions of these accounts, each with its plan and (when `products`) its
+/// product, in one statement.
+pub(crate) async fn subscriptions_joined(
     scope: &Scope,
     ids: &[i64],
-) -> AppResult<Vec<(subscription::Model, Option<plan::Model>)>> {
+    products: bool,
+) -> AppResult<Vec<Joined>> {
     let query = scope
         .select::<subscription::Entity>()
         .filter(subscription::Column::AccountId.is_in(ids.iter().copied()))
         .order_by_asc(subscription::Column::Id)
         .find_also_related(plan::Entity);
-    Ok(rows::all(scope.db(), query, |row| Ok((row.model()?, row.joined()?))).await?)
+    Ok(if products {
+        let query = query.find_also(subscription::Entity, product::Entity);
+        rows::all(scope.db(), query, |row| {
+            Ok((row.model()?, row.joined()?, row.joined()?))
+        })
+        .await?
+    } else {
+        rows::all(scope.db(), query, |row| {
+            Ok((row.model()?, row.joined()?, None))
+        })
+        .await?
+    })
 }
 
 /// The subscriptions of these accounts.

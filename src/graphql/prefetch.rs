@@ -11,7 +11,7 @@ use async_graphql::{Context, Lookahead, Result};
 use std::collections::{HashMap, HashSet};
 
 use super::{Loaders, loaders, scope};
-use crate::db::entity::{account, account_link, product, service, usage_sample};
+use crate::db::entity::{account, account_link, service, usage_sample};
 use crate::db::{Scope, accounts, catalog, usage};
 use crate::error::AppError;
 
@@ -166,21 +166,21 @@ pub async fn accounts(
     }
     let subscriptions = select("subscriptions");
     if !subscriptions.is_empty() {
-        let joined = accounts::subscriptions_with_plans(scope, &ids).await?;
-        let (rows, plans): (Vec<_>, Vec<_>) = joined.into_iter().unzip();
+        let products = subscriptions.iter().any(|l| l.field("product").exists());
+        let (mut rows, mut plans, mut joined) = (Vec::new(), Vec::new(), Vec::new());
+        let mut seen = HashSet::new();
+        for (row, plan, product) in accounts::subscriptions_joined(scope, &ids, products).await? {
+            rows.push(row);
+            plans.extend(plan);
+            // A product is on the row of each of its subscriptions.
+            joined.extend(product.filter(|p| seen.insert(p.id)));
+        }
         feed_groups(&loaders.subscriptions_of_account, &ids, &rows, |s| {
             s.account_id
         })
         .await;
-        feed_rows(&loaders.plan, plans.into_iter().flatten().collect(), |p| {
-            p.id
-        })
-        .await;
-        if subscriptions.iter().any(|l| l.field("product").exists()) {
-            let ids = keys(rows.iter().map(|s| s.product_id));
-            let rows: Vec<product::Model> = catalog::products_by_id(scope, &ids).await?;
-            feed_rows(&loaders.product, rows, |p| p.id).await;
-        }
+        feed_rows(&loaders.plan, plans, |p| p.id).await;
+        feed_rows(&loaders.product, joined, |p| p.id).await;
     }
     let usage = select("latestUsage");
     if !usage.is_empty() {

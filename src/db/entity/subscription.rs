@@ -12,22 +12,34 @@ pub struct Model {
     pub plan_id: Option<i64>,
 }
 
-/// A subscription's plan, joined within the subscription's tenant
+/// A subscription's product and plan, joined within the subscription's tenant
 /// ([`super::same_tenant`]).
 #[derive(Copy, Clone, Debug, EnumIter)]
 pub enum Relation {
+    Product,
     Plan,
 }
 
 impl RelationTrait for Relation {
     fn def(&self) -> RelationDef {
         match self {
+            Relation::Product => Entity::belongs_to(super::product::Entity)
+                .from(Column::ProductId)
+                .to(super::product::Column::Id)
+                .on_condition(super::same_tenant)
+                .into(),
             Relation::Plan => Entity::belongs_to(super::plan::Entity)
                 .from(Column::PlanId)
                 .to(super::plan::Column::Id)
                 .on_condition(super::same_tenant)
                 .into(),
         }
+    }
+}
+
+impl Related<super::product::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Product.def()
     }
 }
 
