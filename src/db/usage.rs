@@ -1,11 +1,11 @@
 //! Usage samples: what each account's metric measured, and when. History is kept.
 
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use std::collections::{HashMap, HashSet};
 
-use super::entity::{account, metric, usage_sample};
+use super::entity::{latest_usage, metric, usage_sample};
 use super::{Scope, accounts, catalog};
 use crate::domain::MetricUnit;
 use crate::error::{AppError, AppResult};
@@ -167,51 +167,32 @@ pub(crate) async fn latest_for_accounts(
 }
 
 async fn latest(scope: &Scope, account_ids: Option<&[i64]>) -> AppResult<Vec<usage_sample::Model>> {
-    // For every (account, metric) pair of the tenant, one backward seek on the unique
-    // (account_id, metric_id, measured_at) index finds the newest sample's id: a cost per
-    // pair, not per sample, so a long history does not slow it (a MAX correlated with every
-    // sample, or a GROUP BY over them, reads the whole history of the accounts).
-    let mut newest = Query::select();
-    newest
-        .column(("n", usage_sample::Column::Id))
-        .from_as(usage_sample::Entity, "n")
-        .and_where(
-            Expr::col(("n", usage_sample::Column::AccountId)).equals(("a", account::Column::Id)),
-        )
-        .and_where(
-            Expr::col(("n", usage_sample::Column::MetricId)).equals(("m", metric::Column::Id)),
-        )
-        .order_by(("n", usage_sample::Column::MeasuredAt), Order::Desc)
-        .limit(1);
-    let mut pairs = Query::select();
-    pairs
-        .expr(Expr::SubQuery(None, Box::new(newest.into())))
-        .from_as(account::Entity, "a")
-        .from_as(metric::Entity, "m")
-        .and_where(Expr::col(("a", account::Column::TenantId)).eq(scope.tenant_id()))
-        .and_where(Expr::col(("m", metric::Column::TenantId)).eq(scope.tenant_id()));
-    if let Some(ids) = account_ids {
-        pairs.and_where(Expr::col(("a", account::Column::Id)).is_in(ids.iter().copied()));
-    }
-    Ok(scope
+    // `latest_usage` names each pair's newest sample (triggers keep it, see its migration):
+    // a primary-key read per pair, whatever the history's length and whatever the planner
+    // thinks of it.
+    let mut query = scope
         .select::<usage_sample::Entity>()
-        .filter(usage_sample::Column::Id.in_subquery(pairs))
+        .inner_join(latest_usage::Entity)
+        .filter(latest_usage::Column::TenantId.eq(scope.tenant_id()));
+    if let Some(ids) = account_ids {
+        query = query.filter(latest_usage::Column::AccountId.is_in(ids.iter().copied()));
+    }
+    Ok(query
         .order_by_asc(usage_sample::Column::MetricId)
         .all(scope.db())
         .await?)
 }
 
-/// (account, metric) of every metric the given accounts have reported at least once:
-/// existence only, read from the (account, metric, time) index without finding the latest.
+/// (account, metric) of every metric the given accounts have reported at least once: a
+/// pair has usage exactly when it has a `latest_usage` row.
 pub async fn reported(scope: &Scope, account_ids: &[i64]) -> AppResult<HashSet<(i64, i64)>> {
     use sea_orm::QuerySelect;
     let pairs: Vec<(i64, i64)> = scope
-        .select::<usage_sample::Entity>()
-        .filter(usage_sample::Column::AccountId.is_in(account_ids.iter().copied()))
+        .select::<latest_usage::Entity>()
+        .filter(latest_usage::Column::AccountId.is_in(account_ids.iter().copied()))
         .select_only()
-        .column(usage_sample::Column::AccountId)
-        .column(usage_sample::Column::MetricId)
-        .distinct()
+        .column(latest_usage::Column::AccountId)
+        .column(latest_usage::Column::MetricId)
         .into_tuple()
         .all(scope.db())
         .await?;
