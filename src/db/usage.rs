@@ -1,8 +1,10 @@
 //! Usage samples: what each account's metric measured, and when. History is kept.
 
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use std::collections::{HashMap, HashSet};
 
 use super::entity::{latest_usage, metric, usage_sample};
@@ -167,17 +169,31 @@ pub(crate) async fn latest_for_accounts(
 }
 
 async fn latest(scope: &Scope, account_ids: Option<&[i64]>) -> AppResult<Vec<usage_sample::Model>> {
-    // `latest_usage` names each pair's newest sample (triggers keep it, see its migration):
-    // a primary-key read per pair, whatever the history's length and whatever the planner
-    // thinks of it.
-    let mut query = scope
-        .select::<usage_sample::Entity>()
-        .inner_join(latest_usage::Entity)
-        .filter(latest_usage::Column::TenantId.eq(scope.tenant_id()));
+    // `latest_usage` names each pair's newest sample (triggers keep it, see its migration),
+    // so the latest samples are a primary-key read each, however long the history.
+    let mut newest = Query::select();
+    newest
+        .column(latest_usage::Column::SampleId)
+        .from(latest_usage::Entity)
+        .and_where(latest_usage::Column::TenantId.eq(scope.tenant_id()));
     if let Some(ids) = account_ids {
-        query = query.filter(latest_usage::Column::AccountId.is_in(ids.iter().copied()));
+        newest.and_where(latest_usage::Column::AccountId.is_in(ids.iter().copied()));
     }
-    Ok(query
+    // PostgreSQL turns a join or `IN (subquery)` over a whole tenant into a hash join over a
+    // scan of every sample (63 ms instead of 11 ms for 4,000 pairs over 400,000 samples):
+    // given the ids as one array, it can only look each up by primary key. SQLite looks
+    // the ids of an `IN` up by rowid.
+    let is_newest = match scope.db().get_database_backend() {
+        DbBackend::Postgres => {
+            let id = Expr::col((usage_sample::Entity, usage_sample::Column::Id));
+            let newest = Expr::SubQuery(None, Box::new(newest.into()));
+            Expr::cust_with_exprs("$1 = ANY(ARRAY $2)", [id, newest])
+        }
+        _ => Expr::col(usage_sample::Column::Id).in_subquery(newest),
+    };
+    Ok(scope
+        .select::<usage_sample::Entity>()
+        .filter(is_newest)
         .order_by_asc(usage_sample::Column::MetricId)
         .all(scope.db())
         .await?)

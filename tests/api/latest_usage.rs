@@ -178,7 +178,7 @@ async fn latest_usage_follows_every_write() {
         metric_id(&app, &token, &service, "Seats").await,
         metric_id(&app, &token, &service, "ArchiveUsage").await,
     ];
-    const ACCOUNTS: usize = 10;
+    const ACCOUNTS: usize = 20;
     let both = json!([{ "productId": backup, "planId": p20 }, { "productId": archive }]);
     let accounts: Vec<Value> = (0..ACCOUNTS)
         .map(|i| json!({ "name": account_name(i), "subscriptions": both }))
@@ -200,7 +200,7 @@ async fn latest_usage_follows_every_write() {
     )
     .await;
 
-    // 1. Twelve months of every pair, recorded in a shuffled order, batch by batch.
+    // 1. Nine months of every pair, recorded in a shuffled order, batch by batch.
     let mut shuffle = Shuffle(0x2545_f491_4f6c_dd1d);
     let mut samples = Vec::new();
     for account in 0..ACCOUNTS {
@@ -233,7 +233,7 @@ async fn latest_usage_follows_every_write() {
     let mut lines = Vec::new();
     for account in 0..ACCOUNTS + 2 {
         for date in ["2026-10-01", "2025-12-01", "2026-09-30"] {
-            if shuffle.next() % 3 != 0 {
+            if !shuffle.next().is_multiple_of(3) {
                 lines.push(format!(
                     "{},Backup Plan,P20,{},{},{date}\n",
                     account_name(account),

@@ -16,26 +16,6 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::usage_sample::Entity",
-        from = "Column::SampleId",
-        to = "super::usage_sample::Column::Id"
-    )]
-    Sample,
-}
-
-impl Related<super::usage_sample::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Sample.def()
-    }
-}
-
-/// Samples joined to the rows that point at them: the latest ones.
-impl Related<Entity> for super::usage_sample::Entity {
-    fn to() -> RelationDef {
-        Relation::Sample.def().rev()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
