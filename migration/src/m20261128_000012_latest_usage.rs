@@ -89,13 +89,20 @@ const POSTGRES_TRIGGERS: [&str; 6] = [
     "CREATE TRIGGER latest_usage_insert AFTER INSERT ON usage_samples
         REFERENCING NEW TABLE AS added
         FOR EACH STATEMENT EXECUTE FUNCTION latest_usage_after_insert()",
-    // The pairs whose latest sample went are found first (`gone`, materialised), so the
-    // search for the newest remaining sample runs for them only, not for every deleted row.
-    // Those with none left are deleted afterwards: they still point at a deleted sample.
+    // The rows of the pairs whose latest sample went are locked first: a writer of the same
+    // pairs (the insert trigger's upsert locks the row too) commits before the statements
+    // below take their snapshots, so under READ COMMITTED the newest remaining sample they
+    // find includes its sample. Those pairs are then found again (`gone`, materialised), so
+    // the search for the newest remaining sample runs for them only, not for every deleted
+    // row; the rows with none left still point at a deleted sample and are deleted last.
     "CREATE FUNCTION latest_usage_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        PERFORM 1 FROM latest_usage l
+        JOIN removed r ON r.account_id = l.account_id AND r.metric_id = l.metric_id
+            AND r.id = l.sample_id
+        FOR UPDATE OF l;
         WITH gone AS MATERIALIZED (
-            SELECT l.account_id, l.metric_id
+            SELECT l.account_id, l.metric_id, l.sample_id
             FROM latest_usage l
             JOIN removed r ON r.account_id = l.account_id AND r.metric_id = l.metric_id
                 AND r.id = l.sample_id
@@ -107,7 +114,8 @@ const POSTGRES_TRIGGERS: [&str; 6] = [
             WHERE s.account_id = g.account_id AND s.metric_id = g.metric_id
             ORDER BY s.measured_at DESC LIMIT 1
         ) n
-        WHERE l.account_id = g.account_id AND l.metric_id = g.metric_id;
+        WHERE l.account_id = g.account_id AND l.metric_id = g.metric_id
+            AND l.sample_id = g.sample_id;
         DELETE FROM latest_usage l
         USING removed r
         WHERE r.account_id = l.account_id AND r.metric_id = l.metric_id

@@ -6,7 +6,7 @@
 
 use billbridge::auth::Role;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, catalogue, id};
@@ -142,6 +142,21 @@ async fn metric_id(app: &TestApp, token: &str, service: &str, kind: &str) -> Str
     id(&metrics["id"])
 }
 
+/// The catalogue with `names` subscribed to its product; returns its BackupUsage and Seats
+/// metric ids.
+async fn subscribed(app: &TestApp, token: &str, names: &[String]) -> (String, String) {
+    let (service, product, p20, _) = catalogue(app, token).await;
+    let accounts: Vec<Value> = names
+        .iter()
+        .map(|name| json!({ "name": name, "subscriptions": [{ "productId": product, "planId": p20 }] }))
+        .collect();
+    app.ok(token, UPSERT, json!({ "input": accounts })).await;
+    (
+        metric_id(app, token, &service, "BackupUsage").await,
+        metric_id(app, token, &service, "Seats").await,
+    )
+}
+
 fn account_name(i: usize) -> String {
     format!("acct-{i:02}")
 }
@@ -187,10 +202,7 @@ async fn latest_usage_follows_every_write() {
 
     // Another tenant's pairs, which nothing below may disturb.
     let beta = app.token("beta", Role::Editor);
-    let (beta_service, beta_product, beta_plan, _) = catalogue(&app, &beta).await;
-    let beta_storage = metric_id(&app, &beta, &beta_service, "BackupUsage").await;
-    app.ok(&beta, UPSERT, json!({ "input": [{ "name": "acct-00", "subscriptions": [{ "productId": beta_product, "planId": beta_plan }] }] }))
-        .await;
+    let (beta_storage, _) = subscribed(&app, &beta, &[account_name(0)]).await;
     app.ok(
         &beta,
         RECORD,
@@ -415,17 +427,7 @@ async fn latest_usage_follows_every_write() {
 async fn a_sample_changes_only_its_quantity() {
     let app = TestApp::start().await;
     let token = app.editor();
-    let (service, product, p20, _) = catalogue(&app, &token).await;
-    let storage = metric_id(&app, &token, &service, "BackupUsage").await;
-    let seats = metric_id(&app, &token, &service, "Seats").await;
-    app.ok(
-        &token,
-        UPSERT,
-        json!({ "input": [
-        { "name": "acme", "subscriptions": [{ "productId": product, "planId": p20 }] },
-        { "name": "bravo", "subscriptions": [{ "productId": product, "planId": p20 }] }] }),
-    )
-    .await;
+    let (storage, seats) = subscribed(&app, &token, &["acme".into(), "bravo".into()]).await;
     app.ok(
         &token,
         RECORD,
@@ -465,18 +467,81 @@ async fn a_sample_changes_only_its_quantity() {
     assert_eq!(assert_latest(&app, "refused updates").await, before);
 }
 
+/// PostgreSQL runs writers side by side (READ COMMITTED): a pair's last sample deleted while
+/// another transaction adds older history to the same pair must leave the pair its row.
+/// The deletion's trigger waits for the writer (both lock the pair's row) and then sees its
+/// sample. SQLite writes one transaction at a time, so there is nothing to race there.
+#[tokio::test]
+async fn a_deletion_waits_for_a_concurrent_writer_of_the_pair() {
+    let app = TestApp::start().await;
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let token = app.editor();
+    let (storage, _) = subscribed(&app, &token, &["acme".into()]).await;
+    app.ok(
+        &token,
+        RECORD,
+        json!({ "input": [usage("acme", &storage, 1.0, "2026-02-01")] }),
+    )
+    .await;
+
+    // The writer adds a month older than the pair's only sample, and holds its transaction.
+    let writer = app.db.begin().await.expect("writer");
+    writer
+        .execute_unprepared(
+            "INSERT INTO usage_samples (tenant_id, account_id, metric_id, quantity, measured_at) \
+             SELECT tenant_id, account_id, metric_id, 0.5, measured_at - interval '31 days' \
+             FROM usage_samples",
+        )
+        .await
+        .expect("older sample");
+    // The deleter removes the pair's only committed sample; its trigger must wait.
+    let deleter = app.db.begin().await.expect("deleter");
+    let pid: i32 = deleter
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_backend_pid() AS v",
+        ))
+        .await
+        .expect("pid")
+        .expect("a row")
+        .try_get("", "v")
+        .expect("v");
+    let deleting = tokio::spawn(async move {
+        deleter
+            .execute_unprepared("DELETE FROM usage_samples WHERE quantity = 1")
+            .await
+            .expect("delete");
+        deleter.commit().await.expect("commit the deletion");
+    });
+    let waited = std::time::Instant::now();
+    while scalar::<i64>(
+        &app,
+        &format!("SELECT COUNT(*) AS v FROM pg_locks WHERE pid = {pid} AND NOT granted"),
+    )
+    .await
+        == 0
+    {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(10),
+            "the deletion's trigger did not wait for the writer of the pair"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    writer.commit().await.expect("commit the older sample");
+    deleting.await.expect("deletion");
+    let left = assert_latest(&app, "the deletion and the writer").await;
+    assert_eq!(left.len(), 1, "the older sample is the pair's latest");
+}
+
 /// The migration fills `latest_usage` from the history a database already has.
 #[tokio::test]
 async fn the_migration_back_fills_existing_history() {
     let app = TestApp::start().await;
     let token = app.editor();
-    let (service, product, p20, _) = catalogue(&app, &token).await;
-    let storage = metric_id(&app, &token, &service, "BackupUsage").await;
-    let seats = metric_id(&app, &token, &service, "Seats").await;
-    let accounts: Vec<Value> = (0..6)
-        .map(|i| json!({ "name": account_name(i), "subscriptions": [{ "productId": product, "planId": p20 }] }))
-        .collect();
-    app.ok(&token, UPSERT, json!({ "input": accounts })).await;
+    let names: Vec<String> = (0..6).map(account_name).collect();
+    let (storage, seats) = subscribed(&app, &token, &names).await;
 
     // Back to the schema before `latest_usage`, then history written without it.
     Migrator::down(&app.db, Some(1)).await.expect("down");
