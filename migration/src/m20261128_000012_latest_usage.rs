@@ -37,6 +37,8 @@ fn cascade(col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
         .to_owned()
 }
 
+// On SQLite `measured_at` compares as the text every writer stores (sqlx's one RFC 3339
+// form, UTC), which is also how the history's unique index orders it.
 const SQLITE_TRIGGERS: [&str; 3] = [
     "CREATE TRIGGER latest_usage_insert AFTER INSERT ON usage_samples BEGIN
         INSERT INTO latest_usage (account_id, metric_id, tenant_id, sample_id, measured_at)
