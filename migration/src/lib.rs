@@ -14,6 +14,7 @@ mod m20261127_000008_connectwise_contract;
 mod m20261127_000009_ownership;
 mod m20261127_000010_allowances;
 mod m20261127_000011_imports;
+mod m20261128_000012_latest_usage;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_ownership::Migration),
             Box::new(m20261127_000010_allowances::Migration),
             Box::new(m20261127_000011_imports::Migration),
+            Box::new(m20261128_000012_latest_usage::Migration),
         ]
     }
 }

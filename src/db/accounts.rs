@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use std::collections::{HashMap, HashSet};
 
-use super::entity::{account, account_link, metric, plan, product, subscription, usage_sample};
+use super::entity::{account, account_link, latest_usage, metric, plan, product, subscription};
 use super::{Page, Scope, catalog, like, read_page, rows};
 use crate::domain::LinkState;
 use crate::error::{AppError, AppResult};
@@ -429,22 +429,25 @@ pub(crate) async fn unready_subscriptions(
         .from(account_link::Entity)
         .and_where(account_link::Column::TenantId.eq(scope.tenant_id()))
         .and_where(account_link::Column::State.eq(LinkState::Linked));
-    // A metric of the subscription's product that the account never reported.
+    // A metric of the subscription's product that the account never reported: the pair
+    // has no `latest_usage` row (a primary-key probe, not a search of the history).
     let mut reported = Query::select();
     reported
         .expr(Expr::val(1))
-        .from_as(usage_sample::Entity, "u")
+        .from_as(latest_usage::Entity, "u")
+        .and_where(Expr::col(("u", latest_usage::Column::TenantId)).eq(scope.tenant_id()))
         .and_where(
-            Expr::col(("u", usage_sample::Column::AccountId))
+            Expr::col(("u", latest_usage::Column::AccountId))
                 .equals((subscription::Entity, subscription::Column::AccountId)),
         )
         .and_where(
-            Expr::col(("u", usage_sample::Column::MetricId)).equals(("m", metric::Column::Id)),
+            Expr::col(("u", latest_usage::Column::MetricId)).equals(("m", metric::Column::Id)),
         );
     let mut unreported = Query::select();
     unreported
         .expr(Expr::val(1))
         .from_as(metric::Entity, "m")
+        .and_where(Expr::col(("m", metric::Column::TenantId)).eq(scope.tenant_id()))
         .and_where(
             Expr::col(("m", metric::Column::ProductId))
                 .equals((subscription::Entity, subscription::Column::ProductId)),

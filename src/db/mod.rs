@@ -155,6 +155,7 @@ owned!(
     account,
     subscription,
     usage_sample,
+    latest_usage,
     psa_connection,
     level_cross_reference,
     account_link,

@@ -1,11 +1,13 @@
 //! Usage samples: what each account's metric measured, and when. History is kept.
 
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
-use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use std::collections::{HashMap, HashSet};
 
-use super::entity::{account, metric, usage_sample};
+use super::entity::{latest_usage, metric, usage_sample};
 use super::{Scope, accounts, catalog};
 use crate::domain::MetricUnit;
 use crate::error::{AppError, AppResult};
@@ -167,51 +169,46 @@ pub(crate) async fn latest_for_accounts(
 }
 
 async fn latest(scope: &Scope, account_ids: Option<&[i64]>) -> AppResult<Vec<usage_sample::Model>> {
-    // For every (account, metric) pair of the tenant, one backward seek on the unique
-    // (account_id, metric_id, measured_at) index finds the newest sample's id: a cost per
-    // pair, not per sample, so a long history does not slow it (a MAX correlated with every
-    // sample, or a GROUP BY over them, reads the whole history of the accounts).
+    // `latest_usage` names each pair's newest sample (triggers keep it, see its migration),
+    // so the latest samples are a primary-key read each, however long the history.
     let mut newest = Query::select();
     newest
-        .column(("n", usage_sample::Column::Id))
-        .from_as(usage_sample::Entity, "n")
-        .and_where(
-            Expr::col(("n", usage_sample::Column::AccountId)).equals(("a", account::Column::Id)),
-        )
-        .and_where(
-            Expr::col(("n", usage_sample::Column::MetricId)).equals(("m", metric::Column::Id)),
-        )
-        .order_by(("n", usage_sample::Column::MeasuredAt), Order::Desc)
-        .limit(1);
-    let mut pairs = Query::select();
-    pairs
-        .expr(Expr::SubQuery(None, Box::new(newest.into())))
-        .from_as(account::Entity, "a")
-        .from_as(metric::Entity, "m")
-        .and_where(Expr::col(("a", account::Column::TenantId)).eq(scope.tenant_id()))
-        .and_where(Expr::col(("m", metric::Column::TenantId)).eq(scope.tenant_id()));
+        .column(latest_usage::Column::SampleId)
+        .from(latest_usage::Entity)
+        .and_where(latest_usage::Column::TenantId.eq(scope.tenant_id()));
     if let Some(ids) = account_ids {
-        pairs.and_where(Expr::col(("a", account::Column::Id)).is_in(ids.iter().copied()));
+        newest.and_where(latest_usage::Column::AccountId.is_in(ids.iter().copied()));
     }
+    // PostgreSQL turns a join or `IN (subquery)` over a whole tenant into a hash join over a
+    // scan of every sample (63 ms instead of 11 ms for 4,000 pairs over 400,000 samples):
+    // given the ids as one array, it can only look each up by primary key. SQLite looks
+    // the ids of an `IN` up by rowid.
+    let is_newest = match scope.db().get_database_backend() {
+        DbBackend::Postgres => {
+            let id = Expr::col((usage_sample::Entity, usage_sample::Column::Id));
+            let newest = Expr::SubQuery(None, Box::new(newest.into()));
+            Expr::cust_with_exprs("$1 = ANY(ARRAY $2)", [id, newest])
+        }
+        _ => Expr::col(usage_sample::Column::Id).in_subquery(newest),
+    };
     Ok(scope
         .select::<usage_sample::Entity>()
-        .filter(usage_sample::Column::Id.in_subquery(pairs))
+        .filter(is_newest)
         .order_by_asc(usage_sample::Column::MetricId)
         .all(scope.db())
         .await?)
 }
 
-/// (account, metric) of every metric the given accounts have reported at least once:
-/// existence only, read from the (account, metric, time) index without finding the latest.
+/// (account, metric) of every metric the given accounts have reported at least once: a
+/// pair has usage exactly when it has a `latest_usage` row.
 pub async fn reported(scope: &Scope, account_ids: &[i64]) -> AppResult<HashSet<(i64, i64)>> {
     use sea_orm::QuerySelect;
     let pairs: Vec<(i64, i64)> = scope
-        .select::<usage_sample::Entity>()
-        .filter(usage_sample::Column::AccountId.is_in(account_ids.iter().copied()))
+        .select::<latest_usage::Entity>()
+        .filter(latest_usage::Column::AccountId.is_in(account_ids.iter().copied()))
         .select_only()
-        .column(usage_sample::Column::AccountId)
-        .column(usage_sample::Column::MetricId)
-        .distinct()
+        .column(latest_usage::Column::AccountId)
+        .column(latest_usage::Column::MetricId)
         .into_tuple()
         .all(scope.db())
         .await?;

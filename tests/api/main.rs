@@ -16,6 +16,7 @@ mod demo;
 mod http_spec;
 mod import;
 mod input;
+mod latest_usage;
 mod limits;
 mod loaders;
 mod logs;

@@ -6,6 +6,7 @@ pub mod api_token;
 pub mod audit_event;
 pub mod billing_mapping;
 pub mod import_mapping;
+pub mod latest_usage;
 pub mod level;
 pub mod level_cross_reference;
 pub mod metric;
