@@ -1,7 +1,8 @@
 //! Reading ahead. A list field that starts a relation tree (`services`, `accounts`) looks
-//! at what its selection will ask for (`ctx.look_ahead()`), reads each level of the tree at
-//! once — one statement per relation, in order, with no batching timer to wait on — and
-//! feeds the rows to the request's loaders. The nested resolvers then find every key in
+//! at what its selection will ask for (`ctx.look_ahead()`), reads the tree for the whole
+//! list at once — its relations joined where a join serves (a statement costs round trips
+//! that repeated rows do not), with no batching timer to wait on — and feeds the rows to
+//! the request's loaders. The nested resolvers then find every key in
 //! the loader's cache and never suspend, so a tree costs its statements and nothing else.
 //! A relation the selection does not name is not read; one it names that is not read here
 //! still works through the loader, batched as before.
