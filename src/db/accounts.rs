@@ -370,9 +370,14 @@ pub(crate) async fn subscriptions_joined(
     ids: &[i64],
     products: bool,
 ) -> AppResult<Vec<Joined>> {
+    let backend = scope.db().get_database_backend();
     let query = scope
         .select::<subscription::Entity>()
-        .filter(subscription::Column::AccountId.is_in(ids.iter().copied()))
+        .filter(super::one_of::<subscription::Entity>(
+            backend,
+            subscription::Column::AccountId,
+            ids,
+        ))
         .order_by_asc(subscription::Column::Id)
         .find_also_related(plan::Entity);
     Ok(if products {

@@ -365,6 +365,28 @@ pub struct ArrayColumn<'a> {
     pub values: String,
 }
 
+/// `column` is one of `ids`. On PostgreSQL the ids travel as one array parameter
+/// (`= ANY($n::bigint[])`) instead of a parameter each: the statement's text is then the
+/// same whatever the count, and PostgreSQL can keep one generic plan for it instead of
+/// planning every execution anew (a third of its CPU on a page of accounts).
+pub(crate) fn one_of<E: EntityTrait>(
+    backend: DbBackend,
+    column: E::Column,
+    ids: &[i64],
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    match backend {
+        DbBackend::Postgres => Expr::cust_with_exprs(
+            "$1 = ANY(CAST($2 AS bigint[]))",
+            [
+                Expr::col((E::default(), column)),
+                Expr::val(pg_array(ids.iter().map(Some))),
+            ],
+        ),
+        _ => Expr::col((E::default(), column)).is_in(ids.iter().copied()),
+    }
+}
+
 /// Values in PostgreSQL's array syntax: each quoted (backslash and quote escaped), `None`
 /// as `NULL`.
 pub fn pg_array<T: std::fmt::Display>(values: impl Iterator<Item = Option<T>>) -> String {
