@@ -77,13 +77,13 @@ pub async fn services(ctx: &Context<'_>, id: Option<i64>) -> Result<Vec<service:
     let loaders = loaders(ctx);
     let (mut services, mut products, mut mappings) = (Vec::new(), Vec::new(), Vec::new());
     let (mut plans, mut levels) = (Vec::new(), Vec::new());
-    let mut seen = (HashSet::new(), HashSet::new());
+    let (mut seen_services, mut seen_products) = (HashSet::new(), HashSet::new());
     for (service, product, mapping, plan, level) in catalog::tree(scope, id).await? {
-        if seen.0.insert(service.id) {
+        if seen_services.insert(service.id) {
             services.push(service);
         }
         // A product is repeated for each of its mappings; a mapping is on one row only.
-        products.extend(product.filter(|p| seen.1.insert(p.id)));
+        products.extend(product.filter(|p| seen_products.insert(p.id)));
         mappings.extend(mapping);
         plans.extend(plan);
         levels.extend(level);

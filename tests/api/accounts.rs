@@ -2,31 +2,17 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, catalogue, id};
+use crate::common::{TestApp, catalogue, id, metric_id};
 
 const UPSERT: &str = r#"mutation($input: [AccountInput!]!) { upsertAccounts(input: $input) { id name linkIdentifier subscriptions { product { name } plan { uniqueId } } } }"#;
 const RECORD: &str =
     r#"mutation($input: [UsageInput!]!) { recordUsage(input: $input) { recorded } }"#;
 
 async fn metric_ids(app: &TestApp, token: &str, service: &str) -> (String, String) {
-    let data = app
-        .ok(
-            token,
-            "query($s: ID!) { service(id: $s) { products { metrics { id crossReferenceType } } } }",
-            json!({ "s": service }),
-        )
-        .await;
-    let metrics = data["service"]["products"][0]["metrics"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let find = |t: &str| {
-        id(&metrics
-            .iter()
-            .find(|m| m["crossReferenceType"] == t)
-            .unwrap()["id"])
-    };
-    (find("BackupUsage"), find("Seats"))
+    (
+        metric_id(app, token, service, "BackupUsage").await,
+        metric_id(app, token, service, "Seats").await,
+    )
 }
 
 fn usage(account: &str, metric: &str, quantity: f64, at: &str) -> Value {

@@ -9,7 +9,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, catalogue, id};
+use crate::common::{TestApp, catalogue, id, metric_id};
 
 const RECORD: &str =
     r#"mutation($input: [UsageInput!]!) { recordUsage(input: $input) { recorded } }"#;
@@ -54,22 +54,10 @@ async fn pairs(app: &TestApp, sql: &str) -> Pairs {
         .collect()
 }
 
-/// The one value (named `v`) of a query's one row.
-async fn scalar<T: sea_orm::TryGetable>(app: &TestApp, sql: &str) -> T {
-    let row = app
-        .db
-        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .expect(sql)
-        .expect("a row");
-    row.try_get::<T>("", "v").expect("v")
-}
-
 async fn tenant_id(app: &TestApp, slug: &str) -> i64 {
-    scalar(
-        app,
-        &format!("SELECT id AS v FROM tenants WHERE slug = '{slug}'"),
-    )
+    app.scalar(&format!(
+        "SELECT id AS v FROM tenants WHERE slug = '{slug}'"
+    ))
     .await
 }
 
@@ -80,9 +68,10 @@ async fn latest_of(app: &TestApp, account: &str, metric: &str) -> (f64, String) 
          JOIN accounts a ON a.id = l.account_id \
          WHERE a.name = '{account}' AND a.tenant_id = l.tenant_id AND l.metric_id = {metric}"
     );
-    let quantity = scalar(app, &format!("SELECT s.quantity AS v {from}")).await;
-    let at: chrono::DateTime<chrono::Utc> =
-        scalar(app, &format!("SELECT s.measured_at AS v {from}")).await;
+    let quantity = app.scalar(&format!("SELECT s.quantity AS v {from}")).await;
+    let at: chrono::DateTime<chrono::Utc> = app
+        .scalar(&format!("SELECT s.measured_at AS v {from}"))
+        .await;
     (quantity, at.format("%Y-%m-%d").to_string())
 }
 
@@ -95,7 +84,7 @@ async fn assert_latest(app: &TestApp, step: &str) -> Pairs {
     let expected = pairs(app, FROM_SCRATCH).await;
     let maintained = pairs(app, MAINTAINED).await;
     assert_eq!(maintained, expected, "after {step}");
-    assert_eq!(scalar::<i64>(app, MISCOPIED).await, 0, "after {step}");
+    assert_eq!(app.scalar::<i64>(MISCOPIED).await, 0, "after {step}");
     maintained
 }
 
@@ -121,25 +110,6 @@ impl Shuffle {
 fn usage(account: &str, metric: &str, quantity: f64, day: &str) -> Value {
     json!({ "account": account, "metricId": metric, "quantity": quantity,
             "measuredAt": format!("{day}T00:00:00Z") })
-}
-
-/// The metric ids of the catalogue's product, by cross-reference type.
-async fn metric_id(app: &TestApp, token: &str, service: &str, kind: &str) -> String {
-    let data = app
-        .ok(
-            token,
-            "query($s: ID!) { service(id: $s) { products { metrics { id crossReferenceType } } } }",
-            json!({ "s": service }),
-        )
-        .await;
-    let metrics = data["service"]["products"]
-        .as_array()
-        .expect("products")
-        .iter()
-        .flat_map(|p| p["metrics"].as_array().expect("metrics").clone())
-        .find(|m| m["crossReferenceType"] == kind)
-        .expect(kind);
-    id(&metrics["id"])
 }
 
 /// The catalogue with `names` subscribed to its product; returns its BackupUsage and Seats
@@ -410,11 +380,11 @@ async fn latest_usage_follows_every_write() {
     let mut expected = Vec::new();
     for (account, metric, tenant, sample) in last {
         if tenant == alpha {
-            let quantity = scalar::<f64>(
-                &app,
-                &format!("SELECT quantity AS v FROM usage_samples WHERE id = {sample}"),
-            )
-            .await;
+            let quantity = app
+                .scalar::<f64>(&format!(
+                    "SELECT quantity AS v FROM usage_samples WHERE id = {sample}"
+                ))
+                .await;
             expected.push((account, metric, quantity));
         }
     }
@@ -516,11 +486,11 @@ async fn a_deletion_waits_for_a_concurrent_writer_of_the_pair() {
         deleter.commit().await.expect("commit the deletion");
     });
     let waited = std::time::Instant::now();
-    while scalar::<i64>(
-        &app,
-        &format!("SELECT COUNT(*) AS v FROM pg_locks WHERE pid = {pid} AND NOT granted"),
-    )
-    .await
+    while app
+        .scalar::<i64>(&format!(
+            "SELECT COUNT(*) AS v FROM pg_locks WHERE pid = {pid} AND NOT granted"
+        ))
+        .await
         == 0
     {
         assert!(

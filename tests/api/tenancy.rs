@@ -308,8 +308,11 @@ async fn joined_rows_of_another_tenant_stay_out() {
         )
         .await;
     let account = id(&account["upsertAccounts"][0]["id"]);
-    let tenant_of =
-        |table: &str, row: &str| format!("(SELECT tenant_id FROM {table} WHERE id = {row})");
+    let beta_tenant: i64 = app
+        .scalar(&format!(
+            "SELECT tenant_id AS v FROM products WHERE id = {beta_product}"
+        ))
+        .await;
     let services = "{ services { products { name mappings { id } } } }";
     let accounts = "{ accounts(first: 10) { nodes { name subscriptions { plan { uniqueId } } link { state } } } }";
     let before = app.ok(&alpha, accounts, json!({})).await;
@@ -323,25 +326,12 @@ async fn joined_rows_of_another_tenant_stay_out() {
             "UPDATE products SET service_id = {service}, name = 'Beta Plan' WHERE id = {beta_product}"
         ),
         format!(
-            "UPDATE billing_mappings SET product_id = {product} WHERE tenant_id = {}",
-            tenant_of("products", &beta_product)
+            "UPDATE billing_mappings SET product_id = {product} WHERE tenant_id = {beta_tenant}"
         ),
         format!("UPDATE subscriptions SET plan_id = {beta_plan} WHERE account_id = {account}"),
     ] {
         app.db.execute_unprepared(&statement).await.unwrap();
     }
-    let beta_tenant: i64 = {
-        let row = app
-            .db
-            .query_one_raw(sea_orm::Statement::from_string(
-                app.db.get_database_backend(),
-                format!("SELECT tenant_id AS t FROM products WHERE id = {beta_product}"),
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        row.try_get("", "t").unwrap()
-    };
     account_link::ActiveModel {
         tenant_id: Set(beta_tenant),
         account_id: Set(account.parse().unwrap()),

@@ -19,13 +19,10 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-/// An account's link, joined within the tenant (`has_one` drops the reverse
-/// relation's condition, so it is given again).
+/// An account's link, joined within the tenant.
 impl Related<super::account_link::Entity> for Entity {
     fn to() -> RelationDef {
-        Entity::has_one(super::account_link::Entity)
-            .on_condition(super::same_tenant)
-            .into()
+        super::one::<Entity, super::account_link::Entity>()
     }
 }
 

@@ -20,7 +20,7 @@ pub struct Model {
     pub synced_at: DateTimeUtc,
 }
 
-/// A link's account, joined within the link's tenant ([`super::same_tenant`]).
+/// A link's account, joined within the link's tenant ([`super::key_to`]).
 #[derive(Copy, Clone, Debug, EnumIter)]
 pub enum Relation {
     Account,
@@ -29,11 +29,10 @@ pub enum Relation {
 impl RelationTrait for Relation {
     fn def(&self) -> RelationDef {
         match self {
-            Relation::Account => Entity::belongs_to(super::account::Entity)
-                .from(Column::AccountId)
-                .to(super::account::Column::Id)
-                .on_condition(super::same_tenant)
-                .into(),
+            Relation::Account => super::key_to::<Entity, super::account::Entity>(
+                Column::AccountId,
+                super::account::Column::Id,
+            ),
         }
     }
 }

@@ -1,8 +1,6 @@
 //! The `billing_mappings` table.
 use sea_orm::entity::prelude::*;
 
-use super::same_tenant;
-
 use crate::domain::UsageValue;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -24,7 +22,7 @@ pub struct Model {
 }
 
 /// A mapping's product, plan and level, joined within the mapping's tenant
-/// ([`same_tenant`]).
+/// ([`super::key_to`]).
 #[derive(Copy, Clone, Debug, EnumIter)]
 pub enum Relation {
     Product,
@@ -35,21 +33,18 @@ pub enum Relation {
 impl RelationTrait for Relation {
     fn def(&self) -> RelationDef {
         match self {
-            Relation::Product => Entity::belongs_to(super::product::Entity)
-                .from(Column::ProductId)
-                .to(super::product::Column::Id)
-                .on_condition(same_tenant)
-                .into(),
-            Relation::Plan => Entity::belongs_to(super::plan::Entity)
-                .from(Column::PlanId)
-                .to(super::plan::Column::Id)
-                .on_condition(same_tenant)
-                .into(),
-            Relation::Level => Entity::belongs_to(super::level::Entity)
-                .from(Column::LevelId)
-                .to(super::level::Column::Id)
-                .on_condition(same_tenant)
-                .into(),
+            Relation::Product => super::key_to::<Entity, super::product::Entity>(
+                Column::ProductId,
+                super::product::Column::Id,
+            ),
+            Relation::Plan => super::key_to::<Entity, super::plan::Entity>(
+                Column::PlanId,
+                super::plan::Column::Id,
+            ),
+            Relation::Level => super::key_to::<Entity, super::level::Entity>(
+                Column::LevelId,
+                super::level::Column::Id,
+            ),
         }
     }
 }

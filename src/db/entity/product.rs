@@ -11,7 +11,7 @@ pub struct Model {
     pub name: String,
 }
 
-/// A product's service, joined within the product's tenant ([`super::same_tenant`]).
+/// A product's service, joined within the product's tenant ([`super::key_to`]).
 #[derive(Copy, Clone, Debug, EnumIter)]
 pub enum Relation {
     Service,
@@ -20,11 +20,10 @@ pub enum Relation {
 impl RelationTrait for Relation {
     fn def(&self) -> RelationDef {
         match self {
-            Relation::Service => Entity::belongs_to(super::service::Entity)
-                .from(Column::ServiceId)
-                .to(super::service::Column::Id)
-                .on_condition(super::same_tenant)
-                .into(),
+            Relation::Service => super::key_to::<Entity, super::service::Entity>(
+                Column::ServiceId,
+                super::service::Column::Id,
+            ),
         }
     }
 }
@@ -35,13 +34,10 @@ impl Related<super::service::Entity> for Entity {
     }
 }
 
-/// A product's mappings, joined within the tenant (`has_many` drops the reverse
-/// relation's condition, so it is given again).
+/// A product's mappings, joined within the tenant.
 impl Related<super::billing_mapping::Entity> for Entity {
     fn to() -> RelationDef {
-        Entity::has_many(super::billing_mapping::Entity)
-            .on_condition(super::same_tenant)
-            .into()
+        super::many::<Entity, super::billing_mapping::Entity>()
     }
 }
 

@@ -16,13 +16,10 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-/// A service's products, joined within the tenant (`has_many` drops the reverse
-/// relation's condition, so it is given again).
+/// A service's products, joined within the tenant.
 impl Related<super::product::Entity> for Entity {
     fn to() -> RelationDef {
-        Entity::has_many(super::product::Entity)
-            .on_condition(super::same_tenant)
-            .into()
+        super::many::<Entity, super::product::Entity>()
     }
 }
 

@@ -13,7 +13,7 @@ pub struct Model {
 }
 
 /// A subscription's product and plan, joined within the subscription's tenant
-/// ([`super::same_tenant`]).
+/// ([`super::key_to`]).
 #[derive(Copy, Clone, Debug, EnumIter)]
 pub enum Relation {
     Product,
@@ -23,16 +23,14 @@ pub enum Relation {
 impl RelationTrait for Relation {
     fn def(&self) -> RelationDef {
         match self {
-            Relation::Product => Entity::belongs_to(super::product::Entity)
-                .from(Column::ProductId)
-                .to(super::product::Column::Id)
-                .on_condition(super::same_tenant)
-                .into(),
-            Relation::Plan => Entity::belongs_to(super::plan::Entity)
-                .from(Column::PlanId)
-                .to(super::plan::Column::Id)
-                .on_condition(super::same_tenant)
-                .into(),
+            Relation::Product => super::key_to::<Entity, super::product::Entity>(
+                Column::ProductId,
+                super::product::Column::Id,
+            ),
+            Relation::Plan => super::key_to::<Entity, super::plan::Entity>(
+                Column::PlanId,
+                super::plan::Column::Id,
+            ),
         }
     }
 }

@@ -262,16 +262,22 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &str) -> i64 {
+        self.scalar(&format!("SELECT COUNT(*) AS v FROM {table}"))
+            .await
+    }
+
+    /// The one value (named `v`) of a query's one row.
+    pub async fn scalar<T: sea_orm::TryGetable>(&self, sql: &str) -> T {
         let row = self
             .db
             .query_one_raw(sea_orm::Statement::from_string(
                 self.db.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
+                sql,
             ))
             .await
-            .expect("count")
-            .expect("row");
-        row.try_get::<i64>("", "n").expect("n")
+            .expect(sql)
+            .expect("a row");
+        row.try_get::<T>("", "v").expect("v")
     }
 }
 
@@ -416,4 +422,23 @@ pub fn bills_now(addition: &Value, now: chrono::DateTime<chrono::Utc>) -> bool {
             .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
     };
     date("cancelledDate").is_none_or(|d| d >= now) && date("effectiveDate").is_none_or(|d| d <= now)
+}
+
+/// The id of the metric of `service`'s products whose cross-reference type is `kind`.
+pub async fn metric_id(app: &TestApp, token: &str, service: &str, kind: &str) -> String {
+    let data = app
+        .ok(
+            token,
+            "query($s: ID!) { service(id: $s) { products { metrics { id crossReferenceType } } } }",
+            json!({ "s": service }),
+        )
+        .await;
+    let metrics = data["service"]["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .flat_map(|p| p["metrics"].as_array().expect("metrics").clone())
+        .find(|m| m["crossReferenceType"] == kind)
+        .expect(kind);
+    id(&metrics["id"])
 }
