@@ -3,6 +3,7 @@
 //! and `graphql` can take it without reaching into `app` (the router and `serve`).
 
 use sea_orm::DatabaseConnection;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::auth::Role;
@@ -17,8 +18,21 @@ use crate::psa::Psa;
 use crate::push::{PushOptions, Pusher};
 use crate::webhooks;
 
+/// A handle on the shared state. Axum clones the state for every extractor and layer of
+/// every request, so the handle is one pointer: cloning the fields themselves (the pusher
+/// with its owner name, the schemas, the database) was a sixth of `{ __typename }`'s CPU.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Clone)]
+pub struct Shared {
     pub db: DatabaseConnection,
     pub jwt: Arc<JwtKeys>,
     /// Tenants, API-token state and users' standing, so authenticating needs no database.
@@ -46,7 +60,7 @@ impl AppState {
         let jwt = Arc::new(jwt);
         let reads = allowance(&db, "connectwise", limits.connectwise_reads_per_minute);
         let auth = Arc::new(AuthCache::new(db.get_database_backend(), limits.auth_cache));
-        AppState {
+        AppState(Arc::new(Shared {
             jwt: jwt.clone(),
             auth: auth.clone(),
             throttle: Arc::new(Throttle::new(&db)),
@@ -59,34 +73,13 @@ impl AppState {
             db,
             limits,
             pusher,
-        }
+        }))
     }
 
     /// Applies `limits`, and in production the hardening: Secure cookies, and neither
     /// introspection nor suggestions for non-admins.
     pub fn configure(mut self, limits: Limits, production: bool) -> Self {
-        self.secure_cookies = production;
-        self.requests = allowance(&self.db, "requests", limits.requests_per_minute);
-        self.logins = allowance(&self.db, "logins", limits.logins_per_minute);
-        self.connectwise_reads =
-            allowance(&self.db, "connectwise", limits.connectwise_reads_per_minute);
-        self.auth = Arc::new(AuthCache::new(
-            self.db.get_database_backend(),
-            limits.auth_cache,
-        ));
-        let schema = |restricted| {
-            graphql::schema_with(
-                self.pusher.clone(),
-                self.jwt.clone(),
-                self.auth.clone(),
-                self.connectwise_reads.clone(),
-                &limits,
-                restricted,
-            )
-        };
-        self.schema = schema(false);
-        self.restricted = production.then(|| schema(true));
-        self.limits = limits;
+        Arc::make_mut(&mut self.0).configure(limits, production);
         self
     }
 
@@ -112,6 +105,33 @@ impl AppState {
         let mut pusher = Pusher::new(db.clone(), psa, options, clock.clone(), metrics);
         pusher.on_finished = Some(webhooks::hook(public_url.to_owned(), clock));
         AppState::new(db, jwt, pusher)
+    }
+}
+
+impl Shared {
+    fn configure(&mut self, limits: Limits, production: bool) {
+        self.secure_cookies = production;
+        self.requests = allowance(&self.db, "requests", limits.requests_per_minute);
+        self.logins = allowance(&self.db, "logins", limits.logins_per_minute);
+        self.connectwise_reads =
+            allowance(&self.db, "connectwise", limits.connectwise_reads_per_minute);
+        self.auth = Arc::new(AuthCache::new(
+            self.db.get_database_backend(),
+            limits.auth_cache,
+        ));
+        let schema = |restricted| {
+            graphql::schema_with(
+                self.pusher.clone(),
+                self.jwt.clone(),
+                self.auth.clone(),
+                self.connectwise_reads.clone(),
+                &limits,
+                restricted,
+            )
+        };
+        self.schema = schema(false);
+        self.restricted = production.then(|| schema(true));
+        self.limits = limits;
     }
 }
 
