@@ -315,10 +315,12 @@ pub async fn page(
     if !links {
         return Ok((read_page(scope.db(), query, first, total).await?, None));
     }
-    let query = query
-        .find_also_related(account_link::Entity)
-        .limit(first + 1);
-    let rows = rows::all(scope.db(), query, |row| Ok((row.model()?, row.joined()?))).await?;
+    let query = query.find_also_related(account_link::Entity);
+    let statement = super::limited(&query, scope.db().get_database_backend(), first + 1);
+    let rows = rows::of(scope.db(), statement, |row| {
+        Ok((row.model()?, row.joined()?))
+    })
+    .await?;
     let Page {
         rows,
         has_next,

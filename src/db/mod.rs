@@ -31,13 +31,13 @@ pub mod users;
 pub mod webhooks;
 
 use sea_orm::prelude::async_trait::async_trait;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{OnConflict, SelectStatement};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     AccessMode, ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectOptions,
     ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     DeleteMany, EntityTrait, ExecResult, Insert, IntoActiveModel, IsolationLevel, PrimaryKeyTrait,
-    QueryFilter, QueryResult, QuerySelect, Select, SqliteTransactionMode, Statement,
+    QueryFilter, QueryResult, QueryTrait, Select, SqliteTransactionMode, Statement,
     TransactionError, TransactionOptions, TransactionTrait, UpdateMany,
 };
 use std::future::Future;
@@ -113,8 +113,26 @@ pub(crate) async fn read_page<E: EntityTrait, C: ConnectionTrait>(
     first: u64,
     total: u64,
 ) -> Result<Page<E::Model>, DbErr> {
-    let rows = query.limit(first + 1).all(db).await?;
+    let statement = limited(&query, db.get_database_backend(), first + 1);
+    let rows = query.from_raw_sql(statement).all(db).await?;
     Ok(Page::of(rows, first, total))
+}
+
+/// `query` (which must end with its `ORDER BY`) with `LIMIT n` written into its text.
+/// A bound limit leaves PostgreSQL no way to cost the statement once for all executions
+/// (it assumes a tenth of the table), so it keeps planning it again at every execution;
+/// written in, each page size is a statement of its own, whose plan PostgreSQL keeps
+/// after a few executions. Page sizes are few (1 to 200, mostly the default), and so
+/// are the texts.
+pub(crate) fn limited(
+    query: &impl QueryTrait<QueryStatement = SelectStatement>,
+    backend: DbBackend,
+    n: u64,
+) -> Statement {
+    let mut statement = query.build(backend);
+    debug_assert!(!statement.sql.contains(" LIMIT "), "{}", statement.sql);
+    statement.sql.push_str(&format!(" LIMIT {n}"));
+    statement
 }
 
 impl<M> Page<M> {

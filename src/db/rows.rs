@@ -8,7 +8,7 @@
 //! unnoticed.
 
 use sea_orm::sea_query::SelectStatement;
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, QueryTrait};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, QueryTrait, Statement};
 
 use super::entity;
 
@@ -50,6 +50,15 @@ pub(crate) async fn all<T>(
     read: impl Fn(&mut Row<'_>) -> Result<T, DbErr>,
 ) -> Result<Vec<T>, DbErr> {
     let statement = query.build(db.get_database_backend());
+    of(db, statement, read).await
+}
+
+/// Runs `statement` (a SeaORM select, built) and reads every row with `read`.
+pub(crate) async fn of<T>(
+    db: &impl ConnectionTrait,
+    statement: Statement,
+    read: impl Fn(&mut Row<'_>) -> Result<T, DbErr>,
+) -> Result<Vec<T>, DbErr> {
     db.query_all_raw(statement)
         .await?
         .iter()
