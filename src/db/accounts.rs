@@ -358,20 +358,22 @@ pub(crate) async fn by_names(scope: &Scope, names: &[String]) -> AppResult<Vec<a
         .await?)
 }
 
-/// A subscription with its plan and, when asked for, its product.
-pub(crate) type Joined = (
-    subscription::Model,
-    Option<plan::Model>,
-    Option<product::Model>,
-);
+/// Subscriptions with their plans and (when asked for) products, each plan and product
+/// once.
+#[derive(Default)]
+pub(crate) struct Joined {
+    pub subscriptions: Vec<subscription::Model>,
+    pub plans: Vec<plan::Model>,
+    pub products: Vec<product::Model>,
+}
 
-/// The subscriptions of these accounts, each with its plan and (when `products`) its
-/// product, in one statement.
+/// The subscriptions of these accounts, with their plans and (when `products`) their
+/// products, in one statement.
 pub(crate) async fn subscriptions_joined(
     scope: &Scope,
     ids: &[i64],
     products: bool,
-) -> AppResult<Vec<Joined>> {
+) -> AppResult<Joined> {
     let backend = scope.db().get_database_backend();
     let query = scope
         .select::<subscription::Entity>()
@@ -382,18 +384,25 @@ pub(crate) async fn subscriptions_joined(
         ))
         .order_by_asc(subscription::Column::Id)
         .find_also_related(plan::Entity);
-    Ok(if products {
+    let (mut joined, mut plans, mut seen) = (Joined::default(), HashSet::new(), HashSet::new());
+    if products {
         let query = query.find_also(subscription::Entity, product::Entity);
         rows::all(scope.db(), query, |row| {
-            Ok((row.model()?, row.joined()?, row.joined()?))
+            joined.subscriptions.push(row.model()?);
+            joined.plans.extend(row.first_seen(&mut plans)?);
+            joined.products.extend(row.first_seen(&mut seen)?);
+            Ok(())
         })
-        .await?
+        .await?;
     } else {
         rows::all(scope.db(), query, |row| {
-            Ok((row.model()?, row.joined()?, None))
+            joined.subscriptions.push(row.model()?);
+            joined.plans.extend(row.first_seen(&mut plans)?);
+            Ok(())
         })
-        .await?
-    })
+        .await?;
+    }
+    Ok(joined)
 }
 
 /// The subscriptions of these accounts.

@@ -21,20 +21,21 @@ pub async fn services(scope: &Scope) -> AppResult<Vec<service::Model>> {
     Ok(all)
 }
 
-/// One row of the catalogue tree: a service, a product of it, a mapping of the product
-/// and the mapping's plan and level, each absent where there is none.
-pub(crate) type TreeRow = (
-    service::Model,
-    Option<product::Model>,
-    Option<billing_mapping::Model>,
-    Option<plan::Model>,
-    Option<level::Model>,
-);
+/// The catalogue tree: services, their products, the products' mappings and the mappings'
+/// plans and levels, each once, in the order the statement reached them.
+#[derive(Default)]
+pub(crate) struct Tree {
+    pub services: Vec<service::Model>,
+    pub products: Vec<product::Model>,
+    pub mappings: Vec<billing_mapping::Model>,
+    pub plans: Vec<plan::Model>,
+    pub levels: Vec<level::Model>,
+}
 
 /// The tenant's services (or the one with `id`) with their products, the products'
 /// mappings and the mappings' plans and levels, in one statement of left joins (each
 /// joined within the tenant): products by name, mappings by id.
-pub(crate) async fn tree(scope: &Scope, id: Option<i64>) -> AppResult<Vec<TreeRow>> {
+pub(crate) async fn tree(scope: &Scope, id: Option<i64>) -> AppResult<Tree> {
     let mut query = scope.select::<service::Entity>();
     if let Some(id) = id {
         query = query.filter(service::Column::Id.eq(id));
@@ -46,16 +47,18 @@ pub(crate) async fn tree(scope: &Scope, id: Option<i64>) -> AppResult<Vec<TreeRo
         .find_also(billing_mapping::Entity, level::Entity)
         .order_by_asc(product::Column::Name)
         .order_by_asc(billing_mapping::Column::Id);
-    Ok(rows::all(scope.db(), query, |row| {
-        Ok((
-            row.model()?,
-            row.joined()?,
-            row.joined()?,
-            row.joined()?,
-            row.joined()?,
-        ))
+    let mut seen: [HashSet<i64>; 5] = Default::default();
+    let mut tree = Tree::default();
+    rows::all(scope.db(), query, |row| {
+        tree.services.extend(row.first_seen(&mut seen[0])?);
+        tree.products.extend(row.first_seen(&mut seen[1])?);
+        tree.mappings.extend(row.first_seen(&mut seen[2])?);
+        tree.plans.extend(row.first_seen(&mut seen[3])?);
+        tree.levels.extend(row.first_seen(&mut seen[4])?);
+        Ok(())
     })
-    .await?)
+    .await?;
+    Ok(tree)
 }
 
 /// The services with these ids.

@@ -9,6 +9,7 @@
 
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, QueryTrait, Statement};
+use std::collections::HashSet;
 
 use super::entity;
 
@@ -36,8 +37,29 @@ impl Row<'_> {
 
     /// The next model of a left join: absent when its first column, the id, is NULL.
     pub(crate) fn joined<M: Positional>(&mut self) -> Result<Option<M>, DbErr> {
-        let present = self.row.try_get_by_index::<Option<i64>>(self.at)?.is_some();
-        let model = present.then(|| M::read(self.row, self.at)).transpose()?;
+        self.joined_if(|_| true)
+    }
+
+    /// The next model when its id is not in `seen` (which then holds it), else absent.
+    /// A join repeats the row of a parent or of a shared relation (a plan on each of its
+    /// subscriptions) on every row that reaches it; decoding each once is most of the
+    /// work saved by reading it once.
+    pub(crate) fn first_seen<M: Positional>(
+        &mut self,
+        seen: &mut HashSet<i64>,
+    ) -> Result<Option<M>, DbErr> {
+        self.joined_if(|id| seen.insert(id))
+    }
+
+    fn joined_if<M: Positional>(
+        &mut self,
+        wanted: impl FnOnce(i64) -> bool,
+    ) -> Result<Option<M>, DbErr> {
+        let id = self.row.try_get_by_index::<Option<i64>>(self.at)?;
+        let model = match id {
+            Some(id) if wanted(id) => Some(M::read(self.row, self.at)?),
+            _ => None,
+        };
         self.at += M::WIDTH;
         Ok(model)
     }
@@ -47,7 +69,7 @@ impl Row<'_> {
 pub(crate) async fn all<T>(
     db: &impl ConnectionTrait,
     query: impl QueryTrait<QueryStatement = SelectStatement>,
-    read: impl Fn(&mut Row<'_>) -> Result<T, DbErr>,
+    read: impl FnMut(&mut Row<'_>) -> Result<T, DbErr>,
 ) -> Result<Vec<T>, DbErr> {
     let statement = query.build(db.get_database_backend());
     of(db, statement, read).await
@@ -57,7 +79,7 @@ pub(crate) async fn all<T>(
 pub(crate) async fn of<T>(
     db: &impl ConnectionTrait,
     statement: Statement,
-    read: impl Fn(&mut Row<'_>) -> Result<T, DbErr>,
+    mut read: impl FnMut(&mut Row<'_>) -> Result<T, DbErr>,
 ) -> Result<Vec<T>, DbErr> {
     db.query_all_raw(statement)
         .await?

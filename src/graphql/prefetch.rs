@@ -75,19 +75,13 @@ pub async fn services(ctx: &Context<'_>, id: Option<i64>) -> Result<Vec<service:
         });
     }
     let loaders = loaders(ctx);
-    let (mut services, mut products, mut mappings) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut plans, mut levels) = (Vec::new(), Vec::new());
-    let (mut seen_services, mut seen_products) = (HashSet::new(), HashSet::new());
-    for (service, product, mapping, plan, level) in catalog::tree(scope, id).await? {
-        if seen_services.insert(service.id) {
-            services.push(service);
-        }
-        // A product is repeated for each of its mappings; a mapping is on one row only.
-        products.extend(product.filter(|p| seen_products.insert(p.id)));
-        mappings.extend(mapping);
-        plans.extend(plan);
-        levels.extend(level);
-    }
+    let catalog::Tree {
+        mut services,
+        products,
+        mappings,
+        plans,
+        levels,
+    } = catalog::tree(scope, id).await?;
     if let Some(id) = id.filter(|_| services.is_empty()) {
         return Err(AppError::not_found("service", id).into());
     }
@@ -168,20 +162,17 @@ pub async fn accounts(
     let subscriptions = select("subscriptions");
     if !subscriptions.is_empty() {
         let products = subscriptions.iter().any(|l| l.field("product").exists());
-        let (mut rows, mut plans, mut joined) = (Vec::new(), Vec::new(), Vec::new());
-        let mut seen = HashSet::new();
-        for (row, plan, product) in accounts::subscriptions_joined(scope, &ids, products).await? {
-            rows.push(row);
-            plans.extend(plan);
-            // A product is on the row of each of its subscriptions.
-            joined.extend(product.filter(|p| seen.insert(p.id)));
-        }
+        let accounts::Joined {
+            subscriptions: rows,
+            plans,
+            products,
+        } = accounts::subscriptions_joined(scope, &ids, products).await?;
         feed_groups(&loaders.subscriptions_of_account, &ids, &rows, |s| {
             s.account_id
         })
         .await;
         feed_rows(&loaders.plan, plans, |p| p.id).await;
-        feed_rows(&loaders.product, joined, |p| p.id).await;
+        feed_rows(&loaders.product, products, |p| p.id).await;
     }
     let usage = select("latestUsage");
     if !usage.is_empty() {
