@@ -405,7 +405,11 @@ pub(crate) async fn metrics_of_products(
 pub(crate) async fn metrics_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
     Ok(scope
         .select::<metric::Entity>()
-        .filter(metric::Column::Id.is_in(ids.iter().copied()))
+        .filter(super::one_of::<metric::Entity>(
+            scope.db().get_database_backend(),
+            metric::Column::Id,
+            ids,
+        ))
         .all(scope.db())
         .await?)
 }
