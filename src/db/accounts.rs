@@ -384,20 +384,21 @@ pub(crate) async fn subscriptions_joined(
         ))
         .order_by_asc(subscription::Column::Id)
         .find_also_related(plan::Entity);
-    let (mut joined, mut plans, mut seen) = (Joined::default(), HashSet::new(), HashSet::new());
+    let mut joined = Joined::default();
+    let (mut seen_plans, mut seen_products) = (HashSet::new(), HashSet::new());
     if products {
         let query = query.find_also(subscription::Entity, product::Entity);
         rows::all(scope.db(), query, |row| {
             joined.subscriptions.push(row.model()?);
-            joined.plans.extend(row.first_seen(&mut plans)?);
-            joined.products.extend(row.first_seen(&mut seen)?);
+            joined.plans.extend(row.first_seen(&mut seen_plans)?);
+            joined.products.extend(row.first_seen(&mut seen_products)?);
             Ok(())
         })
         .await?;
     } else {
         rows::all(scope.db(), query, |row| {
             joined.subscriptions.push(row.model()?);
-            joined.plans.extend(row.first_seen(&mut plans)?);
+            joined.plans.extend(row.first_seen(&mut seen_plans)?);
             Ok(())
         })
         .await?;

@@ -47,14 +47,20 @@ pub(crate) async fn tree(scope: &Scope, id: Option<i64>) -> AppResult<Tree> {
         .find_also(billing_mapping::Entity, level::Entity)
         .order_by_asc(product::Column::Name)
         .order_by_asc(billing_mapping::Column::Id);
-    let mut seen: [HashSet<i64>; 5] = Default::default();
+    let [
+        mut services,
+        mut products,
+        mut mappings,
+        mut plans,
+        mut levels,
+    ]: [HashSet<i64>; 5] = Default::default();
     let mut tree = Tree::default();
     rows::all(scope.db(), query, |row| {
-        tree.services.extend(row.first_seen(&mut seen[0])?);
-        tree.products.extend(row.first_seen(&mut seen[1])?);
-        tree.mappings.extend(row.first_seen(&mut seen[2])?);
-        tree.plans.extend(row.first_seen(&mut seen[3])?);
-        tree.levels.extend(row.first_seen(&mut seen[4])?);
+        tree.services.extend(row.first_seen(&mut services)?);
+        tree.products.extend(row.first_seen(&mut products)?);
+        tree.mappings.extend(row.first_seen(&mut mappings)?);
+        tree.plans.extend(row.first_seen(&mut plans)?);
+        tree.levels.extend(row.first_seen(&mut levels)?);
         Ok(())
     })
     .await?;

@@ -41,9 +41,9 @@ impl Row<'_> {
     }
 
     /// The next model when its id is not in `seen` (which then holds it), else absent.
-    /// A join repeats the row of a parent or of a shared relation (a plan on each of its
-    /// subscriptions) on every row that reaches it; decoding each once is most of the
-    /// work saved by reading it once.
+    /// A join repeats a parent's or a shared relation's columns (a plan on each of its
+    /// subscriptions) on every row that reaches it; decoding them once per id saves most
+    /// of the join's decoding.
     pub(crate) fn first_seen<M: Positional>(
         &mut self,
         seen: &mut HashSet<i64>,
