@@ -4,7 +4,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -384,25 +384,25 @@ pub(crate) async fn subscriptions_joined(
         ))
         .order_by_asc(subscription::Column::Id)
         .find_also_related(plan::Entity);
+    // The product's columns come last, so one reader serves both statements.
+    let statement = if products {
+        query
+            .find_also(subscription::Entity, product::Entity)
+            .build(backend)
+    } else {
+        query.build(backend)
+    };
     let mut joined = Joined::default();
     let (mut seen_plans, mut seen_products) = (HashSet::new(), HashSet::new());
-    if products {
-        let query = query.find_also(subscription::Entity, product::Entity);
-        rows::all(scope.db(), query, |row| {
-            joined.subscriptions.push(row.model()?);
-            joined.plans.extend(row.first_seen(&mut seen_plans)?);
+    rows::of(scope.db(), statement, |row| {
+        joined.subscriptions.push(row.model()?);
+        joined.plans.extend(row.first_seen(&mut seen_plans)?);
+        if products {
             joined.products.extend(row.first_seen(&mut seen_products)?);
-            Ok(())
-        })
-        .await?;
-    } else {
-        rows::all(scope.db(), query, |row| {
-            joined.subscriptions.push(row.model()?);
-            joined.plans.extend(row.first_seen(&mut seen_plans)?);
-            Ok(())
-        })
-        .await?;
-    }
+        }
+        Ok(())
+    })
+    .await?;
     Ok(joined)
 }
 
