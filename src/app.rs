@@ -1,20 +1,21 @@
 //! The application: the router, and `serve(listener, shutdown)` so tests run the real
 //! server in-process. The state it routes with is `crate::state::AppState`.
 
-use axum::Router;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use axum::routing::{get, post};
+use axum::{Router, ServiceExt as _};
+use std::convert::Infallible;
 use std::future::Future;
 use tokio::net::TcpListener;
-use tower_http::CompressionLevel;
-use tower_http::compression::CompressionLayer;
-use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower::{Service, ServiceBuilder};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::session;
+use crate::encoding::{self, Encoding};
 use crate::graphql;
 use crate::state::AppState;
 use crate::web;
@@ -22,9 +23,8 @@ use crate::web;
 /// `billbridge serve`: the server wired and started, with its background workers.
 pub mod start;
 
+/// The routes. Every request reaches them through [`stack`].
 pub fn router(state: AppState) -> Router {
-    let (body_bytes, timeout) = (state.limits.body_bytes, state.limits.timeout);
-    let limits = state.limits.clone();
     Router::new()
         .route(
             "/graphql",
@@ -38,30 +38,32 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(web::spa)
-        // Larger bodies are refused before they are read.
-        .layer(RequestBodyLimitLayer::new(body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
-        // The layers' own refusals (413, 408, 405) in the JSON error shape.
-        .layer(axum::middleware::map_response_with_state(
-            limits,
-            crate::error::json_refusals,
-        ))
-        .layer(compression())
-        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Answers compressed as `Accept-Encoding` allows (Brotli or gzip): GraphQL results and
-/// everything else not already compressed (the SPA's files are stored compressed and pass
-/// through, see `web`). A quick level: a page of JSON compresses about five times at
-/// level 4 for a fraction of the CPU of the highest. Answers under 1 KiB go as they are.
-fn compression() -> CompressionLayer<impl Predicate> {
-    CompressionLayer::new()
-        .quality(CompressionLevel::Precise(4))
-        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
+/// The router inside the layers every request passes, outermost first. One stack around
+/// the whole router, not `Router::layer`, which wraps every route in each layer and boxes
+/// it again: five boxed services, each cloned and its future boxed per request, were a
+/// quarter of `{ __typename }`'s instructions.
+fn stack(
+    state: AppState,
+) -> impl Service<Request<Body>, Response = Response<Body>, Error = Infallible, Future: Send + 'static>
++ Clone
++ Send
++ 'static {
+    let limits = state.limits.clone();
+    ServiceBuilder::new()
+        // The layers' own refusals (413, 408, 405) in the JSON error shape; outermost, as
+        // it also turns the layers' bodies into one `Body`.
+        .map_response(move |response| crate::error::json_refusals(&limits, response))
+        .layer(TraceLayer::new_for_http())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.limits.timeout,
+        ))
+        // Larger bodies are refused before they are read.
+        .layer(RequestBodyLimitLayer::new(state.limits.body_bytes))
+        .service(router(state))
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight — for at most
@@ -100,7 +102,7 @@ async fn serve_until(
     };
     let server = axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        stack(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(signal);
     tokio::select! {
@@ -119,16 +121,14 @@ async fn serve_until(
 }
 
 /// Prometheus text: push runs, lines, ConnectWise calls, durations.
-async fn metrics(
-    State(state): State<AppState>,
-) -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        state.pusher.metrics.render(),
-    )
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
+    let body = state.pusher.metrics.render().into_bytes();
+    let mut answer = encoding::answer(Encoding::preferred(&headers), body);
+    answer.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    answer
 }
 
 /// The process is up.

@@ -179,44 +179,51 @@ pub fn refuse(status: StatusCode, code: &str, message: &str) -> axum::response::
 /// Refusals made by layers and extractors rather than handlers — the body limit (413, from
 /// tower-http or from axum while reading), the request timeout (408), a method a route
 /// does not serve (405), an unreadable body (400) — come as plain text or empty. This
-/// middleware gives them the shape of every other error, keeping their status and headers
-/// (`Allow`, …). JSON answers pass untouched.
-pub async fn json_refusals(
-    axum::extract::State(limits): axum::extract::State<crate::limits::Limits>,
-    response: axum::response::Response,
-) -> axum::response::Response {
+/// gives them the shape of every other error, keeping their status and headers (`Allow`,
+/// …). JSON answers pass untouched. A plain function, not an async middleware, so the
+/// stack in `app` stays one unboxed service.
+pub fn json_refusals<B>(
+    limits: &crate::limits::Limits,
+    response: axum::http::Response<B>,
+) -> axum::response::Response
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
     let status = response.status();
     let is_json = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("json"));
-    if is_json {
-        return response;
-    }
-    let (code, message) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => (
+    let message = |status| match status {
+        StatusCode::PAYLOAD_TOO_LARGE => Some((
             "PAYLOAD_TOO_LARGE",
             format!(
                 "the request body is larger than the {} bytes accepted",
                 limits.body_bytes
             ),
-        ),
-        StatusCode::REQUEST_TIMEOUT => (
+        )),
+        StatusCode::REQUEST_TIMEOUT => Some((
             "REQUEST_TIMEOUT",
             format!(
                 "the request took longer than the {} s allowed",
                 limits.timeout.as_secs()
             ),
-        ),
-        StatusCode::METHOD_NOT_ALLOWED => (
+        )),
+        StatusCode::METHOD_NOT_ALLOWED => Some((
             "METHOD_NOT_ALLOWED",
             "this path does not answer that method (see the Allow header)".to_owned(),
-        ),
-        StatusCode::BAD_REQUEST => ("BAD_REQUEST", "the request could not be read".to_owned()),
-        _ => return response,
+        )),
+        StatusCode::BAD_REQUEST => {
+            Some(("BAD_REQUEST", "the request could not be read".to_owned()))
+        }
+        _ => None,
     };
-    let (mut parts, _) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    let Some((code, message)) = message(status).filter(|_| !is_json) else {
+        return axum::response::Response::from_parts(parts, axum::body::Body::new(body));
+    };
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     let json = refuse(status, code, &message);
     let (json_parts, body) = json.into_parts();

@@ -26,6 +26,8 @@ pub mod db;
 pub mod demo;
 /// Billing rules as plain Rust.
 pub mod domain;
+/// Content codings: what a request accepts, and compressing an answer.
+pub mod encoding;
 /// AppError and its one mapping to GraphQL and HTTP.
 pub mod error;
 /// The GraphQL schema, one file per feature.

@@ -10,7 +10,7 @@ use async_graphql::parser::types::OperationType;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use super::params;
 use super::run::Transport;
 use crate::auth::{Viewer, request};
 use crate::db::Scope;
+use crate::encoding::{self, Encoding};
 use crate::error::{AppError, refuse};
 use crate::limits::too_many;
 use crate::state::AppState;
@@ -64,7 +65,8 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8], media: Media) 
     if let Err(refused) = within_rate(state, &auth.viewer).await {
         return *refused;
     }
-    let mut response = execute(state, auth.viewer, operation, media).await;
+    let encoding = Encoding::preferred(headers);
+    let mut response = execute(state, auth.viewer, operation, media, encoding).await;
     if let Some(cookie) = auth.refreshed {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
@@ -137,7 +139,14 @@ async fn get(state: &AppState, headers: &HeaderMap, query: &str, media: Media) -
     if let Err(refused) = within_rate(state, &auth.viewer).await {
         return *refused;
     }
-    execute(state, auth.viewer, operation, media).await
+    execute(
+        state,
+        auth.viewer,
+        operation,
+        media,
+        Encoding::preferred(headers),
+    )
+    .await
 }
 
 /// Each caller (API token, CLI token subject or signed-in user) has its own allowance.
@@ -158,13 +167,17 @@ pub(super) async fn take_request(state: &AppState, viewer: &Viewer) -> Result<()
 }
 
 /// A GraphiQL page for people trying the API (paste a token under "Headers").
-pub async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("billbridge GraphQL")
-            .finish(),
-    )
+pub async fn graphiql(headers: HeaderMap) -> Response {
+    let page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .title("billbridge GraphQL")
+        .finish();
+    let mut answer = encoding::answer(Encoding::preferred(&headers), page.into_bytes());
+    answer.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    answer
 }
 
 /// Runs the operation. Whether it began to execute decides between a request error and a
@@ -174,6 +187,7 @@ async fn execute(
     viewer: Viewer,
     request: async_graphql::Request,
     media: Media,
+    encoding: Option<Encoding>,
 ) -> Response {
     let tenant = viewer.tenant_id;
     let scope = Scope::for_tenant_id(state.db.clone(), tenant);
@@ -185,7 +199,7 @@ async fn execute(
         // The tenant's recent previews may not show what it changed.
         state.pusher.previews.forget(tenant);
     }
-    media.respond(outcome.response, outcome.executed)
+    media.respond(outcome.response, outcome.executed, encoding)
 }
 
 /// POST bodies are JSON in UTF-8 (the spec's one required encoding; no charset means UTF-8).

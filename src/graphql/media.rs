@@ -17,6 +17,7 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::encoding::{self, Encoding};
 use crate::error::{AppError, refuse};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,9 +73,15 @@ impl Media {
         }
     }
 
-    /// The HTTP answer for a GraphQL response. `executed` false makes it a request error:
-    /// no `data` entry, and [`Media::request_error_status`].
-    pub fn respond(self, response: async_graphql::Response, executed: bool) -> Response {
+    /// The HTTP answer for a GraphQL response, compressed in `encoding` when it is worth it.
+    /// `executed` false makes it a request error: no `data` entry, and
+    /// [`Media::request_error_status`].
+    pub fn respond(
+        self,
+        response: async_graphql::Response,
+        executed: bool,
+        encoding: Option<Encoding>,
+    ) -> Response {
         let (status, body) = if executed {
             (StatusCode::OK, serde_json::to_vec(&response))
         } else {
@@ -90,7 +97,8 @@ impl Media {
                 return AppError::internal("serializing a GraphQL response", e).into_response();
             }
         };
-        let mut answer = (status, body).into_response();
+        let mut answer = encoding::answer(encoding, body);
+        *answer.status_mut() = status;
         let headers = answer.headers_mut();
         headers.insert(header::CONTENT_TYPE, self.content_type());
         if executed

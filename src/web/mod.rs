@@ -9,6 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
+use crate::encoding::Encoding;
+
 #[derive(RustEmbed)]
 #[folder = "frontend/dist"]
 struct Assets;
@@ -23,7 +25,7 @@ pub async fn spa(uri: Uri, headers: HeaderMap) -> Response {
     }
     let accepted = Encoding::accepted(&headers);
     if !path.is_empty()
-        && !Encoding::ALL.iter().any(|e| path.ends_with(e.suffix()))
+        && !Encoding::ALL.iter().any(|&e| path.ends_with(suffix(e)))
         && let Some(response) = file(path, &accepted)
     {
         return response;
@@ -51,7 +53,7 @@ fn file(path: &str, accepted: &[Encoding]) -> Option<Response> {
     };
     let mut variants: Vec<(Encoding, rust_embed::EmbeddedFile)> = Encoding::ALL
         .into_iter()
-        .filter_map(|e| Some((e, Assets::get(&format!("{path}{}", e.suffix()))?)))
+        .filter_map(|e| Some((e, Assets::get(&format!("{path}{}", suffix(e)))?)))
         .collect();
     let has_variants = !variants.is_empty();
     let chosen = accepted
@@ -80,85 +82,10 @@ fn file(path: &str, accepted: &[Encoding]) -> Option<Response> {
     Some(response)
 }
 
-/// The encodings assets are stored in besides identity, in the server's preference.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Encoding {
-    Brotli,
-    Gzip,
-}
-
-impl Encoding {
-    const ALL: [Encoding; 2] = [Encoding::Brotli, Encoding::Gzip];
-
-    fn name(self) -> &'static str {
-        match self {
-            Encoding::Brotli => "br",
-            Encoding::Gzip => "gzip",
-        }
-    }
-
-    fn suffix(self) -> &'static str {
-        match self {
-            Encoding::Brotli => ".br",
-            Encoding::Gzip => ".gz",
-        }
-    }
-
-    /// What `Accept-Encoding` allows, best first: by the client's q-values, ties broken by
-    /// ours (Brotli is smaller). `*` stands for any encoding not named; `q=0` refuses.
-    fn accepted(headers: &HeaderMap) -> Vec<Encoding> {
-        let named: Vec<(&str, u16)> = headers
-            .get_all(header::ACCEPT_ENCODING)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(crate::accept::items)
-            .collect();
-        let quality = |e: Encoding| {
-            let of = |n: &str| {
-                named
-                    .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(n))
-                    .map(|(_, q)| *q)
-            };
-            of(e.name())
-                .or_else(|| (e == Encoding::Gzip).then(|| of("x-gzip")).flatten())
-                .or_else(|| of("*"))
-                .unwrap_or(0)
-        };
-        let mut accepted: Vec<(Encoding, u16)> = Encoding::ALL
-            .into_iter()
-            .map(|e| (e, quality(e)))
-            .filter(|(_, q)| *q > 0)
-            .collect();
-        // Stable: equal q-values keep the server's order.
-        accepted.sort_by_key(|(_, q)| std::cmp::Reverse(*q));
-        accepted.into_iter().map(|(e, _)| e).collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn accepted(value: &str) -> Vec<Encoding> {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_str(value).unwrap(),
-        );
-        Encoding::accepted(&headers)
-    }
-
-    #[test]
-    fn accept_encoding_is_read_with_its_q_values() {
-        use Encoding::{Brotli, Gzip};
-        assert_eq!(accepted("gzip, deflate, br, zstd"), [Brotli, Gzip]);
-        assert_eq!(accepted("gzip"), [Gzip]);
-        assert_eq!(accepted("x-gzip"), [Gzip]);
-        assert_eq!(accepted("br;q=0.5, gzip;q=0.8"), [Gzip, Brotli]);
-        assert_eq!(accepted("br;q=0, *"), [Gzip]);
-        assert_eq!(accepted("identity"), []);
-        assert_eq!(accepted("*;q=0"), []);
-        assert!(Encoding::accepted(&HeaderMap::new()).is_empty());
+/// The name of an asset's copy stored in `encoding`.
+fn suffix(encoding: Encoding) -> &'static str {
+    match encoding {
+        Encoding::Brotli => ".br",
+        Encoding::Gzip => ".gz",
     }
 }

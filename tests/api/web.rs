@@ -149,4 +149,29 @@ async fn answers_are_compressed_as_the_client_accepts() {
         .read_to_end(&mut unzipped)
         .unwrap();
     assert_eq!(unzipped, plain);
+    // Brotli when preferred, compressed in one piece by the handler (`encoding`).
+    let brotli = post(Some("gzip;q=0.5, br")).await.unwrap();
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    assert_eq!(brotli.headers()["vary"], "accept-encoding");
+    let brotli = brotli.bytes().await.unwrap();
+    let mut unpacked = Vec::new();
+    brotli::Decompressor::new(&brotli[..], 4096)
+        .read_to_end(&mut unpacked)
+        .unwrap();
+    assert_eq!(unpacked, plain);
+    // A small answer goes as it is.
+    let small = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(app.editor())
+        .header("accept-encoding", "br, gzip")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(small.headers().get("content-encoding").is_none());
+    assert_eq!(
+        small.bytes().await.unwrap(),
+        r#"{"data":{"__typename":"Query"}}"#
+    );
 }
