@@ -133,6 +133,7 @@ positional! {
         reason, synced_at,
     }
     subscription { id, tenant_id, account_id, product_id, plan_id }
+    usage_sample { id, tenant_id, account_id, metric_id, quantity, measured_at }
 }
 
 #[cfg(test)]

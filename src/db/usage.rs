@@ -196,12 +196,13 @@ async fn latest(scope: &Scope, account_ids: Option<&[i64]>) -> AppResult<Vec<usa
         }
         _ => Expr::col(usage_sample::Column::Id).in_subquery(newest),
     };
-    Ok(scope
+    // Read by position: a page of 50 accounts has some 300 latest samples, and reading
+    // each column by name (a hashed lookup per value) was most of their decoding.
+    let query = scope
         .select::<usage_sample::Entity>()
         .filter(is_newest)
-        .order_by_asc(usage_sample::Column::MetricId)
-        .all(scope.db())
-        .await?)
+        .order_by_asc(usage_sample::Column::MetricId);
+    Ok(super::rows::all(scope.db(), query, |row| row.model()).await?)
 }
 
 /// (account, metric) of every metric the given accounts have reported at least once: a

@@ -4,13 +4,15 @@
 use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 use super::guard::MinRole;
 use super::input::Totals;
 use super::plans::Plan;
+use super::prefetch::{self, AccountsAhead};
 use super::push::PushLine;
 use super::services::{Metric, Product};
-use super::{input, loaders, prefetch, scope};
+use super::{input, loaders, scope};
 use crate::auth::Role;
 use crate::db::accounts::{
     self, AccountFilter, AccountInput as NewAccount, SubscriptionInput as NewSubscription,
@@ -25,7 +27,17 @@ const DEFAULT_PAGE: i32 = 50;
 const MAX_PAGE: i32 = 200;
 const MAX_HISTORY: i32 = 1000;
 
-pub struct Account(pub account::Model);
+/// An account, with what its page read ahead (`prefetch::accounts`) when it came in one.
+pub struct Account(pub account::Model, pub Ahead);
+
+/// What the account's page read ahead; `None` for an account read alone.
+pub type Ahead = Option<Arc<AccountsAhead>>;
+
+impl Account {
+    pub fn alone(model: account::Model) -> Self {
+        Account(model, None)
+    }
+}
 
 #[Object]
 impl Account {
@@ -45,24 +57,36 @@ impl Account {
         self.0.link_identifier.as_deref()
     }
     async fn subscriptions(&self, ctx: &Context<'_>) -> Result<Vec<Subscription>> {
+        if let Some(rows) = self.1.as_ref().and_then(|a| a.subscriptions(self.0.id)) {
+            return Ok(rows
+                .iter()
+                .map(|s| Subscription(s.clone(), self.1.clone()))
+                .collect());
+        }
         Ok(loaders(ctx)
             .subscriptions_of_account
             .load_one(self.0.id)
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(Subscription)
+            .map(|s| Subscription(s, None))
             .collect())
     }
     /// The latest sample of each metric.
     async fn latest_usage(&self, ctx: &Context<'_>) -> Result<Vec<UsageSample>> {
+        if let Some(rows) = self.1.as_ref().and_then(|a| a.usage(self.0.id)) {
+            return Ok(rows
+                .iter()
+                .map(|u| UsageSample(u.clone(), self.1.clone()))
+                .collect());
+        }
         Ok(loaders(ctx)
             .latest_usage_of_account
             .load_one(self.0.id)
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(UsageSample)
+            .map(|u| UsageSample(u, None))
             .collect())
     }
     /// Past samples, newest first (for one metric when given).
@@ -79,13 +103,19 @@ impl Account {
         Ok(usage::history(scope(ctx), self.0.id, metric, last as u64)
             .await?
             .into_iter()
-            .map(UsageSample)
+            .map(|u| UsageSample(u, None))
             .collect())
     }
     /// Its ConnectWise company, as the last `syncCompanies` found it; `null` before.
     async fn link(&self, ctx: &Context<'_>) -> Result<Option<AccountLink>> {
-        let links = loaders(ctx).link_of_account.load_one(self.0.id).await?;
-        let Some(link) = links.and_then(|l| l.into_iter().next()) else {
+        let link = match self.1.as_ref().and_then(|a| a.link(self.0.id)) {
+            Some(link) => link.cloned(),
+            None => {
+                let links = loaders(ctx).link_of_account.load_one(self.0.id).await?;
+                links.and_then(|l| l.into_iter().next())
+            }
+        };
+        let Some(link) = link else {
             return Ok(None);
         };
         Ok(Some(AccountLink {
@@ -164,8 +194,9 @@ pub struct AccountLink {
     pub synced_at: DateTime<Utc>,
 }
 
-/// An account's subscription to a product, on a plan.
-pub struct Subscription(pub subscription::Model);
+/// An account's subscription to a product, on a plan (with its account's page's reading
+/// ahead).
+pub struct Subscription(pub subscription::Model, Ahead);
 
 #[Object(name = "AccountSubscription")]
 impl Subscription {
@@ -173,18 +204,30 @@ impl Subscription {
         self.0.id.into()
     }
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
-        Product::load(ctx, self.0.product_id).await
+        let id = self.0.product_id;
+        match self.1.as_ref().and_then(|a| a.product(id)) {
+            Some(product) => Ok(Product(product.clone())),
+            None => Product::load(ctx, id).await,
+        }
     }
     async fn plan(&self, ctx: &Context<'_>) -> Result<Option<Plan>> {
-        Plan::load(ctx, self.0.plan_id).await
+        let ahead = self.1.as_ref().zip(self.0.plan_id);
+        match ahead.and_then(|(a, id)| a.plan(id)) {
+            Some(plan) => Ok(Some(Plan(plan.clone()))),
+            None => Plan::load(ctx, self.0.plan_id).await,
+        }
     }
 }
 
-pub(crate) struct UsageSample(pub usage_sample::Model);
+/// A sample (with its account's page's reading ahead).
+pub(crate) struct UsageSample(pub usage_sample::Model, pub Ahead);
 
 #[Object]
 impl UsageSample {
     async fn metric(&self, ctx: &Context<'_>) -> Result<Metric> {
+        if let Some(metric) = self.1.as_ref().and_then(|a| a.metric(self.0.metric_id)) {
+            return Ok(Metric(metric.clone()));
+        }
         loaders(ctx)
             .metric
             .load_one(self.0.metric_id)
@@ -274,7 +317,7 @@ impl AccountQuery {
             .account
             .load_one(id)
             .await?
-            .map(Account)
+            .map(Account::alone)
             .ok_or_else(|| AppError::not_found("account", id).into())
     }
     /// Accounts by name, a page at a time, optionally only those subscribed to a service,
@@ -326,9 +369,9 @@ impl AccountQuery {
             links,
         )
         .await?;
-        prefetch::accounts(ctx, &page.rows, links).await?;
+        let ahead = Some(prefetch::accounts(ctx, &page.rows, links).await?);
         Ok(input::connection(page, after.is_some(), |a| {
-            (a.name.clone(), Account(a))
+            (a.name.clone(), Account(a, ahead.clone()))
         }))
     }
 }
@@ -354,7 +397,7 @@ impl AccountMutation {
         Ok(accounts::upsert(scope(ctx), rows)
             .await?
             .into_iter()
-            .map(Account)
+            .map(Account::alone)
             .collect())
     }
 

@@ -281,7 +281,8 @@ pub struct Loaders {
 /// them.
 pub struct LazyLoaders {
     scope: Scope,
-    loaders: std::sync::OnceLock<Loaders>,
+    // Boxed: built only when a resolver asks, and a kilobyte inline in every request.
+    loaders: std::sync::OnceLock<Box<Loaders>>,
 }
 
 impl LazyLoaders {
@@ -293,7 +294,8 @@ impl LazyLoaders {
     }
 
     pub fn get(&self) -> &Loaders {
-        self.loaders.get_or_init(|| Loaders::new(&self.scope))
+        self.loaders
+            .get_or_init(|| Box::new(Loaders::new(&self.scope)))
     }
 }
 
