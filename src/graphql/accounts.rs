@@ -2,22 +2,28 @@
 //! batch mutations integrators feed them with.
 
 use async_graphql::connection::{Connection, OpaqueCursor};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{
+    Context, ContextSelectionSet, Enum, ID, InputObject, Object, OutputType, Result, ScalarType,
+    SimpleObject, Value,
+};
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::guard::MinRole;
 use super::input::Totals;
-use super::plans::Plan;
+use super::now::{self, Now, Plain};
+use super::plans::{Plan, PlanFields};
 use super::prefetch::{self, AccountsAhead};
 use super::push::PushLine;
-use super::services::{Metric, Product};
+use super::services::{Metric, MetricFields, Product, ProductFields};
 use super::{input, loaders, scope};
 use crate::auth::Role;
 use crate::db::accounts::{
     self, AccountFilter, AccountInput as NewAccount, SubscriptionInput as NewSubscription,
 };
-use crate::db::entity::{account, subscription, usage_sample};
+use crate::db::entity::{account, account_link, subscription, usage_sample};
 use crate::db::push as runs;
 use crate::db::usage::{self, UsageInput as NewUsage};
 use crate::domain::{LinkState as StoredState, LinkVia as StoredVia};
@@ -36,6 +42,46 @@ pub type Ahead = Option<Arc<AccountsAhead>>;
 impl Account {
     pub fn alone(model: account::Model) -> Self {
         Account(model, None)
+    }
+}
+
+/// An account read in a page is plain as far as its page read ahead: its own columns,
+/// subscriptions with their products and plans, link and latest usage (`now`).
+impl Plain for Account {
+    fn typename(&self) -> Cow<'static, str> {
+        <Self as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let account = &self.0;
+        let text = |t: &Option<String>| t.clone().map_or(Value::Null, Value::String);
+        let list = |values: Option<Vec<Value>>| values.map(Value::List);
+        Some(match name {
+            "id" => ID::from(account.id).to_value(),
+            "name" => Value::String(account.name.clone()),
+            "displayName" => text(&account.display_name),
+            "linkIdentifier" => text(&account.link_identifier),
+            "createdAt" => account.created_at.to_value(),
+            "updatedAt" => account.updated_at.to_value(),
+            "subscriptions" => {
+                let rows = self.1.as_ref()?.subscriptions(account.id)?;
+                list(
+                    rows.iter()
+                        .map(|s| now::object(&SubscriptionFields(s, &self.1), ctx))
+                        .collect(),
+                )?
+            }
+            "latestUsage" => {
+                let rows = self.1.as_ref()?.usage(account.id)?;
+                let sample = |u: &usage_sample::Model| UsageSample(u.clone(), self.1.clone());
+                list(rows.iter().map(|u| now::object(&sample(u), ctx)).collect())?
+            }
+            "link" => match self.1.as_ref()?.link(account.id)? {
+                Some(link) => now::object(&AccountLink::from(link.clone()), ctx)?,
+                None => Value::Null,
+            },
+            _ => return None,
+        })
     }
 }
 
@@ -73,11 +119,11 @@ impl Account {
             .collect())
     }
     /// The latest sample of each metric.
-    async fn latest_usage(&self, ctx: &Context<'_>) -> Result<Vec<UsageSample>> {
+    async fn latest_usage(&self, ctx: &Context<'_>) -> Result<Vec<Now<UsageSample>>> {
         if let Some(rows) = self.1.as_ref().and_then(|a| a.usage(self.0.id)) {
             return Ok(rows
                 .iter()
-                .map(|u| UsageSample(u.clone(), self.1.clone()))
+                .map(|u| Now(UsageSample(u.clone(), self.1.clone())))
                 .collect());
         }
         Ok(loaders(ctx)
@@ -86,7 +132,7 @@ impl Account {
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(|u| UsageSample(u, None))
+            .map(|u| Now(UsageSample(u, None)))
             .collect())
     }
     /// Past samples, newest first (for one metric when given).
@@ -115,26 +161,7 @@ impl Account {
                 links.and_then(|l| l.into_iter().next())
             }
         };
-        let Some(link) = link else {
-            return Ok(None);
-        };
-        Ok(Some(AccountLink {
-            state: match link.state {
-                StoredState::Linked => LinkState::Linked,
-                StoredState::NotFound => LinkState::NotFound,
-                StoredState::Ambiguous => LinkState::Ambiguous,
-            },
-            via: match link.via {
-                Some(StoredVia::CompanyId) => Some(LinkVia::CompanyId),
-                Some(StoredVia::EchoUsername) => Some(LinkVia::EchoUsername),
-                None => None,
-            },
-            company_id: link.company_id.map(ID::from),
-            company_identifier: link.company_identifier,
-            company_name: link.company_name,
-            reason: link.reason,
-            synced_at: link.synced_at,
-        }))
+        Ok(link.map(AccountLink::from))
     }
     /// Its lines in the newest finished, real push that had lines for it (among the last
     /// 30 runs): what was last written, found unchanged, or skipped and why.
@@ -181,6 +208,51 @@ pub enum LinkVia {
     EchoUsername,
 }
 
+impl From<account_link::Model> for AccountLink {
+    fn from(link: account_link::Model) -> Self {
+        AccountLink {
+            state: match link.state {
+                StoredState::Linked => LinkState::Linked,
+                StoredState::NotFound => LinkState::NotFound,
+                StoredState::Ambiguous => LinkState::Ambiguous,
+            },
+            via: match link.via {
+                Some(StoredVia::CompanyId) => Some(LinkVia::CompanyId),
+                Some(StoredVia::EchoUsername) => Some(LinkVia::EchoUsername),
+                None => None,
+            },
+            company_id: link.company_id.map(ID::from),
+            company_identifier: link.company_identifier,
+            company_name: link.company_name,
+            reason: link.reason,
+            synced_at: link.synced_at,
+        }
+    }
+}
+
+impl Plain for AccountLink {
+    fn typename(&self) -> Cow<'static, str> {
+        <Self as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
+        let text = |t: &Option<String>| t.clone().map_or(Value::Null, Value::String);
+        Some(match name {
+            "state" => enum_value(self.state),
+            "via" => self.via.map_or(Value::Null, enum_value),
+            "companyId" => self
+                .company_id
+                .as_ref()
+                .map_or(Value::Null, |id| id.to_value()),
+            "companyIdentifier" => text(&self.company_identifier),
+            "companyName" => text(&self.company_name),
+            "reason" => Value::String(self.reason.clone()),
+            "syncedAt" => self.synced_at.to_value(),
+            _ => return None,
+        })
+    }
+}
+
 /// Which ConnectWise company an account bills to, and why.
 #[derive(SimpleObject)]
 pub struct AccountLink {
@@ -197,6 +269,28 @@ pub struct AccountLink {
 /// An account's subscription to a product, on a plan (with its account's page's reading
 /// ahead).
 pub struct Subscription(pub subscription::Model, Ahead);
+
+/// A subscription's fields, plain when its page read its product and plan ahead (`now`).
+struct SubscriptionFields<'a>(&'a subscription::Model, &'a Ahead);
+
+impl Plain for SubscriptionFields<'_> {
+    fn typename(&self) -> Cow<'static, str> {
+        <Subscription as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let (subscription, ahead) = (self.0, self.1.as_ref()?);
+        Some(match name {
+            "id" => ID::from(subscription.id).to_value(),
+            "product" => now::object(&ProductFields(ahead.product(subscription.product_id)?), ctx)?,
+            "plan" => match subscription.plan_id {
+                Some(id) => now::object(&PlanFields(ahead.plan(id)?), ctx)?,
+                None => Value::Null,
+            },
+            _ => return None,
+        })
+    }
+}
 
 #[Object(name = "AccountSubscription")]
 impl Subscription {
@@ -222,6 +316,27 @@ impl Subscription {
 /// A sample (with its account's page's reading ahead).
 pub(crate) struct UsageSample(pub usage_sample::Model, pub Ahead);
 
+/// A sample's fields are plain when its metric was read ahead: a page's 300 samples are
+/// answered at once (`now`).
+impl Plain for UsageSample {
+    fn typename(&self) -> Cow<'static, str> {
+        <Self as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let sample = &self.0;
+        Some(match name {
+            "quantity" => sample.quantity.to_value(),
+            "measuredAt" => sample.measured_at.to_value(),
+            "metric" => {
+                let metric = self.1.as_ref()?.metric(sample.metric_id)?;
+                now::object(&MetricFields(metric), ctx)?
+            }
+            _ => return None,
+        })
+    }
+}
+
 #[Object]
 impl UsageSample {
     async fn metric(&self, ctx: &Context<'_>) -> Result<Metric> {
@@ -244,7 +359,7 @@ impl UsageSample {
     }
 }
 
-pub(crate) type AccountConnection = Connection<OpaqueCursor<String>, Account, Totals>;
+pub(crate) type AccountConnection = Connection<OpaqueCursor<String>, Now<Account>, Totals>;
 
 #[derive(InputObject)]
 pub struct AccountInput {
@@ -371,7 +486,7 @@ impl AccountQuery {
         .await?;
         let ahead = Some(prefetch::accounts(ctx, &page.rows, links).await?);
         Ok(input::connection(page, after.is_some(), |a| {
-            (a.name.clone(), Account(a, ahead.clone()))
+            (a.name.clone(), Now(Account(a, ahead.clone())))
         }))
     }
 }

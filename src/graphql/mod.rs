@@ -15,6 +15,7 @@ mod lines;
 mod loaders;
 mod mappings;
 mod media;
+mod now;
 mod order;
 mod params;
 mod plans;

@@ -1,9 +1,14 @@
 //! Plans: a product's "Unique ID/Plan" with its base size.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
+use async_graphql::{
+    Context, ContextSelectionSet, ID, InputObject, MaybeUndefined, Object, OutputType, Result,
+    ScalarType, Value,
+};
+use std::borrow::Cow;
 
 use super::audit;
 use super::guard::MinRole;
+use super::now::Plain;
 use super::services::Product;
 use super::{input, loaders, scope};
 use crate::auth::Role;
@@ -12,6 +17,29 @@ use crate::db::entity::plan;
 use crate::error::AppError;
 
 pub struct Plan(pub plan::Model);
+
+/// A plan's plain fields (`now`); its product must be loaded.
+pub(crate) struct PlanFields<'a>(pub &'a plan::Model);
+
+impl Plain for PlanFields<'_> {
+    fn typename(&self) -> Cow<'static, str> {
+        <Plan as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
+        let plan = self.0;
+        let number = |n: Option<f64>| n.map_or(Value::Null, |n| n.to_value());
+        Some(match name {
+            "id" => ID::from(plan.id).to_value(),
+            "uniqueId" => Value::String(plan.unique_id.clone()),
+            "name" => Value::String(plan.name.clone()),
+            "baseSizeGb" => plan.base_size_gb.to_value(),
+            "price" => number(plan.price),
+            "blockSizeGb" => number(plan.block_size_gb),
+            _ => return None,
+        })
+    }
+}
 
 impl Plan {
     /// The plan a row refers to, if any, through the request's loader.

@@ -1,11 +1,17 @@
 //! Services and their products (with the metrics each reports).
 
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{
+    Context, ContextSelectionSet, Enum, ID, InputObject, MaybeUndefined, Object, OutputType,
+    Result, ScalarType, SimpleObject, Value,
+};
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 
 use super::audit;
 use super::guard::MinRole;
 use super::mappings::BillingMapping;
+use super::now::Plain;
 use super::plans::Plan;
 use super::push::PushRun;
 use super::{input, loaders, prefetch};
@@ -202,6 +208,24 @@ impl Service {
 
 pub struct Product(pub product::Model);
 
+/// A product's plain fields (`now`); its service, metrics, plans and mappings must be
+/// loaded.
+pub(crate) struct ProductFields<'a>(pub &'a product::Model);
+
+impl Plain for ProductFields<'_> {
+    fn typename(&self) -> Cow<'static, str> {
+        <Product as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
+        Some(match name {
+            "id" => ID::from(self.0.id).to_value(),
+            "name" => Value::String(self.0.name.clone()),
+            _ => return None,
+        })
+    }
+}
+
 impl Product {
     /// The product a row refers to, through the request's loader.
     pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Product> {
@@ -281,7 +305,36 @@ impl From<MetricUnit> for DomainUnit {
     }
 }
 
+impl From<DomainUnit> for MetricUnit {
+    fn from(unit: DomainUnit) -> Self {
+        match unit {
+            DomainUnit::Gb => MetricUnit::Gb,
+            DomainUnit::Count => MetricUnit::Count,
+        }
+    }
+}
+
 pub struct Metric(pub metric::Model);
+
+/// A metric's fields, all plain: answered at once where a metric is (`now`).
+pub(crate) struct MetricFields<'a>(pub &'a metric::Model);
+
+impl Plain for MetricFields<'_> {
+    fn typename(&self) -> Cow<'static, str> {
+        <Metric as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
+        let metric = self.0;
+        Some(match name {
+            "id" => ID::from(metric.id).to_value(),
+            "name" => Value::String(metric.name.clone()),
+            "crossReferenceType" => Value::String(metric.cross_reference_type.clone()),
+            "unit" => enum_value(MetricUnit::from(metric.unit)),
+            _ => return None,
+        })
+    }
+}
 
 #[Object]
 impl Metric {
@@ -296,10 +349,7 @@ impl Metric {
         &self.0.cross_reference_type
     }
     async fn unit(&self) -> MetricUnit {
-        match self.0.unit {
-            DomainUnit::Gb => MetricUnit::Gb,
-            DomainUnit::Count => MetricUnit::Count,
-        }
+        self.0.unit.into()
     }
 }
 

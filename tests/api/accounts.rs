@@ -310,3 +310,52 @@ async fn accounts_page_and_filter() {
         .await;
     assert_eq!(error["extensions"]["field"], "after");
 }
+
+/// A page's accounts, subscriptions, links and samples are answered at once from what the
+/// page read ahead (`graphql::now`); through fragments, `@include` or a repeated key they
+/// take async-graphql's own resolution. Both must give the same answer, field for field
+/// and in the same order, on data with every kind of value (nulls, enums, dates, floats).
+#[tokio::test]
+async fn accounts_answered_at_once_match_the_executor() {
+    let app = TestApp::start().await;
+    let token = crate::common::demo(&app).await;
+    let plain = r#"{ accounts(first: 50) { nodes {
+        __typename id name displayName linkIdentifier createdAt updatedAt
+        subscriptions { __typename id product { __typename id name } plan { __typename id uniqueId name baseSizeGb price blockSizeGb } }
+        link { __typename state via companyId companyIdentifier companyName reason syncedAt }
+        latestUsage { __typename quantity measuredAt metric { __typename id name crossReferenceType unit } } } } }"#;
+    // The same selection, each object's fields behind an inline fragment, or with a
+    // directive or a key selected twice: none of them is answered at once.
+    let through_executor = r#"{ accounts(first: 50) { nodes { ... on Account {
+        __typename id name displayName linkIdentifier createdAt updatedAt
+        subscriptions { ... on AccountSubscription { __typename id product { ... on Product { __typename id name } } plan { ... on Plan { __typename id uniqueId name baseSizeGb price blockSizeGb } } } }
+        link { __typename @include(if: true) state via companyId companyIdentifier companyName reason syncedAt }
+        latestUsage { __typename quantity measuredAt metric { __typename id name crossReferenceType unit unit } } } } } }"#;
+    let at_once = app.ok(&token, plain, json!({})).await;
+    let executed = app.ok(&token, through_executor, json!({})).await;
+    assert_eq!(
+        serde_json::to_string(&at_once).unwrap(),
+        serde_json::to_string(&executed).unwrap()
+    );
+    // The data has what the comparison needs to mean something.
+    let nodes = at_once["accounts"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 50);
+    let all = |path: &dyn Fn(&Value) -> Vec<Value>| nodes.iter().flat_map(path).collect::<Vec<_>>();
+    let plans = all(&|n| {
+        n["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["plan"].clone())
+            .collect()
+    });
+    assert!(plans.iter().any(Value::is_null) && plans.iter().any(|p| p["price"].is_number()));
+    let links = all(&|n| vec![n["link"].clone()]);
+    assert!(
+        links.iter().any(|l| l["state"] == "LINKED")
+            && links.iter().any(|l| l["companyId"].is_null())
+    );
+    let samples = all(&|n| n["latestUsage"].as_array().unwrap().clone());
+    assert!(samples.len() > 100);
+    assert!(samples.iter().any(|s| s["metric"]["unit"] == "GB"));
+}
