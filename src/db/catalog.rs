@@ -1,9 +1,10 @@
 //! The vendor catalogue: services, their products (with metrics) and the products' plans.
 
 use chrono::Utc;
+use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, QueryTrait, Set, TransactionTrait,
 };
 use std::collections::HashSet;
 
@@ -36,17 +37,14 @@ pub(crate) struct Tree {
 /// mappings and the mappings' plans and levels, in one statement of left joins (each
 /// joined within the tenant): products by name, mappings by id.
 pub(crate) async fn tree(scope: &Scope, id: Option<i64>) -> AppResult<Tree> {
-    let mut query = scope.select::<service::Entity>();
-    if let Some(id) = id {
-        query = query.filter(service::Column::Id.eq(id));
-    }
-    let query = query
-        .find_also_related(product::Entity)
-        .and_also_related(billing_mapping::Entity)
-        .find_also(billing_mapping::Entity, plan::Entity)
-        .find_also(billing_mapping::Entity, level::Entity)
-        .order_by_asc(product::Column::Name)
-        .order_by_asc(billing_mapping::Column::Id);
+    static TEXTS: rows::Texts<2> = rows::Texts::new();
+    let backend = scope.db().get_database_backend();
+    let statement = TEXTS.statement(
+        backend,
+        usize::from(id.is_some()),
+        || tree_query(scope, id).build(backend),
+        tree_values(scope, id),
+    );
     let [
         mut services,
         mut products,
@@ -55,7 +53,7 @@ pub(crate) async fn tree(scope: &Scope, id: Option<i64>) -> AppResult<Tree> {
         mut levels,
     ]: [HashSet<i64>; 5] = Default::default();
     let mut tree = Tree::default();
-    rows::all(scope.db(), query, |row| {
+    rows::of(scope.db(), statement, |row| {
         tree.services.extend(row.first_seen(&mut services)?);
         tree.products.extend(row.first_seen(&mut products)?);
         tree.mappings.extend(row.first_seen(&mut mappings)?);
@@ -65,6 +63,28 @@ pub(crate) async fn tree(scope: &Scope, id: Option<i64>) -> AppResult<Tree> {
     })
     .await?;
     Ok(tree)
+}
+
+/// The select of [`tree`], every join within the tenant.
+fn tree_query(scope: &Scope, id: Option<i64>) -> impl QueryTrait<QueryStatement = SelectStatement> {
+    let mut query = scope.select::<service::Entity>();
+    if let Some(id) = id {
+        query = query.filter(service::Column::Id.eq(id));
+    }
+    query
+        .find_also_related(product::Entity)
+        .and_also_related(billing_mapping::Entity)
+        .find_also(billing_mapping::Entity, plan::Entity)
+        .find_also(billing_mapping::Entity, level::Entity)
+        .order_by_asc(product::Column::Name)
+        .order_by_asc(billing_mapping::Column::Id)
+}
+
+/// What [`tree_query`] binds, in its order: the tenant, then the service.
+fn tree_values(scope: &Scope, id: Option<i64>) -> Vec<sea_orm::Value> {
+    let mut values = vec![scope.tenant_id().into()];
+    values.extend(id.map(sea_orm::Value::from));
+    values
 }
 
 /// The services with these ids.
@@ -559,4 +579,29 @@ pub(crate) async fn delete_plan(scope: &Scope, id: i64) -> AppResult<()> {
         .exec(scope.db())
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, QueryTrait};
+
+    use super::{Scope, rows, tree_query, tree_values};
+
+    /// The services tree keeps its text: the values it binds must be the query's own.
+    #[tokio::test]
+    async fn the_kept_tree_text_binds_what_its_query_builds() {
+        let db = crate::db::connect(crate::db::options("sqlite::memory:"))
+            .await
+            .unwrap();
+        let scope = Scope::for_tenant_id(db, 7);
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            for id in [None, Some(42)] {
+                let built = tree_query(&scope, id).build(backend);
+                let texts = rows::Texts::<1>::new();
+                let kept = texts.statement(backend, 0, || built.clone(), tree_values(&scope, id));
+                assert_eq!(kept.sql, built.sql, "{backend:?} {id:?}");
+                assert_eq!(kept.values, built.values, "{backend:?} {id:?}");
+            }
+        }
+    }
 }

@@ -1,10 +1,15 @@
 //! Levels: the case-sensitive names a mapping bills at.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, ContextSelectionSet, Enum, ID, InputObject, Object, OutputType, Result, ScalarType,
+    SimpleObject, Value,
+};
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 
 use super::audit;
 use super::guard::MinRole;
+use super::now::Plain;
 use super::{input, loaders, scope};
 use crate::auth::Role;
 use crate::db::entity::level;
@@ -12,6 +17,25 @@ use crate::db::levels;
 use crate::domain::LevelSource as DomainSource;
 
 pub struct Level(pub level::Model);
+
+/// A level's own columns (`now`); its cross-references must be loaded.
+pub(crate) struct LevelFields<'a>(pub &'a level::Model);
+
+impl Plain for LevelFields<'_> {
+    fn typename(&self) -> Cow<'static, str> {
+        <Level as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
+        let level = self.0;
+        Some(match name {
+            "id" => ID::from(level.id).to_value(),
+            "name" => Value::String(level.name.clone()),
+            "createdAt" => level.created_at.to_value(),
+            _ => return None,
+        })
+    }
+}
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum LevelSource {

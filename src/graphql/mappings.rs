@@ -1,11 +1,17 @@
 //! Billing mappings: product → unique ID/plan or (All plans) → level → usage value.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{
+    Context, ContextSelectionSet, Enum, ID, InputObject, Object, OutputType, Result, ScalarType,
+    SimpleObject, Value,
+};
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 
 use super::audit;
 use super::guard::MinRole;
 use super::levels::Level;
+use super::now::Plain;
 use super::plans::Plan;
 use super::services::Product;
 use super::{input, loaders, scope, viewer};
@@ -36,6 +42,39 @@ impl From<UsageValue> for DomainUsage {
 
 pub struct BillingMapping(pub billing_mapping::Model);
 
+/// A mapping's own columns (`now`); its product, plan and level must be loaded.
+pub(crate) struct MappingFields<'a>(pub &'a billing_mapping::Model);
+
+impl Plain for MappingFields<'_> {
+    fn typename(&self) -> Cow<'static, str> {
+        <BillingMapping as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
+        let mapping = self.0;
+        Some(match name {
+            "id" => ID::from(mapping.id).to_value(),
+            "allPlans" => Value::Boolean(mapping.plan_id.is_none()),
+            "usageValue" => enum_value(UsageValue::from(mapping.usage_value)),
+            "managedExternally" => Value::Boolean(mapping.managed_externally),
+            "createdBy" => Value::String(mapping.created_by.clone()),
+            "createdAt" => mapping.created_at.to_value(),
+            "updatedBy" => Value::String(mapping.updated_by.clone()),
+            "updatedAt" => mapping.updated_at.to_value(),
+            _ => return None,
+        })
+    }
+}
+
+impl From<DomainUsage> for UsageValue {
+    fn from(usage: DomainUsage) -> Self {
+        match usage {
+            DomainUsage::Total => UsageValue::TotalUsage,
+            DomainUsage::Additional => UsageValue::AdditionalUsage,
+        }
+    }
+}
+
 #[Object]
 impl BillingMapping {
     async fn id(&self) -> ID {
@@ -61,10 +100,7 @@ impl BillingMapping {
             .ok_or_else(|| AppError::not_found("level", self.0.level_id).into())
     }
     async fn usage_value(&self) -> UsageValue {
-        match self.0.usage_value {
-            DomainUsage::Total => UsageValue::TotalUsage,
-            DomainUsage::Additional => UsageValue::AdditionalUsage,
-        }
+        self.0.usage_value.into()
     }
     /// Set up in the legacy platform: read-only here and not pushed by billbridge.
     async fn managed_externally(&self) -> bool {

@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use super::{Loaders, loaders, scope};
 use crate::db::entity::{
-    account, account_link, metric, plan, product, service, subscription, usage_sample,
+    account, account_link, billing_mapping, level, metric, plan, product, service, subscription,
+    usage_sample,
 };
 use crate::db::{Scope, accounts, catalog, usage};
 use crate::error::AppError;
@@ -63,7 +64,38 @@ where
 /// products, the products' mappings and the mappings' plans and levels — one statement of
 /// joins for all of them — then the products' metrics and plans (a statement each, when
 /// selected). `NOT_FOUND` when `id` names no service of the tenant.
-pub async fn services(ctx: &Context<'_>, id: Option<i64>) -> Result<Vec<service::Model>> {
+/// What `services` read ahead of its selection: each service's products, their mappings,
+/// and the mappings' plans and levels, by id. Like [`AccountsAhead`], the services carry it
+/// so a plain tree is answered from it at once (`now`).
+pub struct ServicesAhead {
+    products: HashMap<i64, Vec<product::Model>>,
+    mappings: HashMap<i64, Vec<billing_mapping::Model>>,
+    plans: HashMap<i64, plan::Model>,
+    levels: HashMap<i64, level::Model>,
+}
+
+impl ServicesAhead {
+    pub fn products(&self, service: i64) -> Option<&[product::Model]> {
+        Some(self.products.get(&service)?.as_slice())
+    }
+
+    pub fn mappings(&self, product: i64) -> Option<&[billing_mapping::Model]> {
+        Some(self.mappings.get(&product)?.as_slice())
+    }
+
+    pub fn plan(&self, id: i64) -> Option<&plan::Model> {
+        self.plans.get(&id)
+    }
+
+    pub fn level(&self, id: i64) -> Option<&level::Model> {
+        self.levels.get(&id)
+    }
+}
+
+/// The services, and what was read ahead of them when their selection reaches products.
+pub type Services = (Vec<service::Model>, Option<Arc<ServicesAhead>>);
+
+pub async fn services(ctx: &Context<'_>, id: Option<i64>) -> Result<Services> {
     let look = ctx.look_ahead();
     let scope = scope(ctx);
     // `readOnly` and `billingStatus` are worked out from the products' mappings.
@@ -72,10 +104,11 @@ pub async fn services(ctx: &Context<'_>, id: Option<i64>) -> Result<Vec<service:
         &["readOnly", "billingStatus", "products", "mappings"],
     );
     if !tree {
-        return Ok(match id {
+        let services = match id {
             Some(id) => vec![catalog::service(scope, id).await?],
             None => catalog::services(scope).await?,
-        });
+        };
+        return Ok((services, None));
     }
     let loaders = loaders(ctx);
     let catalog::Tree {
@@ -91,6 +124,14 @@ pub async fn services(ctx: &Context<'_>, id: Option<i64>) -> Result<Vec<service:
     services.sort_by(|a, b| a.name.cmp(&b.name));
     let service_ids: Vec<i64> = services.iter().map(|s| s.id).collect();
     let product_ids: Vec<i64> = products.iter().map(|p| p.id).collect();
+    // The loaders are fed too: a selection that is not plain (the billing page's status,
+    // a product's metrics) resolves through them.
+    let ahead = ServicesAhead {
+        products: grouped(&service_ids, products.clone(), |p| p.service_id),
+        mappings: grouped(&product_ids, mappings.clone(), |m| m.product_id),
+        plans: by_id(plans.clone(), |p| p.id),
+        levels: by_id(levels.clone(), |l| l.id),
+    };
     feed_groups(&loaders.products_of_service, &service_ids, &products, |p| {
         p.service_id
     })
@@ -103,7 +144,7 @@ pub async fn services(ctx: &Context<'_>, id: Option<i64>) -> Result<Vec<service:
     feed_rows(&loaders.plan, plans, |p| p.id).await;
     feed_rows(&loaders.level, levels, |l| l.id).await;
     self::products(scope, loaders, &look.field("products"), &product_ids).await?;
-    Ok(services)
+    Ok((services, Some(Arc::new(ahead))))
 }
 
 /// The metrics and plans of `products` (rows already read), when `look` selects them.

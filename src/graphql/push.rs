@@ -411,7 +411,7 @@ impl PushRun {
         let Some(id) = self.0.service_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx).service.load_one(id).await?.map(Service))
+        Ok(loaders(ctx).service.load_one(id).await?.map(Service::alone))
     }
     async fn dry_run(&self) -> bool {
         self.0.dry_run

@@ -7,23 +7,111 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::audit;
 use super::guard::MinRole;
-use super::mappings::BillingMapping;
-use super::now::Plain;
+use super::levels::LevelFields;
+use super::mappings::{BillingMapping, MappingFields};
+use super::now::{self, Now, Plain};
 use super::plans::Plan;
+use super::plans::PlanFields;
+use super::prefetch::ServicesAhead;
 use super::push::PushRun;
 use super::{input, loaders, prefetch};
 use crate::auth::Role;
 use crate::db::catalog::{self, MetricSpec};
-use crate::db::entity::{metric, product, service};
+use crate::db::entity::{billing_mapping, metric, product, service};
 use crate::domain::MetricUnit as DomainUnit;
 use crate::domain::billing::MappingKey;
 use crate::domain::status::{self, StatusMapping, SubscriptionCount};
 use crate::error::AppError;
 
-pub struct Service(pub service::Model);
+/// A service, with what `services` read ahead of its selection (`None` when read alone).
+pub struct Service(pub service::Model, pub Option<Arc<ServicesAhead>>);
+
+impl Service {
+    pub fn alone(model: service::Model) -> Self {
+        Service(model, None)
+    }
+}
+
+/// A service read with its tree is plain as far as the tree reaches: its columns, products,
+/// their mappings, and the mappings' plans and levels (`now`).
+impl Plain for Service {
+    fn typename(&self) -> Cow<'static, str> {
+        <Self as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let service = &self.0;
+        Some(match name {
+            "id" => ID::from(service.id).to_value(),
+            "name" => Value::String(service.name.clone()),
+            "description" => service
+                .description
+                .clone()
+                .map_or(Value::Null, Value::String),
+            "createdAt" => service.created_at.to_value(),
+            "updatedAt" => service.updated_at.to_value(),
+            "products" => {
+                let ahead = self.1.as_ref()?;
+                let products = ahead.products(service.id)?;
+                Value::List(
+                    products
+                        .iter()
+                        .map(|p| now::object(&ProductTree(p, ahead), ctx))
+                        .collect::<Option<_>>()?,
+                )
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// A product with its mappings as `services` read them.
+struct ProductTree<'a>(&'a product::Model, &'a ServicesAhead);
+
+impl Plain for ProductTree<'_> {
+    fn typename(&self) -> Cow<'static, str> {
+        <Product as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let (product, ahead) = (self.0, self.1);
+        if name != "mappings" {
+            return ProductFields(product).field(name, ctx);
+        }
+        let mappings = ahead.mappings(product.id)?;
+        Some(Value::List(
+            mappings
+                .iter()
+                .map(|m| now::object(&MappingTree(m, ahead), ctx))
+                .collect::<Option<_>>()?,
+        ))
+    }
+}
+
+/// A mapping with its plan and level as `services` read them.
+struct MappingTree<'a>(&'a billing_mapping::Model, &'a ServicesAhead);
+
+impl Plain for MappingTree<'_> {
+    fn typename(&self) -> Cow<'static, str> {
+        <BillingMapping as OutputType>::type_name()
+    }
+
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let (mapping, ahead) = (self.0, self.1);
+        Some(match name {
+            "plan" => match mapping.plan_id {
+                Some(id) => now::object(&PlanFields(ahead.plan(id)?), ctx)?,
+                None => Value::Null,
+            },
+            "level" => now::object(&LevelFields(ahead.level(mapping.level_id)?), ctx)?,
+            _ => return MappingFields(mapping).field(name, ctx),
+        })
+    }
+}
 
 /// How far billing is set up for a service, as the Billing page shows it.
 #[derive(SimpleObject)]
@@ -251,7 +339,7 @@ impl Product {
             .service
             .load_one(self.0.service_id)
             .await?
-            .map(Service)
+            .map(Service::alone)
             .ok_or_else(|| AppError::not_found("service", self.0.service_id).into())
     }
     /// What the product reports per account.
@@ -413,17 +501,20 @@ pub struct ServiceQuery;
 #[Object]
 impl ServiceQuery {
     /// Every service of the tenant, by name.
-    async fn services(&self, ctx: &Context<'_>) -> Result<Vec<Service>> {
-        let services = prefetch::services(ctx, None).await?;
-        Ok(services.into_iter().map(Service).collect())
+    async fn services(&self, ctx: &Context<'_>) -> Result<Vec<Now<Service>>> {
+        let (services, ahead) = prefetch::services(ctx, None).await?;
+        Ok(services
+            .into_iter()
+            .map(|s| Now(Service(s, ahead.clone())))
+            .collect())
     }
 
-    async fn service(&self, ctx: &Context<'_>, id: ID) -> Result<Service> {
+    async fn service(&self, ctx: &Context<'_>, id: ID) -> Result<Now<Service>> {
         let id = input::id("id", &id)?;
-        let mut services = prefetch::services(ctx, Some(id)).await?;
+        let (mut services, ahead) = prefetch::services(ctx, Some(id)).await?;
         services
             .pop()
-            .map(Service)
+            .map(|s| Now(Service(s, ahead)))
             .ok_or_else(|| AppError::not_found("service", id).into())
     }
 }
@@ -448,7 +539,7 @@ impl ServiceMutation {
             Ok((service, entry))
         })
         .await?;
-        Ok(Service(service))
+        Ok(Service::alone(service))
     }
 
     #[graphql(guard = "MinRole(Role::Editor)")]
@@ -474,7 +565,7 @@ impl ServiceMutation {
             ))
         })
         .await?;
-        Ok(Service(service))
+        Ok(Service::alone(service))
     }
 
     /// Refused while the service has products.

@@ -328,3 +328,39 @@ async fn levels_are_case_sensitive_and_protected_while_used() {
     .await;
     assert_eq!(app.count("levels").await, 2);
 }
+
+/// The services tree is answered at once from what `services` read ahead
+/// (`graphql::now`); behind fragments or a directive it takes async-graphql's own
+/// resolution. Both must answer the same, field for field and in order.
+#[tokio::test]
+async fn a_services_tree_answered_at_once_matches_the_executor() {
+    let app = TestApp::start().await;
+    let token = crate::common::demo(&app).await;
+    let plain = r#"{ services { __typename id name description createdAt updatedAt
+        products { __typename id name mappings { __typename id allPlans usageValue managedExternally createdBy createdAt updatedBy updatedAt
+            plan { __typename id uniqueId name baseSizeGb price blockSizeGb } level { __typename id name createdAt } } } } }"#;
+    let through_executor = r#"{ services { ... on Service { __typename id name description createdAt updatedAt
+        products { ... on Product { __typename id name mappings { __typename @include(if: true) id allPlans usageValue managedExternally createdBy createdAt updatedBy updatedAt
+            plan { ... on Plan { __typename id uniqueId name baseSizeGb price blockSizeGb } } level { __typename @skip(if: false) id name createdAt } } } } } } }"#;
+    let at_once = app.ok(&token, plain, json!({})).await;
+    let executed = app.ok(&token, through_executor, json!({})).await;
+    assert_eq!(
+        serde_json::to_string(&at_once).unwrap(),
+        serde_json::to_string(&executed).unwrap()
+    );
+    // The data has what the comparison needs to mean something.
+    let mappings: Vec<&serde_json::Value> = at_once["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["products"].as_array().unwrap())
+        .flat_map(|p| p["mappings"].as_array().unwrap())
+        .collect();
+    assert!(
+        mappings
+            .iter()
+            .any(|m| m["plan"].is_null() && m["allPlans"] == true)
+    );
+    assert!(mappings.iter().any(|m| m["plan"]["uniqueId"].is_string()));
+    assert!(mappings.iter().any(|m| m["level"]["name"].is_string()));
+}
