@@ -1,12 +1,13 @@
 //! Reading ahead. A list field that starts a relation tree (`services`, `accounts`) looks
-//! at what its selection will ask for (`ctx.look_ahead()`), reads the tree for the whole
+//! at what its selection will ask for (`ctx.look_ahead()`) and reads the tree for the whole
 //! list at once — its relations joined where a join serves (a statement costs round trips
-//! that repeated rows do not), with no batching timer to wait on — and feeds the rows to
-//! the request's loaders. The nested resolvers then find every key in
-//! the loader's cache and never suspend, so a tree costs its statements and nothing else.
-//! A relation the selection does not name is not read; one it names that is not read here
-//! still works through the loader, batched as before.
-
+//! that repeated rows do not), with no batching timer to wait on. What it read goes with
+//! the list's objects ([`AccountsAhead`], [`ServicesAhead`]): their nested fields resolve
+//! from it, most of them at once (`now`), and never suspend, so a tree costs its
+//! statements and nothing else. `services` also feeds the rows to the request's loaders,
+//! which its fields that are not plain (a service's billing status) read. A relation the
+//! selection does not name is not read; one it names that is not read here still works
+//! through the loader, batched as before.
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, Lookahead, Result};
 use std::collections::{HashMap, HashSet};
@@ -42,11 +43,9 @@ async fn feed_groups<L, M>(
     L: Loader<i64, Value = Vec<M>>,
     M: Clone + Send + Sync + 'static,
 {
-    let mut groups: HashMap<i64, Vec<M>> = parents.iter().map(|&p| (p, Vec::new())).collect();
-    for row in rows {
-        groups.entry(parent(row)).or_default().push(row.clone());
-    }
-    loader.feed_many(groups).await;
+    loader
+        .feed_many(grouped(parents, rows.to_vec(), parent))
+        .await;
 }
 
 /// Feeds rows by their own id.
@@ -60,10 +59,6 @@ where
         .await;
 }
 
-/// `services` and `service(id)`: the services and, as far as the selection reaches, their
-/// products, the products' mappings and the mappings' plans and levels — one statement of
-/// joins for all of them — then the products' metrics and plans (a statement each, when
-/// selected). `NOT_FOUND` when `id` names no service of the tenant.
 /// What `services` read ahead of its selection: each service's products, their mappings,
 /// and the mappings' plans and levels, by id. Like [`AccountsAhead`], the services carry it
 /// so a plain tree is answered from it at once (`now`).
@@ -95,6 +90,10 @@ impl ServicesAhead {
 /// The services, and what was read ahead of them when their selection reaches products.
 pub type Services = (Vec<service::Model>, Option<Arc<ServicesAhead>>);
 
+/// `services` and `service(id)`: the services and, as far as the selection reaches, their
+/// products, the products' mappings and the mappings' plans and levels — one statement of
+/// joins for all of them — then the products' metrics and plans (a statement each, when
+/// selected). `NOT_FOUND` when `id` names no service of the tenant.
 pub async fn services(ctx: &Context<'_>, id: Option<i64>) -> Result<Services> {
     let look = ctx.look_ahead();
     let scope = scope(ctx);
