@@ -4,11 +4,10 @@
 use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::resolver_utils::enum_value;
 use async_graphql::{
-    Context, ContextSelectionSet, Enum, ID, InputObject, Object, OutputType, Result, ScalarType,
-    SimpleObject, Value,
+    Context, ContextSelectionSet, Enum, ID, InputObject, Object, Result, ScalarType, SimpleObject,
+    Value,
 };
 use chrono::{DateTime, Utc};
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::guard::MinRole;
@@ -48,33 +47,25 @@ impl Account {
 /// An account read in a page is plain as far as its page read ahead: its own columns,
 /// subscriptions with their products and plans, link and latest usage (`now`).
 impl Plain for Account {
-    fn typename(&self) -> Cow<'static, str> {
-        <Self as OutputType>::type_name()
-    }
+    type Of = Self;
 
     fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
         let account = &self.0;
-        let text = |t: &Option<String>| t.clone().map_or(Value::Null, Value::String);
-        let list = |values: Option<Vec<Value>>| values.map(Value::List);
         Some(match name {
             "id" => ID::from(account.id).to_value(),
             "name" => Value::String(account.name.clone()),
-            "displayName" => text(&account.display_name),
-            "linkIdentifier" => text(&account.link_identifier),
+            "displayName" => Value::from(account.display_name.clone()),
+            "linkIdentifier" => Value::from(account.link_identifier.clone()),
             "createdAt" => account.created_at.to_value(),
             "updatedAt" => account.updated_at.to_value(),
             "subscriptions" => {
                 let rows = self.1.as_ref()?.subscriptions(account.id)?;
-                list(
-                    rows.iter()
-                        .map(|s| now::object(&SubscriptionFields(s, &self.1), ctx))
-                        .collect(),
-                )?
+                now::list(rows, |s| now::object(&SubscriptionFields(s, &self.1), ctx))?
             }
             "latestUsage" => {
                 let rows = self.1.as_ref()?.usage(account.id)?;
                 let sample = |u: &usage_sample::Model| UsageSample(u.clone(), self.1.clone());
-                list(rows.iter().map(|u| now::object(&sample(u), ctx)).collect())?
+                now::list(rows, |u| now::object(&sample(u), ctx))?
             }
             "link" => match self.1.as_ref()?.link(account.id)? {
                 Some(link) => now::object(&AccountLink::from(link.clone()), ctx)?,
@@ -231,12 +222,9 @@ impl From<account_link::Model> for AccountLink {
 }
 
 impl Plain for AccountLink {
-    fn typename(&self) -> Cow<'static, str> {
-        <Self as OutputType>::type_name()
-    }
+    type Of = Self;
 
     fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
-        let text = |t: &Option<String>| t.clone().map_or(Value::Null, Value::String);
         Some(match name {
             "state" => enum_value(self.state),
             "via" => self.via.map_or(Value::Null, enum_value),
@@ -244,8 +232,8 @@ impl Plain for AccountLink {
                 .company_id
                 .as_ref()
                 .map_or(Value::Null, |id| id.to_value()),
-            "companyIdentifier" => text(&self.company_identifier),
-            "companyName" => text(&self.company_name),
+            "companyIdentifier" => Value::from(self.company_identifier.clone()),
+            "companyName" => Value::from(self.company_name.clone()),
             "reason" => Value::String(self.reason.clone()),
             "syncedAt" => self.synced_at.to_value(),
             _ => return None,
@@ -274,9 +262,7 @@ pub struct Subscription(pub subscription::Model, Ahead);
 struct SubscriptionFields<'a>(&'a subscription::Model, &'a Ahead);
 
 impl Plain for SubscriptionFields<'_> {
-    fn typename(&self) -> Cow<'static, str> {
-        <Subscription as OutputType>::type_name()
-    }
+    type Of = Subscription;
 
     fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
         let (subscription, ahead) = (self.0, self.1.as_ref()?);
@@ -319,9 +305,7 @@ pub(crate) struct UsageSample(pub usage_sample::Model, pub Ahead);
 /// A sample's fields are plain when its metric was read ahead: a page's 300 samples are
 /// answered at once (`now`).
 impl Plain for UsageSample {
-    fn typename(&self) -> Cow<'static, str> {
-        <Self as OutputType>::type_name()
-    }
+    type Of = Self;
 
     fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
         let sample = &self.0;

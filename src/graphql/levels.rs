@@ -1,11 +1,10 @@
 //! Levels: the case-sensitive names a mapping bills at.
 
 use async_graphql::{
-    Context, ContextSelectionSet, Enum, ID, InputObject, Object, OutputType, Result, ScalarType,
-    SimpleObject, Value,
+    Context, ContextSelectionSet, Enum, ID, InputObject, Object, Result, ScalarType, SimpleObject,
+    Value,
 };
 use chrono::{DateTime, Utc};
-use std::borrow::Cow;
 
 use super::audit;
 use super::guard::MinRole;
@@ -22,9 +21,7 @@ pub struct Level(pub level::Model);
 pub(crate) struct LevelFields<'a>(pub &'a level::Model);
 
 impl Plain for LevelFields<'_> {
-    fn typename(&self) -> Cow<'static, str> {
-        <Level as OutputType>::type_name()
-    }
+    type Of = Level;
 
     fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
         let level = self.0;

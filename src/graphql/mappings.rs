@@ -2,11 +2,10 @@
 
 use async_graphql::resolver_utils::enum_value;
 use async_graphql::{
-    Context, ContextSelectionSet, Enum, ID, InputObject, Object, OutputType, Result, ScalarType,
-    SimpleObject, Value,
+    Context, ContextSelectionSet, Enum, ID, InputObject, Object, Result, ScalarType, SimpleObject,
+    Value,
 };
 use chrono::{DateTime, Utc};
-use std::borrow::Cow;
 
 use super::audit;
 use super::guard::MinRole;
@@ -46,9 +45,7 @@ pub struct BillingMapping(pub billing_mapping::Model);
 pub(crate) struct MappingFields<'a>(pub &'a billing_mapping::Model);
 
 impl Plain for MappingFields<'_> {
-    fn typename(&self) -> Cow<'static, str> {
-        <BillingMapping as OutputType>::type_name()
-    }
+    type Of = BillingMapping;
 
     fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
         let mapping = self.0;

@@ -17,8 +17,8 @@ use std::borrow::Cow;
 
 /// An object whose plain fields can be answered without awaiting anything.
 pub trait Plain {
-    /// The GraphQL type's name (`__typename`).
-    fn typename(&self) -> Cow<'static, str>;
+    /// The GraphQL type it answers for (its name is `__typename`).
+    type Of: OutputType;
 
     /// The value of the field `name`, its own selection in `ctx` (for an object), or
     /// `None` when it is not a plain field (the object then resolves the usual way).
@@ -27,7 +27,7 @@ pub trait Plain {
 
 /// `object`'s answer to the selection in `ctx`, or `None` when some selection is not
 /// plain.
-pub fn object(object: &impl Plain, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+pub fn object<T: Plain>(object: &T, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
     let items = &ctx.item.node.items;
     let mut values = async_graphql::indexmap::IndexMap::with_capacity(items.len());
     for selection in items {
@@ -40,7 +40,7 @@ pub fn object(object: &impl Plain, ctx: &ContextSelectionSet<'_>) -> Option<Valu
         }
         let name = field.name.node.as_str();
         let value = if name == "__typename" {
-            Value::String(object.typename().into_owned())
+            Value::String(<T::Of as OutputType>::type_name().into_owned())
         } else {
             object.field(name, &ctx.with_selection_set(&field.selection_set))?
         };
@@ -53,6 +53,16 @@ pub fn object(object: &impl Plain, ctx: &ContextSelectionSet<'_>) -> Option<Valu
         }
     }
     Some(Value::Object(values))
+}
+
+/// Each item answered by `answer` as a list, or `None` when one of them is not plain.
+pub fn list<I>(
+    items: impl IntoIterator<Item = I>,
+    answer: impl FnMut(I) -> Option<Value>,
+) -> Option<Value> {
+    Some(Value::List(
+        items.into_iter().map(answer).collect::<Option<_>>()?,
+    ))
 }
 
 /// A [`Plain`] object answered at once where it can be, the same GraphQL type as `T`.

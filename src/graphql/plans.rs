@@ -1,10 +1,9 @@
 //! Plans: a product's "Unique ID/Plan" with its base size.
 
 use async_graphql::{
-    Context, ContextSelectionSet, ID, InputObject, MaybeUndefined, Object, OutputType, Result,
-    ScalarType, Value,
+    Context, ContextSelectionSet, ID, InputObject, MaybeUndefined, Object, Result, ScalarType,
+    Value,
 };
-use std::borrow::Cow;
 
 use super::audit;
 use super::guard::MinRole;
@@ -22,20 +21,17 @@ pub struct Plan(pub plan::Model);
 pub(crate) struct PlanFields<'a>(pub &'a plan::Model);
 
 impl Plain for PlanFields<'_> {
-    fn typename(&self) -> Cow<'static, str> {
-        <Plan as OutputType>::type_name()
-    }
+    type Of = Plan;
 
     fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
         let plan = self.0;
-        let number = |n: Option<f64>| n.map_or(Value::Null, |n| n.to_value());
         Some(match name {
             "id" => ID::from(plan.id).to_value(),
             "uniqueId" => Value::String(plan.unique_id.clone()),
             "name" => Value::String(plan.name.clone()),
             "baseSizeGb" => plan.base_size_gb.to_value(),
-            "price" => number(plan.price),
-            "blockSizeGb" => number(plan.block_size_gb),
+            "price" => Value::from(plan.price),
+            "blockSizeGb" => Value::from(plan.block_size_gb),
             _ => return None,
         })
     }

@@ -2,11 +2,10 @@
 
 use async_graphql::resolver_utils::enum_value;
 use async_graphql::{
-    Context, ContextSelectionSet, Enum, ID, InputObject, MaybeUndefined, Object, OutputType,
-    Result, ScalarType, SimpleObject, Value,
+    Context, ContextSelectionSet, Enum, ID, InputObject, MaybeUndefined, Object, Result,
+    ScalarType, SimpleObject, Value,
 };
 use chrono::{DateTime, Utc};
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::audit;
@@ -39,30 +38,20 @@ impl Service {
 /// A service read with its tree is plain as far as the tree reaches: its columns, products,
 /// their mappings, and the mappings' plans and levels (`now`).
 impl Plain for Service {
-    fn typename(&self) -> Cow<'static, str> {
-        <Self as OutputType>::type_name()
-    }
+    type Of = Self;
 
     fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
         let service = &self.0;
         Some(match name {
             "id" => ID::from(service.id).to_value(),
             "name" => Value::String(service.name.clone()),
-            "description" => service
-                .description
-                .clone()
-                .map_or(Value::Null, Value::String),
+            "description" => Value::from(service.description.clone()),
             "createdAt" => service.created_at.to_value(),
             "updatedAt" => service.updated_at.to_value(),
             "products" => {
                 let ahead = self.1.as_ref()?;
                 let products = ahead.products(service.id)?;
-                Value::List(
-                    products
-                        .iter()
-                        .map(|p| now::object(&ProductTree(p, ahead), ctx))
-                        .collect::<Option<_>>()?,
-                )
+                now::list(products, |p| now::object(&ProductTree(p, ahead), ctx))?
             }
             _ => return None,
         })
@@ -73,9 +62,7 @@ impl Plain for Service {
 struct ProductTree<'a>(&'a product::Model, &'a ServicesAhead);
 
 impl Plain for ProductTree<'_> {
-    fn typename(&self) -> Cow<'static, str> {
-        <Product as OutputType>::type_name()
-    }
+    type Of = Product;
 
     fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
         let (product, ahead) = (self.0, self.1);
@@ -83,12 +70,7 @@ impl Plain for ProductTree<'_> {
             return ProductFields(product).field(name, ctx);
         }
         let mappings = ahead.mappings(product.id)?;
-        Some(Value::List(
-            mappings
-                .iter()
-                .map(|m| now::object(&MappingTree(m, ahead), ctx))
-                .collect::<Option<_>>()?,
-        ))
+        now::list(mappings, |m| now::object(&MappingTree(m, ahead), ctx))
     }
 }
 
@@ -96,9 +78,7 @@ impl Plain for ProductTree<'_> {
 struct MappingTree<'a>(&'a billing_mapping::Model, &'a ServicesAhead);
 
 impl Plain for MappingTree<'_> {
-    fn typename(&self) -> Cow<'static, str> {
-        <BillingMapping as OutputType>::type_name()
-    }
+    type Of = BillingMapping;
 
     fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
         let (mapping, ahead) = (self.0, self.1);
@@ -301,9 +281,7 @@ pub struct Product(pub product::Model);
 pub(crate) struct ProductFields<'a>(pub &'a product::Model);
 
 impl Plain for ProductFields<'_> {
-    fn typename(&self) -> Cow<'static, str> {
-        <Product as OutputType>::type_name()
-    }
+    type Of = Product;
 
     fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
         Some(match name {
@@ -408,9 +386,7 @@ pub struct Metric(pub metric::Model);
 pub(crate) struct MetricFields<'a>(pub &'a metric::Model);
 
 impl Plain for MetricFields<'_> {
-    fn typename(&self) -> Cow<'static, str> {
-        <Metric as OutputType>::type_name()
-    }
+    type Of = Metric;
 
     fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
         let metric = self.0;
