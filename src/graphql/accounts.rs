@@ -4,15 +4,14 @@
 use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::resolver_utils::enum_value;
 use async_graphql::{
-    Context, ContextSelectionSet, Enum, ID, InputObject, Object, Result, ScalarType, SimpleObject,
-    Value,
+    Context, ContextSelectionSet, Enum, ID, InputObject, Object, Result, SimpleObject,
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 use super::guard::MinRole;
 use super::input::Totals;
-use super::now::{self, Now, Plain};
+use super::now::{self, Json, Now, Plain};
 use super::plans::{Plan, PlanFields};
 use super::prefetch::{self, AccountsAhead};
 use super::push::PushLine;
@@ -49,30 +48,33 @@ impl Account {
 impl Plain for Account {
     type Of = Self;
 
-    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
         let account = &self.0;
-        Some(match name {
-            "id" => ID::from(account.id).to_value(),
-            "name" => Value::String(account.name.clone()),
-            "displayName" => Value::from(account.display_name.clone()),
-            "linkIdentifier" => Value::from(account.link_identifier.clone()),
-            "createdAt" => account.created_at.to_value(),
-            "updatedAt" => account.updated_at.to_value(),
+        match name {
+            "id" => out.id(account.id),
+            "name" => out.str(&account.name),
+            "displayName" => out.opt_str(account.display_name.as_deref()),
+            "linkIdentifier" => out.opt_str(account.link_identifier.as_deref()),
+            "createdAt" => out.time(&account.created_at),
+            "updatedAt" => out.time(&account.updated_at),
             "subscriptions" => {
                 let rows = self.1.as_ref()?.subscriptions(account.id)?;
-                now::list(rows, |s| now::object(&SubscriptionFields(s, &self.1), ctx))?
+                now::list(out, rows, |s, out| {
+                    now::object(&SubscriptionFields(s, &self.1), ctx, out)
+                })
             }
             "latestUsage" => {
                 let rows = self.1.as_ref()?.usage(account.id)?;
-                let sample = |u: &usage_sample::Model| UsageSample(u.clone(), self.1.clone());
-                now::list(rows, |u| now::object(&sample(u), ctx))?
+                now::list(out, rows, |u, out| {
+                    now::object(&SampleFields(u, &self.1), ctx, out)
+                })
             }
             "link" => match self.1.as_ref()?.link(account.id)? {
-                Some(link) => now::object(&AccountLink::from(link.clone()), ctx)?,
-                None => Value::Null,
+                Some(link) => now::object(&AccountLink::from(link.clone()), ctx, out),
+                None => out.null(),
             },
-            _ => return None,
-        })
+            _ => None,
+        }
     }
 }
 
@@ -224,20 +226,20 @@ impl From<account_link::Model> for AccountLink {
 impl Plain for AccountLink {
     type Of = Self;
 
-    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
-        Some(match name {
-            "state" => enum_value(self.state),
-            "via" => self.via.map_or(Value::Null, enum_value),
-            "companyId" => self
-                .company_id
-                .as_ref()
-                .map_or(Value::Null, |id| id.to_value()),
-            "companyIdentifier" => Value::from(self.company_identifier.clone()),
-            "companyName" => Value::from(self.company_name.clone()),
-            "reason" => Value::String(self.reason.clone()),
-            "syncedAt" => self.synced_at.to_value(),
-            _ => return None,
-        })
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
+        match name {
+            "state" => out.item(self.state),
+            "via" => match self.via {
+                Some(via) => out.item(via),
+                None => out.null(),
+            },
+            "companyId" => out.opt_str(self.company_id.as_deref().map(String::as_str)),
+            "companyIdentifier" => out.opt_str(self.company_identifier.as_deref()),
+            "companyName" => out.opt_str(self.company_name.as_deref()),
+            "reason" => out.str(&self.reason),
+            "syncedAt" => out.time(&self.synced_at),
+            _ => None,
+        }
     }
 }
 
@@ -264,17 +266,20 @@ struct SubscriptionFields<'a>(&'a subscription::Model, &'a Ahead);
 impl Plain for SubscriptionFields<'_> {
     type Of = Subscription;
 
-    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
         let (subscription, ahead) = (self.0, self.1.as_ref()?);
-        Some(match name {
-            "id" => ID::from(subscription.id).to_value(),
-            "product" => now::object(&ProductFields(ahead.product(subscription.product_id)?), ctx)?,
+        match name {
+            "id" => out.id(subscription.id),
+            "product" => {
+                let product = ahead.product(subscription.product_id)?;
+                now::object(&ProductFields(product), ctx, out)
+            }
             "plan" => match subscription.plan_id {
-                Some(id) => now::object(&PlanFields(ahead.plan(id)?), ctx)?,
-                None => Value::Null,
+                Some(id) => now::object(&PlanFields(ahead.plan(id)?), ctx, out),
+                None => out.null(),
             },
-            _ => return None,
-        })
+            _ => None,
+        }
     }
 }
 
@@ -302,22 +307,32 @@ impl Subscription {
 /// A sample (with its account's page's reading ahead).
 pub(crate) struct UsageSample(pub usage_sample::Model, pub Ahead);
 
-/// A sample's fields are plain when its metric was read ahead: a page's 300 samples are
-/// answered at once (`now`).
 impl Plain for UsageSample {
     type Of = Self;
 
-    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
-        let sample = &self.0;
-        Some(match name {
-            "quantity" => sample.quantity.to_value(),
-            "measuredAt" => sample.measured_at.to_value(),
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
+        SampleFields(&self.0, &self.1).field(name, ctx, out)
+    }
+}
+
+/// A sample's fields are plain when its metric was read ahead: a page's 300 samples are
+/// answered at once (`now`).
+struct SampleFields<'a>(&'a usage_sample::Model, &'a Ahead);
+
+impl Plain for SampleFields<'_> {
+    type Of = UsageSample;
+
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
+        let sample = self.0;
+        match name {
+            "quantity" => out.float(sample.quantity),
+            "measuredAt" => out.time(&sample.measured_at),
             "metric" => {
                 let metric = self.1.as_ref()?.metric(sample.metric_id)?;
-                now::object(&MetricFields(metric), ctx)?
+                now::object(&MetricFields(metric), ctx, out)
             }
-            _ => return None,
-        })
+            _ => None,
+        }
     }
 }
 

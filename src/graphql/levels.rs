@@ -1,14 +1,13 @@
 //! Levels: the case-sensitive names a mapping bills at.
 
 use async_graphql::{
-    Context, ContextSelectionSet, Enum, ID, InputObject, Object, Result, ScalarType, SimpleObject,
-    Value,
+    Context, ContextSelectionSet, Enum, ID, InputObject, Object, Result, SimpleObject,
 };
 use chrono::{DateTime, Utc};
 
 use super::audit;
 use super::guard::MinRole;
-use super::now::Plain;
+use super::now::{Json, Plain};
 use super::{input, loaders, scope};
 use crate::auth::Role;
 use crate::db::entity::level;
@@ -23,14 +22,14 @@ pub(crate) struct LevelFields<'a>(pub &'a level::Model);
 impl Plain for LevelFields<'_> {
     type Of = Level;
 
-    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
         let level = self.0;
-        Some(match name {
-            "id" => ID::from(level.id).to_value(),
-            "name" => Value::String(level.name.clone()),
-            "createdAt" => level.created_at.to_value(),
-            _ => return None,
-        })
+        match name {
+            "id" => out.id(level.id),
+            "name" => out.str(&level.name),
+            "createdAt" => out.time(&level.created_at),
+            _ => None,
+        }
     }
 }
 

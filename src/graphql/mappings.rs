@@ -2,15 +2,14 @@
 
 use async_graphql::resolver_utils::enum_value;
 use async_graphql::{
-    Context, ContextSelectionSet, Enum, ID, InputObject, Object, Result, ScalarType, SimpleObject,
-    Value,
+    Context, ContextSelectionSet, Enum, ID, InputObject, Object, Result, SimpleObject,
 };
 use chrono::{DateTime, Utc};
 
 use super::audit;
 use super::guard::MinRole;
 use super::levels::Level;
-use super::now::Plain;
+use super::now::{Json, Plain};
 use super::plans::Plan;
 use super::services::Product;
 use super::{input, loaders, scope, viewer};
@@ -47,19 +46,19 @@ pub(crate) struct MappingFields<'a>(pub &'a billing_mapping::Model);
 impl Plain for MappingFields<'_> {
     type Of = BillingMapping;
 
-    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
         let mapping = self.0;
-        Some(match name {
-            "id" => ID::from(mapping.id).to_value(),
-            "allPlans" => Value::Boolean(mapping.plan_id.is_none()),
-            "usageValue" => enum_value(UsageValue::from(mapping.usage_value)),
-            "managedExternally" => Value::Boolean(mapping.managed_externally),
-            "createdBy" => Value::String(mapping.created_by.clone()),
-            "createdAt" => mapping.created_at.to_value(),
-            "updatedBy" => Value::String(mapping.updated_by.clone()),
-            "updatedAt" => mapping.updated_at.to_value(),
-            _ => return None,
-        })
+        match name {
+            "id" => out.id(mapping.id),
+            "allPlans" => out.bool(mapping.plan_id.is_none()),
+            "usageValue" => out.item(UsageValue::from(mapping.usage_value)),
+            "managedExternally" => out.bool(mapping.managed_externally),
+            "createdBy" => out.str(&mapping.created_by),
+            "createdAt" => out.time(&mapping.created_at),
+            "updatedBy" => out.str(&mapping.updated_by),
+            "updatedAt" => out.time(&mapping.updated_at),
+            _ => None,
+        }
     }
 }
 

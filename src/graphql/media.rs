@@ -17,6 +17,7 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::json;
 use crate::encoding::{self, Encoding};
 use crate::error::{AppError, refuse};
 
@@ -83,7 +84,7 @@ impl Media {
         encoding: Option<Encoding>,
     ) -> Response {
         let (status, body) = if executed {
-            (StatusCode::OK, serde_json::to_vec(&response))
+            (StatusCode::OK, json::response(&response))
         } else {
             let mut body = serde_json::json!({ "errors": response.errors });
             if !response.extensions.is_empty() {

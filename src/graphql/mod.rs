@@ -10,6 +10,7 @@ mod guard;
 mod http;
 mod import;
 mod input;
+mod json;
 mod levels;
 mod lines;
 mod loaders;

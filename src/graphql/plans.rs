@@ -7,7 +7,7 @@ use async_graphql::{
 
 use super::audit;
 use super::guard::MinRole;
-use super::now::Plain;
+use super::now::{Json, Plain};
 use super::services::Product;
 use super::{input, loaders, scope};
 use crate::auth::Role;
@@ -23,17 +23,17 @@ pub(crate) struct PlanFields<'a>(pub &'a plan::Model);
 impl Plain for PlanFields<'_> {
     type Of = Plan;
 
-    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
         let plan = self.0;
-        Some(match name {
-            "id" => ID::from(plan.id).to_value(),
-            "uniqueId" => Value::String(plan.unique_id.clone()),
-            "name" => Value::String(plan.name.clone()),
-            "baseSizeGb" => plan.base_size_gb.to_value(),
-            "price" => Value::from(plan.price),
-            "blockSizeGb" => Value::from(plan.block_size_gb),
-            _ => return None,
-        })
+        match name {
+            "id" => out.id(plan.id),
+            "uniqueId" => out.str(&plan.unique_id),
+            "name" => out.str(&plan.name),
+            "baseSizeGb" => out.value(&plan.base_size_gb.to_value()),
+            "price" => out.value(&Value::from(plan.price)),
+            "blockSizeGb" => out.value(&Value::from(plan.block_size_gb)),
+            _ => None,
+        }
     }
 }
 

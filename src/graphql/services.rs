@@ -3,7 +3,7 @@
 use async_graphql::resolver_utils::enum_value;
 use async_graphql::{
     Context, ContextSelectionSet, Enum, ID, InputObject, MaybeUndefined, Object, Result,
-    ScalarType, SimpleObject, Value,
+    SimpleObject,
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use super::audit;
 use super::guard::MinRole;
 use super::levels::LevelFields;
 use super::mappings::{BillingMapping, MappingFields};
-use super::now::{self, Now, Plain};
+use super::now::{self, Json, Now, Plain};
 use super::plans::Plan;
 use super::plans::PlanFields;
 use super::prefetch::ServicesAhead;
@@ -40,21 +40,23 @@ impl Service {
 impl Plain for Service {
     type Of = Self;
 
-    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
         let service = &self.0;
-        Some(match name {
-            "id" => ID::from(service.id).to_value(),
-            "name" => Value::String(service.name.clone()),
-            "description" => Value::from(service.description.clone()),
-            "createdAt" => service.created_at.to_value(),
-            "updatedAt" => service.updated_at.to_value(),
+        match name {
+            "id" => out.id(service.id),
+            "name" => out.str(&service.name),
+            "description" => out.opt_str(service.description.as_deref()),
+            "createdAt" => out.time(&service.created_at),
+            "updatedAt" => out.time(&service.updated_at),
             "products" => {
                 let ahead = self.1.as_ref()?;
                 let products = ahead.products(service.id)?;
-                now::list(products, |p| now::object(&ProductTree(p, ahead), ctx))?
+                now::list(out, products, |p, out| {
+                    now::object(&ProductTree(p, ahead), ctx, out)
+                })
             }
-            _ => return None,
-        })
+            _ => None,
+        }
     }
 }
 
@@ -64,13 +66,15 @@ struct ProductTree<'a>(&'a product::Model, &'a ServicesAhead);
 impl Plain for ProductTree<'_> {
     type Of = Product;
 
-    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
         let (product, ahead) = (self.0, self.1);
         if name != "mappings" {
-            return ProductFields(product).field(name, ctx);
+            return ProductFields(product).field(name, ctx, out);
         }
         let mappings = ahead.mappings(product.id)?;
-        now::list(mappings, |m| now::object(&MappingTree(m, ahead), ctx))
+        now::list(out, mappings, |m, out| {
+            now::object(&MappingTree(m, ahead), ctx, out)
+        })
     }
 }
 
@@ -80,16 +84,16 @@ struct MappingTree<'a>(&'a billing_mapping::Model, &'a ServicesAhead);
 impl Plain for MappingTree<'_> {
     type Of = BillingMapping;
 
-    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+    fn field(&self, name: &str, ctx: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
         let (mapping, ahead) = (self.0, self.1);
-        Some(match name {
+        match name {
             "plan" => match mapping.plan_id {
-                Some(id) => now::object(&PlanFields(ahead.plan(id)?), ctx)?,
-                None => Value::Null,
+                Some(id) => now::object(&PlanFields(ahead.plan(id)?), ctx, out),
+                None => out.null(),
             },
-            "level" => now::object(&LevelFields(ahead.level(mapping.level_id)?), ctx)?,
-            _ => return MappingFields(mapping).field(name, ctx),
-        })
+            "level" => now::object(&LevelFields(ahead.level(mapping.level_id)?), ctx, out),
+            _ => MappingFields(mapping).field(name, ctx, out),
+        }
     }
 }
 
@@ -283,12 +287,12 @@ pub(crate) struct ProductFields<'a>(pub &'a product::Model);
 impl Plain for ProductFields<'_> {
     type Of = Product;
 
-    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
-        Some(match name {
-            "id" => ID::from(self.0.id).to_value(),
-            "name" => Value::String(self.0.name.clone()),
-            _ => return None,
-        })
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
+        match name {
+            "id" => out.id(self.0.id),
+            "name" => out.str(&self.0.name),
+            _ => None,
+        }
     }
 }
 
@@ -388,15 +392,15 @@ pub(crate) struct MetricFields<'a>(pub &'a metric::Model);
 impl Plain for MetricFields<'_> {
     type Of = Metric;
 
-    fn field(&self, name: &str, _: &ContextSelectionSet<'_>) -> Option<Value> {
+    fn field(&self, name: &str, _: &ContextSelectionSet<'_>, out: &mut Json) -> Option<()> {
         let metric = self.0;
-        Some(match name {
-            "id" => ID::from(metric.id).to_value(),
-            "name" => Value::String(metric.name.clone()),
-            "crossReferenceType" => Value::String(metric.cross_reference_type.clone()),
-            "unit" => enum_value(MetricUnit::from(metric.unit)),
-            _ => return None,
-        })
+        match name {
+            "id" => out.id(metric.id),
+            "name" => out.str(&metric.name),
+            "crossReferenceType" => out.str(&metric.cross_reference_type),
+            "unit" => out.item(MetricUnit::from(metric.unit)),
+            _ => None,
+        }
     }
 }
 

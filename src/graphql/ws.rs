@@ -36,6 +36,7 @@ use tokio::task::JoinHandle;
 
 use super::codes::{PARSE_FAILED, VALIDATION_FAILED, with_code};
 use super::http::take_request;
+use super::json;
 use super::run::is_request_error;
 use super::{AppSchema, LazyLoaders};
 use crate::auth::{Viewer, request};
@@ -564,22 +565,18 @@ async fn run(
     let _ = send(json!({ "id": id, "type": "complete" }).to_string(), true).await;
 }
 
-/// `next`, serialized straight from the response: through a `serde_json::Value` (whose
-/// map sorts its keys) the data would lose the selection order `graphql::order` gave it.
+/// `next`, with the response written by `json::response` (the selection order
+/// `graphql::order` gave it kept, the parts answered at once in place).
 fn next_message(id: &str, result: &async_graphql::Response) -> String {
-    #[derive(serde::Serialize)]
-    struct Next<'a> {
-        id: &'a str,
-        #[serde(rename = "type")]
-        kind: &'static str,
-        payload: &'a async_graphql::Response,
-    }
-    let next = Next {
-        id,
-        kind: "next",
-        payload: result,
-    };
-    serde_json::to_string(&next).unwrap_or_else(|e| {
+    let text = json::response(result)
+        .map_err(|e| e.to_string())
+        .and_then(|payload| {
+            let mut text = format!(r#"{{"id":{},"type":"next","payload":"#, json!(id));
+            text.push_str(std::str::from_utf8(&payload).map_err(|e| e.to_string())?);
+            text.push('}');
+            Ok(text)
+        });
+    text.unwrap_or_else(|e| {
         tracing::error!(error = %e, "serializing a GraphQL response");
         let error = with_code(
             ServerError::new("the response could not be serialized", None),
