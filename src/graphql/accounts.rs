@@ -2,7 +2,6 @@
 //! batch mutations integrators feed them with.
 
 use async_graphql::connection::{Connection, OpaqueCursor};
-use async_graphql::resolver_utils::enum_value;
 use async_graphql::{
     Context, ContextSelectionSet, Enum, ID, InputObject, Object, Result, SimpleObject,
 };

@@ -1,6 +1,5 @@
 //! Billing mappings: product → unique ID/plan or (All plans) → level → usage value.
 
-use async_graphql::resolver_utils::enum_value;
 use async_graphql::{
     Context, ContextSelectionSet, Enum, ID, InputObject, Object, Result, SimpleObject,
 };

@@ -31,7 +31,9 @@ mod variables;
 mod webhooks;
 mod ws;
 
-use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use async_graphql::{
+    Context, MergedObject, MergedSubscription, Schema, SchemaBuilder, ValidationMode,
+};
 
 pub use http::{graphiql, graphql_get, graphql_post};
 pub use loaders::{LazyLoaders, Loaders};
@@ -100,7 +102,8 @@ fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The schema, within `limits`. A `restricted` one answers no introspection and makes no
 /// "did you mean" suggestions: in production that is what non-admins get, so the API's
-/// shape is not handed to anyone holding a token.
+/// shape is not handed to anyone holding a token. Its twin that skips the validation rules
+/// (for documents already validated, `run`) is built the same way when first needed.
 pub fn schema_with(
     pusher: Pusher,
     jwt: Arc<JwtKeys>,
@@ -109,20 +112,26 @@ pub fn schema_with(
     limits: &Limits,
     restricted: bool,
 ) -> AppSchema {
-    let mut builder = builder(limits)
-        .data(pusher)
-        .data(jwt)
-        .data(auth)
-        .data(budget::Reads(reads))
-        .data(import::ImportLimit(limits.import_bytes));
-    if restricted {
-        builder = builder.disable_introspection().disable_suggestions();
-    }
     let bounds = cost::Bounded {
         max_fields: limits.fields as u64,
         max_depth: limits.depth as u64,
     };
-    run::Runner::new(builder.finish(), bounds)
+    let limits = limits.clone();
+    let build = move |mode: ValidationMode| {
+        let mut builder = builder(&limits)
+            .validation_mode(mode)
+            .data(pusher.clone())
+            .data(jwt.clone())
+            .data(auth.clone())
+            .data(budget::Reads(reads.clone()))
+            .data(import::ImportLimit(limits.import_bytes));
+        if restricted {
+            builder = builder.disable_introspection().disable_suggestions();
+        }
+        builder.finish()
+    };
+    let strict = build(ValidationMode::Strict);
+    run::Runner::new(strict, move || build(ValidationMode::Fast), bounds)
 }
 
 pub fn sdl() -> String {

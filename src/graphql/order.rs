@@ -598,7 +598,7 @@ mod tests {
             max_fields: 100,
             max_depth: 10,
         };
-        let runner = Runner::new(tiny::schema().finish(), bounds);
+        let runner = Runner::new(tiny::schema().finish(), || tiny::schema().finish(), bounds);
         let outcome = runner.execute(QUERY.into(), Transport::Http).await;
         assert!(outcome.executed);
         let data = outcome.response.data;

@@ -19,7 +19,8 @@ use async_graphql::registry::Registry;
 use async_graphql::{ObjectType, Request, Response, Schema, ServerError, SubscriptionType, Value};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::codes::{self, PARSE_FAILED, with_code};
 use super::cost::Bounded;
@@ -30,6 +31,9 @@ use super::variables;
 pub struct Runner<Q, M, S> {
     schema: Schema<Q, M, S>,
     steps: Arc<Steps>,
+    /// The same schema without async-graphql's validation rules, for documents that passed
+    /// them before ([`Documents`]).
+    validated: Arc<Validated<Q, M, S>>,
 }
 
 impl<Q, M, S> Clone for Runner<Q, M, S> {
@@ -37,8 +41,18 @@ impl<Q, M, S> Clone for Runner<Q, M, S> {
         Runner {
             schema: self.schema.clone(),
             steps: self.steps.clone(),
+            validated: self.validated.clone(),
         }
     }
+}
+
+/// The schema for validated documents, built on first use: until a document comes twice it
+/// costs no memory (a schema's registry is half a megabyte).
+type Build<Q, M, S> = Box<dyn Fn() -> Schema<Q, M, S> + Send + Sync>;
+
+struct Validated<Q, M, S> {
+    schema: OnceLock<Schema<Q, M, S>>,
+    build: Build<Q, M, S>,
 }
 
 struct Steps {
@@ -54,28 +68,50 @@ struct Steps {
 /// [`Documents::LONGEST`] bytes are kept (the SPA's largest is 1.3 KiB), at most
 /// [`Documents::MOST`] of them, all forgotten when full — a few MB at worst, whatever a
 /// caller sends.
+///
+/// Each kept document also remembers whether it passed async-graphql's validation rules.
+/// They depend on the document and the schema only (variable values, which one rule also
+/// looks at, are coerced by [`super::variables`] before), yet they walked every selection
+/// again on every request: a tenth of the accounts page and of `{ __typename }`. A
+/// document that passed them once runs on the schema without them
+/// ([`async_graphql::ValidationMode::Fast`], which still bounds complexity).
 #[derive(Default)]
-struct Documents(Mutex<HashMap<String, ExecutableDocument>>);
+struct Documents(Mutex<HashMap<String, Kept>>);
+
+struct Kept {
+    document: ExecutableDocument,
+    valid: Arc<AtomicBool>,
+}
 
 impl Documents {
     const LONGEST: usize = 4 * 1024;
     const MOST: usize = 128;
 
-    /// The document `query` parses to, or the parse error.
-    fn parse(&self, query: &str) -> Result<ExecutableDocument, ServerError> {
-        if let Some(document) = self.0.lock().expect("documents lock").get(query) {
-            return Ok(document.clone());
+    /// The document `query` parses to, with its validity when it is kept; or the parse
+    /// error.
+    fn parse(
+        &self,
+        query: &str,
+    ) -> Result<(ExecutableDocument, Option<Arc<AtomicBool>>), ServerError> {
+        if let Some(kept) = self.0.lock().expect("documents lock").get(query) {
+            return Ok((kept.document.clone(), Some(kept.valid.clone())));
         }
         let document = async_graphql::parser::parse_query(query)
             .map_err(|e| with_code(e.into(), PARSE_FAILED))?;
-        if query.len() <= Self::LONGEST {
-            let mut documents = self.0.lock().expect("documents lock");
-            if documents.len() >= Self::MOST {
-                documents.clear();
-            }
-            documents.insert(query.to_owned(), document.clone());
+        if query.len() > Self::LONGEST {
+            return Ok((document, None));
         }
-        Ok(document)
+        let valid = Arc::new(AtomicBool::new(false));
+        let mut documents = self.0.lock().expect("documents lock");
+        if documents.len() >= Self::MOST {
+            documents.clear();
+        }
+        let kept = Kept {
+            document: document.clone(),
+            valid: valid.clone(),
+        };
+        documents.insert(query.to_owned(), kept);
+        Ok((document, Some(valid)))
     }
 }
 
@@ -101,8 +137,13 @@ where
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
-    /// `schema` (built without extensions) with every operation bounded by `bounds`.
-    pub fn new(schema: Schema<Q, M, S>, bounds: Bounded) -> Self {
+    /// `schema` (built without extensions) with every operation bounded by `bounds`;
+    /// `unvalidated` builds the same schema with [`async_graphql::ValidationMode::Fast`].
+    pub fn new(
+        schema: Schema<Q, M, S>,
+        unvalidated: impl Fn() -> Schema<Q, M, S> + Send + Sync + 'static,
+        bounds: Bounded,
+    ) -> Self {
         let mut registry = Registry::default();
         Q::create_type_info(&mut registry);
         M::create_type_info(&mut registry);
@@ -113,6 +154,10 @@ where
                 registry,
                 bounds,
                 documents: Documents::default(),
+            }),
+            validated: Arc::new(Validated {
+                schema: OnceLock::new(),
+                build: Box::new(unvalidated),
             }),
         }
     }
@@ -130,8 +175,17 @@ where
             }
         };
         let mutation = prepared.mutation;
-        let mut response = self.schema.execute(request).await;
+        let known = prepared.valid.as_ref();
+        let valid = known.is_some_and(|valid| valid.load(Ordering::Relaxed));
+        let schema = match valid {
+            true => self.validated.schema.get_or_init(&self.validated.build),
+            false => &self.schema,
+        };
+        let mut response = schema.execute(request).await;
         let executed = finish(&mut response, prepared.order.as_ref());
+        if executed && let Some(known) = known {
+            known.store(true, Ordering::Relaxed);
+        }
         Outcome {
             response,
             executed,
@@ -167,6 +221,9 @@ struct Prepared {
     mutation: bool,
     /// The order of its response's keys.
     order: Option<Plan>,
+    /// Whether the document passed validation before; `None` when that is not known for
+    /// this request (its text is not kept, or a variable left out changed the document).
+    valid: Option<Arc<AtomicBool>>,
 }
 
 impl Steps {
@@ -177,7 +234,7 @@ impl Steps {
         mut request: Request,
         transport: Transport,
     ) -> Result<(Request, Prepared), Vec<ServerError>> {
-        let mut document = self.documents.parse(&request.query).map_err(|e| vec![e])?;
+        let (mut document, valid) = self.documents.parse(&request.query).map_err(|e| vec![e])?;
         let large = self.bounds.check(&document).map_err(|e| vec![e])?;
         // Parsing and validation run without yielding, and the request timeout can only fire
         // at an await: a large document gets one at each seam.
@@ -204,6 +261,7 @@ impl Steps {
         }
         let absent = variables::absent(operation.variables, &request.variables);
         let prepared = Prepared {
+            valid: valid.filter(|_| absent.is_empty()),
             mutation: operation.ty == OperationType::Mutation,
             order: Plan::compile(
                 &document,
@@ -242,7 +300,76 @@ pub fn is_request_error(response: &Response) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::Documents;
+    use super::{Documents, Runner, Transport};
+    use crate::graphql::cost::Bounded;
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Request, Schema};
+    use async_graphql::{ValidationMode, Variables};
+    use serde_json::json;
+
+    struct Numbers;
+
+    #[Object]
+    impl Numbers {
+        async fn twice(&self, n: i32) -> i32 {
+            2 * n
+        }
+    }
+
+    /// A document runs without the validation rules only once it has passed them, and one
+    /// that fails them fails every time.
+    #[tokio::test]
+    async fn only_documents_that_passed_validation_skip_it() {
+        let schema = |mode| {
+            Schema::build(Numbers, EmptyMutation, EmptySubscription)
+                .validation_mode(mode)
+                .finish()
+        };
+        let bounds = Bounded {
+            max_fields: 100,
+            max_depth: 10,
+        };
+        let runner = Runner::new(
+            schema(ValidationMode::Strict),
+            move || schema(ValidationMode::Fast),
+            bounds,
+        );
+        let run = |query: &str, variables: serde_json::Value| {
+            let request = Request::new(query).variables(Variables::from_json(variables.clone()));
+            runner.execute(request, Transport::Http)
+        };
+        let unvalidated = || runner.validated.schema.get().is_some();
+
+        // Wrong argument types are caught by validation alone (the fast schema would run
+        // them): refused the second time as the first.
+        for _ in 0..2 {
+            let refused = run(r#"{ twice(n: "a") }"#, json!({})).await;
+            assert!(!refused.executed, "{:?}", refused.response);
+        }
+        assert!(!unvalidated());
+
+        let first = run("{ twice(n: 2) }", json!({})).await;
+        assert!(first.executed);
+        assert!(!unvalidated(), "a document's first run is validated");
+        let again = run("{ twice(n: 2) }", json!({})).await;
+        assert!(
+            unvalidated(),
+            "a document seen valid runs without the rules"
+        );
+        assert_eq!(again.response.data, first.response.data);
+
+        // Variables are coerced before either schema runs.
+        let query = "query($n: Int!) { twice(n: $n) }";
+        assert!(run(query, json!({ "n": 3 })).await.executed);
+        assert!(run(query, json!({ "n": 3 })).await.executed);
+        let refused = run(query, json!({ "n": "three" })).await;
+        assert!(!refused.executed);
+        let code = refused.response.errors[0]
+            .extensions
+            .as_ref()
+            .unwrap()
+            .get("code");
+        assert_eq!(code, Some(&async_graphql::Value::from("BAD_USER_INPUT")));
+    }
 
     fn kept(documents: &Documents) -> usize {
         documents.0.lock().unwrap().len()
@@ -251,8 +378,8 @@ mod tests {
     #[test]
     fn a_document_is_parsed_once_and_the_cache_stays_bounded() {
         let documents = Documents::default();
-        let first = documents.parse("{ __typename }").unwrap();
-        let again = documents.parse("{ __typename }").unwrap();
+        let first = documents.parse("{ __typename }").unwrap().0;
+        let again = documents.parse("{ __typename }").unwrap().0;
         assert_eq!(format!("{first:?}"), format!("{again:?}"));
         assert_eq!(kept(&documents), 1);
         // Errors are not kept; neither is a text longer than LONGEST.

@@ -1,6 +1,5 @@
 //! Services and their products (with the metrics each reports).
 
-use async_graphql::resolver_utils::enum_value;
 use async_graphql::{
     Context, ContextSelectionSet, Enum, ID, InputObject, MaybeUndefined, Object, Result,
     SimpleObject,

@@ -331,12 +331,10 @@ async fn accounts_answered_at_once_match_the_executor() {
         subscriptions { ... on AccountSubscription { __typename id product { ... on Product { __typename id name } } plan { ... on Plan { __typename id uniqueId name baseSizeGb price blockSizeGb } } } }
         link { __typename @include(if: true) state via companyId companyIdentifier companyName reason syncedAt }
         latestUsage { __typename quantity measuredAt metric { __typename id name crossReferenceType unit unit } } } } } }"#;
+    // Byte for byte: the same keys in the same order, numbers and dates written alike.
+    let executed = app.text(&token, through_executor, json!({})).await;
+    assert_eq!(app.text(&token, plain, json!({})).await, executed);
     let at_once = app.ok(&token, plain, json!({})).await;
-    let executed = app.ok(&token, through_executor, json!({})).await;
-    assert_eq!(
-        serde_json::to_string(&at_once).unwrap(),
-        serde_json::to_string(&executed).unwrap()
-    );
     // The data has what the comparison needs to mean something.
     let nodes = at_once["accounts"]["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 50);

@@ -212,6 +212,12 @@ impl TestApp {
 
     /// POSTs one operation and returns the whole response body.
     pub async fn post(&self, token: &str, query: &str, variables: Value) -> Value {
+        let text = self.text(token, query, variables).await;
+        serde_json::from_str(&text).expect("json body")
+    }
+
+    /// An operation's answer as the server wrote it, byte for byte.
+    pub async fn text(&self, token: &str, query: &str, variables: Value) -> String {
         let response = self
             .client
             .post(format!("{}/graphql", self.base))
@@ -220,7 +226,7 @@ impl TestApp {
             .send()
             .await
             .expect("request");
-        response.json().await.expect("json body")
+        response.text().await.expect("a text body")
     }
 
     /// The data of an operation that must succeed.
