@@ -393,7 +393,7 @@ pub(crate) async fn subscriptions_joined(
         query.build(backend)
     };
     let mut joined = Joined::default();
-    let (mut seen_plans, mut seen_products) = (HashSet::new(), HashSet::new());
+    let (mut seen_plans, mut seen_products) = (rows::IdSet::default(), rows::IdSet::default());
     rows::of(scope.db(), statement, |row| {
         joined.subscriptions.push(row.model()?);
         joined.plans.extend(row.first_seen(&mut seen_plans)?);

@@ -51,7 +51,7 @@ pub(crate) async fn tree(scope: &Scope, id: Option<i64>) -> AppResult<Tree> {
         mut mappings,
         mut plans,
         mut levels,
-    ]: [HashSet<i64>; 5] = Default::default();
+    ]: [rows::IdSet; 5] = Default::default();
     let mut tree = Tree::default();
     rows::of(scope.db(), statement, |row| {
         tree.services.extend(row.first_seen(&mut services)?);

@@ -22,7 +22,7 @@ pub mod mappings;
 pub mod ownership;
 pub mod psa;
 pub mod push;
-mod rows;
+pub(crate) mod rows;
 pub mod schedules;
 pub mod system;
 pub mod tenants;

@@ -10,7 +10,6 @@
 //! through the loader, batched as before.
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, Lookahead, Result};
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{Loaders, loaders, scope};
@@ -18,6 +17,7 @@ use crate::db::entity::{
     account, account_link, billing_mapping, level, metric, plan, product, service, subscription,
     usage_sample,
 };
+use crate::db::rows::{IdMap, IdSet};
 use crate::db::{Scope, accounts, catalog, usage};
 use crate::error::AppError;
 
@@ -28,7 +28,7 @@ fn any(look: &Lookahead<'_>, names: &[&str]) -> bool {
 
 /// Distinct keys in order of first sight.
 fn keys(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
-    let mut seen = HashSet::new();
+    let mut seen = IdSet::default();
     ids.into_iter().filter(|id| seen.insert(*id)).collect()
 }
 
@@ -63,10 +63,10 @@ where
 /// and the mappings' plans and levels, by id. Like [`AccountsAhead`], the services carry it
 /// so a plain tree is answered from it at once (`now`).
 pub struct ServicesAhead {
-    products: HashMap<i64, Vec<product::Model>>,
-    mappings: HashMap<i64, Vec<billing_mapping::Model>>,
-    plans: HashMap<i64, plan::Model>,
-    levels: HashMap<i64, level::Model>,
+    products: IdMap<Vec<product::Model>>,
+    mappings: IdMap<Vec<billing_mapping::Model>>,
+    plans: IdMap<plan::Model>,
+    levels: IdMap<level::Model>,
 }
 
 impl ServicesAhead {
@@ -184,25 +184,25 @@ pub fn accounts_links(ctx: &Context<'_>) -> bool {
 /// the accounts page).
 #[derive(Default)]
 pub struct AccountsAhead {
-    links: Option<HashMap<i64, account_link::Model>>,
-    subscriptions: Option<HashMap<i64, Vec<subscription::Model>>>,
-    plans: HashMap<i64, plan::Model>,
-    products: HashMap<i64, product::Model>,
-    usage: Option<HashMap<i64, Vec<usage_sample::Model>>>,
-    metrics: HashMap<i64, metric::Model>,
+    links: Option<IdMap<account_link::Model>>,
+    subscriptions: Option<IdMap<Vec<subscription::Model>>>,
+    plans: IdMap<plan::Model>,
+    products: IdMap<product::Model>,
+    usage: Option<IdMap<Vec<usage_sample::Model>>>,
+    metrics: IdMap<metric::Model>,
 }
 
 /// Rows grouped by their parent, every parent in `parents` present (an empty list is an
 /// answer too).
-fn grouped<M>(parents: &[i64], rows: Vec<M>, parent: impl Fn(&M) -> i64) -> HashMap<i64, Vec<M>> {
-    let mut groups: HashMap<i64, Vec<M>> = parents.iter().map(|&p| (p, Vec::new())).collect();
+fn grouped<M>(parents: &[i64], rows: Vec<M>, parent: impl Fn(&M) -> i64) -> IdMap<Vec<M>> {
+    let mut groups: IdMap<Vec<M>> = parents.iter().map(|&p| (p, Vec::new())).collect();
     for row in rows {
         groups.entry(parent(&row)).or_default().push(row);
     }
     groups
 }
 
-fn by_id<M>(rows: Vec<M>, id: impl Fn(&M) -> i64) -> HashMap<i64, M> {
+fn by_id<M>(rows: Vec<M>, id: impl Fn(&M) -> i64) -> IdMap<M> {
     rows.into_iter().map(|row| (id(&row), row)).collect()
 }
 
