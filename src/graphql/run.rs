@@ -72,7 +72,7 @@ struct Steps {
 /// Each kept document also remembers whether it passed async-graphql's validation rules.
 /// They depend on the document and the schema only (variable values, which one rule also
 /// looks at, are coerced by [`super::variables`] before), yet they walked every selection
-/// again on every request: a tenth of the accounts page and of `{ __typename }`. A
+/// again on every request: a tenth of `{ __typename }`, 3 % of the accounts page. A
 /// document that passed them once runs on the schema without them
 /// ([`async_graphql::ValidationMode::Fast`], which still bounds complexity).
 #[derive(Default)]
