@@ -2,11 +2,11 @@
 //!
 //! An object answered at once is written straight to JSON text ([`Json`]) instead of being
 //! built as async-graphql `Value`s: each object's map, its hashed keys and the second walk
-//! that serialized them were most of the accounts page's cost. The text travels through
-//! async-graphql's executor as a [`Value::Binary`] ([`Json::into_value`]), which no field of the
-//! schema answers otherwise (no scalar of ours is binary), and [`response`] puts it in the
-//! response as it is. Every transport serializes responses with [`response`]; the default
-//! serializer would write such a value as an array of byte numbers.
+//! that serialized them were a third of the accounts page's cost. The text travels through
+//! async-graphql's executor as a [`Value::Binary`] ([`Json::into_value`]), which no field
+//! of the schema answers otherwise (no scalar of ours is binary), and [`response`] puts it
+//! in the response as it is. Every transport serializes responses with [`response`]; the
+//! default serializer would write such a value as an array of byte numbers.
 
 use async_graphql::resolver_utils::EnumType;
 use async_graphql::{Response, Value};
