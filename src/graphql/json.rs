@@ -110,7 +110,7 @@ impl Json {
         self.0.extend_from_slice(b"\":");
     }
 
-    pub(super) fn raw(&mut self, text: &str) -> Option<()> {
+    fn raw(&mut self, text: &str) -> Option<()> {
         self.0.extend_from_slice(text.as_bytes());
         Some(())
     }
