@@ -8,8 +8,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use sea_orm::{DatabaseConnection, DbBackend};
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::db::allowances;
@@ -213,9 +213,11 @@ impl Rate {
     }
 
     /// The largest lease a replica takes of one caller's allowance: a fiftieth of it, at
-    /// most 64 (12 of the default 600 a minute; 1, exact, for small allowances).
+    /// most 1,024 (12 of the default 600 a minute; 1, exact, for small allowances). A lease
+    /// must outlast the round trip that takes the next one: at 40,000 requests a second,
+    /// 64 lasted under two milliseconds.
     pub fn most_leased(&self) -> u32 {
-        (self.burst / 50).clamp(1, 64)
+        (self.burst / 50).clamp(1, 1024)
     }
 }
 
@@ -245,10 +247,27 @@ enum Store {
 /// not, one at a time, so a quiet caller's allowance is spent exactly. Leased tokens are
 /// taken from the shared bucket when leased: replicas together never grant more than the
 /// allowance, and a caller switching replicas may be refused up to a lease early.
+///
+/// A busy caller's next lease is taken in the background once half of the current one is
+/// spent, so its requests do not wait for the database: waiting one request in fifty cost
+/// `{ __typename }` a third of its throughput (its p99 went from 0.7 to 3.6 ms) with
+/// sixteen connections. A replica then holds at most a lease and a half of a caller's
+/// allowance. A refused refill only stops the refilling: the requests spend what is left,
+/// then ask the database themselves and are told how long to wait.
 struct Lease {
     left: u32,
     size: u32,
     at: Instant,
+    /// The next lease is being taken.
+    refilling: bool,
+}
+
+impl Lease {
+    /// The size of the next lease to take ahead now, if one is due.
+    fn refill_due(&self, now: Instant, most: u32) -> Option<u32> {
+        let busy = self.size > 1 && now.duration_since(self.at) < LEASE_WINDOW;
+        (busy && !self.refilling && self.left <= self.size / 2).then(|| (self.size * 2).min(most))
+    }
 }
 
 /// A lease used up sooner than this after it was taken makes the next one larger.
@@ -317,7 +336,7 @@ impl RateLimiter {
     /// Takes one from `key`'s allowance, or says how long until one is free. On the shared
     /// buckets a busy caller's requests are taken in leases, so most of them cost no
     /// statement.
-    pub async fn check(&self, key: &str) -> Result<(), Duration> {
+    pub async fn check(self: &Arc<Self>, key: &str) -> Result<(), Duration> {
         let Store::Database { leases, .. } = &self.store else {
             return self.take(key, 1.0, 1.0).await;
         };
@@ -330,6 +349,10 @@ impl RateLimiter {
             match leases.get_mut(key) {
                 Some(lease) if lease.left > 0 => {
                     lease.left -= 1;
+                    if let Some(size) = lease.refill_due(now, self.rate.most_leased()) {
+                        lease.refilling = true;
+                        self.refill(key.to_owned(), size);
+                    }
                     return Ok(());
                 }
                 Some(lease) if now.duration_since(lease.at) < LEASE_WINDOW => {
@@ -357,11 +380,40 @@ impl RateLimiter {
             left: 0,
             size,
             at: now,
+            refilling: false,
         });
         lease.left += size - 1;
         lease.size = size;
         lease.at = now;
         Ok(())
+    }
+
+    /// Takes `key`'s next lease of `size` in the background (see [`Lease`]).
+    fn refill(self: &Arc<Self>, key: String, size: u32) {
+        let limiter = self.clone();
+        tokio::spawn(async move {
+            let granted = limiter
+                .take(&key, f64::from(size), f64::from(size))
+                .await
+                .is_ok();
+            let Store::Database { leases, .. } = &limiter.store else {
+                return;
+            };
+            let mut leases = leases.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let lease = leases.entry(key).or_insert(Lease {
+                left: 0,
+                size,
+                at: now,
+                refilling: false,
+            });
+            lease.refilling = false;
+            if granted {
+                lease.left += size;
+                lease.size = size;
+                lease.at = now;
+            }
+        });
     }
 
     /// Whether `key` has one to spend, without spending it.
@@ -523,7 +575,7 @@ mod tests {
 
     #[tokio::test]
     async fn off_when_zero() {
-        let off = RateLimiter::in_memory(Rate::per_minute(0));
+        let off = Arc::new(RateLimiter::in_memory(Rate::per_minute(0)));
         for _ in 0..10_000 {
             assert!(off.check("a").await.is_ok());
         }

@@ -429,15 +429,14 @@ pub(crate) async fn metrics_of_products(
 
 /// The metrics with these ids.
 pub(crate) async fn metrics_by_id(scope: &Scope, ids: &[i64]) -> AppResult<Vec<metric::Model>> {
-    Ok(scope
+    let query = scope
         .select::<metric::Entity>()
         .filter(super::one_of::<metric::Entity>(
             scope.db().get_database_backend(),
             metric::Column::Id,
             ids,
-        ))
-        .all(scope.db())
-        .await?)
+        ));
+    Ok(rows::all(scope.db(), query, |row| row.model()).await?)
 }
 
 /// The plans of these products.

@@ -231,11 +231,12 @@ async fn accounts_page_and_filter() {
         let page = app
             .ok(
                 &token,
-                "query($after: String) { accounts(first: 10, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { name } } } }",
+                "query($after: String) { accounts(first: 10, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { name link { state } } } } }",
                 json!({ "after": after }),
             )
             .await;
         let page = &page["accounts"];
+        // With links asked for, the count rides along in the page's own statement.
         assert_eq!(page["totalCount"], 26);
         names.extend(
             page["edges"]
@@ -244,11 +245,29 @@ async fn accounts_page_and_filter() {
                 .iter()
                 .map(|e| e["node"]["name"].as_str().unwrap().to_owned()),
         );
+        after = page["pageInfo"]["endCursor"].clone();
         if page["pageInfo"]["hasNextPage"] == false {
             break;
         }
-        after = page["pageInfo"]["endCursor"].clone();
     }
+    // Past the last page no row carries the count: it is still the count of all.
+    let past = app
+        .ok(
+            &token,
+            "query($after: String) { accounts(first: 10, after: $after) { totalCount nodes { link { state } } } }",
+            json!({ "after": after }),
+        )
+        .await;
+    assert_eq!(past["accounts"]["nodes"], json!([]));
+    assert_eq!(past["accounts"]["totalCount"], 26);
+    let filtered = app
+        .ok(
+            &token,
+            "query($pl: ID!) { accounts(planId: $pl, first: 2) { totalCount nodes { link { state } } } }",
+            json!({ "pl": p50 }),
+        )
+        .await;
+    assert_eq!(filtered["accounts"]["totalCount"], 5);
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names.len(), 26);

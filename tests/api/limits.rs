@@ -5,6 +5,7 @@
 use billbridge::auth::Role;
 use billbridge::limits::Limits;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 use crate::common::TestApp;
 
@@ -329,8 +330,16 @@ async fn replicas_share_allowances_on_postgresql() {
     use sea_orm::DbBackend;
     let app = TestApp::start().await;
     let replicas = [
-        RateLimiter::for_database(&app.db, "requests", Rate::per_minute(5)),
-        RateLimiter::for_database(&app.db, "requests", Rate::per_minute(5)),
+        Arc::new(RateLimiter::for_database(
+            &app.db,
+            "requests",
+            Rate::per_minute(5),
+        )),
+        Arc::new(RateLimiter::for_database(
+            &app.db,
+            "requests",
+            Rate::per_minute(5),
+        )),
     ];
     let postgres = app.db.get_database_backend() == DbBackend::Postgres;
     assert_eq!(replicas[0].shared(), postgres);
@@ -357,8 +366,8 @@ async fn shared_allowances_are_leased_to_busy_callers() {
     let rate = Rate::per_minute(600);
     assert_eq!(rate.most_leased(), 12);
     let replicas = [
-        RateLimiter::for_database(&app.db, "requests", rate),
-        RateLimiter::for_database(&app.db, "requests", rate),
+        Arc::new(RateLimiter::for_database(&app.db, "requests", rate)),
+        Arc::new(RateLimiter::for_database(&app.db, "requests", rate)),
     ];
     if !replicas[0].shared() {
         return; // one process on SQLite: nothing to lease
@@ -367,10 +376,13 @@ async fn shared_allowances_are_leased_to_busy_callers() {
     for _ in 0..120 {
         assert!(replicas[0].check("1/busy").await.is_ok());
     }
+    // The lease refilled ahead may still be being taken.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let statements = app.statements() - before;
-    // Leases of 1, 2, 4, 8, then 12 at a time: 13 takes for 120 requests.
+    // Leases of 1, 2, 4, 8, then 12 at a time: 13 takes for 120 requests, and at most one
+    // more per lease while the next one is taken ahead.
     assert!(
-        (13..=14).contains(&statements),
+        (12..=20).contains(&statements),
         "{statements} statements for 120 requests"
     );
     let mut granted = 120;
@@ -380,9 +392,10 @@ async fn shared_allowances_are_leased_to_busy_callers() {
         }
         granted += 1;
     }
-    // Refilled meanwhile: 10 a second; a replica may be left holding part of a lease.
+    // Refilled meanwhile: 10 a second; a replica may be left holding up to a lease and a
+    // half (the rest of one and the next, taken ahead).
     assert!(
-        (600 - 12..=600 + 20).contains(&granted),
+        (600 - 18..=600 + 20).contains(&granted),
         "{granted} granted from an allowance of 600"
     );
 }

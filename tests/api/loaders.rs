@@ -148,6 +148,7 @@ async fn bench_shapes_cost_one_statement_per_level() {
     }
     let services = billbridge::bench::shape("services").expect("services shape");
     let accounts = billbridge::bench::shape("accounts").expect("accounts shape");
+    let page = billbridge::bench::shape("accounts-page").expect("accounts-page shape");
     for (round, grown) in [(1, "small"), (7, "large")] {
         grow(&app, &token, round, grown).await;
         // services joined with products, mappings, and the mappings' plans and levels.
@@ -162,6 +163,13 @@ async fn bench_shapes_cost_one_statement_per_level() {
             statements_of(&app, &token, accounts).await,
             2,
             "{grown}: accounts"
+        );
+        // the SPA's page: the page of accounts with their links and the count of all;
+        // their subscriptions with plans and products; their latest usage; its metrics.
+        assert_eq!(
+            statements_of(&app, &token, page).await,
+            4,
+            "{grown}: accounts page"
         );
     }
 }

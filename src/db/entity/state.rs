@@ -4,6 +4,9 @@
 //! implemented here. Reading a text that is not one of the enum's is an error naming the
 //! enum and the text, never a default.
 
+use sea_orm::sqlx::{self, postgres::PgRow, sqlite::SqliteRow};
+
+use crate::db::rows;
 use crate::domain::{
     DeliveryStatus, LevelSource, LineAction, LineOutcome, LinkState, LinkVia, MetricUnit,
     OnManualEdit, RetireMode, Role, RunStatus, RunTrigger, SkipReason, UsageValue,
@@ -58,6 +61,24 @@ macro_rules! active_enum {
                 let value = <String as sea_orm::TryGetable>::try_get_by(res, idx)?;
                 <Self as sea_orm::ActiveEnum>::try_from_value(&value)
                     .map_err(sea_orm::TryGetError::DbErr)
+            }
+        }
+
+        impl rows::Cell for Option<$ty> {
+            fn postgres(row: &PgRow, at: usize, check: bool) -> Result<Self, sqlx::Error> {
+                rows::parsed(rows::Raw::Postgres(row), at, check, $ty::NAME)
+            }
+            fn sqlite(row: &SqliteRow, at: usize) -> Result<Self, sqlx::Error> {
+                rows::parsed(rows::Raw::Sqlite(row), at, true, $ty::NAME)
+            }
+        }
+
+        impl rows::Cell for $ty {
+            fn postgres(row: &PgRow, at: usize, check: bool) -> Result<Self, sqlx::Error> {
+                Option::<$ty>::postgres(row, at, check)?.ok_or_else(rows::null)
+            }
+            fn sqlite(row: &SqliteRow, at: usize) -> Result<Self, sqlx::Error> {
+                Option::<$ty>::sqlite(row, at)?.ok_or_else(rows::null)
             }
         }
 
