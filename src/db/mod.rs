@@ -50,6 +50,11 @@ use migration::{Migrator, MigratorTrait};
 /// How long a SQLite writer waits for another before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Rows a SQLite connection's thread may send ahead of the task reading them. sqlx's 50
+/// parks the thread in the middle of a page's read-ahead (its 300 latest samples) until the
+/// task catches up, a thread switch and a wake-up each time.
+const SQLITE_ROWS_AHEAD: usize = 1024;
+
 /// A pooled connection idle this long is pinged before it is handed out again.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
 
@@ -84,6 +89,7 @@ pub fn options(url: &str) -> ConnectOptions {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
+                .row_buffer_size(SQLITE_ROWS_AHEAD)
         });
     options
 }
