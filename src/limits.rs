@@ -246,7 +246,8 @@ enum Store {
 /// of the last lease gets one twice as large (up to [`Rate::most_leased`]); one who does
 /// not, one at a time, so a quiet caller's allowance is spent exactly. Leased tokens are
 /// taken from the shared bucket when leased: replicas together never grant more than the
-/// allowance, and a caller switching replicas may be refused up to a lease early.
+/// allowance, and a caller switching replicas may be refused early, by what the other
+/// replica still holds.
 ///
 /// A busy caller's next lease is taken in the background once half of the current one is
 /// spent, so its requests do not wait for the database: waiting one request in fifty cost
@@ -571,6 +572,28 @@ mod tests {
         let wait = ready(start).unwrap_err();
         assert!((wait.as_secs_f64() - 61.0).abs() < 0.01, "{wait:?}");
         assert!(ready(start + Duration::from_secs(61)).is_ok());
+    }
+
+    #[test]
+    fn the_next_lease_is_taken_once_half_is_spent() {
+        let now = Instant::now();
+        let lease = |left, size, refilling| Lease {
+            left,
+            size,
+            at: now,
+            refilling,
+        };
+        // Half of 8 left: the next, twice as large, is due.
+        assert_eq!(lease(5, 8, false).refill_due(now, 12), None);
+        assert_eq!(lease(4, 8, false).refill_due(now, 12), Some(12));
+        assert_eq!(lease(0, 12, false).refill_due(now, 12), Some(12));
+        // Not twice while one is being taken.
+        assert_eq!(lease(4, 8, true).refill_due(now, 12), None);
+        // A caller taken from one at a time is not busy: nothing is taken ahead for it.
+        assert_eq!(lease(0, 1, false).refill_due(now, 12), None);
+        // Nor for one that did not come back within the window.
+        let later = now + LEASE_WINDOW;
+        assert_eq!(lease(4, 8, false).refill_due(later, 12), None);
     }
 
     #[tokio::test]
