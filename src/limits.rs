@@ -264,6 +264,20 @@ struct Lease {
 }
 
 impl Lease {
+    /// Adds `tokens` of a lease of `size` just taken to `key`'s. What is left of one taken
+    /// meanwhile (by a concurrent request of the same caller) is kept too.
+    fn add(leases: &mut HashMap<String, Lease>, key: String, size: u32, tokens: u32, now: Instant) {
+        let lease = leases.entry(key).or_insert(Lease {
+            left: 0,
+            size,
+            at: now,
+            refilling: false,
+        });
+        lease.left += tokens;
+        lease.size = size;
+        lease.at = now;
+    }
+
     /// The size of the next lease to take ahead now, if one is due.
     fn refill_due(&self, now: Instant, most: u32) -> Option<u32> {
         let busy = self.size > 1 && now.duration_since(self.at) < LEASE_WINDOW;
@@ -376,16 +390,8 @@ impl RateLimiter {
             let idle = self.rate.per + FORGET_AFTER;
             leases.retain(|_, l| now.duration_since(l.at) < idle);
         }
-        // A lease taken meanwhile by a concurrent request of the same caller is kept too.
-        let lease = leases.entry(key.to_owned()).or_insert(Lease {
-            left: 0,
-            size,
-            at: now,
-            refilling: false,
-        });
-        lease.left += size - 1;
-        lease.size = size;
-        lease.at = now;
+        // This request spends one of the lease.
+        Lease::add(&mut leases, key.to_owned(), size, size - 1, now);
         Ok(())
     }
 
@@ -401,18 +407,11 @@ impl RateLimiter {
                 return;
             };
             let mut leases = leases.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let lease = leases.entry(key).or_insert(Lease {
-                left: 0,
-                size,
-                at: now,
-                refilling: false,
-            });
-            lease.refilling = false;
             if granted {
-                lease.left += size;
-                lease.size = size;
-                lease.at = now;
+                Lease::add(&mut leases, key.clone(), size, size, Instant::now());
+            }
+            if let Some(lease) = leases.get_mut(&key) {
+                lease.refilling = false;
             }
         });
     }
