@@ -20,7 +20,7 @@ use crate::auth::Role;
 use crate::db::accounts::{
     self, AccountFilter, AccountInput as NewAccount, SubscriptionInput as NewSubscription,
 };
-use crate::db::entity::{account, account_link, subscription, usage_sample};
+use crate::db::entity::{account, account_link, subscription};
 use crate::db::push as runs;
 use crate::db::usage::{self, UsageInput as NewUsage};
 use crate::domain::{LinkState as StoredState, LinkVia as StoredVia};
@@ -141,7 +141,7 @@ impl Account {
         Ok(usage::history(scope(ctx), self.0.id, metric, last as u64)
             .await?
             .into_iter()
-            .map(|u| UsageSample(u, None))
+            .map(|u| UsageSample(u.into(), None))
             .collect())
     }
     /// Its ConnectWise company, as the last `syncCompanies` found it; `null` before.
@@ -304,7 +304,7 @@ impl Subscription {
 }
 
 /// A sample (with its account's page's reading ahead).
-pub(crate) struct UsageSample(pub usage_sample::Model, pub Ahead);
+pub(crate) struct UsageSample(pub usage::Sample, pub Ahead);
 
 impl Plain for UsageSample {
     type Of = Self;
@@ -316,7 +316,7 @@ impl Plain for UsageSample {
 
 /// A sample's fields are plain when its metric was read ahead: a page's 300 samples are
 /// answered at once (`now`).
-struct SampleFields<'a>(&'a usage_sample::Model, &'a Ahead);
+struct SampleFields<'a>(&'a usage::Sample, &'a Ahead);
 
 impl Plain for SampleFields<'_> {
     type Of = UsageSample;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::db::entity::{
     account, account_link, billing_mapping, level, level_cross_reference, metric, plan, product,
-    push_run, service, subscription, usage_sample,
+    push_run, service, subscription,
 };
 use crate::db::{Scope, accounts, catalog, levels, mappings, psa, push, usage};
 use crate::domain::LinkState;
@@ -102,7 +102,7 @@ grouped!(
 );
 grouped!(
     LatestUsageOfAccount,
-    usage_sample::Model,
+    usage::Sample,
     usage::latest_for_accounts,
     account_id
 );

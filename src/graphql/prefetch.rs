@@ -15,7 +15,6 @@ use std::sync::Arc;
 use super::{Loaders, loaders, scope};
 use crate::db::entity::{
     account, account_link, billing_mapping, level, metric, plan, product, service, subscription,
-    usage_sample,
 };
 use crate::db::rows::{IdMap, IdSet};
 use crate::db::{Scope, accounts, catalog, usage};
@@ -188,7 +187,7 @@ pub struct AccountsAhead {
     subscriptions: Option<IdMap<Vec<subscription::Model>>>,
     plans: IdMap<plan::Model>,
     products: IdMap<product::Model>,
-    usage: Option<IdMap<Vec<usage_sample::Model>>>,
+    usage: Option<IdMap<Vec<usage::Sample>>>,
     metrics: IdMap<metric::Model>,
 }
 
@@ -218,7 +217,7 @@ impl AccountsAhead {
     }
 
     /// The account's latest samples, if they were read.
-    pub fn usage(&self, account: i64) -> Option<&[usage_sample::Model]> {
+    pub fn usage(&self, account: i64) -> Option<&[usage::Sample]> {
         Some(self.usage.as_ref()?.get(&account)?.as_slice())
     }
 
