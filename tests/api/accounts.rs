@@ -100,6 +100,15 @@ async fn usage_is_recorded_idempotently_with_history_and_latest() {
     let (storage, seats) = metric_ids(&app, &token, &service).await;
     app.ok(&token, UPSERT, json!({ "input": [{ "name": "acme", "subscriptions": [{ "productId": product, "planId": p20 }] }] }))
         .await;
+    // Nothing measured yet: an empty list (PostgreSQL's aggregate of no samples is NULL).
+    let data = app
+        .ok(
+            &token,
+            "{ accounts { nodes { latestUsage { quantity } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["accounts"]["nodes"][0]["latestUsage"], json!([]));
 
     let batch = json!({ "input": [
         usage("acme", &storage, 10.5, "2026-10-01T00:00:00Z"),
