@@ -176,13 +176,12 @@ impl From<usage_sample::Model> for Sample {
     }
 }
 
-/// The latest sample of every metric of every account.
+/// The latest sample of every metric of every account, by account, then metric.
 pub(crate) async fn latest_all(scope: &Scope) -> AppResult<Vec<Sample>> {
     latest(scope, None).await
 }
 
-/// The latest sample of every metric of the given accounts, account by account (in the
-/// order the database gives them), each account's by metric.
+/// The latest sample of every metric of the given accounts, by account, then metric.
 pub(crate) async fn latest_for_accounts(
     scope: &Scope,
     account_ids: &[i64],
@@ -281,7 +280,7 @@ async fn latest(scope: &Scope, account_ids: Option<&[i64]>) -> AppResult<Vec<Sam
         Ok(())
     })
     .await?;
-    // In the order SQLite's statement gives them.
+    // In the order SQLite's statement gives them (the aggregate's is unspecified).
     samples.sort_unstable_by_key(|s| (s.account_id, s.metric_id));
     Ok(samples)
 }
