@@ -195,26 +195,36 @@ where
     row.try_get_unchecked(at)
 }
 
-fn decode_error(at: usize, source: impl Into<sqlx::error::BoxDynError>) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: at.to_string(),
-        source: source.into(),
-    }
-}
-
-/// Column `at` as a [`Wide`] value (`None`: NULL), its type checked first when `check`. A
-/// value in text (a statement sent unprepared) is left to sqlx.
-fn wide<T: Wide>(row: &PgRow, at: usize, check: bool) -> Result<Option<T>, sqlx::Error> {
-    checked::<T>(row, at, check)?;
+/// Column `at` (`None`: NULL), its type checked first when `check`, read by `read` from
+/// its bytes in PostgreSQL's binary format; a value in text (a statement sent unprepared)
+/// is left to sqlx.
+fn binary<D>(
+    row: &PgRow,
+    at: usize,
+    check: bool,
+    read: impl FnOnce(&[u8]) -> Result<D, String>,
+) -> Result<Option<D>, sqlx::Error>
+where
+    D: for<'r> Decode<'r, Postgres> + Type<Postgres>,
+{
+    checked::<D>(row, at, check)?;
     let value = row.try_get_raw(at)?;
     if value.is_null() {
         return Ok(None);
     }
-    if value.format() == PgValueFormat::Text {
-        return T::decode(value).map(Some).map_err(|e| decode_error(at, e));
-    }
-    let bytes = value.as_bytes().map_err(|e| decode_error(at, e))?;
-    eight::<T>(bytes).map(Some).map_err(|e| decode_error(at, e))
+    let read = match value.format() {
+        PgValueFormat::Text => D::decode(value),
+        PgValueFormat::Binary => value.as_bytes().and_then(|b| Ok(read(b)?)),
+    };
+    read.map(Some).map_err(|source| sqlx::Error::ColumnDecode {
+        index: at.to_string(),
+        source,
+    })
+}
+
+/// Column `at` as a [`Wide`] value (`None`: NULL).
+fn wide<T: Wide>(row: &PgRow, at: usize, check: bool) -> Result<Option<T>, sqlx::Error> {
+    binary(row, at, check, eight::<T>)
 }
 
 fn eight<T: Wide>(bytes: &[u8]) -> Result<T, String> {
@@ -224,21 +234,12 @@ fn eight<T: Wide>(bytes: &[u8]) -> Result<T, String> {
     T::from_bytes(bytes).ok_or_else(|| format!("{bytes:?} is no {}", type_name::<T>()))
 }
 
-/// Column `at` as a one-dimensional array of [`Wide`] values without NULLs, its type
-/// checked first when `check`. PostgreSQL's binary array: the dimensions, a flags word and
-/// the elements' type, then each dimension's length and lower bound, then each element as
-/// its length and bytes (`-1`: NULL).
+/// Column `at` as a one-dimensional array of [`Wide`] values without NULLs. PostgreSQL's
+/// binary array: the dimensions, a flags word and the elements' type, then each
+/// dimension's length and lower bound, then each element as its length and bytes (`-1`:
+/// NULL).
 fn array<T: Wide>(row: &PgRow, at: usize, check: bool) -> Result<Vec<T>, sqlx::Error> {
-    checked::<Vec<T>>(row, at, check)?;
-    let value = row.try_get_raw(at)?;
-    if value.is_null() {
-        return Err(null());
-    }
-    if value.format() == PgValueFormat::Text {
-        return Vec::<T>::decode(value).map_err(|e| decode_error(at, e));
-    }
-    let bytes = value.as_bytes().map_err(|e| decode_error(at, e))?;
-    elements(bytes).map_err(|e| decode_error(at, e))
+    binary(row, at, check, elements::<T>)?.ok_or_else(null)
 }
 
 fn elements<T: Wide>(bytes: &[u8]) -> Result<Vec<T>, String> {
